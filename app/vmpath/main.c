@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vmpath: launched like dpdk-testpmd.
+ *
+ *   vmpath [EAL options] -- [vmpath options]
+ *
+ * EAL first; then the application options; then the lcore plan; then the
+ * roles run on their worker lcores while the main lcore runs the prompt (-i)
+ * or prints statistics, until quit, SIGINT/SIGTERM or --run-time.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_version.h>
+
+#include <vmp_common.h>
+
+#include "vmpath.h"
+
+
+
+static void
+on_signal(int sig)
+{
+	RTE_SET_USED(sig);
+	vmp_app.quit = true;
+	vmp_prompt_stop();
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the prompt's blocking read() must return EINTR. */
+	sa.sa_flags = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void
+make_plan(void)
+{
+	struct vmp_plan_req req;
+	char err[512];
+	int rc, socket;
+
+	rc = vmp_topo_from_eal(&vmp_app.topo);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "cannot read lcore topology: %s\n",
+			 strerror(-rc));
+	socket = vmp_app.cfg.socket >= 0 ?
+			 vmp_app.cfg.socket :
+			 (int)rte_lcore_to_socket_id(rte_get_main_lcore());
+
+	memset(&req, 0, sizeof(req));
+	req.role[VMP_ROLE_DATAPATH].count = vmp_app.cfg.nb_datapath;
+	req.role[VMP_ROLE_DMA].count = vmp_app.cfg.nb_dma;
+	req.role[VMP_ROLE_POOL].count = vmp_app.cfg.nb_pool;
+	req.role[VMP_ROLE_DATAPATH].socket = socket;
+	req.role[VMP_ROLE_DMA].socket = socket;
+	req.role[VMP_ROLE_POOL].socket = socket;
+	req.strict_socket = vmp_app.cfg.strict_socket;
+
+	rc = vmp_lcore_plan(&vmp_app.topo, &req, &vmp_app.plan, err,
+			    sizeof(err));
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "lcore plan refused: %s\n", err);
+	if (err[0] != '\0')
+		printf("vmpath: warning: %s\n", err);
+}
+
+/* Non-interactive main lcore: statistics and the run-time bound. */
+static void
+main_wait(void)
+{
+	const struct vmp_app_config *c = &vmp_app.cfg;
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t next_stats = vmp_app.start_tsc + c->stats_period * hz;
+	uint64_t end = vmp_app.start_tsc + c->run_time * hz;
+
+	while (!vmp_app.quit) {
+		uint64_t now = rte_get_tsc_cycles();
+
+		if (c->run_time && now >= end)
+			break;
+		if (c->stats_period && now >= next_stats) {
+			vmp_stats_print(stdout);
+			next_stats += c->stats_period * hz;
+		}
+		usleep(20 * 1000);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256];
+	int rc;
+
+	install_signals();
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "cannot init EAL: %s\n",
+			 rte_strerror(rte_errno));
+	argc -= rc;
+	argv += rc;
+	argv[0] = (char *)(uintptr_t)"vmpath"; /* was the last EAL arg */
+
+	rc = vmp_params_parse(argc, argv, &vmp_app.cfg, err, sizeof(err));
+	if (rc == 1) {
+		rte_eal_cleanup();
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "vmpath: %s (see 'vmpath -- --help')\n", err);
+		rte_eal_cleanup();
+		return EXIT_FAILURE;
+	}
+
+	make_plan();
+	if (vmp_telemetry_init() < 0)
+		printf("vmpath: warning: telemetry commands not registered\n");
+
+	vmp_app.start_tsc = rte_get_tsc_cycles();
+	printf("vmpath %s on DPDK %s: %u lcores, main lcore %u\n",
+	       vmp_version(), rte_version(), vmp_app.topo.nb_lcores,
+	       vmp_app.topo.main_lcore);
+	rc = vmp_roles_launch();
+	if (rc < 0) {
+		vmp_roles_stop();
+		rte_exit(EXIT_FAILURE, "cannot launch lcores: %s\n",
+			 strerror(-rc));
+	}
+
+	if (vmp_app.cfg.interactive)
+		vmp_prompt();
+	else
+		main_wait();
+
+	printf("vmpath: stopping\n");
+	vmp_roles_stop();
+	if (vmp_app.cfg.stats_period)
+		vmp_stats_print(stdout);
+	rte_eal_cleanup();
+	printf("vmpath: bye\n");
+	return 0;
+}

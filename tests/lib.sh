@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Helpers for vmpath's integration scripts (bash). Source it.
+#   VMPATH_BUILD  build directory (meson sets it)
+#   VMPATH_SRC    source directory
+set -u
+: "${VMPATH_BUILD:?run through meson test, or set VMPATH_BUILD}"
+VMPATH="$VMPATH_BUILD/app/vmpath/vmpath"
+VMPATH_TEST="$VMPATH_BUILD/tests/vmpath-test"
+T_PASS=0
+T_FAIL=0
+T_TMP=$(mktemp -d /tmp/vmpt.XXXXXX)
+T_PIDS=()
+
+t_cleanup() {
+	local p
+	for p in "${T_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+
+t_ok() { T_PASS=$((T_PASS + 1)); echo "  ok   $*"; }
+t_bad() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL $*"; }
+
+# t_check "what" cond...: run the condition, count the result.
+t_check() {
+	local what=$1
+	shift
+	if "$@"; then t_ok "$what"; else t_bad "$what"; fi
+}
+
+# t_grep "what" pattern file
+t_grep() {
+	if grep -qE -- "$2" "$3"; then
+		t_ok "$1"
+	else
+		t_bad "$1: /$2/ not in $3:"
+		sed 's/^/       | /' "$3" | tail -n 20
+	fi
+}
+
+# t_wait_for cond_cmd timeout_s: poll until the command succeeds.
+t_wait_for() {
+	local i n=$(($2 * 10))
+	for ((i = 0; i < n; i++)); do
+		if eval "$1"; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# t_wait_pid pid timeout_s: wait for a background child to exit; its status
+# lands in T_RC (124 on timeout). Not in $(...): wait needs the parent shell.
+t_wait_pid() {
+	local i n=$(($2 * 10))
+	T_RC=124
+	for ((i = 0; i < n; i++)); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			T_RC=$?
+			return 0
+		fi
+		sleep 0.1
+	done
+}
+
+t_done() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
