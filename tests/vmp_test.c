@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -110,6 +111,37 @@ free_hugepages(void)
 	return n;
 }
 
+/*
+ * Give this process its own --file-prefix unless the caller chose one, so the
+ * same test can run in several build trees (or twice) at once. The prefix
+ * names the test and the pid: vmpt-<test>-<pid>.
+ */
+static char **
+with_file_prefix(int *argc, char **argv)
+{
+	static char prefix[128];
+	const char *test = getenv("VMPATH_TEST");
+	char **nargv;
+	int i;
+
+	for (i = 1; i < *argc; i++)
+		if (strncmp(argv[i], "--file-prefix", 13) == 0)
+			return argv;
+	if (*argc > 1 && argv[*argc - 1][0] != '-')
+		test = argv[*argc - 1];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=vmpt-%s-%d",
+		 test ? test : "test", (int)getpid());
+	nargv = calloc(*argc + 2, sizeof(*nargv));
+	if (nargv == NULL)
+		return argv;
+	nargv[0] = argv[0];
+	nargv[1] = prefix;
+	for (i = 1; i < *argc; i++)
+		nargv[i + 1] = argv[i];
+	(*argc)++;
+	return nargv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -118,6 +150,7 @@ main(int argc, char **argv)
 	int i, rc, nb_fail = 0, nb_skip = 0, nb_run = 0;
 
 	vmp_test_argv0 = argv[0];
+	argv = with_file_prefix(&argc, argv);
 	if (huge != NULL && strcmp(huge, "1") == 0 && free_hugepages() == 0) {
 		printf("vmpath-test: this test needs hugepages and none are "
 		       "free: skipped\n");
