@@ -136,7 +136,7 @@ main(int argc, char **argv)
 		printf("vmpath: warning: telemetry commands not registered\n");
 
 	vmp_app.start_tsc = rte_get_tsc_cycles();
-	printf("vmpath %s on DPDK %s: %u lcores, main lcore %u\n",
+	printf("vmpath %s on %s: %u lcores, main lcore %u\n",
 	       vmp_version(), rte_version(), vmp_app.topo.nb_lcores,
 	       vmp_app.topo.main_lcore);
 	rc = vmp_roles_launch();
