@@ -17,6 +17,8 @@ t_cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	rm -rf "$T_TMP"
+	# EAL runtime dirs of the prefixes this script made (they end in $$)
+	rm -rf /var/run/dpdk/*-"$$" 2>/dev/null || true
 }
 trap t_cleanup EXIT
 

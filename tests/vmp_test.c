@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,12 +144,35 @@ with_file_prefix(int *argc, char **argv)
 	return nargv;
 }
 
+/* Remove the EAL runtime directory of a prefix we made up (after cleanup). */
+static void
+remove_runtime_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *env = getenv("VMPATH_TEST");
 	const char *huge = getenv("VMPATH_TEST_NEEDS_HUGE");
 	int i, rc, nb_fail = 0, nb_skip = 0, nb_run = 0;
+
+	char runtime_dir[PATH_MAX] = "";
+	char **orig_argv = argv;
 
 	vmp_test_argv0 = argv[0];
 	argv = with_file_prefix(&argc, argv);
@@ -162,6 +187,9 @@ main(int argc, char **argv)
 		       rte_strerror(rte_errno));
 		return 1;
 	}
+	if (argv != orig_argv)
+		snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+			 rte_eal_get_runtime_dir());
 	argc -= rc;
 	argv += rc;
 
@@ -208,6 +236,8 @@ main(int argc, char **argv)
 		nb_fail++;
 	}
 	rte_eal_cleanup();
+	if (runtime_dir[0] != '\0')
+		remove_runtime_dir(runtime_dir);
 	if (nb_fail)
 		return 1;
 	return nb_skip ? TEST_SKIPPED : 0;
