@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Concurrent vmp_dirty_log_write() from every worker lcore (run with more
+ * lcores than cores: see tests/dirtylog/meson.build) loses no bit, with and
+ * without the main lcore harvesting (read-and-clear) at the same time.
+ * Workers write interleaved pages (page % nb_workers == rank), so every log
+ * word is ORed by all of them at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include <vmp_dirtylog.h>
+
+#include "vmp_test.h"
+
+#define PG 4096ULL
+#define NPAGES (64 * 1024ULL) /* 256 MiB of tracked IOVA */
+#define IOVA0 0x100000000ULL
+#define ROUNDS 4
+
+static struct vmp_dirty_tracker *trk;
+static unsigned int nb_workers;
+static uint32_t go;
+static uint32_t done;
+
+struct worker_arg {
+	unsigned int rank;
+	int cached;
+};
+static struct worker_arg args[RTE_MAX_LCORE];
+
+static int
+writer(void *p)
+{
+	const struct worker_arg *a = p;
+	struct vmp_dirty_log_cache c;
+	uint64_t pg;
+	int round;
+
+	vmp_dirty_log_cache_init(&c);
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+		rte_pause();
+	for (round = 0; round < ROUNDS; round++) {
+		for (pg = a->rank; pg < NPAGES; pg += nb_workers) {
+			uint64_t iova = IOVA0 + pg * PG;
+
+			/* the cached variant on odd ranks, direct on even */
+			if (a->cached)
+				vmp_dirty_log_cache_write(trk, &c, iova, 8);
+			else
+				vmp_dirty_log_write(trk, iova, 8);
+		}
+		vmp_dirty_log_cache_flush(&c);
+	}
+	__atomic_fetch_add(&done, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int
+run(int harvest)
+{
+	uint64_t words = NPAGES / 64, i;
+	uint64_t *bm = rte_zmalloc(NULL, words * 8, 64);
+	uint64_t *acc = rte_zmalloc(NULL, words * 8, 64);
+	unsigned int lc, n = 0;
+	int64_t got;
+	int gets = 0;
+
+	TEST_ASSERT(bm != NULL && acc != NULL, "alloc");
+	TEST_ASSERT_SUCCESS(vmp_dirty_stop(trk), "stop");
+	TEST_ASSERT_SUCCESS(vmp_dirty_start(trk), "start (clears)");
+	go = 0;
+	done = 0;
+	RTE_LCORE_FOREACH_WORKER (lc) {
+		args[lc].rank = n;
+		args[lc].cached = n & 1;
+		n++;
+		TEST_ASSERT_SUCCESS(
+			rte_eal_remote_launch(writer, &args[lc], lc),
+			"launch %u", lc);
+	}
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) < nb_workers) {
+		if (!harvest) {
+			rte_pause();
+			continue;
+		}
+		got = vmp_dirty_bitmap_get(trk, IOVA0, NPAGES * PG, PG, bm,
+					   words * 8, 0);
+		TEST_ASSERT(got >= 0, "get: %" PRId64, got);
+		for (i = 0; i < words; i++)
+			acc[i] |= bm[i];
+		gets++;
+	}
+	rte_eal_mp_wait_lcore();
+	got = vmp_dirty_bitmap_get(trk, IOVA0, NPAGES * PG, PG, bm, words * 8,
+				   0);
+	TEST_ASSERT(got >= 0, "final get: %" PRId64, got);
+	for (i = 0; i < words; i++)
+		TEST_ASSERT_EQUAL_U64(acc[i] | bm[i], ~0ULL,
+				      "word %" PRIu64 " lost bits (harvest %d)",
+				      i, harvest);
+	if (!harvest)
+		TEST_ASSERT_EQUAL(got, NPAGES, "every page once");
+	printf("  %u writer lcores, %d concurrent gets: no bit lost\n",
+	       nb_workers, gets);
+	rte_free(bm);
+	rte_free(acc);
+	return TEST_SUCCESS;
+}
+
+static int
+test_concurrent_writes(void)
+{
+	return run(0);
+}
+
+static int
+test_concurrent_writes_and_gets(void)
+{
+	return run(1);
+}
+
+static int
+suite_setup(void)
+{
+	struct vmp_dirty_region r = {.iova = IOVA0, .len = NPAGES * PG};
+	struct vmp_dirty_params p = {
+		.name = "mt",
+		.regions = &r,
+		.nb_regions = 1,
+		.socket_id = SOCKET_ID_ANY,
+	};
+
+	nb_workers = rte_lcore_count() - 1;
+	if (nb_workers < 2) {
+		printf("  needs >= 3 lcores (got %u)\n", rte_lcore_count());
+		return TEST_SKIPPED;
+	}
+	trk = vmp_dirty_tracker_create(&p);
+	return trk ? TEST_SUCCESS : TEST_FAILED;
+}
+
+static void
+suite_teardown(void)
+{
+	vmp_dirty_tracker_free(trk);
+	trk = NULL;
+}
+
+static struct vmp_test_suite mt_suite = {
+	.name = "dirtylog_mt",
+	.setup = suite_setup,
+	.teardown = suite_teardown,
+	.cases =
+		{
+			TEST_CASE(test_concurrent_writes),
+			TEST_CASE(test_concurrent_writes_and_gets),
+			TEST_CASES_END(),
+		},
+};
+
+static int
+test_dirtylog_mt(void)
+{
+	return vmp_test_suite_run(&mt_suite);
+}
+
+REGISTER_TEST_COMMAND(dirtylog_mt_autotest, test_dirtylog_mt);
