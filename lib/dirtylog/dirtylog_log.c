@@ -12,27 +12,10 @@
  */
 #include <errno.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 
 #include "dirtylog_pvt.h"
-
-void
-__vmp_dirty_mark_pages(struct dirty_region *r, uint64_t p0, uint64_t p1)
-{
-	uint64_t b0 = r->bit0 + p0, b1 = r->bit0 + p1;
-	uint64_t w0 = b0 >> 6, w1 = b1 >> 6, w;
-
-	for (w = w0; w <= w1; w++) {
-		uint64_t m = ~0ULL;
-
-		if (w == w0)
-			m &= ~0ULL << (b0 & 63);
-		if (w == w1)
-			m &= ~0ULL >> (63 - (b1 & 63));
-		/* release: pairs with the acquire fetch_and in get_bits() */
-		__atomic_fetch_or(&r->log[w], m, __ATOMIC_RELEASE);
-	}
-}
 
 static inline int
 dirty_started(const struct vmp_dirty_tracker *t)
@@ -45,7 +28,7 @@ dirty_started(const struct vmp_dirty_tracker *t)
 typedef void (*mark_fn)(struct dirty_region *r, uint64_t p0, uint64_t p1,
 			void *arg);
 
-static inline unsigned int
+static __rte_always_inline unsigned int
 visit(struct vmp_dirty_tracker *t, uint64_t a, uint64_t len, int by_host,
       mark_fn fn, void *arg)
 {
@@ -73,7 +56,7 @@ visit(struct vmp_dirty_tracker *t, uint64_t a, uint64_t len, int by_host,
 	return hit;
 }
 
-static void
+static __rte_always_inline void
 mark_now(struct dirty_region *r, uint64_t p0, uint64_t p1, void *arg)
 {
 	RTE_SET_USED(arg);
@@ -108,8 +91,10 @@ vmp_dirty_log_cache_flush(struct vmp_dirty_log_cache *c)
 	c->n = 0;
 }
 
-static inline void
-cache_add(struct vmp_dirty_log_cache *c, uint64_t *word, uint64_t bits)
+/* Not the newest entry: search, else insert (flushing a full cache). Out of
+ * line so the hit path stays small (no spills around it). */
+static __rte_noinline void
+cache_add_slow(struct vmp_dirty_log_cache *c, uint64_t *word, uint64_t bits)
 {
 	uint32_t i;
 
@@ -126,7 +111,19 @@ cache_add(struct vmp_dirty_log_cache *c, uint64_t *word, uint64_t bits)
 	c->n++;
 }
 
-static void
+static __rte_always_inline void
+cache_add(struct vmp_dirty_log_cache *c, uint64_t *word, uint64_t bits)
+{
+	uint32_t n = c->n;
+
+	/* consecutive pages hit the newest entry */
+	if (likely(n != 0 && c->e[n - 1].word == word))
+		c->e[n - 1].bits |= bits;
+	else
+		cache_add_slow(c, word, bits);
+}
+
+static __rte_always_inline void
 mark_cached(struct dirty_region *r, uint64_t p0, uint64_t p1, void *arg)
 {
 	struct vmp_dirty_log_cache *c = arg;

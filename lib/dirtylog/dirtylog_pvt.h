@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include <rte_common.h>
 #include <rte_log.h>
 #include <rte_spinlock.h>
 
@@ -74,8 +75,24 @@ struct vmp_dirty_tracker {
 };
 
 /* Mark pages [p0, p1] (inclusive, region-relative) in the log: one atomic
- * OR per word. */
-void __vmp_dirty_mark_pages(struct dirty_region *r, uint64_t p0, uint64_t p1);
+ * OR per word, release: pairs with the acquire fetch_and of bitmap_get
+ * (get_bits() in dirtylog.c). Inline: it is the datapath. */
+static __rte_always_inline void
+__vmp_dirty_mark_pages(struct dirty_region *r, uint64_t p0, uint64_t p1)
+{
+	uint64_t b0 = r->bit0 + p0, b1 = r->bit0 + p1;
+	uint64_t w0 = b0 >> 6, w1 = b1 >> 6, w;
+
+	for (w = w0; w <= w1; w++) {
+		uint64_t m = ~0ULL;
+
+		if (w == w0)
+			m &= ~0ULL << (b0 & 63);
+		if (w == w1)
+			m &= ~0ULL >> (63 - (b1 & 63));
+		__atomic_fetch_or(&r->log[w], m, __ATOMIC_RELEASE);
+	}
+}
 
 /* dirtylog_kernel.c */
 int __vmp_dirty_kernel_start(struct vmp_dirty_tracker *t);
