@@ -45,6 +45,8 @@ visit(struct vmp_dirty_tracker *t, uint64_t a, uint64_t len, int by_host,
 
 		if (by_host && base == 0)
 			continue;
+		if (!by_host && base >= e) /* sorted by iova: none further */
+			break;
 		lo = RTE_MAX(a, base);
 		hi = RTE_MIN(e, rend);
 		if (lo >= hi)
