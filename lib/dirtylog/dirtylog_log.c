@@ -91,6 +91,8 @@ vmp_dirty_log_cache_flush(struct vmp_dirty_log_cache *c)
 		/* release: pairs with the acquire fetch_and in get_bits() */
 		__atomic_fetch_or(c->e[i].word, c->e[i].bits, __ATOMIC_RELEASE);
 	c->n = 0;
+	/* the memo may name a tracker about to be freed: drop it too */
+	c->m_owner = NULL;
 }
 
 /* Not the newest entry: search, else insert (flushing a full cache). Out of
@@ -125,11 +127,11 @@ cache_add(struct vmp_dirty_log_cache *c, uint64_t *word, uint64_t bits)
 		cache_add_slow(c, word, bits);
 }
 
+/* OR log bits [b0, b1] into the cache, word by word. */
 static __rte_always_inline void
-mark_cached(struct dirty_region *r, uint64_t p0, uint64_t p1, void *arg)
+cache_bits(struct vmp_dirty_log_cache *c, uint64_t *log, uint64_t b0,
+	   uint64_t b1)
 {
-	struct vmp_dirty_log_cache *c = arg;
-	uint64_t b0 = r->bit0 + p0, b1 = r->bit0 + p1;
 	uint64_t w0 = b0 >> 6, w1 = b1 >> 6, w;
 
 	for (w = w0; w <= w1; w++) {
@@ -139,8 +141,50 @@ mark_cached(struct dirty_region *r, uint64_t p0, uint64_t p1, void *arg)
 			m &= ~0ULL << (b0 & 63);
 		if (w == w1)
 			m &= ~0ULL >> (63 - (b1 & 63));
-		cache_add(c, &r->log[w], m);
+		cache_add(c, &log[w], m);
 	}
+}
+
+struct memo_arg {
+	struct vmp_dirty_tracker *t;
+	struct vmp_dirty_log_cache *c;
+	int by_host;
+};
+
+static __rte_always_inline void
+mark_cached(struct dirty_region *r, uint64_t p0, uint64_t p1, void *arg)
+{
+	struct memo_arg *a = arg;
+	struct vmp_dirty_log_cache *c = a->c;
+
+	cache_bits(c, r->log, r->bit0 + p0, r->bit0 + p1);
+	/* remember the region: the next write in it skips visit() */
+	c->m_owner = a->t;
+	c->m_host = a->by_host;
+	c->m_base = a->by_host ? r->host : r->iova;
+	c->m_span = r->end - r->iova;
+	c->m_log = r->log;
+	c->m_bit0 = r->bit0;
+	c->m_shift = a->t->pgshift;
+}
+
+static __rte_always_inline int
+cache_write(struct vmp_dirty_tracker *t, struct vmp_dirty_log_cache *c,
+	    uint64_t a, uint64_t len, int by_host)
+{
+	uint64_t off = a - c->m_base;
+	struct memo_arg m = {.t = t, .c = c, .by_host = by_host};
+
+	if (len == 0 || !dirty_started(t))
+		return 0;
+	/* fast path: inside the region of the previous write */
+	if (likely(c->m_owner == t && c->m_host == (uint32_t)by_host &&
+		   off < c->m_span && len <= c->m_span - off)) {
+		cache_bits(c, c->m_log, c->m_bit0 + (off >> c->m_shift),
+			   c->m_bit0 + ((off + len - 1) >> c->m_shift));
+		return 0;
+	}
+	return visit(t, a, len, by_host, mark_cached, &m) ? 0 : -ENOENT;
 }
 
 int
@@ -148,9 +192,7 @@ vmp_dirty_log_cache_write(struct vmp_dirty_tracker *t,
 			  struct vmp_dirty_log_cache *c, uint64_t iova,
 			  uint64_t len)
 {
-	if (len == 0 || !dirty_started(t))
-		return 0;
-	return visit(t, iova, len, 0, mark_cached, c) ? 0 : -ENOENT;
+	return cache_write(t, c, iova, len, 0);
 }
 
 int
@@ -158,7 +200,5 @@ vmp_dirty_log_cache_write_hva(struct vmp_dirty_tracker *t,
 			      struct vmp_dirty_log_cache *c, const void *addr,
 			      uint64_t len)
 {
-	if (len == 0 || !dirty_started(t))
-		return 0;
-	return visit(t, (uintptr_t)addr, len, 1, mark_cached, c) ? 0 : -ENOENT;
+	return cache_write(t, c, (uintptr_t)addr, len, 1);
 }

@@ -241,11 +241,18 @@ int vmp_dirty_log_write_hva(struct vmp_dirty_tracker *t, const void *addr,
  * before the writes become visible to the peer / before completion is
  * signalled). Public so it can live on the caller's stack or per-queue
  * structure with no allocation; treat the fields as private. A cache must be
- * used by one lcore at a time, with one tracker, and be flushed before the
- * tracker is freed.
+ * used by one lcore at a time, with one tracker between two flushes, and be
+ * flushed before that tracker is freed.
  */
 struct vmp_dirty_log_cache {
 	uint32_t n; /**< entries used */
+	/* private memo of the last region written (skips the region lookup) */
+	uint32_t m_host;	 /**< memo keyed by host address */
+	const void *m_owner;	 /**< tracker of the memo, NULL: none */
+	uint64_t m_base, m_span; /**< region start (iova or host), length */
+	uint64_t *m_log;	 /**< region log words */
+	uint64_t m_bit0;	 /**< log bit of the region's page 0 */
+	uint32_t m_shift;	 /**< page shift */
 	struct {
 		uint64_t *word; /**< log word */
 		uint64_t bits;	/**< bits to OR in */
@@ -257,6 +264,7 @@ static inline void
 vmp_dirty_log_cache_init(struct vmp_dirty_log_cache *c)
 {
 	c->n = 0;
+	c->m_owner = NULL;
 }
 
 /**
@@ -272,7 +280,10 @@ int vmp_dirty_log_cache_write_hva(struct vmp_dirty_tracker *t,
 				  struct vmp_dirty_log_cache *c,
 				  const void *addr, uint64_t len);
 
-/** Publish the cached marks (atomic ORs) and empty the cache. */
+/**
+ * Publish the cached marks (atomic ORs) and empty the cache. A flushed cache
+ * holds no reference to any tracker.
+ */
 void vmp_dirty_log_cache_flush(struct vmp_dirty_log_cache *c);
 
 /**
