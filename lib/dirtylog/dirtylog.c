@@ -471,6 +471,20 @@ vmp_dirty_bitmap_get(struct vmp_dirty_tracker *t, uint64_t iova, uint64_t size,
 		rc = -EINVAL;
 		goto out_unlock;
 	}
+	/* kernel mode: collect every region first, so a failing scan leaves
+	 * all dirty state in the log (nothing harvested, bitmap untouched) */
+	for (i = 0; t->mode == VMP_DIRTY_MODE_KERNEL_WP && i < t->nb_regions;
+	     i++) {
+		struct dirty_region *r = &t->r[i];
+		uint64_t lo = RTE_MAX(iova, r->iova), hi = RTE_MIN(end, r->end);
+
+		if (lo >= hi)
+			continue;
+		rc = __vmp_dirty_kernel_collect(t, r, lo - r->iova,
+						hi - r->iova, !clear);
+		if (rc < 0)
+			goto out_unlock;
+	}
 	memset(bitmap, 0, words * 8);
 	for (i = 0; i < t->nb_regions; i++) {
 		struct dirty_region *r = &t->r[i];
@@ -478,12 +492,6 @@ vmp_dirty_bitmap_get(struct vmp_dirty_tracker *t, uint64_t iova, uint64_t size,
 
 		if (lo >= hi)
 			continue;
-		if (t->mode == VMP_DIRTY_MODE_KERNEL_WP) {
-			rc = __vmp_dirty_kernel_collect(t, r, lo - r->iova,
-							hi - r->iova, !clear);
-			if (rc < 0)
-				goto out_unlock;
-		}
 		get_region(r, (lo - r->iova) >> t->pgshift,
 			   (hi - r->iova) >> t->pgshift, clear, bitmap,
 			   (lo - iova) >> t->pgshift);

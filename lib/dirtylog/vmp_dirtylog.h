@@ -194,7 +194,8 @@ bool vmp_dirty_is_started(const struct vmp_dirty_tracker *t);
  *   - -EOVERFLOW: iova + size overflows 64 bits
  *   - -ENOENT: part of the range is outside every region
  *   - -EOPNOTSUPP: unknown flag bits
- *   - -errno of PAGEMAP_SCAN (kernel mode; bits scanned so far stay dirty)
+ *   - -errno of PAGEMAP_SCAN (kernel mode): nothing harvested, the bitmap
+ *     untouched; pages the scan already collected stay dirty for later
  */
 int64_t vmp_dirty_bitmap_get(struct vmp_dirty_tracker *t, uint64_t iova,
 			     uint64_t size, uint64_t pgsize, uint64_t *bitmap,
