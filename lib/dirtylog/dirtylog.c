@@ -237,12 +237,7 @@ clear_bits(uint64_t *log, uint64_t b0, uint64_t n)
 	uint64_t b1 = b0 + n - 1, w0 = b0 >> 6, w1 = b1 >> 6, w;
 
 	for (w = w0; w <= w1; w++) {
-		uint64_t m = ~0ULL;
-
-		if (w == w0)
-			m &= ~0ULL << (b0 & 63);
-		if (w == w1)
-			m &= ~0ULL >> (63 - (b1 & 63));
+		uint64_t m = __vmp_dirty_word_mask(w, b0, b1);
 		__atomic_fetch_and(&log[w], ~m, __ATOMIC_RELAXED);
 	}
 }
@@ -378,13 +373,9 @@ get_bits(uint64_t *src, uint64_t sb, uint64_t n, int clear, uint64_t *out,
 	uint64_t se = sb + n - 1, w0 = sb >> 6, w1 = se >> 6, w;
 
 	for (w = w0; w <= w1; w++) {
-		uint64_t m = ~0ULL, v, pos;
+		uint64_t m = __vmp_dirty_word_mask(w, sb, se), v, pos;
 		int64_t rel = (int64_t)(w * 64) - (int64_t)sb;
 
-		if (w == w0)
-			m &= ~0ULL << (sb & 63);
-		if (w == w1)
-			m &= ~0ULL >> (63 - (se & 63));
 		v = __atomic_load_n(&src[w], __ATOMIC_RELAXED) & m;
 		if (v == 0)
 			continue;

@@ -135,12 +135,7 @@ cache_bits(struct vmp_dirty_log_cache *c, uint64_t *log, uint64_t b0,
 	uint64_t w0 = b0 >> 6, w1 = b1 >> 6, w;
 
 	for (w = w0; w <= w1; w++) {
-		uint64_t m = ~0ULL;
-
-		if (w == w0)
-			m &= ~0ULL << (b0 & 63);
-		if (w == w1)
-			m &= ~0ULL >> (63 - (b1 & 63));
+		uint64_t m = __vmp_dirty_word_mask(w, b0, b1);
 		cache_add(c, &log[w], m);
 	}
 }

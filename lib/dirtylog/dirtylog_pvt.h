@@ -74,6 +74,20 @@ struct vmp_dirty_tracker {
 	struct dirty_region r[]; /* sorted by iova */
 };
 
+/* The bits of log bit range [b0, b1] (inclusive) that lie in 64-bit word w,
+ * for b0 / 64 <= w <= b1 / 64. */
+static __rte_always_inline uint64_t
+__vmp_dirty_word_mask(uint64_t w, uint64_t b0, uint64_t b1)
+{
+	uint64_t m = ~0ULL;
+
+	if (w == b0 >> 6)
+		m &= ~0ULL << (b0 & 63);
+	if (w == b1 >> 6)
+		m &= ~0ULL >> (63 - (b1 & 63));
+	return m;
+}
+
 /* Mark pages [p0, p1] (inclusive, region-relative) in the log: one atomic
  * OR per word, release: pairs with the acquire fetch_and of bitmap_get
  * (get_bits() in dirtylog.c). Inline: it is the datapath. */
@@ -84,12 +98,7 @@ __vmp_dirty_mark_pages(struct dirty_region *r, uint64_t p0, uint64_t p1)
 	uint64_t w0 = b0 >> 6, w1 = b1 >> 6, w;
 
 	for (w = w0; w <= w1; w++) {
-		uint64_t m = ~0ULL;
-
-		if (w == w0)
-			m &= ~0ULL << (b0 & 63);
-		if (w == w1)
-			m &= ~0ULL >> (63 - (b1 & 63));
+		uint64_t m = __vmp_dirty_word_mask(w, b0, b1);
 		__atomic_fetch_or(&r->log[w], m, __ATOMIC_RELEASE);
 	}
 }

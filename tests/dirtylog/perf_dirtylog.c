@@ -47,14 +47,13 @@
 
 #include <vmp_dirtylog.h>
 
+#include "dirtylog_test_mem.h"
 #include "vmp_test.h"
 
 #define PG ((uint64_t)4096)
 #define HPG ((uint64_t)2 << 20)
 #define MAXREPS 15
 
-enum backing { ANON, THP, HUGETLB, NB_BACKING };
-static const char *const bname[] = {"anon", "THP", "hugetlb"};
 enum stage { CREATE, PROTECT, UPDATE, SCAN, STOP, ADJUST, ANCHOR, NB_STAGE };
 static const char *const sname[] = {"CREATE", "PROTECT", "UPDATE",	"SCAN",
 				    "STOP",   "ADJUST",	 "anchor:write"};
@@ -183,29 +182,6 @@ run_stage(enum stage st, unsigned int nl, const unsigned int *lcores)
 	return z - a;
 }
 
-static void *
-map_backing(enum backing b, uint64_t len, void **base, uint64_t *maplen)
-{
-	void *m;
-
-	if (b == HUGETLB) {
-		m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-		*base = m;
-		*maplen = len;
-		return m == MAP_FAILED ? NULL : m;
-	}
-	m = mmap(NULL, len + HPG, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	*base = m;
-	*maplen = len + HPG;
-	m = RTE_PTR_ALIGN_CEIL(m, HPG);
-	madvise(m, len, b == THP ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	return m;
-}
-
 static int
 bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 	      int reps)
@@ -230,14 +206,16 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 			.socket_id = SOCKET_ID_ANY,
 		};
 		struct vmp_dirty_tracker *t;
-		uint64_t *bm, t0, maplen;
-		void *base, *mem = map_backing(b, len, &base, &maplen);
+		uint64_t *bm, t0;
+		struct test_mem tm;
+		int merr = test_mem_map(&tm, b, len);
+		void *mem = tm.addr;
 		int64_t n;
 
-		if (mem == NULL) {
+		if (merr < 0) {
 			printf("  %s: cannot map %" PRIu64 " MiB: %s -- "
 			       "skipped\n",
-			       bname[b], len >> 20, strerror(errno));
+			       backing_name[b], len >> 20, strerror(-merr));
 			return TEST_SKIPPED;
 		}
 		sh.mem = mem;
@@ -256,7 +234,7 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 		if (vmp_dirty_start(t) != 0) {
 			printf("  kernel WP tracking unavailable: skipped\n");
 			vmp_dirty_tracker_free(t);
-			munmap(base, maplen);
+			test_mem_unmap(&tm);
 			return TEST_SKIPPED;
 		}
 		cyc[PROTECT][r] = rte_rdtsc_precise() - t0;
@@ -272,7 +250,7 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 		cyc[ANCHOR][r] = run_stage(ANCHOR, 1, lcores);
 		vmp_dirty_tracker_free(t);
 		rte_free(bm);
-		munmap(base, maplen);
+		test_mem_unmap(&tm);
 	}
 	npg[CREATE] = len / sh.lpg;
 	npg[PROTECT] = len / PG;
@@ -284,8 +262,8 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 	printf("\n  backing %s | page size obtained: KernelPageSize %" PRIu64
 	       " KiB, AnonHugePages %" PRIu64 " MiB of %" PRIu64
 	       " MiB | size %" PRIu64 " MiB | lcores %u (%s) | reps %d\n",
-	       bname[b], mi.kernel_page_size >> 10, mi.anon_huge_bytes >> 20,
-	       len >> 20, len >> 20, nl,
+	       backing_name[b], mi.kernel_page_size >> 10,
+	       mi.anon_huge_bytes >> 20, len >> 20, len >> 20, nl,
 	       nl == 1 ? "lcore 0 writes" : "rank 0 writes, rank 1 reads",
 	       reps);
 	printf("  %-13s %10s %10s %10s   (SCAN reported %" PRIu64
@@ -485,13 +463,17 @@ bench_kernel_get(int reps)
 				     .nb_regions = 1,
 				     .mode = VMP_DIRTY_MODE_KERNEL_WP,
 				     .socket_id = SOCKET_ID_ANY};
-	uint64_t cyc[2][MAXREPS], t0, maplen, got = 0;
+	uint64_t cyc[2][MAXREPS], t0, got = 0;
 	struct vmp_dirty_tracker *t;
-	void *base, *mem = map_backing(ANON, len, &base, &maplen);
+	struct test_mem tm;
+	int merr = test_mem_map(&tm, ANON, len);
+	void *mem = tm.addr;
 	uint64_t *bm = rte_zmalloc(NULL, words * 8, 64);
 	int r;
 
-	if (mem == NULL || bm == NULL) {
+	if (merr < 0 || bm == NULL) {
+		test_mem_unmap(&tm);
+		rte_free(bm);
 		printf("  kernel get: cannot map %" PRIu64 " MiB\n", len >> 20);
 		return TEST_SKIPPED;
 	}
@@ -501,7 +483,7 @@ bench_kernel_get(int reps)
 	t = vmp_dirty_tracker_create(&p);
 	if (t == NULL || vmp_dirty_start(t) != 0) {
 		vmp_dirty_tracker_free(t);
-		munmap(base, maplen);
+		test_mem_unmap(&tm);
 		rte_free(bm);
 		return TEST_SKIPPED;
 	}
@@ -529,7 +511,7 @@ bench_kernel_get(int reps)
 	printf("  %-34s %10.3f %10.1f %10d\n", "0 % written (right after)",
 	       cyc2ns(t0) / 1e6, (double)len / cyc2ns(t0), 0);
 	vmp_dirty_tracker_free(t);
-	munmap(base, maplen);
+	test_mem_unmap(&tm);
 	rte_free(bm);
 	return TEST_SUCCESS;
 }

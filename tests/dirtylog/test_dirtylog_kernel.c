@@ -21,14 +21,12 @@
 
 #include <vmp_dirtylog.h>
 
+#include "dirtylog_test_mem.h"
 #include "vmp_test.h"
 
 #define PG 4096ULL
 #define HPG (2ULL << 20)
 #define IOVA0 0x200000000ULL
-
-enum backing { ANON, THP, HUGETLB };
-static const char *const backing_name[] = {"anon", "THP", "hugetlb"};
 
 static struct {
 	volatile uint8_t *mem;
@@ -73,33 +71,6 @@ round_run(uint32_t ph, unsigned int nw)
 	__atomic_store_n(&sh.phase, ph, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&sh.ack, __ATOMIC_ACQUIRE) < want)
 		rte_pause();
-}
-
-static void *
-map(enum backing b, uint64_t len)
-{
-	void *m;
-
-	if (b == HUGETLB) {
-		m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-		return m == MAP_FAILED ? NULL : m;
-	}
-	m = mmap(NULL, len + HPG, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	/* 2 MiB-align so THP can back it (the unused slack, at most 2 MiB of
-	 * never-touched address space, is left mapped) */
-	m = RTE_PTR_ALIGN_CEIL(m, HPG);
-	if (b == THP) {
-		uint64_t off;
-
-		madvise(m, len, MADV_HUGEPAGE);
-		for (off = 0; off < len; off += PG) /* populate before start */
-			((volatile uint8_t *)m)[off] = 1;
-	}
-	return m;
 }
 
 static int
@@ -215,16 +186,24 @@ run_backing(enum backing b)
 	uint8_t *wmask = calloc(npages, 1);
 	uint64_t *bm = calloc((npages + 63) / 64, 8);
 	int caps = vmp_dirty_kernel_probe(), rc = TEST_FAILED;
-	void *mem = map(b, len);
+	struct test_mem tm;
+	int merr = test_mem_map(&tm, b, len);
+	void *mem = tm.addr;
 
-	if (mem == NULL) {
+	if (merr < 0) {
 		printf("  %s: cannot map %" PRIu64 " bytes (%s): skipped\n",
-		       backing_name[b], len, strerror(errno));
+		       backing_name[b], len, strerror(-merr));
 		free(wmask);
 		free(bm);
 		return TEST_SKIPPED;
 	}
 	TEST_ASSERT(wmask != NULL && bm != NULL, "alloc");
+	if (b == THP) { /* populate as huge pages before tracking starts */
+		uint64_t off;
+
+		for (off = 0; off < len; off += PG)
+			((volatile uint8_t *)mem)[off] = 1;
+	}
 	r = (struct vmp_dirty_region){.iova = IOVA0, .host = mem, .len = len};
 	t = vmp_dirty_tracker_create(&prm);
 	TEST_ASSERT_NOT_NULL(t, "create");
@@ -276,7 +255,7 @@ run_backing(enum backing b)
 	rte_eal_mp_wait_lcore();
 	vmp_dirty_tracker_free(t);
 out_unmap:
-	munmap(RTE_PTR_ALIGN_FLOOR(mem, HPG), len);
+	test_mem_unmap(&tm);
 	free(wmask);
 	free(bm);
 	return rc;
