@@ -179,8 +179,12 @@ __vmp_dirty_kernel_start(struct vmp_dirty_tracker *t)
 			need_huge = 1;
 	rc = uffd_open(0, &feat);
 	if (rc < 0) {
-		DIRTY_LOG(ERR, "%s start: userfaultfd unavailable: %s", t->name,
-			  strerror(-rc));
+		DIRTY_LOG(ERR,
+			  "%s start: userfaultfd (or its UFFDIO_API) "
+			  "unavailable: %s; kernel write-protect tracking %s",
+			  t->name, strerror(-rc),
+			  rc == -EPERM || rc == -EACCES ? "not permitted"
+							: "unsupported");
 		return rc == -EPERM || rc == -EACCES ? -EPERM : -ENOTSUP;
 	}
 	close(rc);
