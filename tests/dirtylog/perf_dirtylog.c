@@ -188,7 +188,7 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 {
 	uint64_t len = env_u64("VMP_DIRTYBENCH_MB", 256) << 20;
 	uint64_t cyc[NB_STAGE][MAXREPS], npg[NB_STAGE], scanned = 0;
-	struct vmp_dirty_mapping_info mi = {0};
+	struct vmp_dirty_mapping_info mi = {0}, mi_end = {0};
 	int r, s;
 
 	if (b == HUGETLB)
@@ -247,6 +247,7 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 		vmp_dirty_stop(t);
 		cyc[STOP][r] = rte_rdtsc_precise() - t0;
 		cyc[ADJUST][r] = run_stage(ADJUST, nl, lcores);
+		vmp_dirty_mapping_info(mem, &mi_end); /* did THP come back? */
 		cyc[ANCHOR][r] = run_stage(ANCHOR, 1, lcores);
 		vmp_dirty_tracker_free(t);
 		rte_free(bm);
@@ -261,9 +262,11 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 	npg[ANCHOR] = len / PG;
 	printf("\n  backing %s | page size obtained: KernelPageSize %" PRIu64
 	       " KiB, AnonHugePages %" PRIu64 " MiB of %" PRIu64
-	       " MiB | size %" PRIu64 " MiB | lcores %u (%s) | reps %d\n",
+	       " MiB (after ADJUST %" PRIu64 " MiB) | size %" PRIu64
+	       " MiB | lcores %u (%s) | reps %d\n",
 	       backing_name[b], mi.kernel_page_size >> 10,
-	       mi.anon_huge_bytes >> 20, len >> 20, len >> 20, nl,
+	       mi.anon_huge_bytes >> 20, len >> 20,
+	       mi_end.anon_huge_bytes >> 20, len >> 20, nl,
 	       nl == 1 ? "lcore 0 writes" : "rank 0 writes, rank 1 reads",
 	       reps);
 	printf("  %-13s %10s %10s %10s   (SCAN reported %" PRIu64
