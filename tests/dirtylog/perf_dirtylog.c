@@ -393,12 +393,19 @@ bench_soft(const unsigned int *lcores, unsigned int nlc, int reps)
 	printf("\n  software log, 1 GiB tracked (%" PRIu64
 	       " KiB log), %u writes per run, median of %d\n",
 	       words * 8 >> 10, NWRITES, reps);
-	printf("  %-40s %10s\n", "operation (per write, per lcore)", "ns/page");
-	for (k = 0; k < 7; k++) {
-		if (k >= 5 && nlc < 2)
-			continue;
-		printf("  %-40s %10.2f\n", what[k],
-		       cyc2ns(median(v[k], reps)) / NWRITES);
+	printf("  %-40s %10s %12s\n", "operation (per write, per lcore)",
+	       "ns/page", "x atomic OR");
+	{
+		double anchor = cyc2ns(median(v[3], reps)) / NWRITES;
+
+		for (k = 0; k < 7; k++) {
+			double ns = cyc2ns(median(v[k], reps)) / NWRITES;
+
+			if (k >= 5 && nlc < 2)
+				continue;
+			printf("  %-40s %10.2f %12.2f\n", what[k], ns,
+			       ns / anchor);
+		}
 	}
 
 	/* bitmap_get over the whole GiB at 0 %, 1 %, 100 % dirty */
