@@ -15,7 +15,8 @@
  *   vmp_dirty_log_write_hva() (host address), callable from any lcore,
  *   lock-free (atomic OR). The log has the vhost-user layout: 1 bit per
  *   4 KiB page, bit (page % 8) of byte (page / 8), i.e. on little-endian
- *   bit (page % 64) of 64-bit word (page / 64). The caller may supply the log
+ *   bit (page % 64) of 64-bit word (page / 64) (with a page size other than
+ *   4096, one bit per tracker page). The caller may supply the log
  *   memory (vmp_dirty_params.log), e.g. the log QEMU hands a vhost-user
  *   backend with VHOST_USER_SET_LOG_BASE; its bit 0 is then IOVA 0.
  * - pinned ranges: vmp_dirty_pin() / vmp_dirty_unpin(). A pinned page is
@@ -30,7 +31,8 @@
  *   collects and re-protects the written pages in one PAGEMAP_SCAN ioctl
  *   (PM_SCAN_WP_MATCHING). The kernel's granularity is the mapping's page size
  *   (4 KiB for anonymous and THP memory -- the kernel splits a THP on the
- *   first tracked write -- and the huge page size for hugetlb):
+ *   first tracked write, and it stays split after stop -- and the huge page
+ *   size for hugetlb):
  *   vmp_dirty_granularity() reports it, and a dirty huge page sets every
  *   tracker page it covers.
  *
@@ -214,11 +216,12 @@ int64_t vmp_dirty_count(struct vmp_dirty_tracker *t);
 
 /**
  * Mark [iova, iova + len) dirty in the software log (guest IOVA / GPA).
- * Any lcore, lock-free: one atomic OR per 64 pages touched. No-op while
- * stopped. A range partly outside every region marks the part inside.
+ * Any lcore, lock-free: one atomic OR per 64 pages touched. A range partly
+ * outside every region marks the part inside.
  *
- * @return 0, or -ENOENT if no byte of the range is in a region
- *   (len 0 returns 0)
+ * @return 0, or -ENOENT if no byte of the range is in a region. len 0, and
+ *   any call while the tracker is stopped, return 0 without looking at the
+ *   range (a single relaxed load: datapaths may call it unconditionally).
  */
 int vmp_dirty_log_write(struct vmp_dirty_tracker *t, uint64_t iova,
 			uint64_t len);
