@@ -128,6 +128,120 @@ test_concurrent_writes_and_gets(void)
 	return run(1);
 }
 
+/*
+ * Pin/unpin from every worker while the main lcore harvests: each page goes
+ * through one pin -> unpin cycle (no log writes), then its worker publishes
+ * state 2 (release). Let get k be the first get that started after the main
+ * lcore saw state 2: the once-more report must come from get k, or from get
+ * k - 1 (the only get that can overlap the unpin), and no later get may
+ * report the page again (no stuck pin, no stale bit).
+ */
+#define PIN_PAGES (8 * 1024u)
+
+static uint8_t pin_state[PIN_PAGES];
+
+static int
+pinner(void *p)
+{
+	const struct worker_arg *a = p;
+	uint64_t pg;
+
+	while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
+		rte_pause();
+	for (pg = a->rank; pg < PIN_PAGES; pg += nb_workers) {
+		uint64_t iova = IOVA0 + pg * PG;
+
+		if (vmp_dirty_pin(trk, iova, PG) != 0 ||
+		    vmp_dirty_unpin(trk, iova, PG) != 0)
+			return -1;
+		/* release: pairs with the main lcore's acquire snapshot */
+		__atomic_store_n(&pin_state[pg], 2, __ATOMIC_RELEASE);
+	}
+	__atomic_fetch_add(&done, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int
+test_concurrent_pins_and_gets(void)
+{
+	uint64_t words = PIN_PAGES / 64, p;
+	uint64_t *bm = rte_zmalloc(NULL, words * 8, 64);
+	int32_t *first = rte_malloc(NULL, PIN_PAGES * 4, 64);
+	int32_t *prev = rte_malloc(NULL, PIN_PAGES * 4, 64);
+	uint8_t *ok = rte_zmalloc(NULL, PIN_PAGES, 64);
+	unsigned int lc, n = 0;
+	int k, last = 0, rc = TEST_SUCCESS;
+
+	TEST_ASSERT(bm && first && prev && ok, "alloc");
+	for (p = 0; p < PIN_PAGES; p++) {
+		first[p] = -1;
+		prev[p] = -1;
+		pin_state[p] = 0;
+	}
+	TEST_ASSERT_SUCCESS(vmp_dirty_stop(trk), "stop");
+	TEST_ASSERT_SUCCESS(vmp_dirty_start(trk), "start");
+	go = 0;
+	done = 0;
+	RTE_LCORE_FOREACH_WORKER (lc) {
+		args[lc].rank = n++;
+		TEST_ASSERT_SUCCESS(
+			rte_eal_remote_launch(pinner, &args[lc], lc),
+			"launch %u", lc);
+	}
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	/* two extra gets after the workers finish: the once-more get and one
+	 * that must find nothing */
+	for (k = 0; last < 2; k++) {
+		int64_t got;
+
+		if (__atomic_load_n(&done, __ATOMIC_ACQUIRE) == nb_workers)
+			last++;
+		for (p = 0; p < PIN_PAGES; p++)
+			if (first[p] < 0 &&
+			    __atomic_load_n(&pin_state[p], __ATOMIC_ACQUIRE) ==
+				    2)
+				first[p] = k;
+		got = vmp_dirty_bitmap_get(trk, IOVA0, PIN_PAGES * PG, PG, bm,
+					   words * 8, 0);
+		TEST_ASSERT(got >= 0, "get %d: %" PRId64, k, got);
+		for (p = 0; p < PIN_PAGES; p++) {
+			if (!((bm[p / 64] >> (p % 64)) & 1))
+				continue;
+			if (first[p] < 0)
+				prev[p] = k;
+			else if (first[p] == k)
+				ok[p] = 1;
+			else if (rc == TEST_SUCCESS) {
+				printf("  FAIL page %" PRIu64
+				       " reported by get %d"
+				       " after its once-more get %d\n",
+				       p, k, first[p]);
+				rc = TEST_FAILED;
+			}
+		}
+	}
+	rte_eal_mp_wait_lcore();
+	RTE_LCORE_FOREACH_WORKER (lc)
+		TEST_ASSERT_EQUAL(rte_eal_get_lcore_state(lc), WAIT, "lcore %u",
+				  lc);
+	for (p = 0; p < PIN_PAGES && rc == TEST_SUCCESS; p++)
+		TEST_ASSERT(first[p] >= 0 &&
+				    (ok[p] ||
+				     (prev[p] >= 0 && prev[p] == first[p] - 1)),
+			    "page %" PRIu64 ": done before get %d, reported by "
+			    "get %d only",
+			    p, first[p], prev[p]);
+	TEST_ASSERT_EQUAL(vmp_dirty_count(trk), 0, "nothing left pinned");
+	printf("  %u pinning lcores, %d concurrent gets: every unpin reported "
+	       "once more, nothing after\n",
+	       nb_workers, k);
+	rte_free(bm);
+	rte_free(first);
+	rte_free(prev);
+	rte_free(ok);
+	return rc;
+}
+
 static int
 suite_setup(void)
 {
@@ -163,6 +277,7 @@ static struct vmp_test_suite mt_suite = {
 		{
 			TEST_CASE(test_concurrent_writes),
 			TEST_CASE(test_concurrent_writes_and_gets),
+			TEST_CASE(test_concurrent_pins_and_gets),
 			TEST_CASES_END(),
 		},
 };
