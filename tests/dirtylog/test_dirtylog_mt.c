@@ -130,11 +130,12 @@ test_concurrent_writes_and_gets(void)
 
 /*
  * Pin/unpin from every worker while the main lcore harvests: each page goes
- * through one pin -> unpin cycle (no log writes), then its worker publishes
- * state 2 (release). Let get k be the first get that started after the main
- * lcore saw state 2: the once-more report must come from get k, or from get
- * k - 1 (the only get that can overlap the unpin), and no later get may
- * report the page again (no stuck pin, no stale bit).
+ * through one pin -> unpin cycle (no log writes). Its worker publishes state
+ * 1 just before the unpin and 2 just after (release). With s1 / s2 the first
+ * get whose snapshot (taken before the get starts) saw state >= 1 / == 2, the
+ * once-more report is consumed by a get that overlaps or follows the unpin:
+ * the page's last report must come from a get in [s1 - 1, s2], and no get
+ * after s2 may report it (no stuck pin, no stale bit).
  */
 #define PIN_PAGES (8 * 1024u)
 
@@ -151,10 +152,14 @@ pinner(void *p)
 	for (pg = a->rank; pg < PIN_PAGES; pg += nb_workers) {
 		uint64_t iova = IOVA0 + pg * PG;
 
-		if (vmp_dirty_pin(trk, iova, PG) != 0 ||
-		    vmp_dirty_unpin(trk, iova, PG) != 0)
+		if (vmp_dirty_pin(trk, iova, PG) != 0)
 			return -1;
 		/* release: pairs with the main lcore's acquire snapshot */
+		__atomic_store_n(&pin_state[pg], 1, __ATOMIC_RELEASE);
+		/* state 1 visible before any store of the unpin */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (vmp_dirty_unpin(trk, iova, PG) != 0)
+			return -1;
 		__atomic_store_n(&pin_state[pg], 2, __ATOMIC_RELEASE);
 	}
 	__atomic_fetch_add(&done, 1, __ATOMIC_RELEASE);
@@ -166,16 +171,15 @@ test_concurrent_pins_and_gets(void)
 {
 	uint64_t words = PIN_PAGES / 64, p;
 	uint64_t *bm = rte_zmalloc(NULL, words * 8, 64);
-	int32_t *first = rte_malloc(NULL, PIN_PAGES * 4, 64);
-	int32_t *prev = rte_malloc(NULL, PIN_PAGES * 4, 64);
-	uint8_t *ok = rte_zmalloc(NULL, PIN_PAGES, 64);
+	int32_t *s1 = rte_malloc(NULL, PIN_PAGES * 4, 64);
+	int32_t *s2 = rte_malloc(NULL, PIN_PAGES * 4, 64);
+	int32_t *last_rep = rte_malloc(NULL, PIN_PAGES * 4, 64);
 	unsigned int lc, n = 0;
 	int k, last = 0, rc = TEST_SUCCESS;
 
-	TEST_ASSERT(bm && first && prev && ok, "alloc");
+	TEST_ASSERT(bm && s1 && s2 && last_rep, "alloc");
 	for (p = 0; p < PIN_PAGES; p++) {
-		first[p] = -1;
-		prev[p] = -1;
+		s1[p] = s2[p] = last_rep[p] = -1;
 		pin_state[p] = 0;
 	}
 	TEST_ASSERT_SUCCESS(vmp_dirty_stop(trk), "stop");
@@ -196,26 +200,27 @@ test_concurrent_pins_and_gets(void)
 
 		if (__atomic_load_n(&done, __ATOMIC_ACQUIRE) == nb_workers)
 			last++;
-		for (p = 0; p < PIN_PAGES; p++)
-			if (first[p] < 0 &&
-			    __atomic_load_n(&pin_state[p], __ATOMIC_ACQUIRE) ==
-				    2)
-				first[p] = k;
+		for (p = 0; p < PIN_PAGES; p++) {
+			uint8_t st = __atomic_load_n(&pin_state[p],
+						     __ATOMIC_ACQUIRE);
+
+			if (st >= 1 && s1[p] < 0)
+				s1[p] = k;
+			if (st == 2 && s2[p] < 0)
+				s2[p] = k;
+		}
 		got = vmp_dirty_bitmap_get(trk, IOVA0, PIN_PAGES * PG, PG, bm,
 					   words * 8, 0);
 		TEST_ASSERT(got >= 0, "get %d: %" PRId64, k, got);
 		for (p = 0; p < PIN_PAGES; p++) {
 			if (!((bm[p / 64] >> (p % 64)) & 1))
 				continue;
-			if (first[p] < 0)
-				prev[p] = k;
-			else if (first[p] == k)
-				ok[p] = 1;
-			else if (rc == TEST_SUCCESS) {
+			last_rep[p] = k;
+			if (s2[p] >= 0 && k > s2[p] && rc == TEST_SUCCESS) {
 				printf("  FAIL page %" PRIu64
 				       " reported by get %d"
-				       " after its once-more get %d\n",
-				       p, k, first[p]);
+				       " after get %d (unpin done)\n",
+				       p, k, s2[p]);
 				rc = TEST_FAILED;
 			}
 		}
@@ -225,20 +230,19 @@ test_concurrent_pins_and_gets(void)
 		TEST_ASSERT_EQUAL(rte_eal_get_lcore_state(lc), WAIT, "lcore %u",
 				  lc);
 	for (p = 0; p < PIN_PAGES && rc == TEST_SUCCESS; p++)
-		TEST_ASSERT(first[p] >= 0 &&
-				    (ok[p] ||
-				     (prev[p] >= 0 && prev[p] == first[p] - 1)),
-			    "page %" PRIu64 ": done before get %d, reported by "
-			    "get %d only",
-			    p, first[p], prev[p]);
+		TEST_ASSERT(s2[p] >= 0 && last_rep[p] >= s1[p] - 1 &&
+				    last_rep[p] <= s2[p],
+			    "page %" PRIu64 ": unpin between gets %d and %d, "
+			    "last reported by get %d",
+			    p, s1[p], s2[p], last_rep[p]);
 	TEST_ASSERT_EQUAL(vmp_dirty_count(trk), 0, "nothing left pinned");
 	printf("  %u pinning lcores, %d concurrent gets: every unpin reported "
 	       "once more, nothing after\n",
 	       nb_workers, k);
 	rte_free(bm);
-	rte_free(first);
-	rte_free(prev);
-	rte_free(ok);
+	rte_free(s1);
+	rte_free(s2);
+	rte_free(last_rep);
 	return rc;
 }
 
