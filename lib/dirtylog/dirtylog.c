@@ -85,6 +85,7 @@ region_init(struct vmp_dirty_tracker *t, struct dirty_region *r,
 			return -EINVAL;
 		}
 		r->kpgsize = mi.kernel_page_size;
+		r->shmem_or_huge = mi.hugetlb || mi.shared;
 		if ((r->host | in->len) & (r->kpgsize - 1)) {
 			DIRTY_LOG(ERR,
 				  "%s: host %p len 0x%" PRIx64

@@ -41,14 +41,15 @@ struct dirty_region {
 	uint64_t end;	/* iova + len */
 	uintptr_t host; /* host VA, 0 if none */
 	uintptr_t host_end;
-	uint64_t npages;  /* len / pgsize */
-	uint64_t gran;	  /* reported granularity (bytes) */
-	uint64_t kpgsize; /* kernel mode: mapping page size */
-	uint64_t *log;	  /* software log words */
-	uint64_t bit0;	  /* log bit of page 0 */
-	uint64_t *pinmap; /* 1 bit per page: pinned */
-	uint16_t *pin;	  /* pin count per page */
-	int own_log;	  /* log allocated by us */
+	uint64_t npages;   /* len / pgsize */
+	uint64_t gran;	   /* reported granularity (bytes) */
+	uint64_t kpgsize;  /* kernel mode: mapping page size */
+	int shmem_or_huge; /* kernel mode: hugetlb or shared mapping */
+	uint64_t *log;	   /* software log words */
+	uint64_t bit0;	   /* log bit of page 0 */
+	uint64_t *pinmap;  /* 1 bit per page: pinned */
+	uint16_t *pin;	   /* pin count per page */
+	int own_log;	   /* log allocated by us */
 };
 
 struct vmp_dirty_tracker {

@@ -86,7 +86,8 @@ struct vmp_dirty_region {
 	 * Host virtual address of the region, or NULL (soft mode only: then
 	 * vmp_dirty_log_write_hva() cannot find this region). In kernel mode it
 	 * must be aligned to the mapping's page size and the whole range must
-	 * be mapped private anonymous (4 KiB or THP) or hugetlb memory.
+	 * be one mapping: anonymous (4 KiB or THP), hugetlb, or shared memory
+	 * (memfd / shmem).
 	 */
 	void *host;
 	/** Length in bytes; a multiple of the tracker page size, > 0. */
@@ -329,7 +330,7 @@ uint64_t vmp_dirty_granularity(const struct vmp_dirty_tracker *t,
 
 /** Kernel capabilities, see vmp_dirty_kernel_probe(). */
 #define VMP_DIRTY_KCAP_ANON (1u << 0)	 /**< WP_ASYNC + PAGEMAP_SCAN */
-#define VMP_DIRTY_KCAP_HUGETLB (1u << 1) /**< also on hugetlb memory */
+#define VMP_DIRTY_KCAP_HUGETLB (1u << 1) /**< also hugetlb and shmem */
 
 /**
  * Probe at run time what kernel write-protect tracking this kernel offers.
@@ -345,6 +346,7 @@ struct vmp_dirty_mapping_info {
 	uint64_t kernel_page_size; /**< KernelPageSize (bytes) */
 	uint64_t anon_huge_bytes;  /**< AnonHugePages (THP) in the VMA */
 	bool hugetlb;		   /**< a hugetlb mapping */
+	bool shared;		   /**< a shared mapping (memfd, shmem) */
 };
 
 /**

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-enum backing { ANON, THP, HUGETLB, NB_BACKING };
+enum backing { ANON, THP, HUGETLB, SHMEM, NB_BACKING };
 
 extern const char *const backing_name[NB_BACKING];
 
@@ -18,7 +18,8 @@ struct test_mem {
 
 /* Map len bytes: anon (MADV_NOHUGEPAGE: really 4 KiB pages), THP
  * (MADV_HUGEPAGE; populating is the caller's), hugetlb (MAP_HUGETLB, from the
- * machine's shared pool). 0, or -errno. Nothing is touched. */
+ * machine's shared pool), shmem (a memfd mapped shared, as vhost-user guest
+ * memory is). 0, or -errno. Nothing is touched. */
 int test_mem_map(struct test_mem *m, enum backing b, uint64_t len);
 
 void test_mem_unmap(struct test_mem *m);

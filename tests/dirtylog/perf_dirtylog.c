@@ -4,18 +4,18 @@
  * test, in userspace, with kernel write-protect tracking in place of KVM's
  * dirty logging) and the software-log costs.
  *
- * Part 1, per backing (anon 4 KiB / THP / hugetlb) and 1 or 2 lcores (rank
+ * Part 1, per backing (anon 4 KiB / THP / hugetlb / shmem: a memfd mapped
+ * shared, as vhost-user guest memory is) and 1 or 2 lcores (rank
  * 0 writes, rank 1 reads, like the seed's even/odd vCPUs):
  *   CREATE   first touch of every large page (8 bytes at its start)
  *   PROTECT  vmp_dirty_start(): UFFDIO_REGISTER + write-protect everything
- *   UPDATE   anon: every lcore writes every 4 KiB page; THP/hugetlb: write
- *            the first 4 KiB page of each large page and read its upper
- *            half, under tracking (THP splits, hugetlb stays whole)
- *   SCAN     vmp_dirty_bitmap_get(): PAGEMAP_SCAN collect + re-protect
- *   STOP     vmp_dirty_stop(): un-protect + UFFDIO_UNREGISTER
- *   ADJUST   every lcore reads every 4 KiB page after tracking stopped
- *   anchor   a write to every 4 KiB page, mapped and untracked
- * Each stage: median of REPS fresh mappings, total and per page.
+ *   UPDATE   anon/shmem: every lcore writes every 4 KiB page; THP/hugetlb:
+ * write the first 4 KiB page of each large page and read its upper half, under
+ * tracking (THP splits, hugetlb stays whole) SCAN     vmp_dirty_bitmap_get():
+ * PAGEMAP_SCAN collect + re-protect STOP     vmp_dirty_stop(): un-protect +
+ * UFFDIO_UNREGISTER ADJUST   every lcore reads every 4 KiB page after tracking
+ * stopped anchor   a write to every 4 KiB page, mapped and untracked Each
+ * stage: median of REPS fresh mappings, total and per page.
  *
  * Part 2: the kernel tracker's get over 1 GiB of populated anonymous memory
  * with 1 % of the pages written (VMP_DIRTYBENCH_KGET_MB).
@@ -116,7 +116,7 @@ stage_body(unsigned int rank)
 		}
 		break;
 	case UPDATE:
-		if (sh.b == ANON) {
+		if (sh.b == ANON || sh.b == SHMEM) {
 			for (off = 0; off < sh.len; off += PG)
 				*(volatile uint64_t *)(m + off) =
 					0x0123456789abcdefULL;
@@ -219,7 +219,7 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 			return TEST_SKIPPED;
 		}
 		sh.mem = mem;
-		sh.lpg = b == ANON ? PG : HPG;
+		sh.lpg = b == ANON || b == SHMEM ? PG : HPG;
 		cyc[CREATE][r] = run_stage(CREATE, nl, lcores);
 		vmp_dirty_mapping_info(mem, &mi);
 		reg = (struct vmp_dirty_region){
@@ -255,7 +255,7 @@ bench_mapping(enum backing b, unsigned int nl, const unsigned int *lcores,
 	}
 	npg[CREATE] = len / sh.lpg;
 	npg[PROTECT] = len / PG;
-	npg[UPDATE] = b == ANON ? len / PG : len / HPG * (1 + HPG / PG / 2);
+	npg[UPDATE] = sh.lpg == PG ? len / PG : len / HPG * (1 + HPG / PG / 2);
 	npg[SCAN] = len / PG;
 	npg[STOP] = len / PG;
 	npg[ADJUST] = len / PG;

@@ -3,10 +3,10 @@
  * Kernel write-protect tracking (userfaultfd WP_ASYNC + PAGEMAP_SCAN) finds
  * exactly the pages written by OTHER lcores -- not the pages they only read
  * -- on anonymous (first touch under tracking), THP (populated as huge pages
- * before start, split by the tracked writes) and hugetlb (2 MiB granularity)
- * memory; re-protection makes the next get see only the new writes.
- * Skipped (77) only when the kernel lacks the feature; then start must fail
- * with -ENOTSUP.
+ * before start, split by the tracked writes), hugetlb (2 MiB granularity)
+ * and shared memfd (vhost-user guest memory's kind) memory; re-protection makes
+ * the next get see only the new writes. Skipped (77) only when the kernel lacks
+ * the feature; then start must fail with -ENOTSUP.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -208,7 +208,8 @@ run_backing(enum backing b)
 	t = vmp_dirty_tracker_create(&prm);
 	TEST_ASSERT_NOT_NULL(t, "create");
 	if (caps < 0 || !(caps & VMP_DIRTY_KCAP_ANON) ||
-	    (b == HUGETLB && !(caps & VMP_DIRTY_KCAP_HUGETLB))) {
+	    ((b == HUGETLB || b == SHMEM) &&
+	     !(caps & VMP_DIRTY_KCAP_HUGETLB))) {
 		TEST_ASSERT_EQUAL(vmp_dirty_start(t),
 				  caps == -EPERM ? -EPERM : -ENOTSUP,
 				  "start without kernel support");
@@ -279,6 +280,12 @@ test_kernel_hugetlb(void)
 	return run_backing(HUGETLB);
 }
 
+static int
+test_kernel_shmem(void)
+{
+	return run_backing(SHMEM);
+}
+
 static struct vmp_test_suite kernel_suite = {
 	.name = "dirtylog_kernel",
 	.cases =
@@ -286,6 +293,7 @@ static struct vmp_test_suite kernel_suite = {
 			TEST_CASE(test_kernel_anon),
 			TEST_CASE(test_kernel_thp),
 			TEST_CASE(test_kernel_hugetlb),
+			TEST_CASE(test_kernel_shmem),
 			TEST_CASES_END(),
 		},
 };
