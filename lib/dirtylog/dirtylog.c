@@ -99,7 +99,8 @@ region_init(struct vmp_dirty_tracker *t, struct dirty_region *r,
 	if (p->log != NULL) {
 		r->log = p->log;
 		r->bit0 = r->iova / VMP_DIRTY_PAGE_SIZE;
-		if ((r->bit0 + r->npages + 7) / 8 > p->log_size) {
+		/* the 64-bit words holding the region's bits must fit */
+		if ((r->bit0 + r->npages + 63) / 64 * 8 > p->log_size) {
 			DIRTY_LOG(ERR,
 				  "%s: region iova 0x%" PRIx64 "+0x%" PRIx64
 				  " beyond log of %" PRIu64 " bytes",

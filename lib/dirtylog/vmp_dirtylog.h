@@ -110,9 +110,10 @@ struct vmp_dirty_params {
 	 * Optional caller-supplied log in the vhost-user layout, indexed from
 	 * IOVA 0 (bit for IOVA a = a / 4096). NULL: the library allocates one
 	 * log per region. When set: page_size must be 4096, the pointer 8-byte
-	 * aligned, and every region must end within log_size * 8 * 4096.
-	 * The library only ORs bits in and read-and-clears them; it never
-	 * frees this memory.
+	 * aligned, and the 64-bit words holding each region's bits must lie
+	 * within log_size bytes (it is accessed by 64-bit atomics; QEMU's log
+	 * is a whole number of words). The library only ORs bits in and
+	 * read-and-clears its regions' bits; it never frees this memory.
 	 */
 	void *log;
 	/** Size of @p log in bytes. */
