@@ -111,6 +111,8 @@ lcore_claim(struct swdma_dev *sd, unsigned int lcore)
 {
 	int rc;
 
+	if (lcore < RTE_MAX_LCORE && rte_eal_lcore_role(lcore) == ROLE_SERVICE)
+		return 0;
 	if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore)) {
 		SWDMA_LOG(ERR, "%s: lcore %u is not an enabled EAL lcore",
 			  sd->name, lcore);
@@ -122,8 +124,6 @@ lcore_claim(struct swdma_dev *sd, unsigned int lcore)
 		return -EINVAL;
 	}
 	switch (rte_eal_lcore_role(lcore)) {
-	case ROLE_SERVICE:
-		return 0;
 	case ROLE_RTE:
 		if (rte_eal_get_lcore_state(lcore) != WAIT) {
 			SWDMA_LOG(ERR, "%s: lcore %u is busy", sd->name, lcore);
@@ -243,10 +243,17 @@ swdma_engines_quiesce(struct swdma_dev *sd)
 	return rc;
 }
 
-/* Close: unmap and unregister the services, give back the lcores. */
+/*
+ * Close: stop the services, give back the lcores, unregister. DPDK 22.11's
+ * rte_service_component_unregister() does not wait for service lcores that
+ * already decided to run the service, so first: runstates off, then wait
+ * until no lcore may still be in (or about to enter) the callback, stopping
+ * outright the service lcores this driver started.
+ */
 void
 swdma_engines_destroy(struct swdma_dev *sd)
 {
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz();
 	unsigned int i, l;
 
 	for (i = 0; i < sd->p.nb_engines; i++) {
@@ -257,12 +264,13 @@ swdma_engines_destroy(struct swdma_dev *sd)
 		__atomic_store_n(&e->running, 0, __ATOMIC_SEQ_CST);
 		rte_service_component_runstate_set(e->service_id, 0);
 		rte_service_runstate_set(e->service_id, 0);
+		/* each mapped lcore clears its flag when it sees runstate 0 */
+		while (rte_service_may_be_active(e->service_id) == 1 &&
+		       rte_get_timer_cycles() < end)
+			rte_pause();
 		for (l = 0; l < RTE_MAX_LCORE; l++)
 			if (rte_eal_lcore_role(l) == ROLE_SERVICE)
 				rte_service_map_lcore_set(e->service_id, l, 0);
-		rte_service_component_unregister(e->service_id);
-		e->registered = false;
-		/* e itself stays allocated: see struct swdma_engine */
 	}
 	for (l = 0; l < RTE_MAX_LCORE; l++) {
 		if (!bit_test(sd->lcores_started, l) &&
@@ -270,10 +278,20 @@ swdma_engines_destroy(struct swdma_dev *sd)
 			continue;
 		if (rte_service_lcore_count_services(l) > 0)
 			continue; /* someone else's service runs there */
+		/* the runner returns: nothing of ours can run there */
 		if (rte_service_lcore_stop(l) == 0)
 			rte_eal_wait_lcore(l);
 		if (bit_test(sd->lcores_added, l))
 			rte_service_lcore_del(l);
+	}
+	for (i = 0; i < sd->p.nb_engines; i++) {
+		struct swdma_engine *e = sd->engines[i];
+
+		if (e == NULL || !e->registered)
+			continue;
+		rte_service_component_unregister(e->service_id);
+		e->registered = false;
+		/* e itself stays allocated: see struct swdma_engine */
 	}
 }
 

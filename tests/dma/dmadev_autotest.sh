@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# DPDK's own, unmodified dmadev unit test (dpdk-test from package dpdk-dev)
+# against dma_swdma loaded as a plugin with -d. dmadev_autotest runs its API
+# suite on dma_skeleton, then copy / burst capacity / error handling / fill
+# on every dmadev: ours must run all four (none skipped).
+. "$VMPATH_SRC/tests/lib.sh"
+
+SO="$VMPATH_BUILD/drivers/librte_dma_swdma.so"
+DPDK_TEST=$(command -v dpdk-test || true)
+if [ -z "$DPDK_TEST" ]; then
+	echo "dpdk-test not found (package dpdk-dev): skipped"
+	exit 77
+fi
+t_check "plugin built" test -f "$SO"
+# --no-huge: IOVA as VA, which the engine needs (stated again explicitly)
+EAL=(-l 0-1 --no-huge -m 256 --no-pci --iova-mode=va
+	--log-level=lib.eal:error -d "$SO")
+cd "$T_TMP"
+
+run_autotest() { # label, extra EAL args...
+	local label=$1
+	shift
+	timeout 240 "$DPDK_TEST" "${EAL[@]}" --file-prefix="vmpt-dmat-$label-$$" \
+		"$@" dmadev_autotest </dev/null >"raw-$label" 2>&1
+	local rc=$?
+	tr '\r' '\n' <"raw-$label" >"out-$label"
+	t_check "$label: dpdk-test exits 0 (got $rc)" test "$rc" -eq 0
+	t_grep "$label: Test OK" "^Test OK" "out-$label"
+	t_grep "$label: our instance tested" "Test dmadev instance [0-9]+ \[dma_swdma0\]" "out-$label"
+	local id
+	id=$(sed -nE 's/.*Test dmadev instance ([0-9]+) \[dma_swdma0\].*/\1/p' "out-$label")
+	for kind in "copy" "burst capacity" "error handling" "fill"; do
+		t_grep "$label: $kind tests ran on dma_swdma0" \
+			"DMA Dev ${id:-X}: Running $kind Tests" "out-$label"
+	done
+	if grep -qE "DMA Dev ${id:-X}: .*skipping" "out-$label"; then
+		t_bad "$label: a case was skipped on dma_swdma0"
+		grep -E "DMA Dev ${id:-X}: .*skipping" "out-$label"
+	fi
+}
+
+echo "-- engine on the EAL service lcore (-s), default devargs"
+run_autotest svc -s 0x2 --vdev dma_swdma0
+
+echo "-- engine placed by the driver (lcores=1), small batch and ring"
+run_autotest devarg --vdev dma_swdma0,lcores=1,batch=4,ring_size=1024
+
+echo "-- a bad devarg is refused at probe, by name"
+timeout 60 "$DPDK_TEST" "${EAL[@]}" --file-prefix="vmpt-dmat-bad-$$" \
+	--vdev dma_swdma0,batch=0 dmadev_autotest </dev/null >bad 2>&1
+t_check "bad devarg: dpdk-test fails" test $? -ne 0
+t_grep "bad devarg named" "bad devarg batch='0'" bad
+
+t_done
