@@ -28,7 +28,7 @@ swdma_test_create(const char *name, const char *args)
 static inline int
 swdma_test_setup(int16_t id, uint16_t nb_vchans, uint16_t nb_desc)
 {
-	const struct rte_dma_conf conf = { .nb_vchans = nb_vchans };
+	const struct rte_dma_conf conf = {.nb_vchans = nb_vchans};
 	const struct rte_dma_vchan_conf qc = {
 		.direction = RTE_DMA_DIR_MEM_TO_MEM,
 		.nb_desc = nb_desc,
@@ -68,7 +68,8 @@ swdma_test_reap(int16_t id, uint16_t vchan, uint32_t n,
 	uint32_t got = 0;
 
 	while (got < n && rte_get_timer_cycles() < end) {
-		uint16_t want = (uint16_t)RTE_MIN(n - got, (uint32_t)UINT16_MAX);
+		uint16_t want =
+			(uint16_t)RTE_MIN(n - got, (uint32_t)UINT16_MAX);
 		uint16_t k = rte_dma_completed_status(id, vchan, want, NULL,
 						      st + got);
 

@@ -68,15 +68,16 @@ test_devargs_refused(void)
 	static const struct {
 		const char *args, *named;
 	} bad[] = {
-		{ "ring_size=100", "ring_size='100'" },
-		{ "ring_size=65536", "ring_size='65536'" },
-		{ "batch=0", "batch='0'" },
-		{ "batch=x", "batch='x'" },
-		{ "engines=9", "engines='9'" },
-		{ "lcores=0", "lcore 0 is the main lcore" },
-		{ "lcores=1:", "lcores='1:'" },
-		{ "lcores=77", "lcore 77 is not an enabled" },
-		{ "bogus=1", "bad devargs 'bogus=1'" },
+		{"ring_size=100", "ring_size='100'"},
+		{"ring_size=65536", "ring_size='65536'"},
+		{"batch=0", "batch='0'"},
+		{"batch=x", "batch='x'"},
+		{"engines=9", "engines='9'"},
+		{"lcores=0", "lcore 0 is the main lcore"},
+		{"lcores=1:", "lcores='1:'"},
+		{"lcores=77", "lcore 77 is not an enabled"},
+		{"idle_us=1001", "idle_us='1001'"},
+		{"bogus=1", "bad devargs 'bogus=1'"},
 	};
 	unsigned int i;
 
@@ -118,13 +119,12 @@ test_info_and_devargs(void)
 	TEST_ASSERT_EQUAL(info.min_desc, 32, "min_desc");
 	TEST_ASSERT_EQUAL(info.max_vchans, 16, "max_vchans");
 	TEST_ASSERT_EQUAL(info.max_sges, 4, "max_sges");
-	TEST_ASSERT_EQUAL_U64(info.dev_capa,
-			      RTE_DMA_CAPA_MEM_TO_MEM | RTE_DMA_CAPA_SVA |
-				      RTE_DMA_CAPA_HANDLES_ERRORS |
-				      RTE_DMA_CAPA_OPS_COPY |
-				      RTE_DMA_CAPA_OPS_COPY_SG |
-				      RTE_DMA_CAPA_OPS_FILL,
-			      "capabilities");
+	TEST_ASSERT_EQUAL_U64(
+		info.dev_capa,
+		RTE_DMA_CAPA_MEM_TO_MEM | RTE_DMA_CAPA_SVA |
+			RTE_DMA_CAPA_HANDLES_ERRORS | RTE_DMA_CAPA_OPS_COPY |
+			RTE_DMA_CAPA_OPS_COPY_SG | RTE_DMA_CAPA_OPS_FILL,
+		"capabilities");
 	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev_id, 0, &sid0),
 			    "engine 0");
 	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev_id, 1, &sid1),
@@ -137,9 +137,9 @@ test_info_and_devargs(void)
 	TEST_ASSERT_EQUAL(rte_service_runstate_get(sid0), 1, "engine 0 runs");
 
 	/* vchan setup: MEM_TO_MEM only, nb_desc bounded by ring_size */
-	struct rte_dma_conf conf = { .nb_vchans = 3 };
-	struct rte_dma_vchan_conf qc = { .direction = RTE_DMA_DIR_MEM_TO_MEM,
-					 .nb_desc = 256 };
+	struct rte_dma_conf conf = {.nb_vchans = 3};
+	struct rte_dma_vchan_conf qc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
+					.nb_desc = 256};
 	TEST_ASSERT_SUCCESS(rte_dma_configure(dev_id, &conf), "configure");
 	TEST_ASSERT(rte_dma_vchan_setup(dev_id, 0, &qc) < 0, "256 > 128");
 	qc.nb_desc = 128;
@@ -155,9 +155,11 @@ test_info_and_devargs(void)
 	TEST_ASSERT_NOT_NULL(f, "open_memstream");
 	rte_dma_dump(dev_id, f);
 	fclose(f);
-	TEST_ASSERT_STR_CONTAINS(text, "batch 4 engines 2", "dump");
-	TEST_ASSERT_STR_CONTAINS(text, "vchan 2: engine 0", "vchan v on engine v mod engines");
-	TEST_ASSERT_STR_CONTAINS(text, "vchan 1: engine 1", "vchan v on engine v mod engines");
+	TEST_ASSERT_STR_CONTAINS(text, "batch 4 engines 2 idle_us 0", "dump");
+	TEST_ASSERT_STR_CONTAINS(text, "vchan 2: engine 0",
+				 "vchan v on engine v mod engines");
+	TEST_ASSERT_STR_CONTAINS(text, "vchan 1: engine 1",
+				 "vchan v on engine v mod engines");
 	free(text);
 	return TEST_SUCCESS;
 }
@@ -165,16 +167,16 @@ test_info_and_devargs(void)
 /* ---- ordering and completion across vchans under load ---- */
 
 #define ORD_VCHANS 4
-#define ORD_CHAIN 200   /* buffers per chain; jobs per round = CHAIN - 1 */
+#define ORD_CHAIN 200 /* buffers per chain; jobs per round = CHAIN - 1 */
 #define ORD_BUF 2048
 #define ORD_ROUNDS 120
 
 struct ord_vchan {
 	uint8_t *buf[ORD_CHAIN];
 	uint32_t round, sz;
-	uint32_t next;     /* next chain job to enqueue (1..CHAIN-1) */
-	uint32_t reaped;   /* jobs of this round reaped */
-	uint64_t jobs;     /* jobs reaped on this vchan in total */
+	uint32_t next;	 /* next chain job to enqueue (1..CHAIN-1) */
+	uint32_t reaped; /* jobs of this round reaped */
+	uint64_t jobs;	 /* jobs reaped on this vchan in total */
 };
 
 static void
@@ -202,11 +204,12 @@ ord_round_check(const struct ord_vchan *o, uint16_t v)
 		const uint64_t *w = (const uint64_t *)o->buf[k];
 
 		for (i = 0; i < o->sz / 8; i++)
-			TEST_ASSERT_EQUAL_U64(w[i],
-					      ((uint64_t)o->round << 32) ^
-						      ((uint64_t)v << 24) ^ i,
-					      "vchan %u round %u buf %u word %u",
-					      v, o->round, k, i);
+			TEST_ASSERT_EQUAL_U64(
+				w[i],
+				((uint64_t)o->round << 32) ^
+					((uint64_t)v << 24) ^ i,
+				"vchan %u round %u buf %u word %u", v, o->round,
+				k, i);
 	}
 	return TEST_SUCCESS;
 }
@@ -255,7 +258,8 @@ test_order_across_vchans(void)
 					break;
 				if (id != (uint16_t)(o->jobs + o->next - 1)) {
 					printf("  FAIL vchan %u: id %d, want "
-					       "%u\n", v, id,
+					       "%u\n",
+					       v, id,
 					       (uint16_t)(o->jobs + o->next -
 							  1));
 					goto out;
@@ -273,7 +277,8 @@ test_order_across_vchans(void)
 			o->reaped += k;
 			if (last != (uint16_t)(o->jobs + o->reaped - 1)) {
 				printf("  FAIL vchan %u: last_idx %u, want "
-				       "%u\n", v, last,
+				       "%u\n",
+				       v, last,
 				       (uint16_t)(o->jobs + o->reaped - 1));
 				goto out;
 			}
@@ -299,7 +304,8 @@ test_order_across_vchans(void)
 		    st.submitted < st.completed) {
 			printf("  FAIL vchan %u stats: sub %" PRIu64
 			       " cpl %" PRIu64 " err %" PRIu64 " jobs %" PRIu64
-			       "\n", v, st.submitted, st.completed, st.errors,
+			       "\n",
+			       v, st.submitted, st.completed, st.errors,
 			       ov[v].jobs);
 			goto out;
 		}
@@ -311,7 +317,8 @@ test_order_across_vchans(void)
 		goto out;
 	}
 	printf("  %" PRIu64 " chained copies on %u vchans, 2 engines, "
-	       "in order\n", total, ORD_VCHANS);
+	       "in order\n",
+	       total, ORD_VCHANS);
 	rc = TEST_SUCCESS;
 out:
 	for (v = 0; v < ORD_VCHANS; v++)
@@ -323,8 +330,18 @@ out:
 
 /* ---- error completions ---- */
 
-enum job_kind { J_COPY, J_SRC0, J_DST0, J_LEN0, J_FILL, J_FILL0, J_SG,
-		J_SG_LEN, J_SG_SRC0, J_KINDS };
+enum job_kind {
+	J_COPY,
+	J_SRC0,
+	J_DST0,
+	J_LEN0,
+	J_FILL,
+	J_FILL0,
+	J_SG,
+	J_SG_LEN,
+	J_SG_SRC0,
+	J_KINDS
+};
 
 static const enum rte_dma_status_code kind_status[J_KINDS] = {
 	[J_COPY] = RTE_DMA_STATUS_SUCCESSFUL,
@@ -344,9 +361,9 @@ static const enum rte_dma_status_code kind_status[J_KINDS] = {
 static int
 enqueue_kind(enum job_kind k, const uint8_t *src, uint8_t *dst)
 {
-	struct rte_dma_sge s[2] = { { BUF_IOVA(src), ERR_SZ / 2 },
-				    { BUF_IOVA(src + ERR_SZ / 2), ERR_SZ / 2 } };
-	struct rte_dma_sge d[1] = { { BUF_IOVA(dst), ERR_SZ } };
+	struct rte_dma_sge s[2] = {{BUF_IOVA(src), ERR_SZ / 2},
+				   {BUF_IOVA(src + ERR_SZ / 2), ERR_SZ / 2}};
+	struct rte_dma_sge d[1] = {{BUF_IOVA(dst), ERR_SZ}};
 
 	switch (k) {
 	case J_COPY:
@@ -389,8 +406,8 @@ check_job_data(enum job_kind k, const uint8_t *src, const uint8_t *dst)
 		if (kind_status[k] != RTE_DMA_STATUS_SUCCESSFUL)
 			want = 0xee; /* untouched */
 		else if (k == J_FILL)
-			want = i < ERR_SZ - 3 ? ((const uint8_t *)&pat)[i % 8] :
-						0xee;
+			want = i < ERR_SZ - 3 ? ((const uint8_t *)&pat)[i % 8]
+					      : 0xee;
 		else
 			want = src[i];
 		TEST_ASSERT_EQUAL(dst[i], want, "kind %d byte %u", k, i);
@@ -402,7 +419,7 @@ static int
 test_error_completions(void)
 {
 	enum rte_dma_status_code st[ERR_JOBS];
-	struct rte_dma_sge sge = { 4096, 8 };
+	struct rte_dma_sge sge = {4096, 8};
 	enum job_kind kind[ERR_JOBS];
 	struct rte_dma_stats stats;
 	uint8_t *src, *dst;
@@ -428,11 +445,13 @@ test_error_completions(void)
 	}
 	for (i = 0; i < ERR_JOBS; i++) {
 		/* errors at the first and last slot, and runs of them */
-		kind[i] = i == 0 ? J_SRC0 :
-			  i == ERR_JOBS - 1 ? J_LEN0 :
-			  (i % 7 == 3 || i % 7 == 4) ? (enum job_kind)(1 + i % 8) :
-			  (enum job_kind)(i % 3 == 0 ? J_FILL :
-					  i % 3 == 1 ? J_SG : J_COPY);
+		kind[i] = i == 0	      ? J_SRC0
+			  : i == ERR_JOBS - 1 ? J_LEN0
+			  : (i % 7 == 3 || i % 7 == 4)
+				  ? (enum job_kind)(1 + i % 8)
+				  : (enum job_kind)(i % 3 == 0	 ? J_FILL
+						    : i % 3 == 1 ? J_SG
+								 : J_COPY);
 		nerr += kind_status[kind[i]] != RTE_DMA_STATUS_SUCCESSFUL;
 		if (enqueue_kind(kind[i], src, dst + (size_t)i * ERR_SZ) !=
 		    (int)i) {
@@ -453,7 +472,8 @@ test_error_completions(void)
 			if (kind_status[kind[got + j]] !=
 			    RTE_DMA_STATUS_SUCCESSFUL) {
 				printf("  FAIL job %u is an error, completed() "
-				       "returned it\n", got + j);
+				       "returned it\n",
+				       got + j);
 				goto out;
 			}
 		got += n;
@@ -491,8 +511,9 @@ test_error_completions(void)
 	if (stats.submitted != ERR_JOBS || stats.completed != ERR_JOBS ||
 	    stats.errors != nerr) {
 		printf("  FAIL stats %" PRIu64 "/%" PRIu64 "/%" PRIu64
-		       " want %u/%u/%u\n", stats.submitted, stats.completed,
-		       stats.errors, ERR_JOBS, ERR_JOBS, nerr);
+		       " want %u/%u/%u\n",
+		       stats.submitted, stats.completed, stats.errors, ERR_JOBS,
+		       ERR_JOBS, nerr);
 		goto out;
 	}
 	/* the same jobs again, all statuses in one completed_status call */
@@ -570,14 +591,14 @@ test_stop_in_flight(void)
 		for (i = 0; i < STOP_JOBS; i++) {
 			const uint8_t *d = dst + (size_t)i * STOP_SZ;
 			enum rte_dma_status_code want =
-				i < ok ? RTE_DMA_STATUS_SUCCESSFUL :
-					 RTE_DMA_STATUS_NOT_ATTEMPTED;
+				i < ok ? RTE_DMA_STATUS_SUCCESSFUL
+				       : RTE_DMA_STATUS_NOT_ATTEMPTED;
 
 			if (st[i] != want || d[0] != (i < ok ? 0x5a : 0xee) ||
 			    d[STOP_SZ - 1] != (i < ok ? 0x5a : 0xee)) {
 				printf("  FAIL pass %u job %u: status %d data "
-				       "%x (prefix %u ok)\n", pass, i, st[i],
-				       d[0], ok);
+				       "%x (prefix %u ok)\n",
+				       pass, i, st[i], d[0], ok);
 				goto out;
 			}
 		}
@@ -654,8 +675,8 @@ test_burst_capacity_full(void)
 		if (round % 100 == 0) {
 			/* wait until idle, then check still full */
 			enum rte_dma_vchan_status vs = RTE_DMA_VCHAN_ACTIVE;
-			uint64_t end = rte_get_timer_cycles() +
-				       rte_get_timer_hz() * 5;
+			uint64_t end =
+				rte_get_timer_cycles() + rte_get_timer_hz() * 5;
 
 			while (vs == RTE_DMA_VCHAN_ACTIVE &&
 			       rte_get_timer_cycles() < end)
@@ -689,9 +710,9 @@ test_service_lcore_helper(void)
 
 	/* no lcores devarg: nothing runs the engine until the helper */
 	TEST_ASSERT(dev_new(NULL) >= 0, "create");
-	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_lcore_set(dev_id,
-							  rte_get_main_lcore()),
-			  -EINVAL, "main lcore refused");
+	TEST_ASSERT_EQUAL(
+		rte_pmd_swdma_service_lcore_set(dev_id, rte_get_main_lcore()),
+		-EINVAL, "main lcore refused");
 	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_lcore_set(dev_id, 4000),
 			  -EINVAL, "lcore out of range");
 	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_lcore_set(INT16_MAX, 1),
@@ -724,16 +745,22 @@ test_service_lcore_helper(void)
 static struct vmp_test_suite swdma_suite = {
 	.name = "dma_swdma",
 	.setup = suite_setup,
-	.cases = {
-		TEST_CASE_ST(NULL, case_teardown, test_devargs_refused),
-		TEST_CASE_ST(NULL, case_teardown, test_info_and_devargs),
-		TEST_CASE_ST(NULL, case_teardown, test_order_across_vchans),
-		TEST_CASE_ST(NULL, case_teardown, test_error_completions),
-		TEST_CASE_ST(NULL, case_teardown, test_stop_in_flight),
-		TEST_CASE_ST(NULL, case_teardown, test_burst_capacity_full),
-		TEST_CASE_ST(NULL, case_teardown, test_service_lcore_helper),
-		TEST_CASES_END(),
-	},
+	.cases =
+		{
+			TEST_CASE_ST(NULL, case_teardown, test_devargs_refused),
+			TEST_CASE_ST(NULL, case_teardown,
+				     test_info_and_devargs),
+			TEST_CASE_ST(NULL, case_teardown,
+				     test_order_across_vchans),
+			TEST_CASE_ST(NULL, case_teardown,
+				     test_error_completions),
+			TEST_CASE_ST(NULL, case_teardown, test_stop_in_flight),
+			TEST_CASE_ST(NULL, case_teardown,
+				     test_burst_capacity_full),
+			TEST_CASE_ST(NULL, case_teardown,
+				     test_service_lcore_helper),
+			TEST_CASES_END(),
+		},
 };
 
 static int

@@ -30,9 +30,10 @@ RTE_LOG_REGISTER(swdma_logtype, pmd.dma.swdma, INFO);
 #define ARG_BATCH "batch"
 #define ARG_ENGINES "engines"
 #define ARG_LCORES "lcores"
+#define ARG_IDLE_US "idle_us"
 
 static const char *const swdma_valid_args[] = {
-	ARG_RING_SIZE, ARG_BATCH, ARG_ENGINES, ARG_LCORES, NULL,
+	ARG_RING_SIZE, ARG_BATCH, ARG_ENGINES, ARG_LCORES, ARG_IDLE_US, NULL,
 };
 
 /* ---- devargs ---- */
@@ -88,6 +89,15 @@ arg_batch(const char *key, const char *val, void *opaque)
 }
 
 static int
+arg_idle_us(const char *key, const char *val, void *opaque)
+{
+	struct arg_ctx *c = opaque;
+
+	return parse_u32(c->dev, key, val, 0, SWDMA_IDLE_US_MAX,
+			 &c->p->idle_us);
+}
+
+static int
 arg_engines(const char *key, const char *val, void *opaque)
 {
 	struct arg_ctx *c = opaque;
@@ -114,7 +124,8 @@ arg_lcores(const char *key, const char *val, void *opaque)
 
 		if (n == 0 || n >= sizeof(tok) ||
 		    c->p->nb_lcores == SWDMA_MAX_ENGINES) {
-			SWDMA_LOG(ERR, "%s: bad devarg %s='%s' (want up to %u "
+			SWDMA_LOG(ERR,
+				  "%s: bad devarg %s='%s' (want up to %u "
 				  "lcore ids separated by ':')",
 				  c->dev, key, val, SWDMA_MAX_ENGINES);
 			return -EINVAL;
@@ -143,7 +154,7 @@ parse_devargs(struct rte_vdev_device *vdev, const char *name,
 	      struct swdma_params *p)
 {
 	const char *args = rte_vdev_device_args(vdev);
-	struct arg_ctx c = { .dev = name, .p = p };
+	struct arg_ctx c = {.dev = name, .p = p};
 	struct rte_kvargs *kv;
 	bool engines_given;
 	int rc = 0;
@@ -152,19 +163,23 @@ parse_devargs(struct rte_vdev_device *vdev, const char *name,
 	p->batch = SWDMA_BATCH_DEFAULT;
 	p->nb_engines = 1;
 	p->nb_lcores = 0;
+	p->idle_us = 0;
 	if (args == NULL || args[0] == '\0')
 		return 0;
 	kv = rte_kvargs_parse(args, swdma_valid_args);
 	if (kv == NULL) {
-		SWDMA_LOG(ERR, "%s: bad devargs '%s' (valid keys: ring_size, "
-			  "batch, engines, lcores)", name, args);
+		SWDMA_LOG(ERR,
+			  "%s: bad devargs '%s' (valid keys: ring_size, "
+			  "batch, engines, lcores, idle_us)",
+			  name, args);
 		return -EINVAL;
 	}
 	engines_given = rte_kvargs_count(kv, ARG_ENGINES) > 0;
 	if (rte_kvargs_process(kv, ARG_RING_SIZE, arg_ring_size, &c) < 0 ||
 	    rte_kvargs_process(kv, ARG_BATCH, arg_batch, &c) < 0 ||
 	    rte_kvargs_process(kv, ARG_ENGINES, arg_engines, &c) < 0 ||
-	    rte_kvargs_process(kv, ARG_LCORES, arg_lcores, &c) < 0) {
+	    rte_kvargs_process(kv, ARG_LCORES, arg_lcores, &c) < 0 ||
+	    rte_kvargs_process(kv, ARG_IDLE_US, arg_idle_us, &c) < 0) {
 		rc = -EINVAL;
 		goto out_free_kv;
 	}
@@ -240,8 +255,8 @@ swdma_vchan_setup(struct rte_dma_dev *dev, uint16_t v,
 	}
 	vchan_free(sd, v);
 	slots = rte_align32pow2(conf->nb_desc);
-	vc = rte_zmalloc_socket("swdma_vchan", sizeof(*vc),
-				RTE_CACHE_LINE_SIZE, sd->socket);
+	vc = rte_zmalloc_socket("swdma_vchan", sizeof(*vc), RTE_CACHE_LINE_SIZE,
+				sd->socket);
 	if (vc == NULL)
 		goto out_nomem;
 	sd->vchans[v] = vc;
@@ -281,10 +296,12 @@ swdma_start(struct rte_dma_dev *dev)
 			return -EINVAL;
 		}
 	if (!swdma_engines_serviced(sd))
-		SWDMA_LOG(WARNING, "%s: an engine is not mapped to a running "
+		SWDMA_LOG(WARNING,
+			  "%s: an engine is not mapped to a running "
 			  "service lcore: copies will not complete (use EAL "
 			  "-s, devarg lcores=, or "
-			  "rte_pmd_swdma_service_lcore_set())", sd->name);
+			  "rte_pmd_swdma_service_lcore_set())",
+			  sd->name);
 	swdma_engines_go(sd);
 	sd->started = true;
 	return 0;
@@ -373,8 +390,8 @@ swdma_vchan_status(const struct rte_dma_dev *dev, uint16_t vchan,
 	if (!sd->started)
 		*status = RTE_DMA_VCHAN_IDLE;
 	else
-		*status = done == sub ? RTE_DMA_VCHAN_IDLE :
-					RTE_DMA_VCHAN_ACTIVE;
+		*status =
+			done == sub ? RTE_DMA_VCHAN_IDLE : RTE_DMA_VCHAN_ACTIVE;
 	return 0;
 }
 
@@ -385,27 +402,30 @@ swdma_dump(const struct rte_dma_dev *dev, FILE *f)
 	unsigned int i;
 	uint16_t v;
 
-	fprintf(f, "  swdma: ring_size %u batch %u engines %u %s\n",
-		sd->p.ring_size, sd->p.batch, sd->p.nb_engines,
+	fprintf(f, "  swdma: ring_size %u batch %u engines %u idle_us %u %s\n",
+		sd->p.ring_size, sd->p.batch, sd->p.nb_engines, sd->p.idle_us,
 		sd->started ? "started" : "stopped");
 	for (i = 0; i < sd->p.nb_engines; i++) {
 		const struct swdma_engine *e = sd->engines[i];
 
-		fprintf(f, "  engine %u: service %u runstate %d vchans %u "
-			"calls %" PRIu64 "\n", i, e->service_id,
+		fprintf(f,
+			"  engine %u: service %u runstate %d vchans %u "
+			"calls %" PRIu64 " idle sleeps %" PRIu64 "\n",
+			i, e->service_id,
 			rte_service_runstate_get(e->service_id), e->nb_vchans,
-			e->nb_calls);
+			e->nb_calls, e->nb_sleeps);
 	}
 	for (v = 0; v < sd->nb_vchans; v++) {
 		const struct swdma_vchan *vc = sd->vchans[v];
 
 		if (vc == NULL)
 			continue;
-		fprintf(f, "  vchan %u: engine %u nb_desc %u slots %u head %u "
+		fprintf(f,
+			"  vchan %u: engine %u nb_desc %u slots %u head %u "
 			"submitted %u done %u tail %u errs %u batches %" PRIu64
-			"\n", v, vc->engine, vc->nb_desc, vc->mask + 1,
-			vc->head, __atomic_load_n(&vc->submitted,
-						  __ATOMIC_RELAXED),
+			"\n",
+			v, vc->engine, vc->nb_desc, vc->mask + 1, vc->head,
+			__atomic_load_n(&vc->submitted, __ATOMIC_RELAXED),
 			__atomic_load_n(&vc->done, __ATOMIC_RELAXED), vc->tail,
 			__atomic_load_n(&vc->errs, __ATOMIC_RELAXED),
 			vc->nb_batches);
@@ -444,15 +464,17 @@ swdma_probe(struct rte_vdev_device *vdev)
 		return -ENOTSUP;
 	}
 	if (rte_eal_iova_mode() != RTE_IOVA_VA) {
-		SWDMA_LOG(ERR, "%s: IOVA as PA: this engine copies with the "
-			  "CPU and needs IOVA as VA (--iova-mode=va)", name);
+		SWDMA_LOG(ERR,
+			  "%s: IOVA as PA: this engine copies with the "
+			  "CPU and needs IOVA as VA (--iova-mode=va)",
+			  name);
 		return -ENOTSUP;
 	}
 	rc = parse_devargs(vdev, name, &p);
 	if (rc != 0)
 		return rc;
-	socket = p.nb_lcores > 0 ? (int)rte_lcore_to_socket_id(p.lcores[0]) :
-				   (int)rte_socket_id();
+	socket = p.nb_lcores > 0 ? (int)rte_lcore_to_socket_id(p.lcores[0])
+				 : (int)rte_socket_id();
 	dev = rte_dma_pmd_allocate(name, socket, sizeof(*sd));
 	if (dev == NULL) {
 		SWDMA_LOG(ERR, "%s: cannot allocate dmadev", name);
@@ -481,15 +503,18 @@ swdma_probe(struct rte_vdev_device *vdev)
 	for (i = 0; i < p.nb_engines && p.nb_lcores > 0; i++) {
 		rc = swdma_engine_map_lcore(sd, i, p.lcores[i % p.nb_lcores]);
 		if (rc != 0) {
-			SWDMA_LOG(ERR, "%s: bad devarg lcores: lcore %u "
-				  "cannot run engine %u", name,
-				  p.lcores[i % p.nb_lcores], i);
+			SWDMA_LOG(ERR,
+				  "%s: bad devarg lcores: lcore %u "
+				  "cannot run engine %u",
+				  name, p.lcores[i % p.nb_lcores], i);
 			goto out_destroy;
 		}
 	}
 	dev->state = RTE_DMA_DEV_READY;
-	SWDMA_LOG(INFO, "%s: ring_size %u batch %u engines %u lcores %s",
-		  name, p.ring_size, p.batch, p.nb_engines,
+	SWDMA_LOG(INFO,
+		  "%s: ring_size %u batch %u engines %u idle_us %u "
+		  "lcores %s",
+		  name, p.ring_size, p.batch, p.nb_engines, p.idle_us,
 		  p.nb_lcores ? "devarg" : "by EAL -s or application");
 	return 0;
 
@@ -512,6 +537,7 @@ static struct rte_vdev_driver swdma_pmd_drv = {
 };
 
 RTE_PMD_REGISTER_VDEV(dma_swdma, swdma_pmd_drv);
-RTE_PMD_REGISTER_PARAM_STRING(dma_swdma, "ring_size=<64..32768, pow2> "
-				       "batch=<1..1024> engines=<1..8> "
-				       "lcores=<id[:id...]>");
+RTE_PMD_REGISTER_PARAM_STRING(dma_swdma,
+			      "ring_size=<64..32768, pow2> "
+			      "batch=<1..1024> engines=<1..8> "
+			      "lcores=<id[:id...]> idle_us=<0..1000>");

@@ -23,6 +23,11 @@
 
 /* Devices of this driver, for the rte_pmd_swdma_* lookups (control path). */
 static struct swdma_dev *swdma_registry;
+/* What this driver did to lcores (made them service lcores, started them)
+ * and how many of its devices map an engine there; undone by the last. */
+static uint64_t drv_added[RTE_MAX_LCORE / 64];
+static uint64_t drv_started[RTE_MAX_LCORE / 64];
+static uint16_t lcore_users[RTE_MAX_LCORE];
 
 void
 swdma_registry_add(struct swdma_dev *sd)
@@ -66,6 +71,12 @@ bit_test(const uint64_t *m, unsigned int i)
 	return (m[i / 64] >> (i % 64)) & 1;
 }
 
+static inline void
+bit_clear(uint64_t *m, unsigned int i)
+{
+	m[i / 64] &= ~(UINT64_C(1) << (i % 64));
+}
+
 int
 swdma_engines_create(struct swdma_dev *sd)
 {
@@ -84,6 +95,7 @@ swdma_engines_create(struct swdma_dev *sd)
 			return -ENOMEM;
 		}
 		e->batch = sd->p.batch;
+		e->idle_us = sd->p.idle_us;
 		e->index = (uint16_t)i;
 		sd->engines[i] = e;
 
@@ -135,7 +147,7 @@ lcore_claim(struct swdma_dev *sd, unsigned int lcore)
 				  sd->name, lcore, rc);
 			return rc;
 		}
-		bit_set(sd->lcores_added, lcore);
+		bit_set(drv_added, lcore);
 		return 0;
 	default:
 		SWDMA_LOG(ERR, "%s: lcore %u is not an EAL lcore", sd->name,
@@ -145,8 +157,7 @@ lcore_claim(struct swdma_dev *sd, unsigned int lcore)
 }
 
 int
-swdma_engine_map_lcore(struct swdma_dev *sd, unsigned int i,
-		       unsigned int lcore)
+swdma_engine_map_lcore(struct swdma_dev *sd, unsigned int i, unsigned int lcore)
 {
 	struct swdma_engine *e = sd->engines[i];
 	int rc;
@@ -162,16 +173,20 @@ swdma_engine_map_lcore(struct swdma_dev *sd, unsigned int i,
 			  sd->name, i, lcore, rc);
 		return rc;
 	}
+	if (!bit_test(sd->lcores_used, lcore)) {
+		bit_set(sd->lcores_used, lcore);
+		lcore_users[lcore]++;
+	}
 	rc = rte_service_lcore_start(lcore);
 	if (rc == 0)
-		bit_set(sd->lcores_started, lcore);
+		bit_set(drv_started, lcore);
 	else if (rc != -EALREADY) {
 		SWDMA_LOG(ERR, "%s: cannot start service lcore %u: %d",
 			  sd->name, lcore, rc);
 		return rc;
 	}
-	SWDMA_LOG(DEBUG, "%s: engine %u (service %u) on lcore %u", sd->name,
-		  i, e->service_id, lcore);
+	SWDMA_LOG(DEBUG, "%s: engine %u (service %u) on lcore %u", sd->name, i,
+		  e->service_id, lcore);
 	return 0;
 }
 
@@ -201,8 +216,7 @@ swdma_engines_go(struct swdma_dev *sd)
 	}
 	for (i = 0; i < sd->p.nb_engines; i++)
 		/* Q1: seq_cst store, like the one quiesce does */
-		__atomic_store_n(&sd->engines[i]->running, 1,
-				 __ATOMIC_SEQ_CST);
+		__atomic_store_n(&sd->engines[i]->running, 1, __ATOMIC_SEQ_CST);
 }
 
 /* After this, no engine callback touches a vchan until swdma_engines_go. */
@@ -215,8 +229,8 @@ swdma_engines_quiesce(struct swdma_dev *sd)
 
 	for (i = 0; i < sd->p.nb_engines; i++) {
 		struct swdma_engine *e = sd->engines[i];
-		uint64_t end = rte_get_timer_cycles() +
-			       hz * SWDMA_QUIESCE_MS / 1000;
+		uint64_t end =
+			rte_get_timer_cycles() + hz * SWDMA_QUIESCE_MS / 1000;
 		uint32_t seq;
 
 		if (e == NULL)
@@ -231,9 +245,10 @@ swdma_engines_quiesce(struct swdma_dev *sd)
 		 * increment on the way out */
 		while (__atomic_load_n(&e->seq, __ATOMIC_ACQUIRE) == seq) {
 			if (rte_get_timer_cycles() > end) {
-				SWDMA_LOG(ERR, "%s: engine %u still busy "
-					  "after %u ms", sd->name, i,
-					  SWDMA_QUIESCE_MS);
+				SWDMA_LOG(ERR,
+					  "%s: engine %u still busy "
+					  "after %u ms",
+					  sd->name, i, SWDMA_QUIESCE_MS);
 				rc = -ETIMEDOUT;
 				break;
 			}
@@ -273,16 +288,21 @@ swdma_engines_destroy(struct swdma_dev *sd)
 				rte_service_map_lcore_set(e->service_id, l, 0);
 	}
 	for (l = 0; l < RTE_MAX_LCORE; l++) {
-		if (!bit_test(sd->lcores_started, l) &&
-		    !bit_test(sd->lcores_added, l))
+		if (!bit_test(sd->lcores_used, l))
 			continue;
+		bit_clear(sd->lcores_used, l);
+		if (--lcore_users[l] > 0)
+			continue; /* another device of ours still runs there */
+		if (!bit_test(drv_started, l) && !bit_test(drv_added, l))
+			continue; /* the application's lcore: leave it be */
 		if (rte_service_lcore_count_services(l) > 0)
 			continue; /* someone else's service runs there */
 		/* the runner returns: nothing of ours can run there */
 		if (rte_service_lcore_stop(l) == 0)
 			rte_eal_wait_lcore(l);
-		if (bit_test(sd->lcores_added, l))
-			rte_service_lcore_del(l);
+		bit_clear(drv_started, l);
+		if (bit_test(drv_added, l) && rte_service_lcore_del(l) == 0)
+			bit_clear(drv_added, l);
 	}
 	for (i = 0; i < sd->p.nb_engines; i++) {
 		struct swdma_engine *e = sd->engines[i];

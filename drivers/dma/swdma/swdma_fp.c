@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
@@ -296,8 +297,8 @@ vchan_drain(struct swdma_vchan *vc, uint32_t batch)
 
 			rte_prefetch0((const void *)(uintptr_t)nx->src);
 		}
-		d->status = exec_desc(d, &vc->sg[(size_t)slot * 2 *
-						 SWDMA_MAX_SGES]);
+		d->status = exec_desc(
+			d, &vc->sg[(size_t)slot * 2 * SWDMA_MAX_SGES]);
 		errs += d->status != RTE_DMA_STATUS_SUCCESSFUL;
 	}
 	if (unlikely(errs))
@@ -319,13 +320,33 @@ swdma_engine_run(void *arg)
 	 * swdma_engines_quiesce's store of running and load of seq) */
 	__atomic_fetch_add(&e->seq, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&e->running, __ATOMIC_SEQ_CST)) {
-		for (i = 0; i < e->nb_vchans; i++)
-			work += vchan_drain(e->vchans[i], e->batch);
+		unsigned int pass = 0;
+		uint32_t got;
+
+		/* round robin, one batch per vchan per pass; a few passes per
+		 * call while there is work, to amortise the service loop */
+		do {
+			got = 0;
+			for (i = 0; i < e->nb_vchans; i++)
+				got += vchan_drain(e->vchans[i], e->batch);
+			work += got;
+		} while (got != 0 && ++pass < SWDMA_PASSES);
 		e->nb_calls++;
 	}
 	/* Q1 leave: seq odd -> even; release pairs with quiesce's acquire */
 	__atomic_fetch_add(&e->seq, 1, __ATOMIC_RELEASE);
-	return work ? 0 : -EAGAIN;
+	if (work != 0) {
+		e->idle_polls = 0;
+		return 0;
+	}
+	/* Optional idle backoff (devarg idle_us, default 0 = pure polling):
+	 * after SWDMA_IDLE_POLLS empty calls, sleep instead of spinning. A
+	 * system call, but only when there is nothing to copy. */
+	if (e->idle_us != 0 && ++e->idle_polls >= SWDMA_IDLE_POLLS) {
+		e->nb_sleeps++;
+		rte_delay_us_sleep(e->idle_us);
+	}
+	return -EAGAIN;
 }
 
 /* dev_stop, engine quiesced: SUBMITTED -> DONE with NOT_ATTEMPTED. */

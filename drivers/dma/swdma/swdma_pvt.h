@@ -75,6 +75,9 @@ extern int swdma_logtype;
 #define SWDMA_RING_SIZE_MAX 32768
 #define SWDMA_BATCH_DEFAULT 32
 #define SWDMA_BATCH_MAX 1024
+#define SWDMA_PASSES 4	      /* passes over the vchans per service call */
+#define SWDMA_IDLE_POLLS 1024 /* empty calls before an idle_us sleep */
+#define SWDMA_IDLE_US_MAX 1000
 /* Addresses below this are never mapped (Linux mmap_min_addr >= 4096):
  * such a source or destination completes with INVALID_*_ADDR. */
 #define SWDMA_ADDR_MIN 4096
@@ -87,40 +90,40 @@ enum swdma_op {
 
 /* One ring slot: 32 bytes, two per cache line. */
 struct swdma_desc {
-	uint64_t src;     /**< source address, or the fill pattern */
-	uint64_t dst;     /**< destination address */
-	uint32_t len;     /**< bytes (copy, fill) */
-	uint8_t op;       /**< enum swdma_op */
-	uint8_t nb_src;   /**< copy_sg: sges in the slot's sg table */
-	uint8_t nb_dst;   /**< copy_sg */
+	uint64_t src;	/**< source address, or the fill pattern */
+	uint64_t dst;	/**< destination address */
+	uint32_t len;	/**< bytes (copy, fill) */
+	uint8_t op;	/**< enum swdma_op */
+	uint8_t nb_src; /**< copy_sg: sges in the slot's sg table */
+	uint8_t nb_dst; /**< copy_sg */
 	uint8_t pad;
-	uint16_t status;  /**< enum rte_dma_status_code, written by the engine */
+	uint16_t status; /**< enum rte_dma_status_code, written by the engine */
 	uint16_t pad2[3];
 };
 
 struct swdma_vchan {
 	/* Written only by the fast-path caller (app). */
-	uint32_t head;        /**< next slot to fill */
-	uint32_t sub_shadow;  /**< last value stored to `submitted` */
-	uint32_t tail;        /**< next slot to reap */
-	uint32_t errs_seen;   /**< errors reaped so far */
-	uint32_t mask;        /**< ring slots - 1 */
-	uint32_t nb_desc;     /**< capacity the user configured */
+	uint32_t head;	     /**< next slot to fill */
+	uint32_t sub_shadow; /**< last value stored to `submitted` */
+	uint32_t tail;	     /**< next slot to reap */
+	uint32_t errs_seen;  /**< errors reaped so far */
+	uint32_t mask;	     /**< ring slots - 1 */
+	uint32_t nb_desc;    /**< capacity the user configured */
 	struct swdma_desc *ring;
 	struct rte_dma_sge *sg; /**< 2 * SWDMA_MAX_SGES per slot: src, dst */
 	uint64_t st_submitted;
 	uint64_t st_completed;
 	uint64_t st_errors;
-	uint16_t id;          /**< vchan number */
-	uint16_t engine;      /**< index of the engine serving it */
+	uint16_t id;	 /**< vchan number */
+	uint16_t engine; /**< index of the engine serving it */
 
 	/* Doorbell, written by the app (B1). */
 	uint32_t submitted __rte_cache_aligned;
 
 	/* Written by the engine (B2). */
 	uint32_t done __rte_cache_aligned;
-	uint32_t errs;        /**< errors among slots [0, done) */
-	uint64_t nb_batches;  /**< engine passes that found work */
+	uint32_t errs;	     /**< errors among slots [0, done) */
+	uint64_t nb_batches; /**< engine passes that found work */
 } __rte_cache_aligned;
 
 /*
@@ -132,8 +135,11 @@ struct swdma_vchan {
  */
 struct swdma_engine {
 	uint32_t running; /**< 1 between dev_start and dev_stop (Q1) */
-	uint32_t seq;     /**< odd while inside the service callback (Q1) */
+	uint32_t seq;	  /**< odd while inside the service callback (Q1) */
 	uint32_t batch;
+	uint32_t idle_us;    /**< devarg idle_us: sleep when idle, 0 = poll */
+	uint32_t idle_polls; /**< consecutive calls without work */
+	uint64_t nb_sleeps;
 	uint16_t nb_vchans;
 	uint16_t index;
 	struct swdma_vchan *vchans[SWDMA_MAX_VCHANS]; /**< set while stopped */
@@ -144,7 +150,8 @@ struct swdma_engine {
 
 struct swdma_params {
 	uint32_t ring_size;  /**< max_desc: largest ring a vchan may ask */
-	uint32_t batch;      /**< slots an engine runs per vchan per pass */
+	uint32_t batch;	     /**< slots an engine runs per vchan per pass */
+	uint32_t idle_us;    /**< idle backoff sleep, 0: pure polling */
 	uint16_t nb_engines; /**< services registered for the device */
 	uint16_t nb_lcores;  /**< lcores= entries; 0: not mapped by us */
 	uint16_t lcores[SWDMA_MAX_ENGINES];
@@ -160,9 +167,8 @@ struct swdma_dev {
 	struct swdma_vchan *vchans[SWDMA_MAX_VCHANS];
 	struct swdma_engine *engines[SWDMA_MAX_ENGINES];
 	struct swdma_dev *next; /**< registry, for rte_pmd_swdma_* */
-	/* lcores this driver made service lcores / started, undone at close */
-	uint64_t lcores_added[RTE_MAX_LCORE / 64];
-	uint64_t lcores_started[RTE_MAX_LCORE / 64];
+	/* lcores this device mapped engines to (swdma_engine.c) */
+	uint64_t lcores_used[RTE_MAX_LCORE / 64];
 };
 
 /* swdma_fp.c: fast path and the engine's service callback */
