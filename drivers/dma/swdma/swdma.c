@@ -383,10 +383,13 @@ swdma_vchan_status(const struct rte_dma_dev *dev, uint16_t vchan,
 {
 	const struct swdma_dev *sd = dev->data->dev_private;
 	const struct swdma_vchan *vc = sd->vchans[vchan];
-	/* B2: pairs with the engine's store-release of done */
-	uint32_t done = __atomic_load_n(&vc->done, __ATOMIC_ACQUIRE);
-	uint32_t sub = __atomic_load_n(&vc->submitted, __ATOMIC_RELAXED);
+	uint32_t done, sub;
 
+	if (vc == NULL)
+		return -EINVAL;
+	/* B2: pairs with the engine's store-release of done */
+	done = __atomic_load_n(&vc->done, __ATOMIC_ACQUIRE);
+	sub = __atomic_load_n(&vc->submitted, __ATOMIC_RELAXED);
 	if (!sd->started)
 		*status = RTE_DMA_VCHAN_IDLE;
 	else

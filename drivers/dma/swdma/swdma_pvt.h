@@ -27,10 +27,11 @@
  *   DONE -> FREE           app: completed/completed_status, tail += n
  *
  * Barrier pairs:
- *   B1  app store-release of `submitted` (swdma_submit)  <->  engine
- *       load-acquire of `submitted` (swdma_engine_run): the engine sees the
- *       descriptor contents written before the doorbell.
- *   B2  engine store-release of `done` (swdma_engine_run, swdma_vchan_abort)
+ *   B1  app store-release of `submitted` (vchan_doorbell, from submit or
+ *       RTE_DMA_OP_FLAG_SUBMIT)  <->  engine load-acquire of `submitted`
+ *       (vchan_drain): the engine sees the descriptor contents written
+ *       before the doorbell.
+ *   B2  engine store-release of `done` (vchan_drain, swdma_vchan_abort)
  *       <-> app load-acquire of `done` (completed, completed_status,
  *       vchan_status): the app sees each slot's status and the copied bytes.
  *   A slot is rewritten by the app only after it moved DONE -> FREE, i.e.
