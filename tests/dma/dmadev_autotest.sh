@@ -75,4 +75,17 @@ else
 	t_ok "refused device absent"
 fi
 
+echo "-- IOVA as PA is refused at probe (needs a few free hugepages)"
+if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -ge 64 ] 2>/dev/null; then
+	timeout 60 "$DPDK_TEST" -l 0-1 --iova-mode=pa -m 64 --huge-unlink --no-pci \
+		--log-level=lib.eal:error -d "$SO" --file-prefix="vmpt-dmat-pa-$$" \
+		--vdev dma_swdma0 </dev/null >pa 2>&1
+	tr '\r' '\n' <pa >pa.txt
+	t_grep "PA mode refused, by name" "IOVA as PA: .*needs IOVA as VA" pa.txt
+else
+	echo "  (skipped: fewer than 64 free hugepages)"
+fi
+
+# dpdk-test leaves its EAL runtime directory behind
+rm -rf "${XDG_RUNTIME_DIR:-/var/run}"/dpdk/vmpt-dmat-*-$$ /var/run/dpdk/vmpt-dmat-*-$$
 t_done
