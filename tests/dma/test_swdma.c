@@ -770,3 +770,7 @@ test_swdma(void)
 }
 
 REGISTER_TEST_COMMAND(swdma_autotest, test_swdma);
+
+/* The same suite with the service lcore and the submitter sharing one CPU
+ * (meson passes --lcores 0@0,1@0): engines are preempted mid-batch. */
+REGISTER_TEST_COMMAND(swdma_oversub_autotest, test_swdma);
