@@ -54,9 +54,10 @@ vchan_commit(struct swdma_vchan *vc, uint64_t flags)
 	return id;
 }
 
-int
-swdma_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
-	   uint32_t length, uint64_t flags)
+/* FREE -> PENDING for a copy or a fill (src holds the fill pattern). */
+static inline int
+vchan_put(void *priv, uint16_t vchan, uint8_t op, uint64_t src, uint64_t dst,
+	  uint32_t length, uint64_t flags)
 {
 	struct swdma_vchan *vc = vchan_of(priv, vchan);
 	struct swdma_desc *d = vchan_slot(vc);
@@ -66,24 +67,23 @@ swdma_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
 	d->src = src;
 	d->dst = dst;
 	d->len = length;
-	d->op = SWDMA_OP_COPY;
+	d->op = op;
 	return vchan_commit(vc, flags);
+}
+
+int
+swdma_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
+	   uint32_t length, uint64_t flags)
+{
+	return vchan_put(priv, vchan, SWDMA_OP_COPY, src, dst, length, flags);
 }
 
 int
 swdma_fill(void *priv, uint16_t vchan, uint64_t pattern, rte_iova_t dst,
 	   uint32_t length, uint64_t flags)
 {
-	struct swdma_vchan *vc = vchan_of(priv, vchan);
-	struct swdma_desc *d = vchan_slot(vc);
-
-	if (unlikely(d == NULL))
-		return -ENOSPC;
-	d->src = pattern;
-	d->dst = dst;
-	d->len = length;
-	d->op = SWDMA_OP_FILL;
-	return vchan_commit(vc, flags);
+	return vchan_put(priv, vchan, SWDMA_OP_FILL, pattern, dst, length,
+			 flags);
 }
 
 int
