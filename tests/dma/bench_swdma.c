@@ -8,7 +8,8 @@
  *
  *   vmpath-test -l 0-1 --no-huge -m 512 --no-pci swdma_perf_autotest
  *   (SWDMA_BENCH_MS=ms per cell, default 60; SWDMA_BENCH_REPS, default 7;
- *    SWDMA_BENCH_ARGS=devargs of dma_swdma, default "lcores=1")
+ *    SWDMA_BENCH_ARGS=devargs of dma_swdma, default "lcores=1";
+ *    SWDMA_BENCH_RING=descriptors per vchan, 64..4096, default 1024)
  *
  * The submitting lcore is the main lcore (0); every engine runs on lcore 1:
  * two dma_swdma devices (polling, and idle_us=20) whose engines are services
@@ -38,8 +39,8 @@
 #include "swdma_test.h"
 #include "vmp_test.h"
 
-#define WS (4u << 20) /* bytes per side cycled through */
-#define NB_DESC 1024
+#define WS (4u << 20)		/* bytes per side cycled through */
+static uint16_t nb_desc = 1024; /* SWDMA_BENCH_RING */
 
 /* memcpy anchors: on lcore 1 (where the engines run) and on lcore 0 */
 enum eng { E_SWDMA, E_SWDMA_IDLE, E_SKEL, E_MEMCPY, E_MEMCPY0, E_N };
@@ -277,7 +278,7 @@ devs_create(void)
 		args[0] = "lcores=1";
 	for (e = 0; e <= E_SKEL; e++) {
 		dev[e] = swdma_test_create(vdev[e], args[e]);
-		if (dev[e] < 0 || swdma_test_setup(dev[e], 1, NB_DESC) != 0) {
+		if (dev[e] < 0 || swdma_test_setup(dev[e], 1, nb_desc) != 0) {
 			printf("  cannot set up %s (%s,%s)\n", eng_name[e],
 			       vdev[e], args[e]);
 			return -1;
@@ -324,7 +325,11 @@ static void
 print_table(double (*r)[NS][NB][MAX_REPS], const char *title)
 {
 	static const enum eng col[] = {E_SWDMA, E_SWDMA_IDLE, E_SKEL, E_MEMCPY};
-	unsigned int s, b, c;
+	static const enum eng ratio[][2] = {{E_SWDMA, E_SKEL},
+					    {E_SWDMA_IDLE, E_SKEL},
+					    {E_SWDMA, E_MEMCPY},
+					    {E_SWDMA_IDLE, E_MEMCPY}};
+	unsigned int s, b, c, k;
 
 	printf("\n%s\n%-6s %5s", title, "size", "batch");
 	for (c = 0; c < RTE_DIM(col); c++)
@@ -333,19 +338,24 @@ print_table(double (*r)[NS][NB][MAX_REPS], const char *title)
 	       "swi/mc", "memcpy@0");
 	for (s = 0; s < NS; s++)
 		for (b = 0; b < NB; b++) {
-			double m[E_N];
+			double m[E_N], q[RTE_DIM(ratio)], t[MAX_REPS];
 
 			for (c = 0; c < E_N; c++)
 				m[c] = median(r[c][s][b], reps_run);
+			/* ratios: median of the per-repetition ratios, each
+			 * of two measurements taken back to back */
+			for (c = 0; c < RTE_DIM(ratio); c++) {
+				for (k = 0; k < reps_run; k++)
+					t[k] = r[ratio[c][0]][s][b][k] /
+					       r[ratio[c][1]][s][b][k];
+				q[c] = median(t, reps_run);
+			}
 			printf("%-6u %5u", sizes[s], batches[b]);
 			for (c = 0; c < RTE_DIM(col); c++)
 				printf(" | %10.2f %6.2f", m[col[c]] / 1e6,
 				       m[col[c]] * sizes[s] / 1e9);
 			printf(" | %5.2fx %5.2fx | %5.0f%% %5.0f%% | %8.2f\n",
-			       m[E_SWDMA] / m[E_SKEL],
-			       m[E_SWDMA_IDLE] / m[E_SKEL],
-			       100 * m[E_SWDMA] / m[E_MEMCPY],
-			       100 * m[E_SWDMA_IDLE] / m[E_MEMCPY],
+			       q[0], q[1], 100 * q[2], 100 * q[3],
 			       m[E_MEMCPY0] * sizes[s] / 1e9);
 		}
 }
@@ -395,6 +405,11 @@ bench_swdma(void)
 		goto out;
 	}
 	reps_run = reps;
+	if (getenv("SWDMA_BENCH_RING") != NULL) {
+		int n = atoi(getenv("SWDMA_BENCH_RING"));
+
+		nb_desc = (uint16_t)(n < 64 ? 64 : n > 4096 ? 4096 : n);
+	}
 	if (devs_create() != 0) {
 		rc = TEST_FAILED;
 		goto out;
@@ -402,7 +417,7 @@ bench_swdma(void)
 	print_context("before");
 	printf("%u reps x %u ms per cell and engine, engines back to back per "
 	       "cell; submitter lcore 0, engines on lcore 1, ring %u\n",
-	       reps, ms, NB_DESC);
+	       reps, ms, nb_desc);
 	for (rep = 0; rep < reps; rep++)
 		for (s = 0; s < NS; s++)
 			for (b = 0; b < NB; b++)
@@ -423,7 +438,8 @@ bench_swdma(void)
 		    "per CPU-second of the copying thread (the engine "
 		    "thread incl. its idle polling, or the memcpy lcore)");
 	printf("\nsw = dma_swdma polling (devargs %s), swi = idle_us=20, sk = "
-	       "dma_skeleton, mc = memcpy on lcore 1 (the engines' core)\n"
+	       "dma_skeleton, mc = memcpy on lcore 1 (the engines' core);\n"
+	       "ratios are medians of per-repetition ratios\n"
 	       "goals: 64 B batch 32 sw/sk copies >= 2x; 64 KiB sw >= 90%% "
 	       "of mc GB/s\n",
 	       getenv("SWDMA_BENCH_ARGS") ? getenv("SWDMA_BENCH_ARGS")
