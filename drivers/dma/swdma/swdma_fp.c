@@ -31,7 +31,7 @@ vchan_doorbell(struct swdma_vchan *vc)
 		return;
 	vc->st_submitted += n;
 	vc->sub_shadow = vc->head;
-	/* B1: pairs with the engine's load-acquire in swdma_engine_run */
+	/* B1: pairs with the engine's load-acquire in vchan_drain */
 	__atomic_store_n(&vc->submitted, vc->head, __ATOMIC_RELEASE);
 }
 
