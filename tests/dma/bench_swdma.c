@@ -9,7 +9,7 @@
  *   vmpath-test -l 0-1 --no-huge -m 512 --no-pci swdma_perf_autotest
  *   (SWDMA_BENCH_MS=ms per cell, default 60; SWDMA_BENCH_REPS, default 7;
  *    SWDMA_BENCH_ARGS=devargs of dma_swdma, default "lcores=1";
- *    SWDMA_BENCH_RING=descriptors per vchan, 64..4096, default 1024)
+ *    SWDMA_BENCH_RING=descriptors per vchan, 64..4096, default 4096)
  *
  * The submitting lcore is the main lcore (0); every engine runs on lcore 1:
  * two dma_swdma devices (polling, and idle_us=20) whose engines are services
@@ -19,8 +19,10 @@
  * the measured engine runnable on lcore 1 (the other swdma service
  * disabled, the service lcore stopped for the skeleton and the memcpy@1
  * anchor, the skeleton device stopped otherwise). "batch" is the number of
- * copies per doorbell (rte_dma_submit); the ring (1024) is kept as full as
- * it gets and completions are reaped 64 at a time. Prints, asserts nothing.
+ * copies per doorbell (rte_dma_submit); the ring (4096: a deep queue
+ * bridges the moments a time-shared machine deschedules the submitter or
+ * the engine) is kept as full as it gets and completions are reaped 64 at
+ * a time. Prints, asserts nothing.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -40,7 +42,7 @@
 #include "vmp_test.h"
 
 #define WS (4u << 20)		/* bytes per side cycled through */
-static uint16_t nb_desc = 1024; /* SWDMA_BENCH_RING */
+static uint16_t nb_desc = 4096; /* SWDMA_BENCH_RING */
 
 /* memcpy anchors: on lcore 1 (where the engines run) and on lcore 0 */
 enum eng { E_SWDMA, E_SWDMA_IDLE, E_SKEL, E_MEMCPY, E_MEMCPY0, E_N };
