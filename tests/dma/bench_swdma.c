@@ -303,6 +303,8 @@ devs_destroy(void)
 			swdma_test_destroy(vdev[e], dev[e]);
 	if (dev[E_SKEL] >= 0)
 		rte_vdev_uninit(vdev[E_SKEL]); /* already stopped */
+	for (e = 0; e <= E_SKEL; e++)
+		dev[e] = -1;
 }
 
 static int
@@ -434,6 +436,8 @@ bench_swdma(void)
 					}
 				}
 	print_context("after");
+	devs_destroy(); /* before printing: their logs go to stderr */
+	fflush(stderr);
 
 	print_table(res, "wall clock: copies/s (M) and GB/s");
 	print_table(res_cpu,
