@@ -315,8 +315,11 @@ swdma_stop(struct rte_dma_dev *dev)
 	int rc;
 
 	rc = swdma_engines_quiesce(sd);
-	if (rc != 0)
+	if (rc != 0) {
+		/* an engine is stuck in a batch: stay started, let them run */
+		swdma_engines_go(sd);
 		return rc;
+	}
 	/* every SUBMITTED slot becomes DONE (NOT_ATTEMPTED); PENDING ones
 	 * stay and run after the next start and submit */
 	for (v = 0; v < sd->nb_vchans; v++)
