@@ -581,3 +581,4 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 	}
 	return 0;
 }
+
