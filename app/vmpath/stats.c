@@ -60,10 +60,13 @@ vmp_stats_print(FILE *f)
 		fprintf(f,
 			"  port %u: from-vm %" PRIu64 " (%.3f Mpps) to-vm %" PRIu64
 			" (%.3f Mpps) no_buf %" PRIu64 " bad %" PRIu64
-			" no_mbuf %" PRIu64 " inflight %" PRIu64 "\n",
+			" no_mbuf %" PRIu64 " inflight %" PRIu64 "\n"
+			"          copies: dma %" PRIu64 " cpu %" PRIu64
+			" dma_errors %" PRIu64 " logged %" PRIu64 "\n",
 			i, c.rx_pkts, (double)rx / dt / 1e6, c.tx_pkts,
 			(double)tx / dt / 1e6, c.no_buf, c.bad, c.no_mbuf,
-			c.inflight);
+			c.inflight, c.dma_copies, c.cpu_copies, c.dma_errors,
+			c.logged);
 		prev.port_rx[i] = c.rx_pkts;
 		prev.port_tx[i] = c.tx_pkts;
 	}

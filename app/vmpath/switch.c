@@ -376,6 +376,9 @@ vmp_switch_port_counters(unsigned int p, struct vmp_sw_port_counters *c)
 			c->bad += st.bad_chain + st.too_long;
 			c->dma_errors += st.dma_errors;
 			c->inflight += st.inflight;
+			c->dma_copies += st.dma_copies;
+			c->cpu_copies += st.cpu_copies;
+			c->logged += st.logged;
 		}
 		if (vmp_vnet_vq_stats_get(sp->vp, (uint16_t)(2 * q + 1), &st) ==
 		    0) {
@@ -385,6 +388,8 @@ vmp_switch_port_counters(unsigned int p, struct vmp_sw_port_counters *c)
 			c->no_mbuf += st.no_mbuf;
 			c->dma_errors += st.dma_errors;
 			c->inflight += st.inflight;
+			c->dma_copies += st.dma_copies;
+			c->cpu_copies += st.cpu_copies;
 		}
 	}
 	for (l = 0; l < RTE_MAX_LCORE; l++) {

@@ -59,6 +59,7 @@ struct vmp_sw_port_counters {
 	uint64_t rx_pkts, rx_bytes; /* from the guest */
 	uint64_t tx_pkts, tx_bytes; /* to the guest */
 	uint64_t fwd, drop_full, no_buf, no_mbuf, bad, dma_errors, inflight;
+	uint64_t dma_copies, cpu_copies, logged;
 };
 
 int vmp_switch_init(void);

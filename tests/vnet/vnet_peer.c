@@ -244,7 +244,7 @@ main(int argc, char **argv)
 		}
 		/* window: at most o.window in flight */
 		n = 0;
-		while (n < BURST && sent < o.count &&
+		while (n < BURST && sent + n < o.count &&
 		       sent - rcvd - bad + n < o.window) {
 			pk[n] = build(mp, sent + n);
 			if (pk[n] == NULL)
