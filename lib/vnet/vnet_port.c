@@ -57,9 +57,16 @@ port_of_vid(int vid)
 	return vid_port[vid];
 }
 
-/* Control side of the state word: bring one vring to OFF. */
+/*
+ * Control side of the state word: bring one vring to OFF. With @drain, also
+ * wait until every copy in flight landed and was published (memory or rings
+ * are about to change). Without, records in flight stay queued while the
+ * vring is OFF and are published after it restarts, with the dirty-log
+ * decision taken then: a copy submitted before VHOST_F_LOG_ALL was switched
+ * on and landing after is logged (the seed's case).
+ */
 static void
-park_vq(struct vnet_vq *vq)
+park_vq(struct vnet_vq *vq, bool drain)
 {
 	uint64_t hz = rte_get_timer_hz(), t0 = rte_get_timer_cycles();
 	uint64_t polls = __atomic_load_n(&vq->polls, __ATOMIC_RELAXED);
@@ -71,10 +78,18 @@ park_vq(struct vnet_vq *vq)
 
 		switch (s) {
 		case VQ_OFF:
-			return;
+			/* OFF->STOP: a light park left copies in flight. */
+			if (drain && vnet_infl_count(vq))
+				__atomic_compare_exchange_n(
+					&vq->state, &s, VQ_STOP, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+			else
+				return;
+			continue;
 		case VQ_ON:
 			/* ON->OFF, or ON->STOP with copies in flight. */
-			want = vnet_infl_count(vq) ? VQ_STOP : VQ_OFF;
+			want = (drain && vnet_infl_count(vq)) ? VQ_STOP
+							      : VQ_OFF;
 			__atomic_compare_exchange_n(&vq->state, &s, want, false,
 						    __ATOMIC_ACQ_REL,
 						    __ATOMIC_ACQUIRE);
@@ -114,7 +129,7 @@ park_vq(struct vnet_vq *vq)
 }
 
 void
-__vmp_vnet_port_park(struct vmp_vnet_port *port)
+__vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain)
 {
 	unsigned int i;
 
@@ -123,7 +138,7 @@ __vmp_vnet_port_park(struct vmp_vnet_port *port)
 		bool was_on =
 			__atomic_load_n(&vq->state, __ATOMIC_RELAXED) != VQ_OFF;
 
-		park_vq(vq);
+		park_vq(vq, drain);
 		/* rte_vhost answers GET_VRING_BASE and serves reconnects
 		 * from its copy of the indexes: keep it current. */
 		if (was_on && port->vid >= 0)
@@ -202,6 +217,22 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 	}
 }
 
+static bool
+vhost_msg_needs_drain(uint32_t req)
+{
+	switch (req) {
+	case 4:	 /* RESET_OWNER */
+	case 5:	 /* SET_MEM_TABLE */
+	case 8:	 /* SET_VRING_NUM */
+	case 9:	 /* SET_VRING_ADDR */
+	case 10: /* SET_VRING_BASE */
+	case 11: /* GET_VRING_BASE: the device stops */
+		return true;
+	default:
+		return false;
+	}
+}
+
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
@@ -221,8 +252,10 @@ pre_msg(int vid, void *msg)
 		memcpy((uint8_t *)msg + 12, &nb, sizeof(nb));
 		return RTE_VHOST_MSG_RESULT_REPLY;
 	}
-	/* Any message may remap memory or rings: stop the vrings first. */
-	__vmp_vnet_port_park(port);
+	/* Any message may change what the datapath reads: stop the vrings
+	 * first; wait for copies in flight only when memory, the rings or
+	 * the device itself go away. */
+	__vmp_vnet_port_park(port, vhost_msg_needs_drain(req));
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -289,7 +322,7 @@ on_new_device(int vid)
 
 	if (port == NULL)
 		return -1;
-	__vmp_vnet_port_park(port);
+	__vmp_vnet_port_park(port, true);
 	for (i = 0; i < VNET_NB_VRINGS; i++)
 		port->vq[i].broken = false;
 	port->running = true;
@@ -307,7 +340,7 @@ on_destroy_device(int vid)
 
 	if (port == NULL)
 		return;
-	__vmp_vnet_port_park(port);
+	__vmp_vnet_port_park(port, true);
 	port->running = false;
 	free(port->mem);
 	port->mem = NULL;
@@ -321,7 +354,7 @@ on_vring_state(int vid, uint16_t idx, int enable)
 
 	if (port == NULL || idx >= VNET_NB_VRINGS)
 		return 0;
-	__vmp_vnet_port_park(port);
+	__vmp_vnet_port_park(port, false);
 	port->enabled[idx] = !!enable;
 	__vmp_vnet_port_resume(port);
 	return 0;
@@ -335,7 +368,7 @@ on_features_changed(int vid, uint64_t features)
 	RTE_SET_USED(features);
 	if (port == NULL)
 		return 0;
-	__vmp_vnet_port_park(port);
+	__vmp_vnet_port_park(port, false);
 	__vmp_vnet_port_resume(port);
 	return 0;
 }
@@ -498,7 +531,7 @@ vmp_vnet_port_destroy(struct vmp_vnet_port *port)
 			break;
 		usleep(10 * 1000);
 	}
-	__vmp_vnet_port_park(port);
+	__vmp_vnet_port_park(port, true);
 	pthread_mutex_lock(&ports_lock);
 	TAILQ_REMOVE(&ports, port, next);
 	if (port->vid >= 0 && port->vid < RTE_MAX_VHOST_DEVICE)
@@ -581,4 +614,3 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 	}
 	return 0;
 }
-

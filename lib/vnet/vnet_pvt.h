@@ -34,8 +34,8 @@ extern int vmp_vnet_logtype;
  * Vring state word, the datapath / control handshake:
  *
  *   OFF --ctl start--> ON --datapath enter--> BUSY --datapath exit--> ON
- *   ON --ctl park, nothing in flight--> OFF
- *   ON --ctl park, copies in flight--> STOP
+ *   ON --ctl park, nothing in flight (or light park)--> OFF
+ *   ON or OFF --ctl draining park, copies in flight--> STOP
  *   STOP --datapath enter--> DRAIN --all landed--> OFF  (else back to STOP)
  *   BUSY --datapath finds the ring inconsistent--> OFF (vq->broken set)
  *
@@ -207,7 +207,7 @@ void __vmp_vnet_dma_kick(struct vmp_vnet_dma *dma);
 unsigned int __vmp_vnet_dma_poll(struct vmp_vnet_dma *dma);
 
 /* vnet_ctl.c: the queue state machine on the control side */
-void __vmp_vnet_port_park(struct vmp_vnet_port *port);
+void __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);
 void __vmp_vnet_port_resume(struct vmp_vnet_port *port);
 
 #endif /* VNET_PVT_H */

@@ -33,8 +33,13 @@ static struct {
 	struct rte_ether_addr dst;
 	uint64_t count;
 	unsigned int size, segs, queues, window, timeout, rx_buf;
-} o = { .count = 10000, .size = 64, .segs = 1, .queues = 1, .window = 256,
-	.timeout = 30, .rx_buf = 2048 };
+} o = {.count = 10000,
+       .size = 64,
+       .segs = 1,
+       .queues = 1,
+       .window = 256,
+       .timeout = 30,
+       .rx_buf = 2048};
 
 static struct rte_ether_addr me;
 static uint8_t *seen;
@@ -131,11 +136,11 @@ static int
 parse(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "dst", 1, NULL, 'd' },     { "count", 1, NULL, 'c' },
-		{ "size", 1, NULL, 's' },    { "segs", 1, NULL, 'g' },
-		{ "queues", 1, NULL, 'q' },  { "window", 1, NULL, 'w' },
-		{ "timeout", 1, NULL, 't' }, { "rx-buf", 1, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
+		{"dst", 1, NULL, 'd'},	   {"count", 1, NULL, 'c'},
+		{"size", 1, NULL, 's'},	   {"segs", 1, NULL, 'g'},
+		{"queues", 1, NULL, 'q'},  {"window", 1, NULL, 'w'},
+		{"timeout", 1, NULL, 't'}, {"rx-buf", 1, NULL, 'r'},
+		{NULL, 0, NULL, 0},
 	};
 	bool have_dst = false;
 	int c;
@@ -197,9 +202,9 @@ main(int argc, char **argv)
 	if (rte_eth_dev_count_avail() != 1)
 		rte_exit(EXIT_FAILURE, "need exactly one virtio-user port\n");
 	seen = calloc(o.count, 1);
-	mp = rte_pktmbuf_pool_create("peer", 32767, 256, 0,
-				     (uint16_t)(o.rx_buf + RTE_PKTMBUF_HEADROOM),
-				     rte_socket_id());
+	mp = rte_pktmbuf_pool_create(
+		"peer", 32767, 256, 0,
+		(uint16_t)(o.rx_buf + RTE_PKTMBUF_HEADROOM), rte_socket_id());
 	if (mp == NULL || seen == NULL)
 		rte_exit(EXIT_FAILURE, "no memory\n");
 	memset(&conf, 0, sizeof(conf));
@@ -210,8 +215,8 @@ main(int argc, char **argv)
 	if (rte_eth_dev_configure(port, o.queues, o.queues, &conf) < 0)
 		rte_exit(EXIT_FAILURE, "configure failed\n");
 	for (q = 0; q < o.queues; q++)
-		if (rte_eth_rx_queue_setup(port, q, 1024, rte_socket_id(),
-					   NULL, mp) < 0 ||
+		if (rte_eth_rx_queue_setup(port, q, 1024, rte_socket_id(), NULL,
+					   mp) < 0 ||
 		    rte_eth_tx_queue_setup(port, q, 1024, rte_socket_id(),
 					   NULL) < 0)
 			rte_exit(EXIT_FAILURE, "queue setup failed\n");
@@ -268,8 +273,9 @@ main(int argc, char **argv)
 		struct rte_eth_stats es;
 
 		rte_eth_stats_get(port, &es);
-		printf("vnet-peer: ethdev ipackets %" PRIu64 " opackets %" PRIu64
-		       " ierrors %" PRIu64 " rx_nombuf %" PRIu64 "\n",
+		printf("vnet-peer: ethdev ipackets %" PRIu64
+		       " opackets %" PRIu64 " ierrors %" PRIu64
+		       " rx_nombuf %" PRIu64 "\n",
 		       es.ipackets, es.opackets, es.ierrors, es.rx_nombuf);
 	}
 	rte_eth_dev_stop(port);
