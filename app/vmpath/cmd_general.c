@@ -22,7 +22,7 @@ static cmdline_parse_token_string_t cmd_help_tok =
 static cmdline_parse_inst_t cmd_help = {
 	.f = cmd_help_parsed,
 	.help_str = "help: list the commands",
-	.tokens = {(void *)&cmd_help_tok, NULL},
+	.tokens = { (void *)&cmd_help_tok, NULL },
 };
 
 static void
@@ -39,7 +39,7 @@ static cmdline_parse_token_string_t cmd_quit_tok =
 static cmdline_parse_inst_t cmd_quit = {
 	.f = cmd_quit_parsed,
 	.help_str = "quit: stop every lcore and exit",
-	.tokens = {(void *)&cmd_quit_tok, NULL},
+	.tokens = { (void *)&cmd_quit_tok, NULL },
 };
 
 cmdline_parse_inst_t *vmp_cmds_general[] = {

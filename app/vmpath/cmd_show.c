@@ -67,14 +67,15 @@ cmd_show_parsed(void *parsed, struct cmdline *cl __rte_unused,
 
 static cmdline_parse_token_string_t cmd_show_show =
 	TOKEN_STRING_INITIALIZER(struct cmd_show_result, show, "show");
-static cmdline_parse_token_string_t cmd_show_what = TOKEN_STRING_INITIALIZER(
-	struct cmd_show_result, what, "lcores#config#stats");
+static cmdline_parse_token_string_t cmd_show_what =
+	TOKEN_STRING_INITIALIZER(struct cmd_show_result, what,
+				 "lcores#config#stats");
 
 static cmdline_parse_inst_t cmd_show = {
 	.f = cmd_show_parsed,
 	.help_str = "show lcores|config|stats: lcore roles, configuration, "
 		    "statistics",
-	.tokens = {(void *)&cmd_show_show, (void *)&cmd_show_what, NULL},
+	.tokens = { (void *)&cmd_show_show, (void *)&cmd_show_what, NULL },
 };
 
 cmdline_parse_inst_t *vmp_cmds_show[] = {

@@ -6,8 +6,10 @@
 #include "lcore_plan.h"
 
 static const char *const role_names[VMP_ROLE_MAX] = {
-	[VMP_ROLE_IDLE] = "idle",	  [VMP_ROLE_MAIN] = "main",
-	[VMP_ROLE_DATAPATH] = "datapath", [VMP_ROLE_DMA] = "dma",
+	[VMP_ROLE_IDLE] = "idle",
+	[VMP_ROLE_MAIN] = "main",
+	[VMP_ROLE_DATAPATH] = "datapath",
+	[VMP_ROLE_DMA] = "dma",
 	[VMP_ROLE_POOL] = "pool",
 };
 
@@ -33,8 +35,7 @@ check_topo(const struct vmp_topo *topo, char *err, size_t errlen)
 	unsigned int i, j;
 
 	if (topo->nb_lcores == 0 || topo->nb_lcores > VMP_PLAN_MAX_LCORES) {
-		snprintf(err, errlen, "topology has %u lcores",
-			 topo->nb_lcores);
+		snprintf(err, errlen, "topology has %u lcores", topo->nb_lcores);
 		return -EINVAL;
 	}
 	for (i = 0; i < topo->nb_lcores; i++) {
@@ -133,8 +134,8 @@ vmp_lcore_plan(const struct vmp_topo *topo, const struct vmp_plan_req *req,
 		e->lcore_id = topo->lcores[i].lcore_id;
 		e->core_id = topo->lcores[i].core_id;
 		e->socket_id = topo->lcores[i].socket_id;
-		e->role = e->lcore_id == topo->main_lcore ? VMP_ROLE_MAIN
-							  : VMP_ROLE_IDLE;
+		e->role = e->lcore_id == topo->main_lcore ? VMP_ROLE_MAIN :
+							    VMP_ROLE_IDLE;
 	}
 
 	for (k = 0; k < (sizeof(place_order) / sizeof(place_order[0])); k++)
@@ -171,11 +172,10 @@ vmp_lcore_plan(const struct vmp_topo *topo, const struct vmp_plan_req *req,
 
 			if (idx < 0) {
 				if (req->strict_socket) {
-					snprintf(
-						err, errlen,
-						"no lcore left on socket %d "
-						"for role %s (--strict-socket)",
-						socket, vmp_role_name(role));
+					snprintf(err, errlen,
+						 "no lcore left on socket %d "
+						 "for role %s (--strict-socket)",
+						 socket, vmp_role_name(role));
 					return -ENODEV;
 				}
 				idx = pick(plan, -1);

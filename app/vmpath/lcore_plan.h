@@ -27,10 +27,10 @@
 
 enum vmp_role {
 	VMP_ROLE_IDLE = 0, /**< worker lcore with nothing to do */
-	VMP_ROLE_MAIN,	   /**< the EAL main lcore */
+	VMP_ROLE_MAIN,     /**< the EAL main lcore */
 	VMP_ROLE_DATAPATH, /**< polls ports / queues */
-	VMP_ROLE_DMA,	   /**< runs DMA copy services */
-	VMP_ROLE_POOL,	   /**< lib/workpool worker */
+	VMP_ROLE_DMA,      /**< runs DMA copy services */
+	VMP_ROLE_POOL,     /**< lib/workpool worker */
 	VMP_ROLE_MAX,
 };
 
@@ -53,7 +53,7 @@ struct vmp_topo {
 struct vmp_plan_req {
 	struct {
 		unsigned int count; /**< lcores wanted for this role */
-		int socket;	    /**< memory socket it serves, -1 = any */
+		int socket;         /**< memory socket it serves, -1 = any */
 	} role[VMP_ROLE_MAX];
 	bool strict_socket; /**< refuse rather than go remote */
 };
@@ -63,8 +63,8 @@ struct vmp_plan_entry {
 	unsigned int core_id;
 	int socket_id;
 	enum vmp_role role;
-	bool remote;	  /**< on another socket than its role's memory */
-	bool shares_core; /**< another busy lcore is on the same core */
+	bool remote;       /**< on another socket than its role's memory */
+	bool shares_core;  /**< another busy lcore is on the same core */
 };
 
 struct vmp_plan {

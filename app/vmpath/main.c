@@ -28,6 +28,8 @@
 #include "switch.h"
 #include "vmpath.h"
 
+
+
 static void
 on_signal(int sig)
 {
@@ -61,9 +63,9 @@ make_plan(void)
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "cannot read lcore topology: %s\n",
 			 strerror(-rc));
-	socket = vmp_app.cfg.socket >= 0
-			 ? vmp_app.cfg.socket
-			 : (int)rte_lcore_to_socket_id(rte_get_main_lcore());
+	socket = vmp_app.cfg.socket >= 0 ?
+			 vmp_app.cfg.socket :
+			 (int)rte_lcore_to_socket_id(rte_get_main_lcore());
 
 	memset(&req, 0, sizeof(req));
 	req.role[VMP_ROLE_DATAPATH].count = vmp_app.cfg.nb_datapath;
@@ -121,7 +123,7 @@ main(int argc, char **argv)
 			 rte_strerror(rte_errno));
 	argc -= rc;
 	argv += rc;
-	argv[0] = (char *)(uintptr_t) "vmpath"; /* was the last EAL arg */
+	argv[0] = (char *)(uintptr_t)"vmpath"; /* was the last EAL arg */
 
 	rc = vmp_params_parse(argc, argv, &vmp_app.cfg, err, sizeof(err));
 	if (rc == 1) {

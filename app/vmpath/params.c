@@ -32,22 +32,22 @@ enum {
 /* Leading ':': a missing value is reported as ':' rather than '?'. */
 static const char short_opts[] = ":hi";
 static const struct option long_opts[] = {
-	{"help", no_argument, NULL, OPT_HELP},
-	{"interactive", no_argument, NULL, OPT_INTERACTIVE},
-	{"stats-period", required_argument, NULL, OPT_STATS_PERIOD},
-	{"run-time", required_argument, NULL, OPT_RUN_TIME},
-	{"datapath-lcores", required_argument, NULL, OPT_DATAPATH_LCORES},
-	{"dma-lcores", required_argument, NULL, OPT_DMA_LCORES},
-	{"pool-workers", required_argument, NULL, OPT_POOL_WORKERS},
-	{"socket", required_argument, NULL, OPT_SOCKET},
-	{"strict-socket", no_argument, NULL, OPT_STRICT_SOCKET},
-	{"vhost", required_argument, NULL, OPT_VHOST},
-	{"dma", required_argument, NULL, OPT_DMA},
-	{"dma-threshold", required_argument, NULL, OPT_DMA_THRESHOLD},
-	{"mbufs", required_argument, NULL, OPT_MBUFS},
-	{"embedded-guests", required_argument, NULL, OPT_GUESTS},
-	{"guest-pkt-len", required_argument, NULL, OPT_GUEST_PKT_LEN},
-	{NULL, 0, NULL, 0},
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "interactive", no_argument, NULL, OPT_INTERACTIVE },
+	{ "stats-period", required_argument, NULL, OPT_STATS_PERIOD },
+	{ "run-time", required_argument, NULL, OPT_RUN_TIME },
+	{ "datapath-lcores", required_argument, NULL, OPT_DATAPATH_LCORES },
+	{ "dma-lcores", required_argument, NULL, OPT_DMA_LCORES },
+	{ "pool-workers", required_argument, NULL, OPT_POOL_WORKERS },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "strict-socket", no_argument, NULL, OPT_STRICT_SOCKET },
+	{ "vhost", required_argument, NULL, OPT_VHOST },
+	{ "dma", required_argument, NULL, OPT_DMA },
+	{ "dma-threshold", required_argument, NULL, OPT_DMA_THRESHOLD },
+	{ "mbufs", required_argument, NULL, OPT_MBUFS },
+	{ "embedded-guests", required_argument, NULL, OPT_GUESTS },
+	{ "guest-pkt-len", required_argument, NULL, OPT_GUEST_PKT_LEN },
+	{ NULL, 0, NULL, 0 },
 };
 
 void
@@ -122,8 +122,8 @@ vmp_params_parse_dma(const char *val, enum vmp_dma_kind *kind)
 }
 
 int
-vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec, char *err,
-		       size_t errlen)
+vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
+		       char *err, size_t errlen)
 {
 	char buf[512], *save = NULL, *tok;
 
@@ -138,10 +138,8 @@ vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec, char *err,
 	tok = strtok_r(buf, ",", &save);
 	if (tok == NULL || *tok == '\0' || strlen(tok) >= sizeof(spec->path) ||
 	    strchr(tok, '=') != NULL) {
-		snprintf(err, errlen,
-			 "--vhost: '%s' does not start with a "
-			 "socket path",
-			 val);
+		snprintf(err, errlen, "--vhost: '%s' does not start with a "
+			 "socket path", val);
 		return -EINVAL;
 	}
 	strcpy(spec->path, tok);
@@ -155,19 +153,15 @@ vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec, char *err,
 			errno = 0;
 			q = strtoul(tok + 7, &end, 10);
 			if (errno || *end || tok[7] == '\0' || q < 1 || q > 8) {
-				snprintf(err, errlen,
-					 "--vhost: '%s': queues "
-					 "must be 1..8",
-					 tok);
+				snprintf(err, errlen, "--vhost: '%s': queues "
+					 "must be 1..8", tok);
 				return -EINVAL;
 			}
 			spec->queues = (unsigned int)q;
 		} else if (strncmp(tok, "dma=", 4) == 0) {
 			if (vmp_params_parse_dma(tok + 4, &spec->dma) < 0) {
-				snprintf(err, errlen,
-					 "--vhost: '%s': dma must "
-					 "be none, sw or skeleton",
-					 tok);
+				snprintf(err, errlen, "--vhost: '%s': dma must "
+					 "be none, sw or skeleton", tok);
 				return -EINVAL;
 			}
 		} else {
@@ -198,8 +192,8 @@ parse_uint(const char *opt, const char *val, unsigned long min,
 		return -EINVAL;
 	}
 	if (v < min || v > max) {
-		snprintf(err, errlen, "%s: %lu is out of range [%lu, %lu]", opt,
-			 v, min, max);
+		snprintf(err, errlen, "%s: %lu is out of range [%lu, %lu]",
+			 opt, v, min, max);
 		return -EINVAL;
 	}
 	*out = v;
@@ -207,8 +201,8 @@ parse_uint(const char *opt, const char *val, unsigned long min,
 }
 
 int
-vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg, char *err,
-		 size_t errlen)
+vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
+		 char *err, size_t errlen)
 {
 	unsigned long v;
 	int opt, rc;
@@ -240,13 +234,13 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg, char *err,
 			cfg->run_time = v;
 			break;
 		case OPT_DATAPATH_LCORES:
-			rc = parse_uint("--datapath-lcores", optarg, 0, 128, &v,
-					err, errlen);
+			rc = parse_uint("--datapath-lcores", optarg, 0, 128,
+					&v, err, errlen);
 			cfg->nb_datapath = v;
 			break;
 		case OPT_DMA_LCORES:
-			rc = parse_uint("--dma-lcores", optarg, 0, 128, &v, err,
-					errlen);
+			rc = parse_uint("--dma-lcores", optarg, 0, 128, &v,
+					err, errlen);
 			cfg->nb_dma = v;
 			break;
 		case OPT_POOL_WORKERS:
@@ -256,7 +250,8 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg, char *err,
 			break;
 		case OPT_SOCKET:
 			rc = parse_uint("--socket", optarg, 0,
-					VMP_MAX_SOCKETS - 1, &v, err, errlen);
+					VMP_MAX_SOCKETS - 1, &v, err,
+					errlen);
 			cfg->socket = (int)v;
 			break;
 		case OPT_STRICT_SOCKET:
@@ -264,30 +259,26 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg, char *err,
 			break;
 		case OPT_VHOST:
 			if (cfg->nb_vhost == VMP_MAX_VHOST) {
-				snprintf(err, errlen,
-					 "--vhost: at most %d "
-					 "ports",
-					 VMP_MAX_VHOST);
+				snprintf(err, errlen, "--vhost: at most %d "
+					 "ports", VMP_MAX_VHOST);
 				return -EINVAL;
 			}
-			rc = vmp_params_parse_vhost(optarg,
-						    &cfg->vhost[cfg->nb_vhost],
-						    err, errlen);
+			rc = vmp_params_parse_vhost(
+				optarg, &cfg->vhost[cfg->nb_vhost], err,
+				errlen);
 			if (rc == 0)
 				cfg->nb_vhost++;
 			break;
 		case OPT_DMA:
 			if (vmp_params_parse_dma(optarg, &cfg->dma) < 0) {
-				snprintf(err, errlen,
-					 "--dma: '%s' is not "
-					 "none, sw or skeleton",
-					 optarg);
+				snprintf(err, errlen, "--dma: '%s' is not "
+					 "none, sw or skeleton", optarg);
 				return -EINVAL;
 			}
 			break;
 		case OPT_DMA_THRESHOLD:
-			rc = parse_uint("--dma-threshold", optarg, 1, 65536, &v,
-					err, errlen);
+			rc = parse_uint("--dma-threshold", optarg, 1, 65536,
+					&v, err, errlen);
 			cfg->dma_threshold = v;
 			break;
 		case OPT_MBUFS:
@@ -301,8 +292,8 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg, char *err,
 			cfg->guests = v;
 			break;
 		case OPT_GUEST_PKT_LEN:
-			rc = parse_uint("--guest-pkt-len", optarg, 60, 1518, &v,
-					err, errlen);
+			rc = parse_uint("--guest-pkt-len", optarg, 60, 1518,
+					&v, err, errlen);
 			cfg->guest_pkt_len = v;
 			break;
 		case ':':
@@ -326,7 +317,8 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg, char *err,
 			return rc;
 	}
 	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		snprintf(err, errlen, "unexpected argument '%s'",
+			 argv[optind]);
 		return -EINVAL;
 	}
 	return 0;

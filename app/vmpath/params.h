@@ -20,26 +20,26 @@ enum vmp_dma_kind {
 struct vmp_vhost_spec {
 	char path[VMP_PATH_MAX];
 	bool client;
-	unsigned int queues;   /**< queue pairs, default 1 */
-	enum vmp_dma_kind dma; /**< VMP_DMA_DEFAULT: --dma */
+	unsigned int queues;    /**< queue pairs, default 1 */
+	enum vmp_dma_kind dma;  /**< VMP_DMA_DEFAULT: --dma */
 };
 
 /** Application arguments (after `--`). Defaults: vmp_params_defaults(). */
 struct vmp_app_config {
-	bool interactive;	   /**< -i: vmpath> prompt */
+	bool interactive;          /**< -i: vmpath> prompt */
 	unsigned int stats_period; /**< --stats-period N seconds, 0 = off */
-	unsigned int run_time;	   /**< --run-time N seconds, 0 = until quit */
+	unsigned int run_time;     /**< --run-time N seconds, 0 = until quit */
 	unsigned int nb_datapath;  /**< --datapath-lcores N */
-	unsigned int nb_dma;	   /**< --dma-lcores N */
-	unsigned int nb_pool;	   /**< --pool-workers N */
-	int socket;		   /**< --socket N: memory socket, -1 = auto */
-	bool strict_socket;	   /**< --strict-socket: no remote lcores */
-	unsigned int nb_vhost;	   /**< --vhost, repeatable */
+	unsigned int nb_dma;       /**< --dma-lcores N */
+	unsigned int nb_pool;      /**< --pool-workers N */
+	int socket;                /**< --socket N: memory socket, -1 = auto */
+	bool strict_socket;        /**< --strict-socket: no remote lcores */
+	unsigned int nb_vhost;     /**< --vhost, repeatable */
 	struct vmp_vhost_spec vhost[VMP_MAX_VHOST];
-	enum vmp_dma_kind dma;	    /**< --dma: default engine, none */
+	enum vmp_dma_kind dma;     /**< --dma: default engine, none */
 	unsigned int dma_threshold; /**< --dma-threshold BYTES (256) */
-	unsigned int nb_mbufs;	    /**< --mbufs N per socket (16383) */
-	unsigned int guests; /**< --embedded-guests N: virtio-user peers */
+	unsigned int nb_mbufs;     /**< --mbufs N per socket (16383) */
+	unsigned int guests;       /**< --embedded-guests N: virtio-user peers */
 	unsigned int guest_pkt_len; /**< --guest-pkt-len B (64) */
 };
 

@@ -28,10 +28,8 @@ vmp_stats_print(FILE *f)
 	if (dt <= 0)
 		dt = 1e-9;
 
-	fprintf(f,
-		"\n  ######################## vmpath statistics "
-		"(uptime %.1f s) ########################\n",
-		up);
+	fprintf(f, "\n  ######################## vmpath statistics "
+		   "(uptime %.1f s) ########################\n", up);
 	fprintf(f, "  %5s %5s %6s %-9s %14s %7s\n", "lcore", "core", "socket",
 		"role", "loops/s", "busy%");
 	for (i = 0; i < vmp_app.plan.nb_entries; i++) {
@@ -47,8 +45,8 @@ vmp_stats_print(FILE *f)
 		dl = (double)(loops - prev.loops[l]);
 		fprintf(f, "  %5u %5u %6d %-9s %14.0f %6.1f%%\n", l, e->core_id,
 			e->socket_id, vmp_role_name(e->role), dl / dt,
-			dl > 0 ? 100.0 * (double)(busy - prev.busy[l]) / dl
-			       : 0.0);
+			dl > 0 ? 100.0 * (double)(busy - prev.busy[l]) / dl :
+				 0.0);
 		prev.loops[l] = loops;
 		prev.busy[l] = busy;
 	}
@@ -60,8 +58,7 @@ vmp_stats_print(FILE *f)
 		rx = c.rx_pkts - prev.port_rx[i];
 		tx = c.tx_pkts - prev.port_tx[i];
 		fprintf(f,
-			"  port %u: from-vm %" PRIu64
-			" (%.3f Mpps) to-vm %" PRIu64
+			"  port %u: from-vm %" PRIu64 " (%.3f Mpps) to-vm %" PRIu64
 			" (%.3f Mpps) no_buf %" PRIu64 " bad %" PRIu64
 			" no_mbuf %" PRIu64 " inflight %" PRIu64 "\n"
 			"          copies: dma %" PRIu64 " cpu %" PRIu64

@@ -155,8 +155,7 @@ vmp_telemetry_init(void)
 					 "Application configuration");
 	rc |= rte_telemetry_register_cmd("/vmpath/ports", tel_ports,
 					 "vhost-user ports: state, features");
-	rc |= rte_telemetry_register_cmd(
-		"/vmpath/port_stats", tel_port_stats,
-		"Per-vring counters. Parameters: port");
+	rc |= rte_telemetry_register_cmd("/vmpath/port_stats", tel_port_stats,
+					 "Per-vring counters. Parameters: port");
 	return rc ? -EINVAL : 0;
 }

@@ -33,7 +33,7 @@ vmp_topo_from_eal(struct vmp_topo *topo)
 
 	topo->main_lcore = rte_get_main_lcore();
 	topo->nb_lcores = 0;
-	RTE_LCORE_FOREACH (lcore) {
+	RTE_LCORE_FOREACH(lcore) {
 		struct vmp_topo_lcore *l;
 		rte_cpuset_t set = rte_lcore_cpuset(lcore);
 

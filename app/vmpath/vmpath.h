@@ -18,7 +18,7 @@
 
 /** Per-lcore counters, written only by that lcore. */
 struct vmp_lcore_stats {
-	uint64_t loops;	     /**< iterations of the role loop */
+	uint64_t loops;      /**< iterations of the role loop */
 	uint64_t busy_loops; /**< iterations that did work */
 } __rte_cache_aligned;
 
