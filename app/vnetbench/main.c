@@ -41,8 +41,10 @@ static struct {
 } o = {.enq = true, .size = 64, .seconds = 5, .threshold = 256};
 
 static struct vmp_vnet_port *port;
+static struct vmp_vnet_dma *dma;
+static int dma_id = -1;
 static struct rte_mempool *mp;
-static volatile bool stop;
+static volatile bool stop, done;
 static uint64_t pkts, busy_cyc, all_cyc, start_tsc;
 
 static int
@@ -98,6 +100,7 @@ worker(void *arg)
 		}
 	}
 	all_cyc = rte_rdtsc() - start_tsc;
+	done = true;
 	return 0;
 }
 
@@ -112,6 +115,7 @@ make_dma(void)
 	if (rte_vdev_init("dma_skeleton_bench", NULL) < 0)
 		return NULL;
 	id = rte_dma_get_dev_id_by_name("dma_skeleton_bench");
+	dma_id = id;
 	if (id < 0 || rte_dma_configure(id, &dc) < 0 ||
 	    rte_dma_vchan_setup(id, 0, &vc) < 0 || rte_dma_start(id) < 0)
 		return NULL;
@@ -173,9 +177,8 @@ main(int argc, char **argv)
 	if (mp == NULL || port == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create the port\n");
 	if (o.dma) {
-		struct vmp_vnet_dma *d = make_dma();
-
-		if (d == NULL || vmp_vnet_port_set_dma(port, 0, d) < 0)
+		dma = make_dma();
+		if (dma == NULL || vmp_vnet_port_set_dma(port, 0, dma) < 0)
 			rte_exit(EXIT_FAILURE, "no DMA (--iova-mode=va?)\n");
 	}
 	for (i = 0; i < 3000; i++) {
@@ -188,6 +191,9 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "no frontend came\n");
 	lcore = rte_get_next_lcore(-1, 1, 0);
 	rte_eal_remote_launch(worker, NULL, lcore);
+	/* sleep, do not spin: the main lcore shares a core with the guest */
+	while (!done)
+		usleep(50 * 1000);
 	rte_eal_wait_lcore(lcore);
 	printf("vnetbench: mode %s size %u dma %s: %.3f Mpps, %.1f busy "
 	       "cycles/pkt, %.1f cycles/pkt overall (%" PRIu64 " pkts)\n",
@@ -195,8 +201,15 @@ main(int argc, char **argv)
 	       (double)pkts / ((double)all_cyc / rte_get_tsc_hz()) / 1e6,
 	       pkts ? (double)busy_cyc / pkts : 0.0,
 	       pkts ? (double)all_cyc / pkts : 0.0, pkts);
+	fflush(stdout);
 	stop = true;
 	vmp_vnet_port_destroy(port);
+	if (dma != NULL)
+		vmp_vnet_dma_free(dma);
+	if (dma_id >= 0) {
+		rte_dma_stop(dma_id);
+		rte_dma_close(dma_id);
+	}
 	rte_eal_cleanup();
 	return 0;
 }

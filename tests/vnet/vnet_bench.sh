@@ -34,17 +34,17 @@ guest() {
 	T_PIDS+=("$GP")
 }
 
-# guest_pps MODE: median of the guest's last per-second rates, in Mpps
+# guest_pps MODE: median of the guest's last per-second rates -> PPS (Mpps)
 guest_pps() {
 	local key=Rx-pps
 	[ "$1" = deq ] && key=Tx-pps
-	grep -a "$key" guest.log | awk '{print $2}' | tail -n $((SECS - 1)) |
-		median | awk '{printf "%.3f", $1 / 1e6}'
+	PPS=$(grep -a "$key" guest.log | awk '{print $2}' |
+		tail -n $((SECS - 1)) | median | awk '{printf "%.3f", $1 / 1e6}')
 }
 
 stop_pid() { kill -INT "$1" 2>/dev/null; t_wait_pid "$1" 20; }
 
-run_builtin() { # MODE SIZE -> prints Mpps
+run_builtin() { # MODE SIZE -> PPS
 	local fwd=txonly s=$T_TMP/b.sock
 	[ "$1" = deq ] && fwd=rxonly
 	rm -f $s
@@ -63,7 +63,7 @@ run_builtin() { # MODE SIZE -> prints Mpps
 	guest_pps "$1"
 }
 
-run_vnet() { # MODE SIZE DMA -> prints "Mpps busy_cycles"
+run_vnet() { # MODE SIZE DMA -> PPS, CYC (busy cycles/packet)
 	local s=$T_TMP/v.sock
 	rm -f $s
 	"$BENCH" -l 0-1 --no-pci --no-huge -m 512 --iova-mode=va \
@@ -76,8 +76,9 @@ run_vnet() { # MODE SIZE DMA -> prints "Mpps busy_cycles"
 	guest "$1" "$2" $s
 	t_wait_pid $bp $((SECS + 30))
 	stop_pid $GP
-	echo "$(guest_pps "$1") $(grep -ao '[0-9.]* busy cycles/pkt' bench.log |
-		awk '{print $1}')"
+	guest_pps "$1"
+	CYC=$(grep -ao '[0-9.]* busy cycles/pkt' bench.log | awk '{print $1}')
+	CYC=${CYC:-0}
 }
 
 printf "\n%-5s %5s | %13s | %13s %9s | %13s %9s\n" mode size \
@@ -86,11 +87,12 @@ for mode in enq deq; do
 	for size in 64 1518; do
 		b=() s=() sc=() a=() ac=()
 		for ((r = 0; r < REPS; r++)); do
-			b+=("$(run_builtin $mode $size)")
-			read -r x y <<<"$(run_vnet $mode $size none)"
-			s+=("$x"); sc+=("${y:-0}")
-			read -r x y <<<"$(run_vnet $mode $size skeleton)"
-			a+=("$x"); ac+=("${y:-0}")
+			run_builtin $mode $size
+			b+=("$PPS")
+			run_vnet $mode $size none
+			s+=("$PPS"); sc+=("$CYC")
+			run_vnet $mode $size skeleton
+			a+=("$PPS"); ac+=("$CYC")
 		done
 		printf "%-5s %5s | %13s | %13s %9s | %13s %9s\n" $mode $size \
 			"$(printf '%s\n' "${b[@]}" | median)" \
