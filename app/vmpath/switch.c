@@ -350,10 +350,13 @@ vmp_switch_poll(unsigned int lcore)
 				forward((unsigned int)k, p, pkts, n);
 				work += n;
 			}
-			/* Publish RX copies that landed since. */
-			if (sp->dma != VMP_DMA_NONE)
-				vmp_vnet_enqueue_burst(sp->vp, (uint16_t)q,
-						       NULL, 0);
+			/* Publish RX copies that landed since, retry a
+			 * guest notification that could not be sent. */
+			if (sp->shared_rx)
+				rte_spinlock_lock(&sp->rx_lock[q]);
+			vmp_vnet_enqueue_burst(sp->vp, (uint16_t)q, NULL, 0);
+			if (sp->shared_rx)
+				rte_spinlock_unlock(&sp->rx_lock[q]);
 		}
 	}
 	return work;

@@ -79,6 +79,10 @@ int vmp_vnet_port_destroy(struct vmp_vnet_port *port);
  * are owned by the library (freed once their copies landed); the rest are left
  * to the caller (counted as no_buf drops when the guest had too few buffers).
  *
+ * With @p n = 0 it only publishes copies that landed and retries a guest
+ * notification that could not be sent: call it from time to time on an idle
+ * queue that uses DMA.
+ *
  * @return number of mbufs accepted (0 if the queue is not running).
  */
 uint16_t vmp_vnet_enqueue_burst(struct vmp_vnet_port *port, uint16_t qp,

@@ -216,7 +216,7 @@ vmp_vnet_enqueue_burst(struct vmp_vnet_port *port, uint16_t qp,
 	vq = &port->vq[2 * qp];
 	if (!__vmp_vnet_vq_enter(vq))
 		return 0;
-	done = vq->broken ? 0 : rx_pkts(vq, pkts, n);
+	done = (vq->broken || n == 0) ? 0 : rx_pkts(vq, pkts, n);
 	vq->st.no_buf += n - done;
 	if (vq->dma != NULL) {
 		__vmp_vnet_dma_kick(vq->dma);
