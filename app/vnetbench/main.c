@@ -126,10 +126,10 @@ int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"vhost", 1, NULL, 'v'}, {"mode", 1, NULL, 'm'},
-		{"size", 1, NULL, 's'},	 {"seconds", 1, NULL, 't'},
-		{"dma", 1, NULL, 'd'},	 {"threshold", 1, NULL, 'T'},
-		{NULL, 0, NULL, 0},
+		{"vhost", 1, NULL, 'v'},       {"mode", 1, NULL, 'm'},
+		{"size", 1, NULL, 's'},	       {"seconds", 1, NULL, 't'},
+		{"dma", 1, NULL, 'd'},	       {"threshold", 1, NULL, 'T'},
+		{"no-in-order", 0, NULL, 'N'}, {NULL, 0, NULL, 0},
 	};
 	struct vmp_vnet_port_conf pc = {.nb_qp = 1};
 	struct vmp_vnet_port_info in;
@@ -160,6 +160,10 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			o.threshold = (unsigned int)atoi(optarg);
+			break;
+		case 'N':
+			pc.disable_features |= 1ULL
+					       << 35; /* VIRTIO_F_IN_ORDER */
 			break;
 		default:
 			rte_exit(EXIT_FAILURE, "bad option\n");

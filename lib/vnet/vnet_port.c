@@ -32,9 +32,13 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 #define VHOST_USER_GET_QUEUE_NUM 17
 
 /* Honest set: what the datapath implements. No EVENT_IDX (flags-based
- * suppression), no offloads, no packed ring. */
+ * suppression), no offloads, no packed ring. IN_ORDER: buffers are used in
+ * the order they were made available (heads consumed in avail order, records
+ * published through the in-order FIFO, bad chains included); every used
+ * element is written, which the spec allows (batching is optional). */
 #define VNET_FEATURES                                                          \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |     \
+	 (1ULL << VIRTIO_F_IN_ORDER) |                                         \
 	 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VHOST_F_LOG_ALL) |   \
 	 (1ULL << VIRTIO_F_ANY_LAYOUT) |                                       \
 	 (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
