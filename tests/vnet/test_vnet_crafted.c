@@ -361,6 +361,102 @@ test_dirty_log(void)
 	return TEST_SUCCESS;
 }
 
+/* Leave one async copy in flight on the RX vring; @return 1 if reached. */
+static int
+copy_in_flight(uint16_t head)
+{
+	struct vring_used_elem e;
+	struct rte_mbuf *m;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		m = rte_pktmbuf_alloc(mp);
+		if (m == NULL)
+			return 0;
+		memset(rte_pktmbuf_append(m, 1000), 0x3c, 1000);
+		desc(RXQ, head, BUF(32), 2048, VRING_DESC_F_WRITE, 0);
+		vhu_front_post(&fr, RXQ, head);
+		if (vmp_vnet_enqueue_burst(port, 0, &m, 1) != 1)
+			return 0;
+		if (stats(RXQ).inflight == 1)
+			return 1;
+		if (vhu_front_used(&fr, RXQ, &e) < 0)
+			return 0;
+	}
+	return 0;
+}
+
+static int
+wait_running(void)
+{
+	struct vmp_vnet_port_info in;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		vmp_vnet_port_info_get(port, &in);
+		if (in.running == 3)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* A memory-table change waits for copies in flight: drained by the polling
+ * lcore, or by the control thread when no lcore polls any more. */
+static int
+test_memtable_waits_for_copies(void)
+{
+	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
+					.nb_desc = 128};
+	struct rte_dma_conf dc = {.nb_vchans = 1};
+	struct vring_used_elem e;
+	struct vmp_vnet_dma *dma;
+	int id, i;
+
+	if (rte_vdev_init("dma_skeleton_mt", NULL) < 0)
+		return TEST_SKIPPED;
+	id = rte_dma_get_dev_id_by_name("dma_skeleton_mt");
+	TEST_ASSERT(id >= 0 && rte_dma_configure(id, &dc) == 0 &&
+			    rte_dma_vchan_setup(id, 0, &vc) == 0 &&
+			    rte_dma_start(id) == 0,
+		    "dma");
+	dma = vmp_vnet_dma_create((int16_t)id, 0, 256, 0);
+	TEST_ASSERT_NOT_NULL(dma, "vnet dma");
+	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, dma), "set dma");
+
+	/* 1. the datapath keeps polling: it drains */
+	if (!copy_in_flight(8))
+		return TEST_SKIPPED;
+	TEST_ASSERT_SUCCESS(vhu_front_set_mem_table(&fr), "SET_MEM_TABLE");
+	for (i = 0; i < 2000 && vhu_front_used(&fr, RXQ, &e) < 0; i++) {
+		vmp_vnet_enqueue_burst(port, 0, NULL, 0);
+		usleep(500);
+	}
+	TEST_ASSERT(i < 2000 && e.id == 8 && e.len == HDR + 1000,
+		    "published by the polling lcore before the change");
+	TEST_ASSERT(wait_running(), "vrings restarted after the change");
+
+	/* 2. nobody polls: the control thread drains after its grace time */
+	if (!copy_in_flight(9))
+		return TEST_SKIPPED;
+	TEST_ASSERT_SUCCESS(vhu_front_set_mem_table(&fr), "SET_MEM_TABLE");
+	for (i = 0; i < 300 && vhu_front_used(&fr, RXQ, &e) < 0; i++)
+		usleep(10000);
+	TEST_ASSERT(i < 300 && e.id == 9 && e.len == HDR + 1000,
+		    "published by the control thread");
+	TEST_ASSERT(((uint8_t *)vhu_gpa(&fr, BUF(32)))[HDR + 999] == 0x3c,
+		    "data landed before the used entry");
+	TEST_ASSERT(wait_running(), "vrings restarted after the change");
+	TEST_ASSERT_EQUAL_U64(stats(RXQ).inflight, 0, "nothing in flight");
+
+	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, NULL), "unset");
+	TEST_ASSERT_SUCCESS(vmp_vnet_dma_free(dma), "dma free");
+	rte_dma_stop(id);
+	rte_dma_close(id);
+	rte_vdev_uninit("dma_skeleton_mt");
+	return TEST_SUCCESS;
+}
+
 /* Rings that lie: the vring stops and is reported, the other one serves. */
 static int
 test_broken_queue(void)
@@ -406,6 +502,7 @@ static struct vmp_test_suite crafted_suite = {
 			TEST_CASE(test_rx_mergeable),
 			TEST_CASE(test_rx_bad_chain_then_good),
 			TEST_CASE(test_dirty_log),
+			TEST_CASE(test_memtable_waits_for_copies),
 			TEST_CASE(test_broken_queue),
 			TEST_CASES_END(),
 		},

@@ -159,11 +159,25 @@ setup_ring(struct vhu_front *f, unsigned int i)
 }
 
 int
+vhu_front_set_mem_table(struct vhu_front *f)
+{
+	struct msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.req = SET_MEM_TABLE;
+	m.size = 8 + 32;
+	m.p.mem.nregions = 1;
+	m.p.mem.r[0].gpa = VHU_GPA_BASE;
+	m.p.mem.r[0].size = VHU_MEM_SIZE;
+	m.p.mem.r[0].uaddr = (uint64_t)(uintptr_t)f->mem;
+	return send_msg(f, &m, f->memfd);
+}
+
+int
 vhu_front_open(struct vhu_front *f, const char *path, uint64_t features)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	uint64_t have, pf;
-	struct msg m;
 	int i;
 
 	memset(f, 0, sizeof(*f));
@@ -193,14 +207,7 @@ vhu_front_open(struct vhu_front *f, const char *path, uint64_t features)
 	    simple(f, SET_OWNER, 0, 0, -1) < 0 ||
 	    simple(f, SET_FEATURES, 8, f->features, -1) < 0)
 		return -EIO;
-	memset(&m, 0, sizeof(m));
-	m.req = SET_MEM_TABLE;
-	m.size = 8 + 32;
-	m.p.mem.nregions = 1;
-	m.p.mem.r[0].gpa = VHU_GPA_BASE;
-	m.p.mem.r[0].size = VHU_MEM_SIZE;
-	m.p.mem.r[0].uaddr = (uint64_t)(uintptr_t)f->mem;
-	if (send_msg(f, &m, f->memfd) < 0)
+	if (vhu_front_set_mem_table(f) < 0)
 		return -EIO;
 	for (i = 0; i < 2; i++)
 		if (setup_ring(f, (unsigned int)i) < 0)

@@ -54,6 +54,8 @@ void vhu_front_set_avail_idx(struct vhu_front *f, unsigned int r, uint16_t v);
 int vhu_front_used(struct vhu_front *f, unsigned int r,
 		   struct vring_used_elem *e);
 
+/** (Re)send the memory table. */
+int vhu_front_set_mem_table(struct vhu_front *f);
 /** Share a dirty log (SET_LOG_BASE), then SET_FEATURES with LOG_ALL on/off. */
 int vhu_front_log_base(struct vhu_front *f);
 int vhu_front_set_features(struct vhu_front *f, uint64_t features);
