@@ -118,9 +118,9 @@ struct vmp_vnet_dma *vmp_vnet_dma_create(int16_t dma_id, uint16_t vchan,
 int vmp_vnet_dma_free(struct vmp_vnet_dma *dma);
 
 /**
- * Use @p dma (or NULL: CPU copies) for both vrings of queue pair @p qp. Takes
- * effect at once; a queue with copies in flight keeps using its old channel
- * until they complete.
+ * Use @p dma (or NULL: CPU copies) for both vrings of queue pair @p qp.
+ * Call it from the lcore that polls the queue pair, or while nobody polls it
+ * (before the datapath starts); refused while copies are in flight.
  *
  * @return 0, -EINVAL (bad port/qp), -EBUSY (copies still in flight).
  */

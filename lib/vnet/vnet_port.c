@@ -193,6 +193,10 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 
 	if (!port->running || port->vid < 0)
 		return;
+	/* Every path here parked already, except post_msg after a message
+	 * pre_msg answered itself: park (light, a no-op when OFF) before the
+	 * memory table the datapath reads is replaced. */
+	__vmp_vnet_port_park(port, false);
 	if (rte_vhost_get_mem_table(port->vid, &mem) < 0 ||
 	    rte_vhost_get_negotiated_features(port->vid, &f) < 0) {
 		free(mem);

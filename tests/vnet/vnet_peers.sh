@@ -82,6 +82,25 @@ matrix() { # matrix LABEL QP
 		--rx-buf 512 --window 128
 }
 
+echo "-- the prompt: show ports, show port stats"
+printf 'help\nshow ports\nshow port stats 1\nshow port stats 7\nquit\n' |
+	timeout 60 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 \
+	--file-prefix=vmpt-vn-cli-$$ "${LOGS[@]}" -- -i \
+	--vhost "$T_TMP/c0.sock" --vhost "$T_TMP/c1.sock,client,queues=2" \
+	>cli.log 2>&1
+t_check "prompt exits 0" test $? -eq 0
+t_grep "show ports lists the server port" "^ +0 +$T_TMP/c0.sock +server +1 +none +down" cli.log
+t_grep "show ports lists the client port" "^ +1 +$T_TMP/c1.sock +client +2 +none +down" cli.log
+t_grep "show port stats 1 has 4 vrings" "^ +3 +from-vm +0 " cli.log
+t_grep "show port stats 7 refused" "no port 7 \(have 2\)" cli.log
+t_grep "help lists the port commands" "show port stats N" cli.log
+
+echo "-- a bad --vhost is refused, naming the value"
+"$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --file-prefix=vmpt-vn-cli-$$ \
+	"${LOGS[@]}" -- --vhost "$T_TMP/x.sock,queues=12" >bad.log 2>&1
+t_check "exits non-zero" test $? -ne 0
+t_grep "names the value" "queues=12" bad.log
+
 for mode in sync async; do
 	dma=()
 	[ $mode = async ] && dma=(--dma skeleton)
