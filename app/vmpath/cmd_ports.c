@@ -6,6 +6,7 @@
 
 #include <cmdline_parse_num.h>
 #include <cmdline_parse_string.h>
+#include <rte_ethdev.h>
 
 #include "cmd_areas.h"
 #include "switch.h"
@@ -22,6 +23,16 @@ vmp_show_ports(FILE *f)
 		const struct vmp_sw_port *sp = &vmp_sw.port[p];
 		struct vmp_vnet_port_info in;
 
+		if (sp->is_eth) {
+			struct rte_eth_link link;
+
+			memset(&link, 0, sizeof(link));
+			rte_eth_link_get_nowait(sp->eth_port, &link);
+			fprintf(f, "%4u %-28s %-6s %3u %-8s %-9s\n", p,
+				sp->spec.path, "ethdev", 1, "none",
+				link.link_status ? "up" : "down");
+			continue;
+		}
 		if (vmp_vnet_port_info_get(sp->vp, &in) < 0)
 			continue;
 		fprintf(f,
@@ -48,6 +59,16 @@ vmp_show_port_stats(FILE *f, unsigned int p)
 	}
 	sp = &vmp_sw.port[p];
 	fprintf(f, "port %u %s\n", p, sp->spec.path);
+	if (sp->is_eth) {
+		struct vmp_sw_port_counters c;
+
+		vmp_switch_port_counters(p, &c);
+		fprintf(f,
+			"ethdev: rx %" PRIu64 " tx %" PRIu64
+			" rx_nombuf %" PRIu64 "\n",
+			c.rx_pkts, c.tx_pkts, c.no_mbuf);
+		return 0;
+	}
 	fprintf(f, "%6s %-8s %12s %14s %8s %8s %8s %8s %10s %10s %8s %8s %8s\n",
 		"vring", "dir", "packets", "bytes", "no_buf", "no_mbuf", "bad",
 		"too_long", "dma_copies", "cpu_copies", "dma_err", "inflight",

@@ -77,7 +77,7 @@ vmp_guests_init(void)
 
 	if (n == 0)
 		return 0;
-	if (n > vmp_sw.nb_ports) {
+	if (n > vmp_app.cfg.nb_vhost) {
 		printf("vmpath: --embedded-guests %u needs %u --vhost ports\n",
 		       n, n);
 		return -EINVAL;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include <vmp_config.h>
 
 #include "params.h"
@@ -27,6 +29,7 @@ enum {
 	OPT_MBUFS,
 	OPT_GUESTS,
 	OPT_GUEST_PKT_LEN,
+	OPT_ETHDEV,
 };
 
 /* Leading ':': a missing value is reported as ':' rather than '?'. */
@@ -47,6 +50,7 @@ static const struct option long_opts[] = {
 	{ "mbufs", required_argument, NULL, OPT_MBUFS },
 	{ "embedded-guests", required_argument, NULL, OPT_GUESTS },
 	{ "guest-pkt-len", required_argument, NULL, OPT_GUEST_PKT_LEN },
+	{ "ethdev", required_argument, NULL, OPT_ETHDEV },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -96,6 +100,10 @@ vmp_params_usage(const char *prgname)
 	       "engine (default 256)\n"
 	       "  --mbufs N                mbufs in the switch pool "
 	       "(default 16383)\n"
+	       "  --ethdev NAME[,ARGS]     a DPDK vdev port in the switch "
+	       "(repeatable, up to 4):\n"
+	       "                           net_tap0,iface=X  net_ring0  "
+	       "net_af_packet0,iface=X\n"
 	       "  --embedded-guests N      add N in-process net_virtio_user "
 	       "guests (0-2) on the\n"
 	       "                           first ports, sending to each other "
@@ -290,6 +298,17 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 			rc = parse_uint("--embedded-guests", optarg, 0, 2, &v,
 					err, errlen);
 			cfg->guests = v;
+			break;
+		case OPT_ETHDEV:
+			if (cfg->nb_ethdev == RTE_DIM(cfg->ethdev) ||
+			    strlen(optarg) >= sizeof(cfg->ethdev[0]) ||
+			    strncmp(optarg, "net_", 4) != 0) {
+				snprintf(err, errlen, "--ethdev: '%s' refused "
+					 "(a net_* vdev, at most %zu)", optarg,
+					 RTE_DIM(cfg->ethdev));
+				return -EINVAL;
+			}
+			strcpy(cfg->ethdev[cfg->nb_ethdev++], optarg);
 			break;
 		case OPT_GUEST_PKT_LEN:
 			rc = parse_uint("--guest-pkt-len", optarg, 60, 1518,

@@ -34,6 +34,8 @@ struct vmp_app_config {
 	unsigned int nb_pool;      /**< --pool-workers N */
 	int socket;                /**< --socket N: memory socket, -1 = auto */
 	bool strict_socket;        /**< --strict-socket: no remote lcores */
+	unsigned int nb_ethdev;    /**< --ethdev, repeatable */
+	char ethdev[4][256];       /**< vdev "name,args" (net_tap, net_ring...) */
 	unsigned int nb_vhost;     /**< --vhost, repeatable */
 	struct vmp_vhost_spec vhost[VMP_MAX_VHOST];
 	enum vmp_dma_kind dma;     /**< --dma: default engine, none */

@@ -18,6 +18,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_dmadev.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -99,6 +100,45 @@ dma_get(unsigned int k, enum vmp_dma_kind kind, int socket)
 	return vmp_sw.dma[k][kind];
 }
 
+/* An ethdev port from a vdev spec "net_xxx0,args": 1 queue pair. */
+static int
+eth_port_add(struct vmp_sw_port *sp, const char *spec, int socket)
+{
+	struct rte_eth_conf conf;
+	char buf[256], *args;
+
+	memset(&conf, 0, sizeof(conf));
+	snprintf(buf, sizeof(buf), "%s", spec);
+	args = strchr(buf, ',');
+	if (args != NULL)
+		*args++ = '\0';
+	if (strlen(buf) >= sizeof(sp->eth_name))
+		return -EINVAL;
+	memcpy(sp->eth_name, buf, strlen(buf) + 1);
+	strncpy(sp->spec.path, spec, sizeof(sp->spec.path) - 1);
+	if (rte_vdev_init(buf, args) < 0 ||
+	    rte_eth_dev_get_port_by_name(buf, &sp->eth_port) < 0) {
+		printf("vmpath: cannot create ethdev port '%s'\n", spec);
+		return -ENODEV;
+	}
+	if (rte_eth_dev_configure(sp->eth_port, 1, 1, &conf) < 0 ||
+	    rte_eth_rx_queue_setup(sp->eth_port, 0, 512, socket, NULL,
+				   vmp_sw.mp) < 0 ||
+	    rte_eth_tx_queue_setup(sp->eth_port, 0, 512, socket, NULL) < 0 ||
+	    rte_eth_dev_start(sp->eth_port) < 0) {
+		printf("vmpath: cannot start ethdev port '%s'\n", spec);
+		rte_vdev_uninit(buf);
+		return -EIO;
+	}
+	rte_eth_promiscuous_enable(sp->eth_port);
+	sp->is_eth = true;
+	sp->nb_qp = 1;
+	sp->dma = VMP_DMA_NONE;
+	sp->shared_rx = vmp_sw.nb_dp > 1;
+	rte_spinlock_init(&sp->rx_lock[0]);
+	return 0;
+}
+
 int
 vmp_switch_init(void)
 {
@@ -118,10 +158,14 @@ vmp_switch_init(void)
 		if (e->role == VMP_ROLE_DATAPATH)
 			vmp_sw.dp_index[e->lcore_id] = (int)vmp_sw.nb_dp++;
 	}
-	if (c->nb_vhost == 0)
+	if (c->nb_vhost + c->nb_ethdev == 0)
 		return 0;
+	if (c->nb_vhost + c->nb_ethdev > VMP_MAX_VHOST) {
+		printf("vmpath: at most %d ports\n", VMP_MAX_VHOST);
+		return -EINVAL;
+	}
 	if (vmp_sw.nb_dp == 0) {
-		printf("vmpath: --vhost needs a datapath lcore\n");
+		printf("vmpath: ports need a datapath lcore\n");
 		return -EINVAL;
 	}
 	vmp_sw.socket = socket;
@@ -179,6 +223,14 @@ vmp_switch_init(void)
 			vmp_vnet_port_set_dma(sp->vp, (uint16_t)q, d);
 		}
 	}
+	for (i = 0; i < c->nb_ethdev; i++) {
+		int rc = eth_port_add(&vmp_sw.port[vmp_sw.nb_ports],
+				      c->ethdev[i], socket);
+
+		if (rc < 0)
+			return rc;
+		vmp_sw.nb_ports++;
+	}
 	return 0;
 }
 
@@ -187,8 +239,17 @@ vmp_switch_fini(void)
 {
 	unsigned int i, k, d;
 
-	for (i = 0; i < vmp_sw.nb_ports; i++)
-		vmp_vnet_port_destroy(vmp_sw.port[i].vp);
+	for (i = 0; i < vmp_sw.nb_ports; i++) {
+		struct vmp_sw_port *sp = &vmp_sw.port[i];
+
+		if (sp->is_eth) {
+			rte_eth_dev_stop(sp->eth_port);
+			rte_eth_dev_close(sp->eth_port);
+			rte_vdev_uninit(sp->eth_name);
+		} else {
+			vmp_vnet_port_destroy(sp->vp);
+		}
+	}
 	vmp_sw.nb_ports = 0;
 	for (k = 0; k < RTE_MAX_LCORE; k++)
 		for (d = 0; d < VMP_DMA_KINDS; d++) {
@@ -271,7 +332,10 @@ send_to(unsigned int k, unsigned int o, struct rte_mbuf **pkts, uint16_t n)
 
 	if (sp->shared_rx)
 		rte_spinlock_lock(&sp->rx_lock[q]);
-	sent = vmp_vnet_enqueue_burst(sp->vp, q, pkts, n);
+	if (sp->is_eth)
+		sent = rte_eth_tx_burst(sp->eth_port, q, pkts, n);
+	else
+		sent = vmp_vnet_enqueue_burst(sp->vp, q, pkts, n);
 	if (sp->shared_rx)
 		rte_spinlock_unlock(&sp->rx_lock[q]);
 	ls->fwd[o] += sent;
@@ -343,13 +407,20 @@ vmp_switch_poll(unsigned int lcore)
 		struct vmp_sw_port *sp = &vmp_sw.port[p];
 
 		for (q = (unsigned int)k; q < sp->nb_qp; q += vmp_sw.nb_dp) {
-			uint16_t n = vmp_vnet_dequeue_burst(sp->vp, (uint16_t)q,
-							    pkts, BURST);
+			uint16_t n;
 
+			if (sp->is_eth)
+				n = rte_eth_rx_burst(sp->eth_port, (uint16_t)q,
+						     pkts, BURST);
+			else
+				n = vmp_vnet_dequeue_burst(sp->vp, (uint16_t)q,
+							   pkts, BURST);
 			if (n) {
 				forward((unsigned int)k, p, pkts, n);
 				work += n;
 			}
+			if (sp->is_eth)
+				continue;
 			/* Publish RX copies that landed since, retry a
 			 * guest notification that could not be sent. */
 			if (sp->shared_rx)
@@ -370,7 +441,18 @@ vmp_switch_port_counters(unsigned int p, struct vmp_sw_port_counters *c)
 	unsigned int q, l;
 
 	memset(c, 0, sizeof(*c));
-	for (q = 0; q < sp->nb_qp; q++) {
+	if (sp->is_eth) {
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(sp->eth_port, &es) == 0) {
+			c->rx_pkts = es.ipackets;
+			c->rx_bytes = es.ibytes;
+			c->tx_pkts = es.opackets;
+			c->tx_bytes = es.obytes;
+			c->no_mbuf = es.rx_nombuf;
+		}
+	}
+	for (q = 0; q < sp->nb_qp && !sp->is_eth; q++) {
 		if (vmp_vnet_vq_stats_get(sp->vp, (uint16_t)(2 * q), &st) ==
 		    0) {
 			c->tx_pkts += st.packets;

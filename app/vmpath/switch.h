@@ -22,7 +22,10 @@
 #define VMP_DMA_KINDS 3
 
 struct vmp_sw_port {
-	struct vmp_vnet_port *vp;
+	struct vmp_vnet_port *vp; /* vhost-user port, or NULL for an ethdev */
+	bool is_eth;
+	uint16_t eth_port;
+	char eth_name[64];
 	struct vmp_vhost_spec spec;
 	enum vmp_dma_kind dma; /* resolved: port's dma= or --dma */
 	uint16_t nb_qp;

@@ -81,8 +81,16 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 
 		if (t == NULL)
 			return -ENOMEM;
-		vmp_vnet_port_info_get(vmp_sw.port[p].vp, &in);
 		rte_tel_data_start_dict(t);
+		if (vmp_sw.port[p].is_eth) {
+			rte_tel_data_add_dict_string(t, "path",
+						     vmp_sw.port[p].spec.path);
+			rte_tel_data_add_dict_string(t, "mode", "ethdev");
+			snprintf(key, sizeof(key), "%u", p);
+			rte_tel_data_add_dict_container(d, key, t, 0);
+			continue;
+		}
+		vmp_vnet_port_info_get(vmp_sw.port[p].vp, &in);
 		rte_tel_data_add_dict_string(t, "path", in.path);
 		rte_tel_data_add_dict_string(t, "mode",
 					     in.client ? "client" : "server");
@@ -111,7 +119,7 @@ tel_port_stats(const char *cmd __rte_unused, const char *params,
 	if (params == NULL || *params == '\0')
 		return -EINVAL;
 	p = (unsigned int)strtoul(params, &end, 10);
-	if (*end != '\0' || p >= vmp_sw.nb_ports)
+	if (*end != '\0' || p >= vmp_sw.nb_ports || vmp_sw.port[p].is_eth)
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
 	for (v = 0; v < 2u * vmp_sw.port[p].nb_qp; v++) {
