@@ -433,6 +433,16 @@ vmp_switch_poll(unsigned int lcore)
 	return work;
 }
 
+static void
+add_common(struct vmp_sw_port_counters *c, const struct vmp_vnet_vq_stats *st)
+{
+	c->bad += st->bad_chain + st->too_long;
+	c->dma_errors += st->dma_errors;
+	c->inflight += st->inflight;
+	c->dma_copies += st->dma_copies;
+	c->cpu_copies += st->cpu_copies;
+}
+
 void
 vmp_switch_port_counters(unsigned int p, struct vmp_sw_port_counters *c)
 {
@@ -453,28 +463,21 @@ vmp_switch_port_counters(unsigned int p, struct vmp_sw_port_counters *c)
 		}
 	}
 	for (q = 0; q < sp->nb_qp && !sp->is_eth; q++) {
+		/* vring 2q: to the guest; 2q+1: from the guest */
 		if (vmp_vnet_vq_stats_get(sp->vp, (uint16_t)(2 * q), &st) ==
 		    0) {
 			c->tx_pkts += st.packets;
 			c->tx_bytes += st.bytes;
 			c->no_buf += st.no_buf;
-			c->bad += st.bad_chain + st.too_long;
-			c->dma_errors += st.dma_errors;
-			c->inflight += st.inflight;
-			c->dma_copies += st.dma_copies;
-			c->cpu_copies += st.cpu_copies;
 			c->logged += st.logged;
+			add_common(c, &st);
 		}
 		if (vmp_vnet_vq_stats_get(sp->vp, (uint16_t)(2 * q + 1), &st) ==
 		    0) {
 			c->rx_pkts += st.packets;
 			c->rx_bytes += st.bytes;
-			c->bad += st.bad_chain + st.too_long;
 			c->no_mbuf += st.no_mbuf;
-			c->dma_errors += st.dma_errors;
-			c->inflight += st.inflight;
-			c->dma_copies += st.dma_copies;
-			c->cpu_copies += st.cpu_copies;
+			add_common(c, &st);
 		}
 	}
 	for (l = 0; l < RTE_MAX_LCORE; l++) {

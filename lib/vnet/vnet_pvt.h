@@ -11,6 +11,7 @@
 
 #include <rte_common.h>
 #include <rte_log.h>
+#include <rte_mbuf.h>
 #include <rte_vhost.h>
 
 #include "vmp_vnet.h"
@@ -195,6 +196,20 @@ static inline uint32_t
 vnet_infl_count(const struct vnet_vq *vq)
 {
 	return vq->pk_tail - vq->pk_head;
+}
+
+/* Start the record of the next packet (owning @m); returns its index. */
+static inline uint32_t
+vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
+{
+	uint32_t rec = vq->pk_tail;
+	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
+
+	p->m = m;
+	p->pending = 0;
+	p->nb_log = 0;
+	p->log_start = vq->lr_tail;
+	return rec;
 }
 
 /* vnet_dma.c */

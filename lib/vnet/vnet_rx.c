@@ -165,12 +165,8 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 			break; /* guest has too few buffers now */
 		}
 
-		rec = vq->pk_tail;
+		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
-		p->m = m;
-		p->pending = 0;
-		p->nb_log = 0;
-		p->log_start = vq->lr_tail;
 		memset(&w, 0, sizeof(w));
 		w.ch = ch;
 		w.nb = nb;

@@ -123,12 +123,8 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 			vq->st.no_mbuf++;
 			break; /* left in the ring: retried next burst */
 		}
-		rec = vq->pk_tail;
+		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
-		p->m = m;
-		p->pending = 0;
-		p->nb_log = 0;
-		p->log_start = vq->lr_tail;
 		copy_out(vq, rec, &c, port->hdr_len, m);
 		p->used_start = vq->us_tail;
 		p->nb_used = 1;
