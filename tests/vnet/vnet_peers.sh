@@ -82,6 +82,18 @@ matrix() { # matrix LABEL QP
 		--rx-buf 512 --window 128
 }
 
+echo "-- embedded guests (what usertools/vmpath-run runs)"
+timeout 60 "$VMPATH" -l 0-1 --no-pci --no-huge -m 512 \
+	--file-prefix=vmpt-vn-emb-$$ "${LOGS[@]}" -- \
+	--vhost "$T_TMP/e0.sock" --vhost "$T_TMP/e1.sock" --embedded-guests 2 \
+	--guest-pkt-len 200 --run-time 3 --stats-period 1 >emb.log 2>&1
+t_check "exits 0 after --run-time" test $? -eq 0
+t_grep "guest 0 received checked packets" \
+	"guest 0: sent [0-9]+ received [1-9][0-9]* bad 0 .*Mpps" emb.log
+t_grep "guest 1 received checked packets" \
+	"guest 1: sent [0-9]+ received [1-9][0-9]* bad 0 .*Mpps" emb.log
+t_check "no bad packet ever" eval "! grep -qE 'bad [1-9]' emb.log"
+
 echo "-- the prompt: show ports, show port stats"
 printf 'help\nshow ports\nshow port stats 1\nshow port stats 7\nquit\n' |
 	timeout 60 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 \
