@@ -94,6 +94,18 @@ teardown(void)
 	unlink(path);
 }
 
+/* Detach, free and close a test DMA channel on dma_skeleton vdev @name. */
+static int
+dma_release(struct vmp_vnet_dma *dma, int id, const char *name)
+{
+	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, NULL), "unset");
+	TEST_ASSERT_SUCCESS(vmp_vnet_dma_free(dma), "dma free");
+	rte_dma_stop(id);
+	rte_dma_close(id);
+	rte_vdev_uninit(name);
+	return TEST_SUCCESS;
+}
+
 /* Post TX chain @head; dequeue; expect @pkts packets and @bad new drops. */
 static int
 tx_expect(uint16_t head, unsigned int pkts, uint64_t bad, const char *what)
@@ -353,12 +365,7 @@ test_dirty_log(void)
 		    "copy submitted before LOG_ALL, landed after: logged");
 	TEST_ASSERT(vhu_front_logged(&fr, fr.ring[RXQ].used_gpa),
 		    "used ring logged");
-	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, NULL), "unset");
-	TEST_ASSERT_SUCCESS(vmp_vnet_dma_free(dma), "dma free");
-	rte_dma_stop(id);
-	rte_dma_close(id);
-	rte_vdev_uninit("dma_skeleton_crafted");
-	return TEST_SUCCESS;
+	return dma_release(dma, id, "dma_skeleton_crafted");
 }
 
 /* Leave one async copy in flight on the RX vring; @return 1 if reached. */
@@ -448,13 +455,7 @@ test_memtable_waits_for_copies(void)
 		    "data landed before the used entry");
 	TEST_ASSERT(wait_running(), "vrings restarted after the change");
 	TEST_ASSERT_EQUAL_U64(stats(RXQ).inflight, 0, "nothing in flight");
-
-	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, NULL), "unset");
-	TEST_ASSERT_SUCCESS(vmp_vnet_dma_free(dma), "dma free");
-	rte_dma_stop(id);
-	rte_dma_close(id);
-	rte_vdev_uninit("dma_skeleton_mt");
-	return TEST_SUCCESS;
+	return dma_release(dma, id, "dma_skeleton_mt");
 }
 
 /* Rings that lie: the vring stops and is reported, the other one serves. */

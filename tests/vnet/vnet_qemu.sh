@@ -6,6 +6,7 @@
 # threshold 64 B so pings go to the engine) unless VNET_QEMU_DMA=none.
 # Kernel and initramfs: usertools/vmpath-guest (run by vmpath-setup).
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
 G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
 if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ] ||
@@ -22,13 +23,7 @@ P=vmpt-vq-$$
 SW=$!
 T_PIDS+=("$SW")
 t_wait_for "test -S $T_TMP/peer.sock" 30
-dpdk-testpmd -l 0-1 --main-lcore 1 --no-pci --no-huge -m 512 \
-	--file-prefix=$P-tp "${LOGS[@]}" \
-	--vdev "net_virtio_user0,path=$T_TMP/peer.sock,queues=1,mac=02:00:00:00:00:b1" \
-	-- --forward-mode=icmpecho --total-num-mbufs=8192 --stats-period 100 \
-	-a --no-mlockall </dev/null >tp.log 2>&1 &
-TP=$!
-T_PIDS+=("$TP")
+start_icmpecho "$T_TMP/peer.sock" $P-tp
 sleep 2
 timeout 150 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
 	-kernel "$G/vmlinuz" -initrd "$G/initramfs.gz" \

@@ -4,6 +4,7 @@
 # of vmpath and the MAC-learning switch, a dpdk-testpmd icmpecho peer on a
 # vhost-user port (ARP flooded, then unicast both ways).
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
 	echo "SKIP: needs root and /dev/net/tun"
@@ -20,13 +21,7 @@ P=vmpt-vt-$$
 SW=$!
 T_PIDS+=("$SW")
 t_check "tap interface created" t_wait_for "ip link show $IF >/dev/null 2>&1" 30
-dpdk-testpmd -l 0-1 --main-lcore 1 --no-pci --no-huge -m 512 \
-	--file-prefix=$P-tp "${LOGS[@]}" \
-	--vdev "net_virtio_user0,path=$T_TMP/peer.sock,queues=1,mac=02:00:00:00:00:b1" \
-	-- --forward-mode=icmpecho --total-num-mbufs=8192 --stats-period 100 \
-	-a --no-mlockall </dev/null >tp.log 2>&1 &
-TP=$!
-T_PIDS+=("$TP")
+start_icmpecho "$T_TMP/peer.sock" $P-tp
 t_wait_for "echo /vmpath/ports | timeout 10 dpdk-telemetry.py -f $P 2>/dev/null | grep -q '\"connected\": 1'" 30
 ip addr add 10.99.$(($$ % 200)).1/24 dev $IF
 ip link set $IF up
