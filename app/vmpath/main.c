@@ -165,6 +165,9 @@ main(int argc, char **argv)
 	if (rc < 0) {
 		printf("vmpath: embedded guests failed: %s\n", strerror(-rc));
 		vmp_app.quit = true;
+	} else if (vmp_app.cfg.guests) {
+		/* --run-time counts the guests' traffic, not their setup */
+		vmp_app.start_tsc = rte_get_tsc_cycles();
 	}
 
 	if (vmp_app.cfg.interactive)
