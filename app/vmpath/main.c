@@ -25,6 +25,7 @@
 
 #include <vmp_common.h>
 
+#include "switch.h"
 #include "vmpath.h"
 
 
@@ -99,9 +100,13 @@ main_wait(void)
 			break;
 		if (c->stats_period && now >= next_stats) {
 			vmp_stats_print(stdout);
+			vmp_guests_print(stdout);
 			next_stats += c->stats_period * hz;
 		}
-		usleep(20 * 1000);
+		if (c->guests)
+			vmp_guests_poll();
+		else
+			usleep(20 * 1000);
 	}
 }
 
@@ -132,6 +137,16 @@ main(int argc, char **argv)
 	}
 
 	make_plan();
+	rc = vmp_switch_init();
+	if (rc < 0) {
+		vmp_switch_fini();
+		rte_eal_cleanup();
+		fprintf(stderr, "vmpath: cannot set up the switch: %s\n",
+			strerror(-rc));
+		return EXIT_FAILURE;
+	}
+	if (vmp_sw.nb_ports)
+		vmp_role_add_poll(VMP_ROLE_DATAPATH, vmp_switch_poll);
 	if (vmp_telemetry_init() < 0)
 		printf("vmpath: warning: telemetry commands not registered\n");
 
@@ -146,16 +161,29 @@ main(int argc, char **argv)
 			 strerror(-rc));
 	}
 
+	rc = vmp_guests_init();
+	if (rc < 0) {
+		printf("vmpath: embedded guests failed: %s\n", strerror(-rc));
+		vmp_app.quit = true;
+	} else if (vmp_app.cfg.guests) {
+		/* --run-time counts the guests' traffic, not their setup */
+		vmp_app.start_tsc = rte_get_tsc_cycles();
+	}
+
 	if (vmp_app.cfg.interactive)
 		vmp_prompt();
-	else
+	else if (!vmp_app.quit)
 		main_wait();
 
 	printf("vmpath: stopping\n");
+	if (vmp_app.cfg.guests)
+		vmp_guests_print(stdout);
 	vmp_roles_stop();
 	if (vmp_app.cfg.stats_period)
 		vmp_stats_print(stdout);
+	vmp_guests_fini();
+	vmp_switch_fini();
 	rte_eal_cleanup();
 	printf("vmpath: bye\n");
-	return 0;
+	return rc < 0 ? EXIT_FAILURE : 0;
 }

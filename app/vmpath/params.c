@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include <vmp_config.h>
 
 #include "params.h"
@@ -21,6 +23,13 @@ enum {
 	OPT_POOL_WORKERS,
 	OPT_SOCKET,
 	OPT_STRICT_SOCKET,
+	OPT_VHOST,
+	OPT_DMA,
+	OPT_DMA_THRESHOLD,
+	OPT_MBUFS,
+	OPT_GUESTS,
+	OPT_GUEST_PKT_LEN,
+	OPT_ETHDEV,
 };
 
 /* Leading ':': a missing value is reported as ':' rather than '?'. */
@@ -35,6 +44,13 @@ static const struct option long_opts[] = {
 	{ "pool-workers", required_argument, NULL, OPT_POOL_WORKERS },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "strict-socket", no_argument, NULL, OPT_STRICT_SOCKET },
+	{ "vhost", required_argument, NULL, OPT_VHOST },
+	{ "dma", required_argument, NULL, OPT_DMA },
+	{ "dma-threshold", required_argument, NULL, OPT_DMA_THRESHOLD },
+	{ "mbufs", required_argument, NULL, OPT_MBUFS },
+	{ "embedded-guests", required_argument, NULL, OPT_GUESTS },
+	{ "guest-pkt-len", required_argument, NULL, OPT_GUEST_PKT_LEN },
+	{ "ethdev", required_argument, NULL, OPT_ETHDEV },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -44,6 +60,10 @@ vmp_params_defaults(struct vmp_app_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->nb_datapath = 1;
 	cfg->socket = -1;
+	cfg->dma = VMP_DMA_NONE;
+	cfg->dma_threshold = 256;
+	cfg->nb_mbufs = 16383;
+	cfg->guest_pkt_len = 64;
 }
 
 void
@@ -68,9 +88,96 @@ vmp_params_usage(const char *prgname)
 	       "                           (default: the main lcore's)\n"
 	       "  --strict-socket          refuse to place a role on another "
 	       "socket\n"
+	       "  --vhost PATH[,client][,queues=N][,dma=none|sw|skeleton]\n"
+	       "                           a vhost-user port (repeatable, "
+	       "up to 8): server\n"
+	       "                           socket, or client that reconnects; "
+	       "N queue pairs\n"
+	       "  --dma none|sw|skeleton   DMA engine for async copies of "
+	       "ports without dma=\n"
+	       "                           (default none: CPU copies)\n"
+	       "  --dma-threshold BYTES    copies from this size go to the "
+	       "engine (default 256)\n"
+	       "  --mbufs N                mbufs in the switch pool "
+	       "(default 16383)\n"
+	       "  --ethdev NAME[,ARGS]     a DPDK vdev port in the switch "
+	       "(repeatable, up to 4):\n"
+	       "                           net_tap0,iface=X  net_ring0  "
+	       "net_af_packet0,iface=X\n"
+	       "  --embedded-guests N      add N in-process net_virtio_user "
+	       "guests (0-2) on the\n"
+	       "                           first ports, sending to each other "
+	       "from the main lcore\n"
+	       "  --guest-pkt-len B        their packet size, 60-1518 "
+	       "(default 64)\n"
 	       "\n"
 	       "EAL options come first; see '%s --help' for them.\n",
 	       prgname, prgname);
+}
+
+int
+vmp_params_parse_dma(const char *val, enum vmp_dma_kind *kind)
+{
+	if (strcmp(val, "none") == 0)
+		*kind = VMP_DMA_NONE;
+	else if (strcmp(val, "sw") == 0)
+		*kind = VMP_DMA_SW;
+	else if (strcmp(val, "skeleton") == 0)
+		*kind = VMP_DMA_SKELETON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int
+vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
+		       char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *tok;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->queues = 1;
+	spec->dma = VMP_DMA_DEFAULT;
+	if (val == NULL || strlen(val) >= sizeof(buf)) {
+		snprintf(err, errlen, "--vhost: value too long");
+		return -EINVAL;
+	}
+	strcpy(buf, val);
+	tok = strtok_r(buf, ",", &save);
+	if (tok == NULL || *tok == '\0' || strlen(tok) >= sizeof(spec->path) ||
+	    strchr(tok, '=') != NULL) {
+		snprintf(err, errlen, "--vhost: '%s' does not start with a "
+			 "socket path", val);
+		return -EINVAL;
+	}
+	strcpy(spec->path, tok);
+	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
+		char *end;
+		unsigned long q;
+
+		if (strcmp(tok, "client") == 0) {
+			spec->client = true;
+		} else if (strncmp(tok, "queues=", 7) == 0) {
+			errno = 0;
+			q = strtoul(tok + 7, &end, 10);
+			if (errno || *end || tok[7] == '\0' || q < 1 || q > 8) {
+				snprintf(err, errlen, "--vhost: '%s': queues "
+					 "must be 1..8", tok);
+				return -EINVAL;
+			}
+			spec->queues = (unsigned int)q;
+		} else if (strncmp(tok, "dma=", 4) == 0) {
+			if (vmp_params_parse_dma(tok + 4, &spec->dma) < 0) {
+				snprintf(err, errlen, "--vhost: '%s': dma must "
+					 "be none, sw or skeleton", tok);
+				return -EINVAL;
+			}
+		} else {
+			snprintf(err, errlen, "--vhost: unknown key '%s'", tok);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* Strict unsigned parse: digits only, within [min, max]. */
@@ -157,6 +264,56 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 			break;
 		case OPT_STRICT_SOCKET:
 			cfg->strict_socket = true;
+			break;
+		case OPT_VHOST:
+			if (cfg->nb_vhost == VMP_MAX_VHOST) {
+				snprintf(err, errlen, "--vhost: at most %d "
+					 "ports", VMP_MAX_VHOST);
+				return -EINVAL;
+			}
+			rc = vmp_params_parse_vhost(
+				optarg, &cfg->vhost[cfg->nb_vhost], err,
+				errlen);
+			if (rc == 0)
+				cfg->nb_vhost++;
+			break;
+		case OPT_DMA:
+			if (vmp_params_parse_dma(optarg, &cfg->dma) < 0) {
+				snprintf(err, errlen, "--dma: '%s' is not "
+					 "none, sw or skeleton", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_DMA_THRESHOLD:
+			rc = parse_uint("--dma-threshold", optarg, 1, 65536,
+					&v, err, errlen);
+			cfg->dma_threshold = v;
+			break;
+		case OPT_MBUFS:
+			rc = parse_uint("--mbufs", optarg, 1023, 1048575, &v,
+					err, errlen);
+			cfg->nb_mbufs = v;
+			break;
+		case OPT_GUESTS:
+			rc = parse_uint("--embedded-guests", optarg, 0, 2, &v,
+					err, errlen);
+			cfg->guests = v;
+			break;
+		case OPT_ETHDEV:
+			if (cfg->nb_ethdev == RTE_DIM(cfg->ethdev) ||
+			    strlen(optarg) >= sizeof(cfg->ethdev[0]) ||
+			    strncmp(optarg, "net_", 4) != 0) {
+				snprintf(err, errlen, "--ethdev: '%s' refused "
+					 "(a net_* vdev, at most %zu)", optarg,
+					 RTE_DIM(cfg->ethdev));
+				return -EINVAL;
+			}
+			strcpy(cfg->ethdev[cfg->nb_ethdev++], optarg);
+			break;
+		case OPT_GUEST_PKT_LEN:
+			rc = parse_uint("--guest-pkt-len", optarg, 60, 1518,
+					&v, err, errlen);
+			cfg->guest_pkt_len = v;
 			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",

@@ -5,6 +5,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define VMP_MAX_VHOST 8
+#define VMP_PATH_MAX 108
+
+/** DMA engine for async copies: none (CPU), sw (dma_swdma), skeleton. */
+enum vmp_dma_kind {
+	VMP_DMA_DEFAULT = -1, /**< per port: take --dma */
+	VMP_DMA_NONE = 0,
+	VMP_DMA_SW,
+	VMP_DMA_SKELETON,
+};
+
+/** One --vhost PATH[,client][,queues=N][,dma=none|sw|skeleton]. */
+struct vmp_vhost_spec {
+	char path[VMP_PATH_MAX];
+	bool client;
+	unsigned int queues;    /**< queue pairs, default 1 */
+	enum vmp_dma_kind dma;  /**< VMP_DMA_DEFAULT: --dma */
+};
+
 /** Application arguments (after `--`). Defaults: vmp_params_defaults(). */
 struct vmp_app_config {
 	bool interactive;          /**< -i: vmpath> prompt */
@@ -15,7 +34,23 @@ struct vmp_app_config {
 	unsigned int nb_pool;      /**< --pool-workers N */
 	int socket;                /**< --socket N: memory socket, -1 = auto */
 	bool strict_socket;        /**< --strict-socket: no remote lcores */
+	unsigned int nb_ethdev;    /**< --ethdev, repeatable */
+	char ethdev[4][256];       /**< vdev "name,args" (net_tap, net_ring...) */
+	unsigned int nb_vhost;     /**< --vhost, repeatable */
+	struct vmp_vhost_spec vhost[VMP_MAX_VHOST];
+	enum vmp_dma_kind dma;     /**< --dma: default engine, none */
+	unsigned int dma_threshold; /**< --dma-threshold BYTES (256) */
+	unsigned int nb_mbufs;     /**< --mbufs N per socket (16383) */
+	unsigned int guests;       /**< --embedded-guests N: virtio-user peers */
+	unsigned int guest_pkt_len; /**< --guest-pkt-len B (64) */
 };
+
+/** Parse a --vhost value into @p spec. @return 0 or -EINVAL (@p err set). */
+int vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
+			   char *err, size_t errlen);
+
+/** "none", "sw", "skeleton" -> kind; @return -EINVAL if unknown. */
+int vmp_params_parse_dma(const char *val, enum vmp_dma_kind *kind);
 
 /** Fill @p cfg with the defaults documented in docs/cli.md. */
 void vmp_params_defaults(struct vmp_app_config *cfg);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <rte_cycles.h>
 
+#include "switch.h"
 #include "vmpath.h"
 
 /* Snapshot of the previous print, so rates cover one period. */
@@ -10,6 +12,7 @@ static struct {
 	uint64_t tsc;
 	uint64_t loops[RTE_MAX_LCORE];
 	uint64_t busy[RTE_MAX_LCORE];
+	uint64_t port_rx[VMP_MAX_VHOST], port_tx[VMP_MAX_VHOST];
 } prev;
 
 void
@@ -46,6 +49,42 @@ vmp_stats_print(FILE *f)
 				 0.0);
 		prev.loops[l] = loops;
 		prev.busy[l] = busy;
+	}
+	for (i = 0; i < vmp_sw.nb_ports; i++) {
+		struct vmp_sw_port_counters c;
+		uint64_t rx, tx;
+
+		vmp_switch_port_counters(i, &c);
+		rx = c.rx_pkts - prev.port_rx[i];
+		tx = c.tx_pkts - prev.port_tx[i];
+		fprintf(f,
+			"  port %u: from-vm %" PRIu64 " (%.3f Mpps) to-vm %" PRIu64
+			" (%.3f Mpps) no_buf %" PRIu64 " bad %" PRIu64
+			" no_mbuf %" PRIu64 " inflight %" PRIu64 "\n"
+			"          copies: dma %" PRIu64 " cpu %" PRIu64
+			" dma_errors %" PRIu64 " logged %" PRIu64 "\n",
+			i, c.rx_pkts, (double)rx / dt / 1e6, c.tx_pkts,
+			(double)tx / dt / 1e6, c.no_buf, c.bad, c.no_mbuf,
+			c.inflight, c.dma_copies, c.cpu_copies, c.dma_errors,
+			c.logged);
+		prev.port_rx[i] = c.rx_pkts;
+		prev.port_tx[i] = c.tx_pkts;
+	}
+	if (vmp_sw.nb_ports) {
+		uint64_t fl = 0, hp = 0, rn = 0, df = 0;
+		unsigned int l, o;
+
+		for (l = 0; l < RTE_MAX_LCORE; l++) {
+			fl += vmp_sw.ls[l].flood;
+			hp += vmp_sw.ls[l].drop_hairpin;
+			rn += vmp_sw.ls[l].drop_runt;
+			for (o = 0; o < VMP_MAX_VHOST; o++)
+				df += vmp_sw.ls[l].drop_full[o];
+		}
+		fprintf(f,
+			"  switch: flooded %" PRIu64 " dropped: full %" PRIu64
+			" hairpin %" PRIu64 " runt %" PRIu64 "\n",
+			fl, df, hp, rn);
 	}
 	fprintf(f, "  ######################################################"
 		   "#############################\n");

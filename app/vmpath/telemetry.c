@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_telemetry.h>
@@ -8,6 +9,7 @@
 
 #include <vmp_common.h>
 
+#include "switch.h"
 #include "vmpath.h"
 
 static int
@@ -65,6 +67,89 @@ tel_config(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+static int
+tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
+	  struct rte_tel_data *d)
+{
+	unsigned int p;
+
+	rte_tel_data_start_dict(d);
+	for (p = 0; p < vmp_sw.nb_ports; p++) {
+		struct rte_tel_data *t = rte_tel_data_alloc();
+		struct vmp_vnet_port_info in;
+		char key[16];
+
+		if (t == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(t);
+		if (vmp_sw.port[p].is_eth) {
+			rte_tel_data_add_dict_string(t, "path",
+						     vmp_sw.port[p].spec.path);
+			rte_tel_data_add_dict_string(t, "mode", "ethdev");
+			snprintf(key, sizeof(key), "%u", p);
+			rte_tel_data_add_dict_container(d, key, t, 0);
+			continue;
+		}
+		vmp_vnet_port_info_get(vmp_sw.port[p].vp, &in);
+		rte_tel_data_add_dict_string(t, "path", in.path);
+		rte_tel_data_add_dict_string(t, "mode",
+					     in.client ? "client" : "server");
+		rte_tel_data_add_dict_int(t, "connected", in.connected);
+		rte_tel_data_add_dict_u64(t, "connects", in.connects);
+		rte_tel_data_add_dict_u64(t, "features", in.features);
+		rte_tel_data_add_dict_int(t, "queue_pairs", in.nb_qp);
+		rte_tel_data_add_dict_int(t, "log", in.log_on);
+		rte_tel_data_add_dict_u64(t, "running_vrings", in.running);
+		rte_tel_data_add_dict_u64(t, "broken_vrings", in.broken);
+		rte_tel_data_add_dict_string(
+			t, "dma", vmp_dma_kind_name(vmp_sw.port[p].dma));
+		snprintf(key, sizeof(key), "%u", p);
+		rte_tel_data_add_dict_container(d, key, t, 0);
+	}
+	return 0;
+}
+
+static int
+tel_port_stats(const char *cmd __rte_unused, const char *params,
+	       struct rte_tel_data *d)
+{
+	unsigned int p, v;
+	char *end;
+
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	p = (unsigned int)strtoul(params, &end, 10);
+	if (*end != '\0' || p >= vmp_sw.nb_ports || vmp_sw.port[p].is_eth)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	for (v = 0; v < 2u * vmp_sw.port[p].nb_qp; v++) {
+		struct rte_tel_data *t = rte_tel_data_alloc();
+		struct vmp_vnet_vq_stats st;
+		char key[16];
+
+		if (t == NULL)
+			return -ENOMEM;
+		vmp_vnet_vq_stats_get(vmp_sw.port[p].vp, (uint16_t)v, &st);
+		rte_tel_data_start_dict(t);
+		rte_tel_data_add_dict_u64(t, "packets", st.packets);
+		rte_tel_data_add_dict_u64(t, "bytes", st.bytes);
+		rte_tel_data_add_dict_u64(t, "no_buf", st.no_buf);
+		rte_tel_data_add_dict_u64(t, "no_mbuf", st.no_mbuf);
+		rte_tel_data_add_dict_u64(t, "bad_chain", st.bad_chain);
+		rte_tel_data_add_dict_u64(t, "too_long", st.too_long);
+		rte_tel_data_add_dict_u64(t, "broken", st.broken);
+		rte_tel_data_add_dict_u64(t, "dma_copies", st.dma_copies);
+		rte_tel_data_add_dict_u64(t, "cpu_copies", st.cpu_copies);
+		rte_tel_data_add_dict_u64(t, "dma_errors", st.dma_errors);
+		rte_tel_data_add_dict_u64(t, "inflight", st.inflight);
+		rte_tel_data_add_dict_u64(t, "notify", st.notify);
+		rte_tel_data_add_dict_u64(t, "logged", st.logged);
+		snprintf(key, sizeof(key), "vring%u", v);
+		rte_tel_data_add_dict_container(d, key, t, 0);
+	}
+	return 0;
+}
+
 int
 vmp_telemetry_init(void)
 {
@@ -76,5 +161,9 @@ vmp_telemetry_init(void)
 					 "Lcores: core, socket, role, loops");
 	rc |= rte_telemetry_register_cmd("/vmpath/config", tel_config,
 					 "Application configuration");
+	rc |= rte_telemetry_register_cmd("/vmpath/ports", tel_ports,
+					 "vhost-user ports: state, features");
+	rc |= rte_telemetry_register_cmd("/vmpath/port_stats", tel_port_stats,
+					 "Per-vring counters. Parameters: port");
 	return rc ? -EINVAL : 0;
 }

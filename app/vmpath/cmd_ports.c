@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Commands: show ports | show port stats N. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmdline_parse_num.h>
+#include <cmdline_parse_string.h>
+#include <rte_ethdev.h>
+
+#include "cmd_areas.h"
+#include "switch.h"
+#include "vmpath.h"
+
+void
+vmp_show_ports(FILE *f)
+{
+	unsigned int p;
+
+	fprintf(f, "%4s %-28s %-6s %3s %-8s %-9s %10s %5s %s\n", "port", "path",
+		"mode", "qp", "dma", "state", "features", "log", "connects");
+	for (p = 0; p < vmp_sw.nb_ports; p++) {
+		const struct vmp_sw_port *sp = &vmp_sw.port[p];
+		struct vmp_vnet_port_info in;
+
+		if (sp->is_eth) {
+			struct rte_eth_link link;
+
+			memset(&link, 0, sizeof(link));
+			rte_eth_link_get_nowait(sp->eth_port, &link);
+			fprintf(f, "%4u %-28s %-6s %3u %-8s %-9s\n", p,
+				sp->spec.path, "ethdev", 1, "none",
+				link.link_status ? "up" : "down");
+			continue;
+		}
+		if (vmp_vnet_port_info_get(sp->vp, &in) < 0)
+			continue;
+		fprintf(f,
+			"%4u %-28s %-6s %3u %-8s %-9s %#10" PRIx64
+			" %5s %" PRIu64 "%s\n",
+			p, in.path, in.client ? "client" : "server", in.nb_qp,
+			vmp_dma_kind_name(sp->dma),
+			in.connected ? "up" : "down", in.features,
+			in.log_on ? "on" : "off", in.connects,
+			in.broken ? " BROKEN-QUEUE" : "");
+	}
+	fflush(f);
+}
+
+int
+vmp_show_port_stats(FILE *f, unsigned int p)
+{
+	const struct vmp_sw_port *sp;
+	unsigned int v;
+
+	if (p >= vmp_sw.nb_ports) {
+		fprintf(f, "no port %u (have %u)\n", p, vmp_sw.nb_ports);
+		return -1;
+	}
+	sp = &vmp_sw.port[p];
+	fprintf(f, "port %u %s\n", p, sp->spec.path);
+	if (sp->is_eth) {
+		struct vmp_sw_port_counters c;
+
+		vmp_switch_port_counters(p, &c);
+		fprintf(f,
+			"ethdev: rx %" PRIu64 " tx %" PRIu64
+			" rx_nombuf %" PRIu64 "\n",
+			c.rx_pkts, c.tx_pkts, c.no_mbuf);
+		return 0;
+	}
+	fprintf(f, "%6s %-8s %12s %14s %8s %8s %8s %8s %10s %10s %8s %8s %8s\n",
+		"vring", "dir", "packets", "bytes", "no_buf", "no_mbuf", "bad",
+		"too_long", "dma_copies", "cpu_copies", "dma_err", "inflight",
+		"notify");
+	for (v = 0; v < 2u * sp->nb_qp; v++) {
+		struct vmp_vnet_vq_stats st;
+
+		if (vmp_vnet_vq_stats_get(sp->vp, (uint16_t)v, &st) < 0)
+			continue;
+		fprintf(f,
+			"%6u %-8s %12" PRIu64 " %14" PRIu64 " %8" PRIu64
+			" %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10" PRIu64
+			" %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
+			"\n",
+			v, (v & 1) ? "from-vm" : "to-vm", st.packets, st.bytes,
+			st.no_buf, st.no_mbuf, st.bad_chain, st.too_long,
+			st.dma_copies, st.cpu_copies, st.dma_errors,
+			st.inflight, st.notify);
+	}
+	fflush(f);
+	return 0;
+}
+
+struct cmd_ports_result {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t ports;
+};
+
+static void
+cmd_ports_parsed(void *parsed __rte_unused, struct cmdline *cl __rte_unused,
+		 void *data __rte_unused)
+{
+	vmp_show_ports(stdout);
+}
+
+static cmdline_parse_token_string_t cmd_ports_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_ports_result, show, "show");
+static cmdline_parse_token_string_t cmd_ports_ports =
+	TOKEN_STRING_INITIALIZER(struct cmd_ports_result, ports, "ports");
+
+static cmdline_parse_inst_t cmd_ports = {
+	.f = cmd_ports_parsed,
+	.help_str = "show ports: vhost-user ports, state, features",
+	.tokens = {(void *)&cmd_ports_show, (void *)&cmd_ports_ports, NULL},
+};
+
+struct cmd_pstats_result {
+	cmdline_fixed_string_t show;
+	cmdline_fixed_string_t port;
+	cmdline_fixed_string_t stats;
+	uint16_t id;
+};
+
+static void
+cmd_pstats_parsed(void *parsed, struct cmdline *cl __rte_unused,
+		  void *data __rte_unused)
+{
+	struct cmd_pstats_result *res = parsed;
+
+	vmp_show_port_stats(stdout, res->id);
+}
+
+static cmdline_parse_token_string_t cmd_pstats_show =
+	TOKEN_STRING_INITIALIZER(struct cmd_pstats_result, show, "show");
+static cmdline_parse_token_string_t cmd_pstats_port =
+	TOKEN_STRING_INITIALIZER(struct cmd_pstats_result, port, "port");
+static cmdline_parse_token_string_t cmd_pstats_stats =
+	TOKEN_STRING_INITIALIZER(struct cmd_pstats_result, stats, "stats");
+static cmdline_parse_token_num_t cmd_pstats_id =
+	TOKEN_NUM_INITIALIZER(struct cmd_pstats_result, id, RTE_UINT16);
+
+static cmdline_parse_inst_t cmd_pstats = {
+	.f = cmd_pstats_parsed,
+	.help_str = "show port stats N: per-vring counters of port N",
+	.tokens = {(void *)&cmd_pstats_show, (void *)&cmd_pstats_port,
+		   (void *)&cmd_pstats_stats, (void *)&cmd_pstats_id, NULL},
+};
+
+cmdline_parse_inst_t *vmp_cmds_ports[] = {
+	&cmd_ports,
+	&cmd_pstats,
+	NULL,
+};

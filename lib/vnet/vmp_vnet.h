@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VMP_VNET_H
+#define VMP_VNET_H
+
+/**
+ * @file
+ * lib/vnet: a virtio-net device over vhost-user, implemented by vmpath on top
+ * of rte_vhost's protocol handling (external-backend mode: rte_vhost parses
+ * the messages and maps guest memory; this library owns the split
+ * virtqueues, the copies and the dirty log).
+ *
+ * A port is one vhost-user socket (server, or client that reconnects). Each
+ * queue pair q has two vrings: 2q (guest RX: vmp_vnet_enqueue_burst() puts
+ * host mbufs into guest buffers) and 2q+1 (guest TX:
+ * vmp_vnet_dequeue_burst() takes guest buffers into host mbufs).
+ *
+ * Threading: a queue pair is polled by one lcore at a time (enqueue and
+ * dequeue on the same queue pair may be on different lcores). A DMA channel
+ * (vmp_vnet_dma) is polled by exactly one lcore: every queue that uses it must
+ * be polled from that lcore. The vhost-user control thread stops and restarts
+ * queues around every message through a per-queue state word, so memory-table
+ * and ring changes never race the datapath; in-flight copies are completed
+ * (or failed and counted) before a queue parks.
+ *
+ * Every guest-controlled value is checked: descriptor indexes, chain length
+ * and loops, indirect tables, lengths and addresses against the memory table,
+ * avail index moves. A bad chain is returned to the guest with length 0 and
+ * counted; a queue whose ring itself is inconsistent is stopped and reported
+ * (vmp_vnet_port_info_get() "broken"), other queues and ports keep running.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+/** Most queue pairs per port. */
+#define VMP_VNET_MAX_QP 8
+/** Default size in bytes from which a copy goes to the DMA engine. */
+#define VMP_VNET_ASYNC_THRESHOLD 256
+
+struct vmp_vnet_port;
+struct vmp_vnet_dma;
+
+/** Port configuration. */
+struct vmp_vnet_port_conf {
+	const char *path; /**< vhost-user socket path */
+	bool client;	  /**< connect (and reconnect) instead of listen */
+	uint16_t nb_qp;	  /**< queue pairs offered, 1..VMP_VNET_MAX_QP */
+	int socket_id;	  /**< NUMA socket of the lcores polling it */
+	struct rte_mempool *mp; /**< mbufs for guest TX (dequeue), NUMA-local */
+	uint64_t disable_features; /**< virtio feature bits not to offer */
+};
+
+/**
+ * Create a port and start its vhost-user socket (listen, or connect).
+ *
+ * @param conf  configuration; path and mp are required.
+ * @return
+ *   the port, or NULL with rte_errno: EINVAL (bad conf: nb_qp out of range,
+ *   no path or mempool), EEXIST (path already used), ENOMEM, EIO (rte_vhost
+ *   refused the socket).
+ */
+struct vmp_vnet_port *
+vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf);
+
+/**
+ * Stop and free a port. Closes the socket, waits for the vhost-user thread to
+ * let go of the device, completes in-flight copies (the caller must not poll
+ * the port any more; its DMA channel is polled here).
+ *
+ * @return 0, or -EINVAL if @p port is NULL.
+ */
+int vmp_vnet_port_destroy(struct vmp_vnet_port *port);
+
+/**
+ * Put guest RX vring 2*qp copies of @p pkts (host -> guest). Accepted mbufs
+ * are owned by the library (freed once their copies landed); the rest are left
+ * to the caller (counted as no_buf drops when the guest had too few buffers).
+ *
+ * With @p n = 0 it only publishes copies that landed and retries a guest
+ * notification that could not be sent: call it from time to time on an idle
+ * queue that uses DMA.
+ *
+ * @return number of mbufs accepted (0 if the queue is not running).
+ */
+uint16_t vmp_vnet_enqueue_burst(struct vmp_vnet_port *port, uint16_t qp,
+				struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Take up to @p n packets from guest TX vring 2*qp+1 (guest -> host) into
+ * mbufs from the port's mempool. With a DMA channel, packets are returned
+ * once their copies landed, in guest order.
+ *
+ * @return number of mbufs written to @p pkts.
+ */
+uint16_t vmp_vnet_dequeue_burst(struct vmp_vnet_port *port, uint16_t qp,
+				struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Create a DMA channel wrapper on a configured and started rte_dma vchan.
+ * Works with any rte_dma device whose addresses are IOVAs (EAL must run in
+ * IOVA-as-VA mode, since guest memory is not DPDK memory).
+ *
+ * @param dma_id     rte_dma device id.
+ * @param vchan      its virtual channel.
+ * @param threshold  copies of at least this many bytes go to the engine
+ *                   (0: VMP_VNET_ASYNC_THRESHOLD); smaller ones on the CPU.
+ * @param socket_id  NUMA socket of the polling lcore.
+ * @return the channel, or NULL with rte_errno: EINVAL (bad id or vchan, or
+ *   EAL not in IOVA-as-VA mode), ENOMEM.
+ */
+struct vmp_vnet_dma *vmp_vnet_dma_create(int16_t dma_id, uint16_t vchan,
+					 uint32_t threshold, int socket_id);
+
+/** Free a channel no queue uses any more. @return 0, -EINVAL, -EBUSY. */
+int vmp_vnet_dma_free(struct vmp_vnet_dma *dma);
+
+/**
+ * Use @p dma (or NULL: CPU copies) for both vrings of queue pair @p qp.
+ * Call it from the lcore that polls the queue pair, or while nobody polls it
+ * (before the datapath starts); refused while copies are in flight.
+ *
+ * @return 0, -EINVAL (bad port/qp), -EBUSY (copies still in flight).
+ */
+int vmp_vnet_port_set_dma(struct vmp_vnet_port *port, uint16_t qp,
+			  struct vmp_vnet_dma *dma);
+
+/** Per-vring counters (one writer: the polling lcore). */
+struct vmp_vnet_vq_stats {
+	uint64_t packets;    /**< packets moved */
+	uint64_t bytes;	     /**< payload bytes (no virtio header) */
+	uint64_t no_buf;     /**< RX: packets refused, guest had no buffers */
+	uint64_t no_mbuf;    /**< TX: mempool empty (packet left in ring) */
+	uint64_t bad_chain;  /**< chains dropped: bad index/loop/len/addr */
+	uint64_t too_long;   /**< chains dropped: packet too big */
+	uint64_t broken;     /**< times the queue was stopped as broken */
+	uint64_t dma_copies; /**< copies submitted to the DMA engine */
+	uint64_t cpu_copies; /**< copies done on the CPU */
+	uint64_t dma_errors; /**< copies the engine failed (packet dropped) */
+	uint64_t dma_full;   /**< submissions refused by the engine */
+	uint64_t inflight;   /**< packets with copies in flight (gauge) */
+	uint64_t notify;     /**< guest notifications sent */
+	uint64_t logged;     /**< dirty-log writes (payload ranges) */
+};
+
+/**
+ * Counters of vring @p vring (2*qp: guest RX, 2*qp+1: guest TX).
+ * @return 0, -EINVAL (bad port or vring).
+ */
+int vmp_vnet_vq_stats_get(const struct vmp_vnet_port *port, uint16_t vring,
+			  struct vmp_vnet_vq_stats *st);
+
+/** Port state for `show ports` and telemetry. */
+struct vmp_vnet_port_info {
+	char path[108];
+	bool client;
+	bool connected;	    /**< a frontend is attached (device running) */
+	int vid;	    /**< rte_vhost id, -1 when not connected */
+	uint64_t features;  /**< negotiated virtio features */
+	uint16_t nb_qp;	    /**< queue pairs offered */
+	uint16_t nb_vrings; /**< vrings the frontend set up */
+	uint32_t running;   /**< bitmask of running vrings */
+	uint32_t broken;    /**< bitmask of vrings stopped as broken */
+	bool log_on;	    /**< dirty logging (VHOST_F_LOG_ALL) on */
+	uint64_t connects;  /**< times a frontend attached */
+};
+
+/** @return 0, or -EINVAL if an argument is NULL. */
+int vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
+			   struct vmp_vnet_port_info *info);
+
+/**
+ * Hook for lib/dirtylog: called with the guest-physical range of every copy
+ * submitted to a DMA engine (pin = true) and again when it completed (pin =
+ * false), so a tracker can treat in-flight destinations as dirty. NULL
+ * (default) disables it.
+ */
+typedef void (*vmp_vnet_pin_cb_t)(void *arg, int vid, uint64_t gpa,
+				  uint64_t len, bool pin);
+/** Set the pin hook of @p port. @return 0, -EINVAL. */
+int vmp_vnet_port_set_pin_cb(struct vmp_vnet_port *port, vmp_vnet_pin_cb_t cb,
+			     void *arg);
+
+#endif /* VMP_VNET_H */

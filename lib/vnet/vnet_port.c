@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port life cycle on the control side: the vhost-user socket, honest feature
+ * negotiation, rte_vhost's callbacks, and parking / resuming the vrings around
+ * every vhost-user message (see the state word in vnet_pvt.h).
+ *
+ * Device life cycle, as rte_vhost drives it:
+ *   new_connection -> (messages: park, handle, resume) -> new_device (vrings
+ *   start) -> ... -> destroy_device (vrings park, indexes saved back into
+ *   rte_vhost for GET_VRING_BASE / reconnect) -> destroy_connection.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_net.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include "vnet_pvt.h"
+
+RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
+
+#ifndef VHOST_USER_F_PROTOCOL_FEATURES
+#define VHOST_USER_F_PROTOCOL_FEATURES 30
+#endif
+#define VHOST_USER_GET_QUEUE_NUM 17
+
+/* Honest set: what the datapath implements. No EVENT_IDX (flags-based
+ * suppression), no offloads, no packed ring. IN_ORDER: buffers are used in
+ * the order they were made available (heads consumed in avail order, records
+ * published through the in-order FIFO, bad chains included); every used
+ * element is written, which the spec allows (batching is optional). */
+#define VNET_FEATURES                                                          \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |     \
+	 (1ULL << VIRTIO_F_IN_ORDER) |                                         \
+	 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VHOST_F_LOG_ALL) |   \
+	 (1ULL << VIRTIO_F_ANY_LAYOUT) |                                       \
+	 (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
+
+/* Protocol features: MQ, LOG_SHMFD, REPLY_ACK, STATUS (bits 0, 1, 3, 16). */
+#define VNET_PROTOCOL_FEATURES                                                 \
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 3) | (1ULL << 16))
+
+static pthread_mutex_t ports_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, vmp_vnet_port) ports = TAILQ_HEAD_INITIALIZER(ports);
+/* vid -> port, for rte_vhost callbacks that carry only the vid. Written by
+ * the vhost thread at connect/disconnect, under ports_lock. */
+static struct vmp_vnet_port *vid_port[RTE_MAX_VHOST_DEVICE];
+
+static struct vmp_vnet_port *
+port_of_vid(int vid)
+{
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
+		return NULL;
+	return vid_port[vid];
+}
+
+/*
+ * Control side of the state word: bring one vring to OFF. With @drain, also
+ * wait until every copy in flight landed and was published (memory or rings
+ * are about to change). Without, records in flight stay queued while the
+ * vring is OFF and are published after it restarts, with the dirty-log
+ * decision taken then: a copy submitted before VHOST_F_LOG_ALL was switched
+ * on and landing after is logged (the seed's case).
+ */
+static void
+park_vq(struct vnet_vq *vq, bool drain)
+{
+	uint64_t hz = rte_get_timer_hz(), t0 = rte_get_timer_cycles();
+	uint64_t polls = __atomic_load_n(&vq->polls, __ATOMIC_RELAXED);
+
+	for (;;) {
+		/* Acquire: pairs with the datapath's release in exit/drain. */
+		uint32_t s = __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE);
+		uint32_t want;
+
+		switch (s) {
+		case VQ_OFF:
+			/* OFF->STOP: a light park left copies in flight. */
+			if (drain && vnet_infl_count(vq))
+				__atomic_compare_exchange_n(
+					&vq->state, &s, VQ_STOP, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+			else
+				return;
+			continue;
+		case VQ_ON:
+			/* ON->OFF, or ON->STOP with copies in flight. */
+			want = (drain && vnet_infl_count(vq)) ? VQ_STOP
+							      : VQ_OFF;
+			__atomic_compare_exchange_n(&vq->state, &s, want, false,
+						    __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
+			continue;
+		case VQ_STOP:
+			if (rte_get_timer_cycles() - t0 < hz / 5) {
+				rte_pause();
+				continue;
+			}
+			if (__atomic_load_n(&vq->polls, __ATOMIC_RELAXED) !=
+			    polls) {
+				/* someone polls: let that lcore drain */
+				polls = __atomic_load_n(&vq->polls,
+							__ATOMIC_RELAXED);
+				t0 = rte_get_timer_cycles();
+				continue;
+			}
+			/* Nobody polls any more: STOP->DRAIN, drain here. */
+			if (!__atomic_compare_exchange_n(
+				    &vq->state, &s, VQ_DRAIN, false,
+				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				continue;
+			__vmp_vnet_drain(vq);
+			if (vnet_infl_count(vq))
+				VNET_LOG(ERR,
+					 "%s vring %u: %u packets never "
+					 "completed by the DMA engine",
+					 vq->port->path, vq->index,
+					 vnet_infl_count(vq));
+			__atomic_store_n(&vq->state, VQ_OFF, __ATOMIC_RELEASE);
+			return;
+		default: /* BUSY, DRAIN */
+			rte_pause();
+			continue;
+		}
+	}
+}
+
+void
+__vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain)
+{
+	unsigned int i;
+
+	for (i = 0; i < VNET_NB_VRINGS; i++) {
+		struct vnet_vq *vq = &port->vq[i];
+		bool was_on =
+			__atomic_load_n(&vq->state, __ATOMIC_RELAXED) != VQ_OFF;
+
+		park_vq(vq, drain);
+		/* rte_vhost answers GET_VRING_BASE and serves reconnects
+		 * from its copy of the indexes: keep it current. */
+		if (was_on && port->vid >= 0)
+			rte_vhost_set_vring_base(port->vid, i, vq->last_avail,
+						 vq->last_used);
+	}
+}
+
+static bool
+start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
+{
+	struct rte_vhost_vring vr;
+	uint16_t la, lu;
+
+	if (rte_vhost_get_vhost_vring(port->vid, vq->index, &vr) < 0 ||
+	    vr.desc == NULL || vr.avail == NULL || vr.used == NULL)
+		return false;
+	if (vr.size == 0 || vr.size > 32768 || !rte_is_power_of_2(vr.size)) {
+		VNET_LOG(ERR,
+			 "%s vring %u: size %u refused (split ring needs "
+			 "a power of 2 <= 32768)",
+			 port->path, vq->index, vr.size);
+		return false;
+	}
+	if (rte_vhost_get_vring_base(port->vid, vq->index, &la, &lu) < 0)
+		return false;
+	vq->desc = vr.desc;
+	vq->avail = vr.avail;
+	vq->used = vr.used;
+	vq->size = (uint16_t)vr.size;
+	vq->last_avail = la;
+	vq->last_used = lu;
+	/* We poll: ask the guest not to kick us. */
+	vq->used->flags = VRING_USED_F_NO_NOTIFY;
+	if (port->log_on)
+		rte_vhost_log_used_vring(port->vid, vq->index,
+					 offsetof(struct vring_used, flags),
+					 sizeof(uint16_t));
+	return true;
+}
+
+void
+__vmp_vnet_port_resume(struct vmp_vnet_port *port)
+{
+	struct rte_vhost_memory *mem = NULL;
+	uint64_t f = 0;
+	unsigned int i, n;
+
+	if (!port->running || port->vid < 0)
+		return;
+	/* Every path here parked already, except post_msg after a message
+	 * pre_msg answered itself: park (light, a no-op when OFF) before the
+	 * memory table the datapath reads is replaced. */
+	__vmp_vnet_port_park(port, false);
+	if (rte_vhost_get_mem_table(port->vid, &mem) < 0 ||
+	    rte_vhost_get_negotiated_features(port->vid, &f) < 0) {
+		free(mem);
+		return;
+	}
+	free(port->mem);
+	port->mem = mem;
+	port->features = f;
+	port->mrg = !!(f & (1ULL << VIRTIO_NET_F_MRG_RXBUF));
+	port->hdr_len = (port->mrg || (f & (1ULL << VIRTIO_F_VERSION_1)))
+				? VNET_HDR_MRG
+				: VNET_HDR_LEGACY;
+	port->log_on = !!(f & (1ULL << VHOST_F_LOG_ALL));
+	port->nb_vrings = rte_vhost_get_vring_num(port->vid);
+	n = RTE_MIN((unsigned int)port->nb_vrings, 2u * port->nb_qp);
+	for (i = 0; i < n; i++) {
+		struct vnet_vq *vq = &port->vq[i];
+
+		if (!port->enabled[i] || vq->broken)
+			continue;
+		if (!start_vq(port, vq))
+			continue;
+		/* OFF->ON; release pairs with the datapath's CAS-acquire in
+		 * enter, which then sees the ring fields set above. */
+		__atomic_store_n(&vq->state, VQ_ON, __ATOMIC_RELEASE);
+	}
+}
+
+static bool
+vhost_msg_needs_drain(uint32_t req)
+{
+	switch (req) {
+	case 4:	 /* RESET_OWNER */
+	case 5:	 /* SET_MEM_TABLE */
+	case 8:	 /* SET_VRING_NUM */
+	case 9:	 /* SET_VRING_ADDR */
+	case 10: /* SET_VRING_BASE */
+	case 11: /* GET_VRING_BASE: the device stops */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static enum rte_vhost_msg_result
+pre_msg(int vid, void *msg)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+	uint32_t req;
+
+	if (port == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	memcpy(&req, msg, sizeof(req));
+	if (req == VHOST_USER_GET_QUEUE_NUM) {
+		/* Answer with what we serve, not rte_vhost's maximum. The
+		 * message is packed: request, flags, size, then payload. */
+		uint32_t size = sizeof(uint64_t);
+		uint64_t nb = port->nb_qp;
+
+		memcpy((uint8_t *)msg + 8, &size, sizeof(size));
+		memcpy((uint8_t *)msg + 12, &nb, sizeof(nb));
+		return RTE_VHOST_MSG_RESULT_REPLY;
+	}
+	/* Any message may change what the datapath reads: stop the vrings
+	 * first; wait for copies in flight only when memory, the rings or
+	 * the device itself go away. */
+	__vmp_vnet_port_park(port, vhost_msg_needs_drain(req));
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static enum rte_vhost_msg_result
+post_msg(int vid, void *msg)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+
+	RTE_SET_USED(msg);
+	if (port != NULL)
+		__vmp_vnet_port_resume(port);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static const struct rte_vhost_user_extern_ops ext_ops = {
+	.pre_msg_handle = pre_msg,
+	.post_msg_handle = post_msg,
+};
+
+static int
+on_new_connection(int vid)
+{
+	char ifname[PATH_MAX];
+	struct vmp_vnet_port *port;
+
+	if (rte_vhost_get_ifname(vid, ifname, sizeof(ifname)) < 0 ||
+	    vid >= RTE_MAX_VHOST_DEVICE)
+		return -1;
+	pthread_mutex_lock(&ports_lock);
+	TAILQ_FOREACH (port, &ports, next)
+		if (strcmp(port->path, ifname) == 0)
+			break;
+	if (port != NULL) {
+		port->vid = vid;
+		memset(port->enabled, 0, sizeof(port->enabled));
+		vid_port[vid] = port;
+	}
+	pthread_mutex_unlock(&ports_lock);
+	if (port == NULL)
+		return -1;
+	VNET_LOG(INFO, "%s: frontend connected (vid %d)", port->path, vid);
+	return rte_vhost_extern_callback_register(vid, &ext_ops, port);
+}
+
+static void
+on_destroy_connection(int vid)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+
+	if (port == NULL)
+		return;
+	pthread_mutex_lock(&ports_lock);
+	vid_port[vid] = NULL;
+	port->vid = -1;
+	pthread_mutex_unlock(&ports_lock);
+	VNET_LOG(INFO, "%s: frontend disconnected", port->path);
+}
+
+static int
+on_new_device(int vid)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+	unsigned int i;
+
+	if (port == NULL)
+		return -1;
+	__vmp_vnet_port_park(port, true);
+	for (i = 0; i < VNET_NB_VRINGS; i++)
+		port->vq[i].broken = false;
+	port->running = true;
+	port->connects++;
+	__vmp_vnet_port_resume(port);
+	VNET_LOG(INFO, "%s: device running, features 0x%" PRIx64 ", %u vrings",
+		 port->path, port->features, port->nb_vrings);
+	return 0;
+}
+
+static void
+on_destroy_device(int vid)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+
+	if (port == NULL)
+		return;
+	__vmp_vnet_port_park(port, true);
+	port->running = false;
+	free(port->mem);
+	port->mem = NULL;
+	VNET_LOG(INFO, "%s: device stopped", port->path);
+}
+
+static int
+on_vring_state(int vid, uint16_t idx, int enable)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+
+	if (port == NULL || idx >= VNET_NB_VRINGS)
+		return 0;
+	__vmp_vnet_port_park(port, false);
+	port->enabled[idx] = !!enable;
+	__vmp_vnet_port_resume(port);
+	return 0;
+}
+
+static int
+on_features_changed(int vid, uint64_t features)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+
+	RTE_SET_USED(features);
+	if (port == NULL)
+		return 0;
+	__vmp_vnet_port_park(port, false);
+	__vmp_vnet_port_resume(port);
+	return 0;
+}
+
+static const struct rte_vhost_device_ops vnet_ops = {
+	.new_device = on_new_device,
+	.destroy_device = on_destroy_device,
+	.vring_state_changed = on_vring_state,
+	.features_changed = on_features_changed,
+	.new_connection = on_new_connection,
+	.destroy_connection = on_destroy_connection,
+};
+
+static int
+alloc_vqs(struct vmp_vnet_port *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2u * port->nb_qp; i++) {
+		struct vnet_vq *vq = &port->vq[i];
+
+		vq->pkts = rte_zmalloc_socket("vnet_pkts",
+					      VNET_INFL * sizeof(*vq->pkts), 0,
+					      port->socket_id);
+		vq->ushadow = rte_zmalloc_socket(
+			"vnet_used", VNET_USHADOW * sizeof(*vq->ushadow), 0,
+			port->socket_id);
+		vq->logr = rte_zmalloc_socket("vnet_logr",
+					      VNET_LOGR * sizeof(*vq->logr), 0,
+					      port->socket_id);
+		vq->stash = rte_zmalloc_socket("vnet_stash",
+					       VNET_INFL * sizeof(*vq->stash),
+					       0, port->socket_id);
+		if (!vq->pkts || !vq->ushadow || !vq->logr || !vq->stash)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+free_port(struct vmp_vnet_port *port)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < VNET_NB_VRINGS; i++) {
+		struct vnet_vq *vq = &port->vq[i];
+
+		for (k = 0; k < vq->stash_n; k++)
+			rte_pktmbuf_free(vq->stash[k]);
+		if (vq->dma != NULL)
+			vq->dma->users--;
+		rte_free(vq->pkts);
+		rte_free(vq->ushadow);
+		rte_free(vq->logr);
+		rte_free(vq->stash);
+	}
+	free(port->mem);
+	rte_free(port);
+}
+
+struct vmp_vnet_port *
+vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
+{
+	struct vmp_vnet_port *port, *p;
+	uint64_t pf;
+	unsigned int i;
+	int err = EINVAL;
+
+	if (conf == NULL || conf->path == NULL || conf->mp == NULL ||
+	    conf->nb_qp == 0 || conf->nb_qp > VMP_VNET_MAX_QP ||
+	    strlen(conf->path) >= sizeof(port->path)) {
+		VNET_LOG(ERR,
+			 "port create: bad conf (path %s, nb_qp %u, "
+			 "mempool %p)",
+			 conf && conf->path ? conf->path : "(null)",
+			 conf ? conf->nb_qp : 0,
+			 conf ? (void *)conf->mp : NULL);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	port = rte_zmalloc_socket("vnet_port", sizeof(*port),
+				  RTE_CACHE_LINE_SIZE, conf->socket_id);
+	if (port == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	strcpy(port->path, conf->path);
+	port->client = conf->client;
+	port->nb_qp = conf->nb_qp;
+	port->socket_id = conf->socket_id;
+	port->mp = conf->mp;
+	port->vid = -1;
+	port->offered = VNET_FEATURES & ~conf->disable_features;
+	if (conf->nb_qp > 1)
+		port->offered |= 1ULL << VIRTIO_NET_F_MQ;
+	for (i = 0; i < VNET_NB_VRINGS; i++) {
+		port->vq[i].port = port;
+		port->vq[i].index = (uint16_t)i;
+		port->vq[i].rx = !(i & 1);
+	}
+	if (alloc_vqs(port) < 0) {
+		err = ENOMEM;
+		goto free;
+	}
+
+	pthread_mutex_lock(&ports_lock);
+	TAILQ_FOREACH (p, &ports, next)
+		if (strcmp(p->path, port->path) == 0)
+			break;
+	if (p != NULL) {
+		pthread_mutex_unlock(&ports_lock);
+		VNET_LOG(ERR, "port create: %s already used", conf->path);
+		err = EEXIST;
+		goto free;
+	}
+	TAILQ_INSERT_TAIL(&ports, port, next);
+	pthread_mutex_unlock(&ports_lock);
+
+	err = EIO;
+	if (rte_vhost_driver_register(
+		    port->path, port->client ? RTE_VHOST_USER_CLIENT : 0) < 0)
+		goto unlist;
+	if (rte_vhost_driver_set_features(port->path, port->offered) < 0 ||
+	    rte_vhost_driver_get_protocol_features(port->path, &pf) < 0 ||
+	    rte_vhost_driver_set_protocol_features(
+		    port->path, pf & VNET_PROTOCOL_FEATURES) < 0 ||
+	    rte_vhost_driver_callback_register(port->path, &vnet_ops) < 0 ||
+	    rte_vhost_driver_start(port->path) < 0)
+		goto unregister;
+	VNET_LOG(INFO, "%s: %s, %u queue pairs, features 0x%" PRIx64,
+		 port->path, port->client ? "client" : "server", port->nb_qp,
+		 port->offered);
+	return port;
+
+unregister:
+	VNET_LOG(ERR, "%s: rte_vhost refused the socket", port->path);
+	rte_vhost_driver_unregister(port->path);
+unlist:
+	pthread_mutex_lock(&ports_lock);
+	TAILQ_REMOVE(&ports, port, next);
+	pthread_mutex_unlock(&ports_lock);
+free:
+	free_port(port);
+	rte_errno = err;
+	return NULL;
+}
+
+int
+vmp_vnet_port_destroy(struct vmp_vnet_port *port)
+{
+	unsigned int tries;
+
+	if (port == NULL)
+		return -EINVAL;
+	/* Unregister destroys the device (destroy_device parks and drains
+	 * every vring). It reports busy while the vhost thread is inside a
+	 * callback of ours: retry. */
+	for (tries = 0; tries < 500; tries++) {
+		if (rte_vhost_driver_unregister(port->path) == 0)
+			break;
+		usleep(10 * 1000);
+	}
+	__vmp_vnet_port_park(port, true);
+	pthread_mutex_lock(&ports_lock);
+	TAILQ_REMOVE(&ports, port, next);
+	if (port->vid >= 0 && port->vid < RTE_MAX_VHOST_DEVICE)
+		vid_port[port->vid] = NULL;
+	pthread_mutex_unlock(&ports_lock);
+	free_port(port);
+	return 0;
+}
+
+int
+vmp_vnet_port_set_dma(struct vmp_vnet_port *port, uint16_t qp,
+		      struct vmp_vnet_dma *dma)
+{
+	unsigned int i;
+
+	if (port == NULL || qp >= port->nb_qp) {
+		VNET_LOG(ERR, "set_dma: bad queue pair %u", qp);
+		return -EINVAL;
+	}
+	for (i = 2 * qp; i < 2u * qp + 2; i++)
+		if (vnet_infl_count(&port->vq[i]))
+			return -EBUSY;
+	for (i = 2 * qp; i < 2u * qp + 2; i++) {
+		if (port->vq[i].dma != NULL)
+			port->vq[i].dma->users--;
+		port->vq[i].dma = dma;
+		if (dma != NULL)
+			dma->users++;
+	}
+	return 0;
+}
+
+int
+vmp_vnet_port_set_pin_cb(struct vmp_vnet_port *port, vmp_vnet_pin_cb_t cb,
+			 void *arg)
+{
+	if (port == NULL)
+		return -EINVAL;
+	port->pin_arg = arg;
+	port->pin_cb = cb;
+	return 0;
+}
+
+int
+vmp_vnet_vq_stats_get(const struct vmp_vnet_port *port, uint16_t vring,
+		      struct vmp_vnet_vq_stats *st)
+{
+	if (port == NULL || st == NULL || vring >= 2 * port->nb_qp)
+		return -EINVAL;
+	*st = port->vq[vring].st;
+	return 0;
+}
+
+int
+vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
+		       struct vmp_vnet_port_info *info)
+{
+	unsigned int i;
+
+	if (port == NULL || info == NULL)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	strcpy(info->path, port->path);
+	info->client = port->client;
+	info->connected = port->running;
+	info->vid = port->vid;
+	info->features = port->features;
+	info->nb_qp = port->nb_qp;
+	info->nb_vrings = port->nb_vrings;
+	info->log_on = port->log_on;
+	info->connects = port->connects;
+	for (i = 0; i < VNET_NB_VRINGS; i++) {
+		uint32_t s =
+			__atomic_load_n(&port->vq[i].state, __ATOMIC_RELAXED);
+
+		if (s != VQ_OFF)
+			info->running |= 1u << i;
+		if (port->vq[i].broken)
+			info->broken |= 1u << i;
+	}
+	return 0;
+}

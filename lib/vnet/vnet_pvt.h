@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VNET_PVT_H
+#define VNET_PVT_H
+
+/* Internals of lib/vnet: not for use outside lib/vnet. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <linux/virtio_ring.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_vhost.h>
+
+#include "vmp_vnet.h"
+
+extern int vmp_vnet_logtype;
+#define VNET_LOG(level, fmt, ...)                                              \
+	rte_log(RTE_LOG_##level, vmp_vnet_logtype, "vnet: " fmt "\n",          \
+		##__VA_ARGS__)
+
+#define VNET_NB_VRINGS (2 * VMP_VNET_MAX_QP)
+#define VNET_MAX_SEGS 16 /* guest segments of one chain (after splits) */
+#define VNET_MAX_BUFS 64 /* mergeable buffers per RX packet */
+#define VNET_MAX_TX_PKT (64 * 1024 + 64) /* biggest guest TX packet */
+#define VNET_INFL 512	   /* in-flight packet records per vring */
+#define VNET_USHADOW 2048  /* used elements of in-flight records */
+#define VNET_LOGR 4096	   /* payload log ranges of in-flight records */
+#define VNET_HDR_MRG 12	   /* struct virtio_net_hdr_mrg_rxbuf */
+#define VNET_HDR_LEGACY 10 /* struct virtio_net_hdr */
+
+/*
+ * Vring state word, the datapath / control handshake:
+ *
+ *   OFF --ctl start--> ON --datapath enter--> BUSY --datapath exit--> ON
+ *   ON --ctl park, nothing in flight (or light park)--> OFF
+ *   ON or OFF --ctl draining park, copies in flight--> STOP
+ *   STOP --datapath enter--> DRAIN --all landed--> OFF  (else back to STOP)
+ *   BUSY --datapath finds the ring inconsistent--> OFF (vq->broken set)
+ *
+ * The datapath enters with CAS ON->BUSY (acquire: pairs with the ctl's
+ * store-release of ON after it filled the ring fields) and leaves with a
+ * store-release of ON (pairs with the ctl's acquire load in park, so the
+ * ctl sees every index the datapath wrote). The ctl only touches the ring
+ * fields in OFF.
+ */
+enum {
+	VQ_OFF = 0,
+	VQ_ON,
+	VQ_BUSY,
+	VQ_STOP,
+	VQ_DRAIN,
+};
+
+struct vnet_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct vnet_log_range {
+	uint64_t gpa;
+	uint64_t len;
+};
+
+/*
+ * One packet in flight, in guest order. Life cycle:
+ *   submitted (pending = its DMA copies) -> landed (pending 0) ->
+ *   published (used elems written, payload logged, mbuf freed or returned).
+ * Written only by the lcore that polls the vring (and its DMA channel).
+ */
+struct vnet_pkt {
+	struct rte_mbuf *m; /* RX: freed at publish; TX: returned; NULL: drop */
+	uint32_t used_start; /* first used elem in vq->ushadow */
+	uint32_t log_start;  /* first log range in vq->logr */
+	uint16_t nb_used;
+	uint16_t nb_log;
+	uint16_t pending; /* DMA copies not yet landed */
+};
+
+struct vnet_seg {
+	uint8_t *hva;
+	uint64_t gpa;
+	uint32_t len;
+};
+
+/* A guest descriptor chain, validated and translated. */
+struct vnet_chain {
+	uint16_t head;
+	uint16_t nb_seg;
+	uint32_t total;
+	struct vnet_seg seg[VNET_MAX_SEGS];
+};
+
+struct vmp_vnet_port;
+
+struct vnet_vq {
+	uint32_t state; /* VQ_*: see above */
+	bool rx;	/* guest RX vring (host enqueues) */
+	bool broken;
+	bool call_pending;
+	uint16_t index; /* vring index */
+	struct vmp_vnet_port *port;
+
+	/* Ring: valid in every state but OFF. */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t size;
+	uint16_t last_avail; /* heads consumed */
+	uint16_t last_used;  /* used elems published */
+
+	struct vmp_vnet_dma *dma;
+	uint64_t polls; /* datapath entries: the ctl sees if anyone polls */
+
+	/* In-flight packets (FIFO), their used elems and log ranges. */
+	uint32_t pk_head, pk_tail;
+	uint32_t us_head, us_tail;
+	uint32_t lr_head, lr_tail;
+	struct vnet_pkt *pkts;
+	struct vnet_used_elem *ushadow;
+	struct vnet_log_range *logr;
+	/* TX packets that landed while parking, returned by the next dequeue */
+	struct rte_mbuf **stash;
+	uint32_t stash_n;
+
+	struct vmp_vnet_vq_stats st;
+} __rte_cache_aligned;
+
+struct vmp_vnet_port {
+	TAILQ_ENTRY(vmp_vnet_port) next;
+	char path[108];
+	bool client;
+	uint16_t nb_qp;
+	int socket_id;
+	struct rte_mempool *mp;
+	uint64_t offered;
+
+	/* Set by the control thread while every vring is OFF. */
+	int vid;
+	bool running; /* new_device seen, destroy_device not yet */
+	bool enabled[VNET_NB_VRINGS];
+	uint16_t nb_vrings;
+	uint64_t features;
+	uint16_t hdr_len;
+	bool mrg;
+	struct rte_vhost_memory *mem;
+	uint64_t connects;
+
+	/* Read by the datapath at publication time: logging decided then. */
+	volatile bool log_on;
+
+	vmp_vnet_pin_cb_t pin_cb;
+	void *pin_arg;
+
+	struct vnet_vq vq[VNET_NB_VRINGS];
+};
+
+/* A DMA vchan and the FIFO of what its copies belong to (one polling lcore). */
+struct vnet_dma_tag {
+	struct vnet_vq *vq;
+	uint32_t pkt; /* record index in vq->pkts */
+	uint32_t len;
+	uintptr_t src, dst; /* virtual addresses: redo on the CPU on error */
+	uint64_t pin_gpa;   /* guest destination reported pinned, or 0 */
+};
+
+struct vmp_vnet_dma {
+	int16_t dma_id;
+	uint16_t vchan;
+	uint32_t threshold;
+	uint32_t users;
+	uint32_t mask;
+	uint32_t head, tail; /* tags: tail = submitted, head = completed */
+	uint16_t unsubmitted;
+	struct vnet_dma_tag *tags;
+};
+
+/* vnet_ring.c */
+void *__vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
+			    uint64_t *len);
+int __vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
+			  struct vnet_chain *c);
+bool __vmp_vnet_vq_enter(struct vnet_vq *vq);
+void __vmp_vnet_vq_exit(struct vnet_vq *vq);
+void __vmp_vnet_vq_mark_broken(struct vnet_vq *vq, const char *why,
+			       unsigned int v);
+uint16_t __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out,
+			    uint16_t n);
+void __vmp_vnet_notify(struct vnet_vq *vq);
+void __vmp_vnet_drain(struct vnet_vq *vq);
+void __vmp_vnet_pkt_drop(struct vnet_vq *vq, uint16_t head);
+
+static inline uint32_t
+vnet_infl_count(const struct vnet_vq *vq)
+{
+	return vq->pk_tail - vq->pk_head;
+}
+
+/* Start the record of the next packet (owning @m); returns its index. */
+static inline uint32_t
+vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
+{
+	uint32_t rec = vq->pk_tail;
+	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
+
+	p->m = m;
+	p->pending = 0;
+	p->nb_log = 0;
+	p->log_start = vq->lr_tail;
+	return rec;
+}
+
+/* vnet_dma.c */
+/* Copy @len bytes: on the engine if big enough and it accepts, else CPU.
+ * Returns 1 if submitted to the engine (record @pkt gets one more pending). */
+int __vmp_vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst,
+		    rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
+		    uint32_t len, uint64_t pin_gpa);
+void __vmp_vnet_dma_kick(struct vmp_vnet_dma *dma);
+unsigned int __vmp_vnet_dma_poll(struct vmp_vnet_dma *dma);
+
+/* vnet_ctl.c: the queue state machine on the control side */
+void __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);
+void __vmp_vnet_port_resume(struct vmp_vnet_port *port);
+
+#endif /* VNET_PVT_H */

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Split virtqueue mechanics shared by RX and TX: guest address translation,
+ * descriptor chain validation, the datapath side of the vring state word,
+ * in-order publication of used elements with dirty logging, and guest
+ * notification. Everything read from guest memory is untrusted.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include <rte_atomic.h>
+#include <rte_pause.h>
+
+#include "vnet_pvt.h"
+
+void *
+__vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
+		      uint64_t *len)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct rte_vhost_mem_region *r = &mem->regions[i];
+		uint64_t off = gpa - r->guest_phys_addr;
+
+		/* unsigned: gpa below the region wraps to a huge offset */
+		if (off < r->size) {
+			if (*len > r->size - off)
+				*len = r->size - off;
+			return (void *)(uintptr_t)(r->host_user_addr + off);
+		}
+	}
+	return NULL;
+}
+
+/* Translate [gpa, gpa+len) into segments, splitting at region ends. */
+static int
+add_segs(const struct rte_vhost_memory *mem, struct vnet_chain *c, uint64_t gpa,
+	 uint32_t len)
+{
+	while (len > 0) {
+		uint64_t l = len;
+		void *hva;
+
+		if (gpa + len < gpa)
+			return -1; /* wraps the address space */
+		hva = __vmp_vnet_gpa_to_hva(mem, gpa, &l);
+		if (hva == NULL || c->nb_seg == VNET_MAX_SEGS)
+			return -1;
+		c->seg[c->nb_seg].hva = hva;
+		c->seg[c->nb_seg].gpa = gpa;
+		c->seg[c->nb_seg].len = (uint32_t)l;
+		c->nb_seg++;
+		gpa += l;
+		len -= (uint32_t)l;
+	}
+	return 0;
+}
+
+/*
+ * Validate and translate the chain at @head. Each descriptor is read once
+ * into locals, so the guest rewriting it meanwhile cannot make us use a value
+ * we did not check. Rejects: index past the table, more descriptors than the
+ * table holds (a loop), nested or chained indirect tables, an indirect table
+ * not a multiple of 16 bytes or not in guest memory, a descriptor whose
+ * direction is wrong (@writable), a range outside the memory table, a chain
+ * over 4 GiB.
+ *
+ * @return 0, or -1 (bad chain: the caller returns it with length 0).
+ */
+int
+__vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
+		      struct vnet_chain *c)
+{
+	const struct rte_vhost_memory *mem = vq->port->mem;
+	const volatile struct vring_desc *table = vq->desc;
+	uint32_t tsize = vq->size, idx = head, n = 0;
+	bool indirect = false;
+	uint64_t total = 0;
+
+	c->head = head;
+	c->nb_seg = 0;
+	for (;;) {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, nxt;
+
+		if (idx >= tsize || ++n > tsize)
+			return -1;
+		addr = table[idx].addr;
+		len = table[idx].len;
+		flags = table[idx].flags;
+		nxt = table[idx].next;
+
+		if (flags & VRING_DESC_F_INDIRECT) {
+			uint64_t tl = len;
+
+			if (indirect || (flags & VRING_DESC_F_NEXT) ||
+			    len == 0 || (len % sizeof(struct vring_desc)) ||
+			    !(vq->port->features &
+			      (1ULL << VIRTIO_RING_F_INDIRECT_DESC)))
+				return -1;
+			table = __vmp_vnet_gpa_to_hva(mem, addr, &tl);
+			if (table == NULL || tl != len)
+				return -1;
+			tsize = len / sizeof(struct vring_desc);
+			idx = 0;
+			n = 0;
+			indirect = true;
+			continue;
+		}
+		if (!!(flags & VRING_DESC_F_WRITE) != writable)
+			return -1;
+		total += len;
+		if (total > UINT32_MAX || add_segs(mem, c, addr, len) < 0)
+			return -1;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		idx = nxt;
+	}
+	c->total = (uint32_t)total;
+	return 0;
+}
+
+bool
+__vmp_vnet_vq_enter(struct vnet_vq *vq)
+{
+	uint32_t s = __atomic_load_n(&vq->state, __ATOMIC_RELAXED);
+
+	if (likely(s == VQ_ON)) {
+		/* ON->BUSY; acquire pairs with the ctl's release of ON. */
+		if (__atomic_compare_exchange_n(&vq->state, &s, VQ_BUSY, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			vq->polls++;
+			return true;
+		}
+		return false;
+	}
+	if (s == VQ_STOP) {
+		/* STOP->DRAIN: the ctl waits for our in-flight copies. */
+		if (!__atomic_compare_exchange_n(&vq->state, &s, VQ_DRAIN,
+						 false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			return false;
+		vq->polls++;
+		__vmp_vnet_drain(vq);
+		/* DRAIN->OFF or ->STOP; release pairs with the ctl's acquire
+		 * load in park, which then reads the indexes we wrote. */
+		__atomic_store_n(&vq->state,
+				 vnet_infl_count(vq) ? VQ_STOP : VQ_OFF,
+				 __ATOMIC_RELEASE);
+	}
+	return false;
+}
+
+void
+__vmp_vnet_vq_exit(struct vnet_vq *vq)
+{
+	/* BUSY->ON (or ->OFF when broken); release pairs with park. */
+	__atomic_store_n(&vq->state,
+			 (vq->broken && !vnet_infl_count(vq)) ? VQ_OFF : VQ_ON,
+			 __ATOMIC_RELEASE);
+}
+
+void
+__vmp_vnet_vq_mark_broken(struct vnet_vq *vq, const char *why, unsigned int v)
+{
+	if (!vq->broken)
+		VNET_LOG(ERR, "%s vring %u: %s (%u): queue stopped",
+			 vq->port->path, vq->index, why, v);
+	vq->broken = true;
+	vq->st.broken++;
+}
+
+/* Return a bad chain to the guest: a record with no mbuf, used length 0. */
+void
+__vmp_vnet_pkt_drop(struct vnet_vq *vq, uint16_t head)
+{
+	struct vnet_pkt *p = &vq->pkts[vq->pk_tail & (VNET_INFL - 1)];
+	struct vnet_used_elem *u =
+		&vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)];
+
+	u->id = head;
+	u->len = 0;
+	p->m = NULL;
+	p->used_start = vq->us_tail++;
+	p->nb_used = 1;
+	p->log_start = vq->lr_tail;
+	p->nb_log = 0;
+	p->pending = 0;
+	vq->pk_tail++;
+	vq->st.bad_chain++;
+}
+
+static void
+log_used(struct vnet_vq *vq, int vid, uint16_t from, uint16_t to)
+{
+	uint16_t mask = vq->size - 1, a = from & mask, b = to & mask;
+	size_t e = sizeof(struct vring_used_elem);
+	size_t base = offsetof(struct vring_used, ring);
+
+	if (from == to)
+		return;
+	if (a < b) {
+		rte_vhost_log_used_vring(vid, vq->index, base + a * e,
+					 (b - a) * e);
+	} else {
+		rte_vhost_log_used_vring(vid, vq->index, base + a * e,
+					 (vq->size - a) * e);
+		if (b)
+			rte_vhost_log_used_vring(vid, vq->index, base, b * e);
+	}
+}
+
+/*
+ * Publish, in guest order, every record whose copies all landed: payload
+ * pages logged first (if logging is on NOW, which covers records submitted
+ * before it was switched on), then the used elements, then used->idx.
+ * TX records hand their mbuf to @out (at most @n); RX records free theirs.
+ */
+uint16_t
+__vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
+{
+	struct vmp_vnet_port *port = vq->port;
+	bool log = port->log_on;
+	int vid = port->vid;
+	uint16_t mask = vq->size - 1, idx = vq->last_used, nout = 0;
+	volatile struct vring_used_elem *ring = vq->used->ring;
+
+	while (vq->pk_head != vq->pk_tail) {
+		struct vnet_pkt *p = &vq->pkts[vq->pk_head & (VNET_INFL - 1)];
+		uint16_t i;
+
+		if (p->pending)
+			break;
+		if (!vq->rx && p->m != NULL && nout == n)
+			break;
+		if (log) {
+			for (i = 0; i < p->nb_log; i++) {
+				const struct vnet_log_range *r =
+					&vq->logr[(p->log_start + i) &
+						  (VNET_LOGR - 1)];
+
+				rte_vhost_log_write(vid, r->gpa, r->len);
+			}
+			vq->st.logged += p->nb_log;
+		}
+		for (i = 0; i < p->nb_used; i++) {
+			const struct vnet_used_elem *u =
+				&vq->ushadow[(p->used_start + i) &
+					     (VNET_USHADOW - 1)];
+
+			ring[idx & mask].id = u->id;
+			ring[idx & mask].len = u->len;
+			idx++;
+		}
+		vq->us_head += p->nb_used;
+		vq->lr_head += p->nb_log;
+		if (p->m != NULL) {
+			if (vq->rx)
+				rte_pktmbuf_free(p->m);
+			else
+				out[nout++] = p->m;
+		}
+		vq->pk_head++;
+	}
+	vq->st.inflight = vnet_infl_count(vq);
+	if (idx != vq->last_used) {
+		if (log)
+			log_used(vq, vid, vq->last_used, idx);
+		/* Store-release of used->idx: pairs with the guest's read
+		 * barrier between loading used->idx and reading the elements
+		 * (and the payload they describe). */
+		__atomic_store_n(&vq->used->idx, idx, __ATOMIC_RELEASE);
+		if (log)
+			rte_vhost_log_used_vring(
+				vid, vq->index,
+				offsetof(struct vring_used, idx),
+				sizeof(uint16_t));
+		vq->last_used = idx;
+		vq->call_pending = true;
+	}
+	if (vq->call_pending)
+		__vmp_vnet_notify(vq);
+	return nout;
+}
+
+/* Interrupt the guest unless it set VRING_AVAIL_F_NO_INTERRUPT. */
+void
+__vmp_vnet_notify(struct vnet_vq *vq)
+{
+	/* Full barrier: our used->idx store before the avail->flags load;
+	 * pairs with the guest's barrier between clearing NO_INTERRUPT and
+	 * re-reading used->idx, so one of us sees the other. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
+	    VRING_AVAIL_F_NO_INTERRUPT) {
+		vq->call_pending = false;
+		return;
+	}
+	/* Non-blocking: the vhost thread holds rte_vhost's queue lock while
+	 * it waits for us to park; a failed try is retried next burst. */
+	if (rte_vhost_vring_call_nonblock(vq->port->vid, vq->index) == 0) {
+		vq->call_pending = false;
+		vq->st.notify++;
+	}
+}
+
+/* Complete every in-flight copy of @vq (its lcore, or the ctl when no lcore
+ * polls any more) and publish what landed. Landed TX packets wait in the
+ * stash for the next dequeue: a park never loses them. */
+void
+__vmp_vnet_drain(struct vnet_vq *vq)
+{
+	unsigned int spins = 0;
+
+	do {
+		if (vq->dma != NULL)
+			__vmp_vnet_dma_poll(vq->dma);
+		vq->stash_n += __vmp_vnet_publish(vq, vq->stash + vq->stash_n,
+						  VNET_INFL - vq->stash_n);
+		if (vnet_infl_count(vq) == 0)
+			break;
+		rte_pause();
+	} while (++spins < 10000000);
+}

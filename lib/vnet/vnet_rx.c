@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Guest RX (host -> guest): an mbuf chain into one or more guest buffers
+ * (mergeable when VIRTIO_NET_F_MRG_RXBUF was negotiated, else exactly one),
+ * virtio-net header first. Buffers are validated before a byte is copied, so
+ * a packet either fits completely or is not taken.
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_per_lcore.h>
+
+#include "vnet_pvt.h"
+
+/* Scratch chains of the packet being placed (one set per lcore). */
+static RTE_DEFINE_PER_LCORE(struct vnet_chain, rx_chains[VNET_MAX_BUFS]);
+
+/* Where the next byte goes in the packet's guest buffers. */
+struct gwriter {
+	struct vnet_chain *ch;
+	uint16_t nb, b, s;
+	uint32_t off;
+	uint32_t written[VNET_MAX_BUFS];
+};
+
+static void
+log_range_add(struct vnet_vq *vq, struct vnet_pkt *p, uint64_t gpa,
+	      uint32_t len)
+{
+	struct vnet_log_range *r;
+
+	if (p->nb_log) {
+		r = &vq->logr[(vq->lr_tail - 1) & (VNET_LOGR - 1)];
+		if (r->gpa + r->len == gpa) {
+			r->len += len;
+			return;
+		}
+	}
+	r = &vq->logr[vq->lr_tail++ & (VNET_LOGR - 1)];
+	r->gpa = gpa;
+	r->len = len;
+	p->nb_log++;
+}
+
+/* Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only). */
+static void
+gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
+	 const uint8_t *src, rte_iova_t iova, uint32_t len)
+{
+	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
+
+	while (len > 0) {
+		struct vnet_seg *sg = &w->ch[w->b].seg[w->s];
+		uint32_t room = sg->len - w->off, l = RTE_MIN(room, len);
+
+		if (room == 0) {
+			if (++w->s == w->ch[w->b].nb_seg) {
+				w->s = 0;
+				w->b++;
+			}
+			w->off = 0;
+			continue;
+		}
+		__vmp_vnet_copy(vq, rec, sg->hva + w->off,
+				(rte_iova_t)(uintptr_t)(sg->hva + w->off), src,
+				iova, l, sg->gpa + w->off);
+		log_range_add(vq, p, sg->gpa + w->off, l);
+		w->written[w->b] += l;
+		w->off += l;
+		src += l;
+		if (iova != RTE_BAD_IOVA)
+			iova += l;
+		len -= l;
+	}
+}
+
+/* Return chains 0..nb-1 unused (length 0) after a bad one broke a packet. */
+static void
+give_back(struct vnet_vq *vq, struct vnet_chain *ch, uint16_t nb)
+{
+	uint16_t i;
+
+	for (i = 0; i < nb; i++) {
+		__vmp_vnet_pkt_drop(vq, ch[i].head);
+		vq->st.bad_chain--; /* good chain, returned unused */
+	}
+}
+
+static bool
+room_for_packet(const struct vnet_vq *vq)
+{
+	return vnet_infl_count(vq) + 2 * VNET_MAX_BUFS < VNET_INFL &&
+	       vq->us_tail - vq->us_head + 2 * VNET_MAX_BUFS <= VNET_USHADOW &&
+	       vq->lr_tail - vq->lr_head + VNET_MAX_BUFS * VNET_MAX_SEGS <=
+		       VNET_LOGR;
+}
+
+static uint16_t
+rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vmp_vnet_port *port = vq->port;
+	struct vnet_chain *ch = RTE_PER_LCORE(rx_chains);
+	const volatile uint16_t *ring = vq->avail->ring;
+	uint16_t mask = vq->size - 1, avail_idx, cur, done;
+	uint16_t max_bufs = port->mrg ? VNET_MAX_BUFS : 1;
+
+	/* Load-acquire of avail->idx: pairs with the guest's write barrier
+	 * before it stores avail->idx, so the ring entries are visible. */
+	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
+		__vmp_vnet_vq_mark_broken(
+			vq, "avail index moved by",
+			(uint16_t)(avail_idx - vq->last_avail));
+		return 0;
+	}
+	cur = vq->last_avail;
+	for (done = 0; done < n; done++) {
+		struct rte_mbuf *m = pkts[done], *s;
+		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len;
+		uint64_t cap = 0;
+		uint16_t nb = 0, i;
+		struct gwriter w;
+		struct vnet_pkt *p;
+		uint32_t rec;
+		uint8_t hdr[VNET_HDR_MRG];
+
+		if (!room_for_packet(vq))
+			break;
+		while (cap < need && nb < max_bufs) {
+			uint16_t head;
+
+			if (cur == avail_idx)
+				break;
+			head = ring[cur & mask];
+			if (head >= vq->size) {
+				__vmp_vnet_vq_mark_broken(vq, "avail head",
+							  head);
+				give_back(vq, ch, nb);
+				vq->last_avail = cur;
+				return done;
+			}
+			cur++;
+			if (__vmp_vnet_chain_walk(vq, head, true, &ch[nb]) <
+			    0) {
+				give_back(vq, ch, nb);
+				__vmp_vnet_pkt_drop(vq, head);
+				vq->last_avail = cur;
+				nb = 0;
+				cap = 0;
+				if (!room_for_packet(vq))
+					break;
+				continue;
+			}
+			cap += ch[nb].total;
+			nb++;
+		}
+		if (cap < need) {
+			if (nb == max_bufs) {
+				/* Can never fit: drop it, keep the buffers. */
+				vq->st.too_long++;
+				rte_pktmbuf_free(m);
+				cur = vq->last_avail;
+				continue;
+			}
+			break; /* guest has too few buffers now */
+		}
+
+		rec = vnet_pkt_open(vq, m);
+		p = &vq->pkts[rec & (VNET_INFL - 1)];
+		memset(&w, 0, sizeof(w));
+		w.ch = ch;
+		w.nb = nb;
+
+		memset(hdr, 0, sizeof(hdr));
+		if (port->hdr_len == VNET_HDR_MRG) {
+			/* num_buffers, little endian (VERSION_1 or MRG) */
+			hdr[10] = (uint8_t)nb;
+			hdr[11] = (uint8_t)(nb >> 8);
+		}
+		gw_write(vq, rec, &w, hdr, RTE_BAD_IOVA, port->hdr_len);
+		for (s = m; s != NULL; s = s->next)
+			gw_write(vq, rec, &w, rte_pktmbuf_mtod(s, uint8_t *),
+				 rte_pktmbuf_iova(s), s->data_len);
+
+		p->used_start = vq->us_tail;
+		p->nb_used = nb;
+		for (i = 0; i < nb; i++) {
+			struct vnet_used_elem *u =
+				&vq->ushadow[vq->us_tail++ &
+					     (VNET_USHADOW - 1)];
+
+			u->id = ch[i].head;
+			u->len = w.written[i];
+		}
+		vq->pk_tail++;
+		vq->last_avail = cur;
+		vq->st.packets++;
+		vq->st.bytes += m->pkt_len;
+	}
+	return done;
+}
+
+uint16_t
+vmp_vnet_enqueue_burst(struct vmp_vnet_port *port, uint16_t qp,
+		       struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vnet_vq *vq;
+	uint16_t done;
+
+	if (unlikely(port == NULL || qp >= port->nb_qp))
+		return 0;
+	vq = &port->vq[2 * qp];
+	if (!__vmp_vnet_vq_enter(vq))
+		return 0;
+	done = (vq->broken || n == 0) ? 0 : rx_pkts(vq, pkts, n);
+	vq->st.no_buf += n - done;
+	if (vq->dma != NULL) {
+		__vmp_vnet_dma_kick(vq->dma);
+		__vmp_vnet_dma_poll(vq->dma);
+	}
+	__vmp_vnet_publish(vq, NULL, 0);
+	__vmp_vnet_vq_exit(vq);
+	return done;
+}

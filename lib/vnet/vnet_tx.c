@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Guest TX (guest -> host): a readable descriptor chain (direct or through an
+ * indirect table) into an mbuf chain from the port's NUMA-local mempool,
+ * virtio-net header skipped (no offloads are negotiated). The guest buffer is
+ * returned (used element, length 0) only after its bytes were copied out.
+ */
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "vnet_pvt.h"
+
+/* Allocate an mbuf chain able to hold @len bytes. */
+static struct rte_mbuf *
+alloc_chain(struct rte_mempool *mp, uint32_t len)
+{
+	struct rte_mbuf *head = rte_pktmbuf_alloc(mp), *last = head;
+	uint32_t room;
+
+	if (head == NULL)
+		return NULL;
+	room = rte_pktmbuf_tailroom(head);
+	head->data_len = (uint16_t)RTE_MIN(room, len);
+	head->pkt_len = len;
+	len -= head->data_len;
+	while (len > 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		m->data_len = (uint16_t)RTE_MIN(rte_pktmbuf_tailroom(m), len);
+		len -= m->data_len;
+		last->next = m;
+		last = m;
+		head->nb_segs++;
+	}
+	return head;
+}
+
+/* Copy the chain's bytes after the header into @m. */
+static void
+copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
+	 uint32_t skip, struct rte_mbuf *m)
+{
+	uint16_t s = 0;
+	uint32_t goff = skip, moff = 0;
+
+	while (s < c->nb_seg && goff >= c->seg[s].len)
+		goff -= c->seg[s++].len;
+	while (m != NULL && s < c->nb_seg) {
+		uint32_t l = RTE_MIN(c->seg[s].len - goff,
+				     (uint32_t)m->data_len - moff);
+		uint8_t *src = c->seg[s].hva + goff;
+
+		if (l)
+			__vmp_vnet_copy(
+				vq, rec,
+				rte_pktmbuf_mtod_offset(m, void *, moff),
+				rte_pktmbuf_iova_offset(m, moff), src,
+				(rte_iova_t)(uintptr_t)src, l, 0);
+		goff += l;
+		moff += l;
+		if (goff == c->seg[s].len) {
+			s++;
+			goff = 0;
+		}
+		if (moff == m->data_len) {
+			m = m->next;
+			moff = 0;
+		}
+	}
+}
+
+static void
+tx_pkts(struct vnet_vq *vq, uint16_t budget)
+{
+	struct vmp_vnet_port *port = vq->port;
+	const volatile uint16_t *ring = vq->avail->ring;
+	uint16_t mask = vq->size - 1, avail_idx, k;
+	struct vnet_chain c;
+
+	/* Load-acquire of avail->idx: pairs with the guest's write barrier
+	 * before it stores avail->idx. */
+	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
+		__vmp_vnet_vq_mark_broken(
+			vq, "avail index moved by",
+			(uint16_t)(avail_idx - vq->last_avail));
+		return;
+	}
+	for (k = 0; k < budget && vq->last_avail != avail_idx; k++) {
+		uint16_t head = ring[vq->last_avail & mask];
+		struct rte_mbuf *m;
+		struct vnet_pkt *p;
+		uint32_t rec, plen;
+
+		if (vnet_infl_count(vq) + 1 >= VNET_INFL ||
+		    vq->us_tail - vq->us_head >= VNET_USHADOW)
+			break;
+		if (head >= vq->size) {
+			__vmp_vnet_vq_mark_broken(vq, "avail head", head);
+			return;
+		}
+		if (__vmp_vnet_chain_walk(vq, head, false, &c) < 0 ||
+		    c.total < port->hdr_len) {
+			__vmp_vnet_pkt_drop(vq, head);
+			vq->last_avail++;
+			continue;
+		}
+		plen = c.total - port->hdr_len;
+		if (plen > VNET_MAX_TX_PKT) {
+			__vmp_vnet_pkt_drop(vq, head);
+			vq->st.bad_chain--;
+			vq->st.too_long++;
+			vq->last_avail++;
+			continue;
+		}
+		m = alloc_chain(port->mp, plen);
+		if (m == NULL) {
+			vq->st.no_mbuf++;
+			break; /* left in the ring: retried next burst */
+		}
+		rec = vnet_pkt_open(vq, m);
+		p = &vq->pkts[rec & (VNET_INFL - 1)];
+		copy_out(vq, rec, &c, port->hdr_len, m);
+		p->used_start = vq->us_tail;
+		p->nb_used = 1;
+		vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)].id = head;
+		vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)].len = 0;
+		vq->us_tail++;
+		vq->pk_tail++;
+		vq->last_avail++;
+		vq->st.packets++;
+		vq->st.bytes += plen;
+	}
+}
+
+uint16_t
+vmp_vnet_dequeue_burst(struct vmp_vnet_port *port, uint16_t qp,
+		       struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vnet_vq *vq;
+	uint16_t nout = 0;
+
+	if (unlikely(port == NULL || qp >= port->nb_qp))
+		return 0;
+	vq = &port->vq[2 * qp + 1];
+	if (unlikely(vq->stash_n)) {
+		nout = (uint16_t)RTE_MIN(vq->stash_n, n);
+		memcpy(pkts, vq->stash, nout * sizeof(*pkts));
+		vq->stash_n -= nout;
+		memmove(vq->stash, vq->stash + nout,
+			vq->stash_n * sizeof(*pkts));
+	}
+	if (!__vmp_vnet_vq_enter(vq))
+		return nout;
+	if (vq->dma != NULL)
+		__vmp_vnet_dma_poll(vq->dma);
+	if (!vq->broken)
+		tx_pkts(vq, n - nout);
+	if (vq->dma != NULL)
+		__vmp_vnet_dma_kick(vq->dma);
+	nout += __vmp_vnet_publish(vq, pkts + nout, n - nout);
+	__vmp_vnet_vq_exit(vq);
+	return nout;
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Datapath cost of lib/vnet on one lcore, without a peer competing for the
+ * CPU: the crafted frontend (vhu_front.c) posts 32 buffers, the timed part is
+ * only vmp_vnet_enqueue_burst / vmp_vnet_dequeue_burst (plus, async, the
+ * calls that publish what landed). TSC cycles per packet, sync vs async
+ * (dma_skeleton: its copy thread is not counted, that is the point): the
+ * median over 7 x 2000 bursts of each burst's cycles per packet. A perf test:
+ * prints a table, asserts nothing about speed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_net.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_dmadev.h>
+#include <rte_mbuf.h>
+
+#include <vmp_vnet.h>
+
+#include "vhu_front.h"
+#include "vmp_test.h"
+
+#define B 32
+#define ROUNDS 7
+#define ITERS 2000
+#define SLOT(k) (VHU_GPA_BASE + 0x10000 + (uint64_t)(k)*0x800)
+
+static struct vhu_front fr;
+static struct vmp_vnet_port *port;
+static struct rte_mempool *mp;
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+post(unsigned int r, unsigned int len, uint16_t flags)
+{
+	unsigned int k;
+
+	for (k = 0; k < B; k++) {
+		uint16_t d = (uint16_t)((fr.ring[r].avail_idx) % VHU_QSIZE);
+
+		fr.ring[r].desc[d] =
+			(struct vring_desc){SLOT(r * 64 + d), len, flags, 0};
+		vhu_front_post(&fr, r, d);
+	}
+}
+
+static void
+drain_used(unsigned int r)
+{
+	struct vring_used_elem e;
+
+	while (vhu_front_used(&fr, r, &e) == 0)
+		;
+}
+
+/* cycles per packet of one round */
+static double samples[ROUNDS * ITERS];
+static unsigned int nsamples;
+
+/* One sample per burst (its cycles / its packets): a burst the kernel
+ * preempted is an outlier the median drops, on a shared machine. */
+static double
+round_enq(unsigned int size)
+{
+	struct rte_mbuf *m[B];
+	uint64_t cyc, t;
+	unsigned int i, k, n;
+
+	for (i = 0; i < ITERS; i++) {
+		cyc = 0;
+		post(0, 2048, VRING_DESC_F_WRITE);
+		if (rte_pktmbuf_alloc_bulk(mp, m, B) < 0)
+			return -1;
+		for (k = 0; k < B; k++) {
+			m[k]->data_len = (uint16_t)size;
+			m[k]->pkt_len = size;
+		}
+		t = rte_rdtsc();
+		n = vmp_vnet_enqueue_burst(port, 0, m, B);
+		cyc += rte_rdtsc() - t;
+		/* async: publish what landed; a poll that found nothing
+		 * landed is the engine's latency, not datapath work (a real
+		 * lcore serves other queues then): not counted */
+		while (fr.ring[0].used->idx != fr.ring[0].avail_idx) {
+			uint16_t u = fr.ring[0].used->idx;
+
+			t = rte_rdtsc();
+			vmp_vnet_enqueue_burst(port, 0, NULL, 0);
+			t = rte_rdtsc() - t;
+			if (fr.ring[0].used->idx != u)
+				cyc += t;
+		}
+		drain_used(0);
+		if (n)
+			samples[nsamples++] = (double)cyc / n;
+	}
+	return 0;
+}
+
+static double
+round_deq(unsigned int size)
+{
+	struct rte_mbuf *m[B];
+	uint64_t cyc, t;
+	unsigned int i, got;
+
+	for (i = 0; i < ITERS; i++) {
+		cyc = 0;
+		post(1, size + 12, 0);
+		for (got = 0; got < B;) {
+			uint16_t k;
+
+			uint16_t a = fr.ring[1].used->idx;
+
+			t = rte_rdtsc();
+			k = vmp_vnet_dequeue_burst(port, 0, m, B - got);
+			t = rte_rdtsc() - t;
+			/* same rule: empty polls waiting for the engine */
+			if (k || fr.ring[1].used->idx != a || got == 0)
+				cyc += t;
+			rte_pktmbuf_free_bulk(m, k);
+			got += k;
+		}
+		drain_used(1);
+		samples[nsamples++] = (double)cyc / got;
+	}
+	return 0;
+}
+
+/* The engine alone: 32 rte_dma_copy + submit, then completion polls (the
+ * ones that retired something), per copy: the floor of any async path. */
+static double
+engine_alone(int id, unsigned int size)
+{
+	static uint8_t src[2048], dst[B][2048];
+	enum rte_dma_status_code st[B];
+	unsigned int i, k, done;
+	uint64_t cyc, t;
+	uint16_t last;
+
+	nsamples = 0;
+	for (i = 0; i < ROUNDS * ITERS / 4; i++) {
+		t = rte_rdtsc();
+		for (k = 0; k < B; k++)
+			rte_dma_copy((int16_t)id, 0, (rte_iova_t)(uintptr_t)src,
+				     (rte_iova_t)(uintptr_t)dst[k], size, 0);
+		rte_dma_submit((int16_t)id, 0);
+		cyc = rte_rdtsc() - t;
+		for (done = 0; done < B;) {
+			uint16_t n;
+
+			t = rte_rdtsc();
+			n = rte_dma_completed_status((int16_t)id, 0, B, &last,
+						     st);
+			t = rte_rdtsc() - t;
+			if (n)
+				cyc += t;
+			done += n;
+		}
+		samples[nsamples++] = (double)cyc / B;
+	}
+	qsort(samples, nsamples, sizeof(samples[0]), cmp_d);
+	return samples[nsamples / 2];
+}
+
+static double
+measure(bool enq, unsigned int size)
+{
+	int i;
+
+	nsamples = 0;
+	for (i = 0; i < ROUNDS; i++) {
+		if (enq)
+			round_enq(size);
+		else
+			round_deq(size);
+	}
+	qsort(samples, nsamples, sizeof(samples[0]), cmp_d);
+	return nsamples ? samples[nsamples / 2] : -1;
+}
+
+static int
+test_vnet_cost(void)
+{
+	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
+					.nb_desc = 1024};
+	struct rte_dma_conf dc = {.nb_vchans = 1};
+	struct vmp_vnet_port_conf pc = {.nb_qp = 1};
+	struct vmp_vnet_port_info in;
+	struct vmp_vnet_dma *dma;
+	static const unsigned int sizes[] = {64, 1518};
+	double res[2][2][2]; /* [enq/deq][size][sync/async] */
+	char path[64];
+	unsigned int s, d;
+	int i, id;
+
+	snprintf(path, sizeof(path), "/tmp/vmpt-cost-%d.sock", getpid());
+	unlink(path);
+	mp = rte_pktmbuf_pool_create("vnet_cost", 4095, 256, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	TEST_ASSERT_NOT_NULL(mp, "mempool");
+	pc.path = path;
+	pc.mp = mp;
+	port = vmp_vnet_port_create(&pc);
+	TEST_ASSERT_NOT_NULL(port, "port");
+	TEST_ASSERT_SUCCESS(
+		vhu_front_open(&fr, path,
+			       (1ULL << VIRTIO_F_VERSION_1) |
+				       (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+				       (1ULL << 30)),
+		"frontend");
+	for (i = 0; i < 500; i++) {
+		vmp_vnet_port_info_get(port, &in);
+		if (in.connected && in.running == 3)
+			break;
+		usleep(10000);
+	}
+	TEST_ASSERT_EQUAL(in.running, 3, "running");
+	/* a polling driver, like virtio-user: no interrupts wanted */
+	fr.ring[0].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	fr.ring[1].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	TEST_ASSERT_SUCCESS(rte_vdev_init("dma_skeleton_cost", NULL), "vdev");
+	id = rte_dma_get_dev_id_by_name("dma_skeleton_cost");
+	TEST_ASSERT(id >= 0 && rte_dma_configure(id, &dc) == 0 &&
+			    rte_dma_vchan_setup(id, 0, &vc) == 0 &&
+			    rte_dma_start(id) == 0,
+		    "dma");
+	dma = vmp_vnet_dma_create((int16_t)id, 0, 256, 0);
+	TEST_ASSERT_NOT_NULL(dma, "vnet dma (--iova-mode=va)");
+	for (d = 0; d < 2; d++) {
+		vmp_vnet_port_set_dma(port, 0, d ? dma : NULL);
+		for (s = 0; s < 2; s++) {
+			res[0][s][d] = measure(true, sizes[s]);
+			res[1][s][d] = measure(false, sizes[s]);
+		}
+	}
+	vmp_vnet_port_set_dma(port, 0, NULL);
+	printf("\nlib/vnet datapath TSC cycles/packet, one lcore, bursts of "
+	       "%d, median over %d x %d bursts of each burst's cycles/packet\n",
+	       B, ROUNDS, ITERS);
+	printf("%-8s %6s %10s %10s %8s\n", "path", "size", "sync", "async",
+	       "ratio");
+	for (i = 0; i < 2; i++)
+		for (s = 0; s < 2; s++)
+			printf("%-8s %6u %10.1f %10.1f %7.2fx\n",
+			       i ? "dequeue" : "enqueue", sizes[s],
+			       res[i][s][0], res[i][s][1],
+			       res[i][s][0] / res[i][s][1]);
+	printf("%-8s %6u %10s %10.1f   (rte_dma_copy+submit+completed on "
+	       "dma_skeleton, per copy)\n",
+	       "engine", 1518u, "-", engine_alone(id, 1518));
+	vhu_front_close(&fr);
+	vmp_vnet_port_destroy(port);
+	vmp_vnet_dma_free(dma);
+	rte_dma_stop(id);
+	rte_dma_close(id);
+	rte_vdev_uninit("dma_skeleton_cost");
+	rte_mempool_free(mp);
+	unlink(path);
+	return TEST_SUCCESS;
+}
+
+REGISTER_TEST_COMMAND(vnet_cost_perf_autotest, test_vnet_cost);

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vnet-peer: a test guest for the vmpath switch. It is a real virtio
+ * frontend: DPDK's net_virtio_user ethdev (given on the EAL command line),
+ * driven through the ethdev API. It sends --count packets of --size bytes
+ * (as --segs chained mbufs) round-robin over --queues queues to --dst, keeps
+ * at most --window in flight, and checks every packet that comes back (from
+ * an echoing peer such as dpdk-testpmd --forward-mode=macswap): addresses,
+ * length, payload pattern, no duplicates. Exit 0 only if every packet came
+ * back intact.
+ *
+ *   vnet-peer [EAL] -- --dst MAC [--count N] [--size B] [--segs K]
+ *             [--queues Q] [--window W] [--timeout S] [--rx-buf B]
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#define BURST 32
+#define ETHERTYPE 0x88b5
+
+static struct {
+	struct rte_ether_addr dst;
+	uint64_t count;
+	unsigned int size, segs, queues, window, timeout, rx_buf;
+} o = {.count = 10000,
+       .size = 64,
+       .segs = 1,
+       .queues = 1,
+       .window = 256,
+       .timeout = 30,
+       .rx_buf = 2048};
+
+static struct rte_ether_addr me;
+static uint8_t *seen;
+
+static inline uint8_t
+pat(uint64_t seq, unsigned int i)
+{
+	return (uint8_t)(seq * 13 + i * 7 + 1);
+}
+
+static struct rte_mbuf *
+build(struct rte_mempool *mp, uint64_t seq)
+{
+	struct rte_mbuf *head = NULL, *last = NULL;
+	unsigned int left = o.size, per = (o.size + o.segs - 1) / o.segs, i;
+	unsigned int off = 0;
+	uint8_t buf[9216];
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)buf;
+
+	rte_ether_addr_copy(&o.dst, &eh->dst_addr);
+	rte_ether_addr_copy(&me, &eh->src_addr);
+	eh->ether_type = rte_cpu_to_be_16(ETHERTYPE);
+	memcpy(buf + sizeof(*eh), &seq, sizeof(seq));
+	for (i = sizeof(*eh) + sizeof(seq); i < o.size; i++)
+		buf[i] = pat(seq, i);
+	if (per < sizeof(*eh))
+		per = sizeof(*eh);
+	if (per > o.rx_buf)
+		per = o.rx_buf;
+	while (left > 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		unsigned int l = RTE_MIN(left, per);
+
+		if (m == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		memcpy(rte_pktmbuf_append(m, (uint16_t)l), buf + off, l);
+		off += l;
+		left -= l;
+		if (head == NULL) {
+			head = m;
+		} else {
+			last->next = m;
+			head->nb_segs++;
+			head->pkt_len += l;
+		}
+		last = m;
+	}
+	return head;
+}
+
+/* 0 ok, else a reason. */
+static const char *
+check(struct rte_mbuf *m, uint64_t *seqp)
+{
+	uint8_t buf[9216];
+	const uint8_t *p;
+	const struct rte_ether_hdr *eh;
+	uint64_t seq;
+	unsigned int i;
+
+	if (m->pkt_len != o.size)
+		return "length";
+	p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+	eh = (const struct rte_ether_hdr *)p;
+	if (eh->ether_type != rte_cpu_to_be_16(ETHERTYPE))
+		return "ethertype";
+	if (!rte_is_same_ether_addr(&eh->dst_addr, &me) ||
+	    !rte_is_same_ether_addr(&eh->src_addr, &o.dst))
+		return "addresses";
+	memcpy(&seq, p + sizeof(*eh), sizeof(seq));
+	if (seq >= o.count)
+		return "sequence";
+	for (i = sizeof(*eh) + sizeof(seq); i < o.size; i++)
+		if (p[i] != pat(seq, i))
+			return "payload";
+	if (seen[seq])
+		return "duplicate";
+	seen[seq] = 1;
+	*seqp = seq;
+	return NULL;
+}
+
+static void
+usage(void)
+{
+	printf("vnet-peer [EAL] -- --dst MAC [--count N] [--size B] "
+	       "[--segs K] [--queues Q] [--window W] [--timeout S] "
+	       "[--rx-buf B]\n");
+}
+
+static int
+parse(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"dst", 1, NULL, 'd'},	   {"count", 1, NULL, 'c'},
+		{"size", 1, NULL, 's'},	   {"segs", 1, NULL, 'g'},
+		{"queues", 1, NULL, 'q'},  {"window", 1, NULL, 'w'},
+		{"timeout", 1, NULL, 't'}, {"rx-buf", 1, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	bool have_dst = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (rte_ether_unformat_addr(optarg, &o.dst) < 0)
+				return -1;
+			have_dst = true;
+			break;
+		case 'c':
+			o.count = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			o.size = (unsigned int)atoi(optarg);
+			break;
+		case 'g':
+			o.segs = (unsigned int)atoi(optarg);
+			break;
+		case 'q':
+			o.queues = (unsigned int)atoi(optarg);
+			break;
+		case 'w':
+			o.window = (unsigned int)atoi(optarg);
+			break;
+		case 't':
+			o.timeout = (unsigned int)atoi(optarg);
+			break;
+		case 'r':
+			o.rx_buf = (unsigned int)atoi(optarg);
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (!have_dst || o.size < 60 || o.size > 9000 || o.segs < 1 ||
+	    o.segs > 8 || o.queues < 1 || o.queues > 8 || o.window < 1)
+		return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rte_eth_conf conf;
+	struct rte_mempool *mp;
+	uint64_t sent = 0, rcvd = 0, bad = 0, end, hz;
+	uint16_t port = 0, q;
+	int rc;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "EAL init failed\n");
+	if (parse(argc - rc, argv + rc) < 0) {
+		usage();
+		rte_exit(EXIT_FAILURE, "bad arguments\n");
+	}
+	if (rte_eth_dev_count_avail() != 1)
+		rte_exit(EXIT_FAILURE, "need exactly one virtio-user port\n");
+	seen = calloc(o.count, 1);
+	mp = rte_pktmbuf_pool_create(
+		"peer", 32767, 256, 0,
+		(uint16_t)(o.rx_buf + RTE_PKTMBUF_HEADROOM), rte_socket_id());
+	if (mp == NULL || seen == NULL)
+		rte_exit(EXIT_FAILURE, "no memory\n");
+	memset(&conf, 0, sizeof(conf));
+	if (o.rx_buf < o.size)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	if (o.segs > 1)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (rte_eth_dev_configure(port, o.queues, o.queues, &conf) < 0)
+		rte_exit(EXIT_FAILURE, "configure failed\n");
+	for (q = 0; q < o.queues; q++)
+		if (rte_eth_rx_queue_setup(port, q, 1024, rte_socket_id(), NULL,
+					   mp) < 0 ||
+		    rte_eth_tx_queue_setup(port, q, 1024, rte_socket_id(),
+					   NULL) < 0)
+			rte_exit(EXIT_FAILURE, "queue setup failed\n");
+	if (rte_eth_dev_start(port) < 0)
+		rte_exit(EXIT_FAILURE, "start failed\n");
+	rte_eth_macaddr_get(port, &me);
+
+	hz = rte_get_tsc_hz();
+	end = rte_get_tsc_cycles() + o.timeout * hz;
+	q = 0;
+	while (rcvd + bad < o.count && rte_get_tsc_cycles() < end) {
+		struct rte_mbuf *pk[BURST];
+		uint16_t n, i, k;
+
+		for (k = 0; k < o.queues; k++) {
+			n = rte_eth_rx_burst(port, k, pk, BURST);
+			for (i = 0; i < n; i++) {
+				uint64_t seq;
+				const char *why = check(pk[i], &seq);
+
+				if (why == NULL) {
+					rcvd++;
+				} else {
+					if (bad < 5)
+						printf("bad packet: %s\n", why);
+					bad++;
+				}
+			}
+			rte_pktmbuf_free_bulk(pk, n);
+		}
+		/* window: at most o.window in flight */
+		n = 0;
+		while (n < BURST && sent + n < o.count &&
+		       sent - rcvd - bad + n < o.window) {
+			pk[n] = build(mp, sent + n);
+			if (pk[n] == NULL)
+				break;
+			n++;
+		}
+		if (n) {
+			k = rte_eth_tx_burst(port, q, pk, n);
+			sent += k;
+			if (k < n)
+				rte_pktmbuf_free_bulk(pk + k, n - k);
+			q = (uint16_t)((q + 1) % o.queues);
+		}
+		if (sent >= o.count && rcvd + bad < o.count)
+			usleep(0);
+	}
+	printf("vnet-peer: size %u segs %u queues %u: sent %" PRIu64
+	       " received %" PRIu64 " bad %" PRIu64 " missing %" PRIu64 "\n",
+	       o.size, o.segs, o.queues, sent, rcvd, bad, o.count - rcvd);
+	if (rcvd != o.count) {
+		struct rte_eth_stats es;
+
+		rte_eth_stats_get(port, &es);
+		printf("vnet-peer: ethdev ipackets %" PRIu64
+		       " opackets %" PRIu64 " ierrors %" PRIu64
+		       " rx_nombuf %" PRIu64 "\n",
+		       es.ipackets, es.opackets, es.ierrors, es.rx_nombuf);
+	}
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_eal_cleanup();
+	return (rcvd == o.count && bad == 0) ? 0 : 1;
+}

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The vmpath switch between real virtio-user frontends in other processes:
+# vnet-peer (DPDK net_virtio_user through ethdev) on port 0 sends numbered,
+# patterned packets to dpdk-testpmd (net_virtio_user, --forward-mode=macswap)
+# on port 1, which sends them back; the peer checks that every packet came
+# back exactly once, intact. Both directions go through the switch's dequeue
+# and enqueue on both ports. Matrix: sync and async (dma_skeleton), 1 and 2
+# queue pairs, 64 B, 1518 B, and 1518 B as 3-segment mbufs into 512 B guest
+# buffers (indirect TX chains, mergeable RX). Port 1 is a client socket in the
+# 2-queue runs, and its peer restarts (reconnect).
+. "$VMPATH_SRC/tests/lib.sh"
+PEER="$VMPATH_BUILD/tests/vnet/vnet-peer"
+cd "$T_TMP"
+LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
+N=${VNET_TEST_PKTS:-3000}
+tel() { # tel PREFIX CMD
+	echo "$2" | timeout 20 dpdk-telemetry.py -f "$1" 2>/dev/null
+}
+
+# start_switch NAME QP CLIENT(0|1) [vmpath args...]
+start_switch() {
+	SWP=vmpt-vn-$1-$$
+	local b="$T_TMP/b.sock,queues=$2"
+	[ "$3" = 1 ] && b="$b,client"
+	rm -f "$T_TMP/a.sock" "$T_TMP/b.sock"
+	"$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va \
+		--file-prefix=$SWP "${LOGS[@]}" -- \
+		--vhost "$T_TMP/a.sock,queues=$2" --vhost "$b" "${@:4}" \
+		--stats-period 0 >sw-$1.log 2>&1 &
+	SW=$!
+	T_PIDS+=("$SW")
+	t_wait_for "test -S $T_TMP/a.sock" 30 || t_bad "switch $1 did not start"
+}
+
+# start_echo QP SERVER(0|1)
+start_echo() {
+	local extra=""
+	[ "$2" = 1 ] && extra=",server=1"
+	dpdk-testpmd -l 0-1 --main-lcore 1 --no-pci --no-huge -m 512 \
+		--file-prefix=vmpt-vn-tp-$$ "${LOGS[@]}" \
+		--vdev "net_virtio_user0,path=$T_TMP/b.sock,queues=$1,queue_size=1024,mac=02:00:00:00:00:b1$extra" \
+		-- --forward-mode=macswap --rxq=$1 --txq=$1 \
+		--total-num-mbufs=8192 --stats-period 100 -a --no-mlockall \
+		</dev/null >tp.log 2>&1 &
+	TP=$!
+	T_PIDS+=("$TP")
+	t_wait_for "tel $SWP /vmpath/ports | grep -q '\"1\": {[^}]*\"connected\": 1'" 40
+}
+
+stop_echo() {
+	kill -INT "$TP" 2>/dev/null
+	t_wait_pid "$TP" 20
+}
+
+stop_switch() {
+	kill -TERM "$SW"
+	t_wait_pid "$SW" 30
+	t_check "switch exits 0 (got $T_RC)" test "$T_RC" -eq 0
+}
+
+# run_peer LABEL QP [peer args...]
+run_peer() {
+	timeout 90 "$PEER" -l 0 --no-pci --no-huge -m 256 \
+		--file-prefix=vmpt-vn-peer-$$ "${LOGS[@]}" \
+		--vdev "net_virtio_user0,path=$T_TMP/a.sock,queues=$2,queue_size=1024,mac=02:00:00:00:00:a1" \
+		-- --dst 02:00:00:00:00:b1 --queues "$2" --count "$N" \
+		--timeout 60 "${@:3}" >peer.log 2>&1
+	local rc=$?
+	if [ $rc -eq 0 ]; then
+		t_ok "$1: $(grep -a 'vnet-peer:' peer.log | head -1)"
+	else
+		t_bad "$1 (rc $rc)"
+		grep -av TELEMETRY peer.log | tail -n 5 | sed 's/^/       | /'
+	fi
+}
+
+matrix() { # matrix LABEL QP
+	run_peer "$1 qp=$2 64B" "$2" --size 64 --window 256
+	run_peer "$1 qp=$2 1518B" "$2" --size 1518 --window 256
+	run_peer "$1 qp=$2 1518B chained" "$2" --size 1518 --segs 3 \
+		--rx-buf 512 --window 128
+}
+
+echo "-- embedded guests (what usertools/vmpath-run runs)"
+timeout 60 "$VMPATH" -l 0-1 --no-pci --no-huge -m 512 \
+	--file-prefix=vmpt-vn-emb-$$ "${LOGS[@]}" -- \
+	--vhost "$T_TMP/e0.sock" --vhost "$T_TMP/e1.sock" --embedded-guests 2 \
+	--guest-pkt-len 200 --run-time 3 --stats-period 1 >emb.log 2>&1
+t_check "exits 0 after --run-time" test $? -eq 0
+t_grep "guest 0 received checked packets" \
+	"guest 0: sent [0-9]+ received [1-9][0-9]* bad 0 .*Mpps" emb.log
+t_grep "guest 1 received checked packets" \
+	"guest 1: sent [0-9]+ received [1-9][0-9]* bad 0 .*Mpps" emb.log
+t_check "no bad packet ever" eval "! grep -qE 'bad [1-9]' emb.log"
+
+echo "-- the prompt: show ports, show port stats"
+printf 'help\nshow ports\nshow port stats 1\nshow port stats 7\nquit\n' |
+	timeout 60 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 \
+	--file-prefix=vmpt-vn-cli-$$ "${LOGS[@]}" -- -i \
+	--vhost "$T_TMP/c0.sock" --vhost "$T_TMP/c1.sock,client,queues=2" \
+	>cli.log 2>&1
+t_check "prompt exits 0" test $? -eq 0
+t_grep "show ports lists the server port" "^ +0 +$T_TMP/c0.sock +server +1 +none +down" cli.log
+t_grep "show ports lists the client port" "^ +1 +$T_TMP/c1.sock +client +2 +none +down" cli.log
+t_grep "show port stats 1 has 4 vrings" "^ +3 +from-vm +0 " cli.log
+t_grep "show port stats 7 refused" "no port 7 \(have 2\)" cli.log
+t_grep "help lists the port commands" "show port stats N" cli.log
+
+echo "-- a bad --vhost is refused, naming the value"
+"$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --file-prefix=vmpt-vn-cli-$$ \
+	"${LOGS[@]}" -- --vhost "$T_TMP/x.sock,queues=12" >bad.log 2>&1
+t_check "exits non-zero" test $? -ne 0
+t_grep "names the value" "queues=12" bad.log
+
+for mode in sync async; do
+	dma=()
+	[ $mode = async ] && dma=(--dma skeleton)
+	echo "-- $mode, 1 queue pair, server sockets"
+	start_switch $mode-1 1 0 "${dma[@]}"
+	start_echo 1 0
+	matrix $mode 1
+	tel $SWP /vmpath/port_stats,0 >ps0.json
+	tel $SWP /vmpath/port_stats,1 >ps1.json
+	stop_echo
+	stop_switch
+	t_grep "$mode: per-vring stats read over telemetry" \
+		'"vring1": \{"packets": [1-9]' ps0.json
+	if [ $mode = async ]; then
+		t_grep "async: DMA device set up" "dma_skeleton0 .* for datapath" \
+			sw-$mode-1.log
+		t_grep "async: port 0 copies went to the DMA engine" \
+			'"dma_copies": [1-9]' ps0.json
+		t_grep "async: port 1 copies went to the DMA engine" \
+			'"dma_copies": [1-9]' ps1.json
+	else
+		t_check "sync: no DMA copies" \
+			eval "! grep -q '\"dma_copies\": [1-9]' ps0.json"
+	fi
+	t_check "$mode: no bad chains, no DMA errors, none in flight" eval \
+		"! grep -qE '\"(bad_chain|dma_errors|inflight)\": [1-9]' ps0.json ps1.json"
+
+	echo "-- $mode, 2 queue pairs, port 1 is a client; its peer restarts"
+	start_switch $mode-2 2 1 "${dma[@]}"
+	start_echo 2 1
+	matrix $mode 2
+	stop_echo
+	t_check "$mode: port 1 seen down" t_wait_for \
+		"tel $SWP /vmpath/ports | grep -q '\"1\": {[^}]*\"connected\": 0'" 20
+	start_echo 2 1
+	run_peer "$mode qp=2 after peer restart" 2 --size 256 --window 256
+	t_check "$mode: port 1 reconnected (connects 2)" eval \
+		"tel $SWP /vmpath/ports | grep -q '\"1\": {[^}]*\"connects\": 2'"
+	stop_echo
+	stop_switch
+done
+t_done

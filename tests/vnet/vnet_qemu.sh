@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A real Linux guest (QEMU 7.2, TCG) whose virtio-net driver pings through
+# the vmpath switch to a second peer (dpdk-testpmd net_virtio_user,
+# --forward-mode=icmpecho). The switch copies with DMA (dma_skeleton,
+# threshold 64 B so pings go to the engine) unless VNET_QEMU_DMA=none.
+# Kernel and initramfs: usertools/vmpath-guest (run by vmpath-setup).
+. "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
+cd "$T_TMP"
+G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
+if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ] ||
+	[ ! -f "$G/initramfs.gz" ]; then
+	echo "SKIP: qemu-system-x86_64 or the guest (usertools/vmpath-guest) missing"
+	exit 77
+fi
+dma=${VNET_QEMU_DMA:-skeleton}
+LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
+P=vmpt-vq-$$
+"$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va --file-prefix=$P \
+	"${LOGS[@]}" -- --vhost "$T_TMP/vm.sock" --vhost "$T_TMP/peer.sock" \
+	--dma "$dma" --dma-threshold 64 >sw.log 2>&1 &
+SW=$!
+T_PIDS+=("$SW")
+t_wait_for "test -S $T_TMP/peer.sock" 30
+start_icmpecho "$T_TMP/peer.sock" $P-tp
+sleep 2
+timeout 150 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
+	-kernel "$G/vmlinuz" -initrd "$G/initramfs.gz" \
+	-append "console=ttyS0 quiet panic=-1 vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3" \
+	-object memory-backend-memfd,id=mem,size=256M,share=on \
+	-machine memory-backend=mem \
+	-chardev socket,id=c0,path="$T_TMP/vm.sock" \
+	-netdev vhost-user,id=n0,chardev=c0 \
+	-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=52:54:00:00:00:02 \
+	</dev/null >qemu.log 2>&1
+t_check "QEMU guest ran and powered off (rc $?)" test $? -eq 0
+t_grep "guest negotiated with the switch" "vm.sock: device running" sw.log
+t_grep "guest pinged the peer through the switch, 5 of 5" \
+	"VMP-GUEST-PING: 5 of 5" qemu.log
+echo /vmpath/port_stats,0 | timeout 20 dpdk-telemetry.py -f $P >ps.json 2>&1
+if [ "$dma" != none ]; then
+	t_grep "guest RX copies went to the DMA engine" \
+		'"vring0": \{[^}]*"dma_copies": [1-9]' ps.json
+fi
+t_grep "guest was interrupted (it asked to be)" \
+	'"vring0": \{[^}]*"notify": [1-9]' ps.json
+kill -INT "$TP"
+t_wait_pid "$TP" 20
+kill -TERM "$SW"
+t_wait_pid "$SW" 30
+t_check "switch exits 0 (got $T_RC)" test "$T_RC" -eq 0
+t_done
