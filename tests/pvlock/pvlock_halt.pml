@@ -7,7 +7,8 @@
  * QUEUED LOCK (default): A holds the lock, B is the queue head, C is queued
  * behind B. Each waiter may spin (see the lock free) or, at any time (the
  * spin threshold), halt. B then takes the lock, hands the head over to C
- * (lazy kick: W3), and unlocks; C takes the lock and unlocks.
+ * (lazy kick: W3), and unlocks; C takes the lock and unlocks. A, after its
+ * unlock, may steal the lock once while the head does not hold pending.
  *
  * TICKET LOCK (-DTICKET): A holds ticket 0, B and C wait for tickets 1 and 2.
  *
@@ -46,6 +47,7 @@ byte nticket[3];    /* node.ticket */
 bit nlock[3];       /* node.lock == l */
 #else
 bit locked = 1;     /* lock byte, as seen by other threads */
+bit pending;        /* PV: the queue head is running (P1), no stealing */
 byte hint;          /* l->hint: 0 none, else waiter + 1 */
 bit nlocked[3];     /* MCS hand-off flag of each node */
 #endif
@@ -112,19 +114,30 @@ inline unlock(me)
 	byte h;
 	buf[me] = 1;          /* Q8 into the store buffer */
 	h = hint;             /* U3, may pass Q8 (U2 is a compiler barrier) */
-	drain(me);            /* K2's xchg drains the buffer anyway */
 	if
-	:: h != 0 -> kick(h - 1)
+	:: h != 0 ->
+		drain(me);    /* K1's xchg drains the buffer */
+		atomic { h = hint; hint = 0 };      /* K1: take the hint */
+		if
+		:: h != 0 -> kick(h - 1)            /* K2 */
+		:: else -> skip
+		fi
 	:: else -> skip
-	fi
+	fi;
+	drain(me)
 }
 
-/* head: wait for locked == 0, halting at will (Q5, S1, H2-H4) */
+/* head: take the lock byte, halting at will (P1, Q5, P2, S1, H2-H4) */
 inline head_wait(me)
 {
 	do
-	:: atomic { locked == 0 -> locked = 1 }; break   /* Q5 then Q6/Q7 */
-	:: true ->
+	:: pending = 1;                                   /* P1 */
+		if
+		:: atomic { locked == 0 -> locked = 1; pending = 0 };
+			break                             /* Q5: CAS */
+		:: true -> skip                           /* spun 2x spin */
+		fi;
+		pending = 0;                              /* P2 */
 		state[me] = HALTED;                       /* S1 */
 		hint = me + 1;                            /* H2 */
 		membarrier();                             /* H3 */
@@ -164,7 +177,14 @@ inline node_wait(me)
 active proctype thread_a()
 {
 	enter_cs();
-	unlock(A)
+	unlock(A);
+	/* then, at any moment, it may steal the lock from a halted head */
+	if
+	:: atomic { locked == 0 && pending == 0 -> locked = 1 };
+		enter_cs();
+		unlock(A)
+	:: true -> skip
+	fi
 }
 
 active proctype thread_b()
