@@ -172,7 +172,7 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
 {
 	unsigned int i, lc;
 	uint64_t hz = rte_get_timer_hz(), sum = 0;
-	double tmax = 0, tmin = 1e300;
+	double tmax = 0, tmin = 1e300, last = 0;
 
 	memset(&L, 0, sizeof(L));
 	vmp_pvlock_ticket_init(&L.t, run.kind == LAB_TICKET_ON, c->spin);
@@ -195,9 +195,11 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
 	}
 	task_main(&run.task[0]);
 	rte_eal_mp_wait_lcore();
-	/* a task's time for its ops pairs; if the cap stopped it, its time
-	 * at the pace the whole run kept (total pairs done), so one starved
-	 * task does not blow the figure up: its starvation shows as spread
+	/* ms: the time until the last task finished its ops pairs; if the
+	 * cap stopped the run, extrapolated at the pace the whole run kept
+	 * (total pairs done), so one starved task does not blow it up.
+	 * spread: each task's own time for its ops (extrapolated at its own
+	 * pace if capped), (slowest - fastest) / slowest.
 	 */
 	*capped = 0;
 	for (i = 0; i < run.ntasks; i++)
@@ -206,21 +208,23 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
 		struct task *t = &run.task[i];
 		double tt = (double)(t->end_tsc - run.start) * 1000.0 / hz;
 
+		last = RTE_MAX(last, tt);
 		if (t->ops < run.ops) {
 			*capped = 1;
-			tt = sum ? tt * (double)run.ops * run.ntasks / sum
-				 : 1e12;
+			tt = t->ops ? tt * (double)run.ops / t->ops : 1e12;
 		}
 		tmax = RTE_MAX(tmax, tt);
 		tmin = RTE_MIN(tmin, tt);
 	}
+	if (*capped)
+		last = sum ? last * (double)run.ops * run.ntasks / sum : 1e12;
 	if (L.count != sum) {
 		printf("locklab: %s: count %" PRIu64 " != %" PRIu64
 		       " pairs done: mutual exclusion broken\n",
 		       lock_names[run.kind], L.count, sum);
 		return -EIO;
 	}
-	*ms = tmax;
+	*ms = last;
 	*spread = tmax > 0 ? (tmax - tmin) * 100.0 / tmax : 0;
 	pthread_mutex_destroy(&L.mtx);
 	return 0;
