@@ -23,8 +23,19 @@
  * next->locked = 1 (M3, release; PV: xchg) pairs with the load-acquire of
  * node->locked (M4) in the waiter.
  *
- * A PV lock never uses pending (every waiter queues, so only queue nodes
- * halt), and its waiters halt after spinning:
+ * PV locks: waiters never take the pending path; pending instead means "the
+ * queue head is running" (P1), and lock stealing is allowed while it is clear:
+ *   Q9 steal            (n,0,0) -> (n,0,1)          8-bit CAS, acquire; a
+ *                                                   running lcore bypasses a
+ *                                                   halted head (Linux's
+ *                                                   later PV design does too)
+ *   P1 head runs        (n,0,*) -> (n,1,*)          8-bit store
+ *   Q5' head takes      (n,1,0) -> (n,0,1)          16-bit CAS (a stealer
+ *                                                   that read pending 0 may
+ *                                                   still win the byte)
+ *   P2 head halts       (n,1,*) -> (n,0,*)          8-bit store, before S1
+ *   Q6' head, alone     (n,0,1) -> (0,0,1)          CAS, clears the tail
+ * and its waiters halt after spinning:
  *
  * Non-head waiter N halts; its predecessor P becomes the head, takes the lock
  * and hands the queue head over to N (lazy kick, as Linux's later design):
@@ -36,16 +47,19 @@
  * a core while P works.
  *
  * Head H halts; the holder's unlock (Q8) kicks it:
- *   H: S1 state = HALTED (xchg)     U: Q8 locked = 0 (store-release)
+ *   H: P2, S1 state = HALTED (xchg) U: Q8 locked = 0 (store-release)
  *   H: H2 hint = H (store-release)  U: U2 compiler barrier only
- *   H: H3 membarrier()              U: U3 if hint (load-acquire): K2 kick
- *   H: H4 if locked == 0: undo, go
- *   H: S2 futex wait
+ *   H: H3 membarrier()              U: U3 if hint (load-acquire):
+ *   H: H4 if locked == 0: undo, go     K1 take the hint (xchg to 0)
+ *   H: S2 futex wait                   K2 kick
  * H3 pairs with U2: membarrier() runs a full barrier on every running thread,
  * so either H4 sees Q8 or U3 sees H2 (and, H2 being a release after S1, K2
- * finds S1). The head clears the hint once it owns the lock, before it hands
- * over (so it is never kicked by its own unlock, and at most one hint is
- * live per lock). tests/pvlock/pvlock_halt.pml models both handshakes.
+ * finds S1). K1 consumes the hint, so the unlocks of stealers do not kick the
+ * same head again; a head that wakes to a stolen lock re-publishes (H2)
+ * before it halts again. The head clears the hint once it owns the lock,
+ * before it hands over (so its own unlock does not kick it; at most one hint
+ * is live per lock). tests/pvlock/pvlock_halt.pml models both handshakes,
+ * with a stealer.
  */
 #include <errno.h>
 #include <string.h>
@@ -163,7 +177,7 @@ wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 		for (i = 0; i < lim; i++) {
 			lp = __atomic_load_n(&l->locked_pending,
 					     __ATOMIC_RELAXED);
-			/* Q5: (n,1,0) -> (n,0,1); a stealer that read
+			/* Q5': (n,1,0) -> (n,0,1); a stealer that read
 			 * pending == 0 before P1 may still win the byte, so
 			 * CAS. Acquire pairs with Q8.
 			 */
@@ -211,7 +225,7 @@ pv_steal(struct vmp_pvlock_q *l)
 
 	if ((v & Q_LP_MASK) != 0 || (v & Q_TAIL_MASK) == 0)
 		return 0;
-	/* acquire pairs with Q8 */
+	/* Q9: (n,0,0) -> (n,0,1); acquire pairs with Q8 */
 	if (!__atomic_compare_exchange_n(&l->locked, &z, Q_LOCKED, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;

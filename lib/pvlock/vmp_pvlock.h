@@ -12,7 +12,10 @@
  * PV off: plain spinning locks. PV on: a waiter spins up to a threshold
  * (default VMP_PVLOCK_SPIN_DEFAULT iterations; the queue head spins twice as
  * long), then halts on a 32-bit futex word of its own (lib/common vmp_halt.h);
- * the unlocker kicks the waiter that must run next. docs/pvlock.md describes
+ * the unlocker kicks the waiter that must run next. A PV queued lock lets a
+ * running lcore steal the lock while the queue head is halted (counted as
+ * "steal"), as Linux's PV qspinlock does; the ticket lock stays strictly
+ * FIFO. docs/pvlock.md describes
  * the lock words, the halt/kick handshake and its Promela model.
  *
  * Fast paths are inline and identical for PV off and on:
