@@ -115,6 +115,8 @@ LAB_LOOP(loop_mcs, rte_mcslock_t me;
 	 rte_mcslock_lock(&L.mcs, &me), rte_mcslock_unlock(&L.mcs, &me))
 LAB_LOOP(loop_pthread, pthread_mutex_lock(&L.mtx), pthread_mutex_unlock(&L.mtx))
 
+static uint64_t run_loop(void);
+
 static int
 task_main(void *arg)
 {
@@ -132,30 +134,30 @@ task_main(void *arg)
 	}
 	while ((start = __atomic_load_n(&run.start, __ATOMIC_ACQUIRE)) == 0)
 		sched_yield(); /* oversubscribed: let the others arrive */
+	t->ops = run_loop();
+	t->end_tsc = rte_get_timer_cycles();
+	return 0;
+}
+
+static uint64_t
+run_loop(void)
+{
 	switch (run.kind) {
 	case LAB_TICKET_OFF:
 	case LAB_TICKET_ON:
-		t->ops = loop_ticket();
-		break;
+		return loop_ticket();
 	case LAB_QUEUE_OFF:
 	case LAB_QUEUE_ON:
-		t->ops = loop_queue();
-		break;
+		return loop_queue();
 	case LAB_RTE_SPIN:
-		t->ops = loop_spin();
-		break;
+		return loop_spin();
 	case LAB_RTE_TICKET:
-		t->ops = loop_rte_ticket();
-		break;
+		return loop_rte_ticket();
 	case LAB_RTE_MCS:
-		t->ops = loop_mcs();
-		break;
+		return loop_mcs();
 	default:
-		t->ops = loop_pthread();
-		break;
+		return loop_pthread();
 	}
-	t->end_tsc = rte_get_timer_cycles();
-	return 0;
 }
 
 static int
@@ -166,6 +168,17 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void
+one_run_init(const struct lab_conf *c)
+{
+	memset(&L, 0, sizeof(L));
+	vmp_pvlock_ticket_init(&L.t, run.kind == LAB_TICKET_ON, c->spin);
+	vmp_pvlock_q_init(&L.q, run.kind == LAB_QUEUE_ON, c->spin);
+	rte_spinlock_init(&L.sl);
+	rte_ticketlock_init(&L.tl);
+	pthread_mutex_init(&L.mtx, NULL);
+}
+
 /* one run: returns elapsed ms (extrapolated if capped) and spread */
 static int
 one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
@@ -174,12 +187,7 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
 	uint64_t hz = rte_get_timer_hz(), sum = 0;
 	double tmax = 0, tmin = 1e300, last = 0;
 
-	memset(&L, 0, sizeof(L));
-	vmp_pvlock_ticket_init(&L.t, run.kind == LAB_TICKET_ON, c->spin);
-	vmp_pvlock_q_init(&L.q, run.kind == LAB_QUEUE_ON, c->spin);
-	rte_spinlock_init(&L.sl);
-	rte_ticketlock_init(&L.tl);
-	pthread_mutex_init(&L.mtx, NULL);
+	one_run_init(c);
 	run.arrived = 0;
 	run.start = 0;
 	run.deadline = c->max_ms * hz / 1000;
@@ -260,5 +268,33 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	qsort(sp, reps, sizeof(sp[0]), cmp_double);
 	out->ms = ms[reps / 2];
 	out->spread = sp[reps / 2];
+	return 0;
+}
+
+int
+lab_uncontended(enum lab_lock k, unsigned int batches, uint64_t ops,
+		double *min_ns, double *med_ns)
+{
+	double ns[256];
+	unsigned int b;
+	uint64_t t0, hz = rte_get_tsc_hz();
+	struct lab_conf c = {.spin = 0};
+
+	if (batches == 0 || batches > RTE_DIM(ns) || ops == 0)
+		return -EINVAL;
+	run.kind = k;
+	run.ops = ops;
+	run.ntasks = 1;
+	one_run_init(&c);
+	run.deadline = UINT64_MAX;
+	for (b = 0; b < batches; b++) {
+		t0 = rte_rdtsc_precise();
+		run_loop();
+		ns[b] = (double)(rte_rdtsc_precise() - t0) * 1e9 / hz / ops;
+	}
+	pthread_mutex_destroy(&L.mtx);
+	qsort(ns, batches, sizeof(ns[0]), cmp_double);
+	*min_ns = ns[0];
+	*med_ns = ns[batches / 2];
 	return 0;
 }

@@ -50,6 +50,13 @@ const char *lab_lock_name(enum lab_lock k);
 int lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 		 const struct lab_conf *c, struct lab_cell *out);
 
+/* Uncontended cost on the calling lcore: @p batches batches of @p ops
+ * lock/unlock pairs; ns per pair, minimum and median over the batches (the
+ * minimum filters out preemption on a shared machine). 0 or -EINVAL.
+ */
+int lab_uncontended(enum lab_lock k, unsigned int batches, uint64_t ops,
+		    double *min_ns, double *med_ns);
+
 /* Run the scenarios of @p c and print the tables to @p f. Returns 0 or
  * -errno (not enough lcores).
  */

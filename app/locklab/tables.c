@@ -21,6 +21,34 @@ struct table {
 };
 
 static struct table tab[2];
+static double unc_min[LAB_NB_LOCKS], unc_med[LAB_NB_LOCKS];
+static int unc_done;
+
+#define UNC_BATCHES 51
+#define UNC_OPS 100000
+
+static int
+run_uncontended(FILE *f)
+{
+	unsigned int k;
+	int rc;
+
+	fprintf(f,
+		"\n== uncontended: one lcore, ns per lock/unlock pair, %u "
+		"batches of %u (min filters out preemption) ==\n",
+		UNC_BATCHES, UNC_OPS);
+	fprintf(f, "  %-15s %8s %8s\n", "lock", "min", "median");
+	for (k = 0; k < LAB_NB_LOCKS; k++) {
+		rc = lab_uncontended(k, UNC_BATCHES, UNC_OPS, &unc_min[k],
+				     &unc_med[k]);
+		if (rc != 0)
+			return rc;
+		fprintf(f, "  %-15s %8.2f %8.2f\n", lab_lock_name(k),
+			unc_min[k], unc_med[k]);
+	}
+	unc_done = 1;
+	return 0;
+}
 
 static double
 pct(double off, double on)
@@ -205,14 +233,38 @@ print_goals(FILE *f, unsigned int cores, unsigned int maxt)
 		     "oversubscribed: queue PV on no slower than pthread_mutex",
 		     r3 >= 1.0, r3, "x pthread_mutex's speed");
 	}
+	if (unc_done) {
+		p = pct(unc_min[LAB_QUEUE_OFF], unc_min[LAB_QUEUE_ON]);
+		goal(f, "uncontended (min ns): queue PV on vs off <= +10%",
+		     p <= 10.0, p, "%");
+		p = pct(unc_min[LAB_RTE_SPIN], unc_min[LAB_QUEUE_ON]);
+		goal(f,
+		     "uncontended (min ns): queue PV on within 5% of "
+		     "rte_spinlock",
+		     p <= 5.0, p, "%");
+		p = pct(unc_min[LAB_RTE_SPIN], unc_min[LAB_QUEUE_OFF]);
+		goal(f,
+		     "uncontended (min ns): queue PV off within 5% of "
+		     "rte_spinlock",
+		     p <= 5.0, p, "%");
+		p = pct(unc_min[LAB_RTE_SPIN], unc_min[LAB_TICKET_ON]);
+		goal(f,
+		     "uncontended (min ns): ticket PV on within 5% of "
+		     "rte_spinlock",
+		     p <= 5.0, p, "%");
+	}
 	x = find(&tab[LAB_PINNED], 1);
 	if (x != NULL) {
 		p = pct(x[LAB_RTE_SPIN].ms, x[LAB_QUEUE_ON].ms);
 
-		goal(f, "uncontended: queue PV on within 5% of rte_spinlock",
+		goal(f,
+		     "1 task row (median ms): queue PV on within 5% of "
+		     "rte_spinlock",
 		     p <= 5.0, p, "%");
 		p = pct(x[LAB_RTE_SPIN].ms, x[LAB_TICKET_ON].ms);
-		goal(f, "uncontended: ticket PV on within 5% of rte_spinlock",
+		goal(f,
+		     "1 task row (median ms): ticket PV on within 5% of "
+		     "rte_spinlock",
 		     p <= 5.0, p, "%");
 	}
 }
@@ -230,6 +282,9 @@ lab_run(const struct lab_conf *c, FILE *f)
 		"same "
 		"run\n",
 		rte_lcore_count(), cores);
+	rc = run_uncontended(f);
+	if (rc != 0)
+		return rc;
 	if (c->pinned) {
 		unsigned int n = RTE_MIN(cores, rte_lcore_count());
 

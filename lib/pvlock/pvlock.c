@@ -36,10 +36,20 @@ void
 __vmp_pvlock_count(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
 {
 	unsigned int lc = rte_lcore_id();
+	uint64_t *p;
 
-	if (lc >= RTE_MAX_LCORE)
-		lc = RTE_MAX_LCORE;
-	__atomic_fetch_add(&counters[lc].c[type][c], n, __ATOMIC_RELAXED);
+	if (lc >= RTE_MAX_LCORE) {
+		__atomic_fetch_add(&counters[RTE_MAX_LCORE].c[type][c], n,
+				   __ATOMIC_RELAXED);
+		return;
+	}
+	/* only this lcore writes its row: no locked RMW on the slow path
+	 * (the steal path runs once per acquisition under oversubscription);
+	 * readers see whole 64-bit values
+	 */
+	p = &counters[lc].c[type][c];
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
 }
 
 const char *
