@@ -33,8 +33,9 @@ struct lab_conf {
 	uint32_t reps;		/* runs per cell; medians reported */
 	uint64_t max_ms;	/* cap per run; a capped run is extrapolated */
 	uint32_t spin;		/* PV spin threshold, 0 = default */
-	unsigned int max_tasks; /* oversubscribed rows 1..max_tasks */
-	int pinned, oversub;	/* scenarios to run */
+	unsigned int min_tasks; /* oversubscribed rows min_tasks..max_tasks */
+	unsigned int max_tasks;
+	int pinned, oversub; /* scenarios to run */
 };
 
 struct lab_cell {

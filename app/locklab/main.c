@@ -4,7 +4,7 @@
  *
  *   vmpath-locklab --lcores '(0-7)@(0-1)' --no-huge -m 256 --no-pci \
  *       --file-prefix=locklab -- [--ops N] [--reps R] [--max-ms MS]
- *       [--tasks N] [--scenario pinned|oversub|both] [--spin N]
+ *       [--tasks N] [--min-tasks N] [--scenario pinned|oversub|both] [--spin N]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +24,7 @@ static const struct option long_opts[] = {
 	{"reps", required_argument, NULL, 'r'},
 	{"max-ms", required_argument, NULL, 'x'},
 	{"tasks", required_argument, NULL, 't'},
+	{"min-tasks", required_argument, NULL, 'm'},
 	{"scenario", required_argument, NULL, 's'},
 	{"spin", required_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
@@ -38,8 +39,9 @@ usage(const char *prog)
 	       "  --reps R       runs per cell, medians printed (default 3)\n"
 	       "  --max-ms MS    cap per run, capped runs extrapolated "
 	       "(default 2000)\n"
-	       "  --tasks N      oversubscribed rows 1..N (default: all "
+	       "  --tasks N      oversubscribed rows up to N (default: all "
 	       "lcores)\n"
+	       "  --min-tasks N  oversubscribed rows from N (default 1)\n"
 	       "  --scenario S   pinned, oversub or both (default both)\n"
 	       "  --spin N       PV spin threshold (default 16384)\n"
 	       "  --help\n"
@@ -95,6 +97,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			c.max_tasks = num("tasks", optarg, 1);
+			break;
+		case 'm':
+			c.min_tasks = num("min-tasks", optarg, 1);
 			break;
 		case 'S':
 			c.spin = num("spin", optarg, 1);

@@ -143,8 +143,8 @@ print_counters(FILE *f, const struct vmp_pvlock_stats *before)
 }
 
 static int
-run_table(const struct lab_conf *c, enum lab_scenario sc, unsigned int maxt,
-	  struct table *t, FILE *f)
+run_table(const struct lab_conf *c, enum lab_scenario sc, unsigned int mint,
+	  unsigned int maxt, struct table *t, FILE *f)
 {
 	struct vmp_pvlock_stats before[VMP_PVLOCK_NB_TYPES];
 	unsigned int n, k;
@@ -154,7 +154,7 @@ run_table(const struct lab_conf *c, enum lab_scenario sc, unsigned int maxt,
 	for (k = 0; k < VMP_PVLOCK_NB_TYPES; k++)
 		vmp_pvlock_stats_get(k, &before[k]);
 	t->rows = 0;
-	for (n = 1; n <= maxt && t->rows < MAX_ROWS; n++) {
+	for (n = RTE_MAX(mint, 1u); n <= maxt && t->rows < MAX_ROWS; n++) {
 		t->tasks[t->rows] = n;
 		for (k = 0; k < LAB_NB_LOCKS; k++) {
 			rc = lab_run_cell(k, sc, n, c, &t->cell[t->rows][k]);
@@ -288,14 +288,15 @@ lab_run(const struct lab_conf *c, FILE *f)
 	if (c->pinned) {
 		unsigned int n = RTE_MIN(cores, rte_lcore_count());
 
-		rc = run_table(c, LAB_PINNED, n, &tab[LAB_PINNED], f);
+		rc = run_table(c, LAB_PINNED, 1, n, &tab[LAB_PINNED], f);
 		if (rc != 0)
 			return rc;
 	}
 	if (c->oversub) {
 		unsigned int n = RTE_MIN(c->max_tasks, rte_lcore_count());
 
-		rc = run_table(c, LAB_OVERSUB, n, &tab[LAB_OVERSUB], f);
+		rc = run_table(c, LAB_OVERSUB, c->min_tasks, n,
+			       &tab[LAB_OVERSUB], f);
 		if (rc != 0)
 			return rc;
 	}
