@@ -234,24 +234,29 @@ print_goals(FILE *f, unsigned int cores, unsigned int maxt)
 		     r3 >= 1.0, r3, "x pthread_mutex's speed");
 	}
 	if (unc_done) {
-		p = pct(unc_min[LAB_QUEUE_OFF], unc_min[LAB_QUEUE_ON]);
-		goal(f, "uncontended (min ns): queue PV on vs off <= +10%",
-		     p <= 10.0, p, "%");
-		p = pct(unc_min[LAB_RTE_SPIN], unc_min[LAB_QUEUE_ON]);
-		goal(f,
-		     "uncontended (min ns): queue PV on within 5% of "
-		     "rte_spinlock",
-		     p <= 5.0, p, "%");
-		p = pct(unc_min[LAB_RTE_SPIN], unc_min[LAB_QUEUE_OFF]);
-		goal(f,
-		     "uncontended (min ns): queue PV off within 5% of "
-		     "rte_spinlock",
-		     p <= 5.0, p, "%");
-		p = pct(unc_min[LAB_RTE_SPIN], unc_min[LAB_TICKET_ON]);
-		goal(f,
-		     "uncontended (min ns): ticket PV on within 5% of "
-		     "rte_spinlock",
-		     p <= 5.0, p, "%");
+		static const struct {
+			enum lab_lock base, lock;
+			double max;
+			const char *what;
+		} u[] = {
+			{LAB_QUEUE_OFF, LAB_QUEUE_ON, 10.0,
+			 "uncontended (min ns): queue PV on vs off <= +10%"},
+			{LAB_RTE_SPIN, LAB_QUEUE_ON, 5.0,
+			 "uncontended (min ns): queue PV on within 5% of "
+			 "rte_spinlock"},
+			{LAB_RTE_SPIN, LAB_QUEUE_OFF, 5.0,
+			 "uncontended (min ns): queue PV off within 5% of "
+			 "rte_spinlock"},
+			{LAB_RTE_SPIN, LAB_TICKET_ON, 5.0,
+			 "uncontended (min ns): ticket PV on within 5% of "
+			 "rte_spinlock"},
+		};
+		unsigned int i;
+
+		for (i = 0; i < RTE_DIM(u); i++) {
+			p = pct(unc_min[u[i].base], unc_min[u[i].lock]);
+			goal(f, u[i].what, p <= u[i].max, p, "%");
+		}
 	}
 	x = find(&tab[LAB_PINNED], 1);
 	if (x != NULL) {
