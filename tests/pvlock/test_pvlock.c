@@ -318,6 +318,24 @@ test_bad_input(void)
 	return TEST_SUCCESS;
 }
 
+/* the waiter (spin 64) counts its halt just before the futex call; poll for
+ * it rather than sleep a fixed time on a loaded machine
+ */
+static int
+wait_halted(enum vmp_pvlock_type type)
+{
+	struct vmp_pvlock_stats st;
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		vmp_pvlock_stats_get(type, &st);
+		if (st.halt_head + st.halt_waiter > 0)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 static int
 test_counters_halt_kick(void)
 {
@@ -332,9 +350,8 @@ test_counters_halt_kick(void)
 	vmp_pvlock_ticket_lock(&tlock);
 	waiter_has_ticket = 0;
 	rte_eal_remote_launch(ticket_waiter, NULL, lc);
-	while (!__atomic_load_n(&waiter_has_ticket, __ATOMIC_ACQUIRE))
-		;
-	usleep(50000);
+	TEST_ASSERT(wait_halted(VMP_PVLOCK_TICKET),
+		    "ticket waiter never halted");
 	vmp_pvlock_ticket_unlock(&tlock);
 	rte_eal_wait_lcore(lc);
 	TEST_ASSERT_SUCCESS(vmp_pvlock_stats_get(VMP_PVLOCK_TICKET, &st), "");
@@ -350,9 +367,7 @@ test_counters_halt_kick(void)
 	vmp_pvlock_q_lock(&qlock);
 	waiter_has_ticket = 0;
 	rte_eal_remote_launch(q_waiter, NULL, lc);
-	while (!__atomic_load_n(&waiter_has_ticket, __ATOMIC_ACQUIRE))
-		;
-	usleep(50000);
+	TEST_ASSERT(wait_halted(VMP_PVLOCK_QUEUE), "queue head never halted");
 	TEST_ASSERT_EQUAL(vmp_pvlock_q_trylock(&qlock), 0, "queued waiter");
 	vmp_pvlock_q_unlock(&qlock);
 	rte_eal_wait_lcore(lc);
