@@ -167,6 +167,8 @@ vmp_pvlock_ticket_lock(struct vmp_pvlock_ticket *l)
 
 /**
  * Take a ticket lock if it is free and nobody waits.
+ * @param l
+ *   An initialised lock.
  * @return 1 if taken, 0 if not.
  */
 static inline int
@@ -211,8 +213,20 @@ vmp_pvlock_ticket_unlock(struct vmp_pvlock_ticket *l)
 }
 
 /**
- * Initialise a queued lock (unlocked). Parameters and return as
- * vmp_pvlock_ticket_init().
+ * Initialise a queued lock (unlocked).
+ *
+ * @param l
+ *   The lock.
+ * @param pv
+ *   0: PV off (spin only); 1: PV on (spin, then halt; unlock kicks; running
+ *   lcores may steal the lock while the queue head is halted).
+ * @param spin
+ *   PV spin threshold in iterations (the queue head spins twice this); 0
+ *   means VMP_PVLOCK_SPIN_DEFAULT.
+ * @return
+ *   0, or
+ *   - -EINVAL: @p l is NULL or @p pv is neither 0 nor 1.
+ *   - -ENOTSUP: PV asked but membarrier(2) private expedited is unavailable.
  */
 int vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin);
 
@@ -235,6 +249,8 @@ vmp_pvlock_q_lock(struct vmp_pvlock_q *l)
 
 /**
  * Take a queued lock if the word is all zero (free, nobody waiting).
+ * @param l
+ *   An initialised lock.
  * @return 1 if taken, 0 if not.
  */
 static inline int
@@ -287,19 +303,31 @@ vmp_pvlock_q_unlock(struct vmp_pvlock_q *l)
 int vmp_pvlock_stats_get(enum vmp_pvlock_type type,
 			 struct vmp_pvlock_stats *st);
 
-/** Zero the event counters of every lock type (not atomic with users). */
+/** Zero the event counters of every lock type (not atomic with users:
+ * call it while no lock is contended).
+ */
 void vmp_pvlock_stats_reset(void);
 
-/** Name of a lock type ("ticket", "queue"), or NULL if out of range. */
+/**
+ * Name of a lock type.
+ * @param type
+ *   VMP_PVLOCK_TICKET or VMP_PVLOCK_QUEUE.
+ * @return "ticket", "queue", or NULL if @p type is out of range.
+ */
 const char *vmp_pvlock_type_name(enum vmp_pvlock_type type);
 
 /**
  * Debug builds: whether an unlock by a non-holder aborts (default 1). Tests
  * set 0 to observe the refusal. No effect without VMP_DEBUG_CHECKS.
+ * @param on
+ *   Non-zero: abort; 0: log, count and refuse the unlock.
  */
 void vmp_pvlock_debug_abort_set(int on);
 
-/** Number of unlocks by a non-holder refused (always 0 without debug). */
+/**
+ * @return Number of unlocks by a non-holder refused so far (always 0
+ *   without VMP_DEBUG_CHECKS).
+ */
 uint64_t vmp_pvlock_debug_bad_unlocks(void);
 
 #ifdef __cplusplus
