@@ -2,6 +2,11 @@
 /* What both locks share: event counters (API + telemetry), the halt and kick
  * of one waiter's futex word, membarrier(2), debug checks.
  */
+/* the name RTE_LOG_REGISTER_DEFAULT gives our logtype (DPDK's build sets it
+ * per component; ours does not)
+ */
+#define RTE_LOG_DEFAULT_LOGTYPE vmpath.pvlock
+
 #include <errno.h>
 #include <linux/membarrier.h>
 #include <stdlib.h>
