@@ -7,6 +7,7 @@
  */
 
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_lcore.h>
@@ -77,5 +78,20 @@ void __vmp_pvlock_kick(enum vmp_pvlock_type type, uint32_t *state,
 		       uint64_t *kick_tsc);
 
 int __vmp_pvlock_check_init(const void *l, int pv, const char *what);
+
+/* The init of both lock types: check, zero, set PV and the spin threshold.
+ * Evaluates to 0 or the -errno of __vmp_pvlock_check_init().
+ */
+#define PVLOCK_INIT(l, pv_, spin_, what)                                       \
+	__extension__({                                                        \
+		int rc_ = __vmp_pvlock_check_init(l, pv_, what);               \
+		if (rc_ == 0) {                                                \
+			memset(l, 0, sizeof(*(l)));                            \
+			(l)->pv = (pv_);                                       \
+			(l)->spin = (spin_) != 0 ? (spin_)                     \
+						 : VMP_PVLOCK_SPIN_DEFAULT;    \
+		}                                                              \
+		rc_;                                                           \
+	})
 
 #endif /* PVLOCK_PVT_H */

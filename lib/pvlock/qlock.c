@@ -99,14 +99,7 @@ static struct qnode_set qnodes[RTE_MAX_LCORE];
 int
 vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin)
 {
-	int rc = __vmp_pvlock_check_init(l, pv, "q");
-
-	if (rc != 0)
-		return rc;
-	memset(l, 0, sizeof(*l));
-	l->pv = pv;
-	l->spin = spin != 0 ? spin : VMP_PVLOCK_SPIN_DEFAULT;
-	return 0;
+	return PVLOCK_INIT(l, pv, spin, "q");
 }
 
 static inline uint32_t

@@ -45,14 +45,7 @@ static struct ticket_node tnodes[RTE_MAX_LCORE];
 int
 vmp_pvlock_ticket_init(struct vmp_pvlock_ticket *l, int pv, uint32_t spin)
 {
-	int rc = __vmp_pvlock_check_init(l, pv, "ticket");
-
-	if (rc != 0)
-		return rc;
-	memset(l, 0, sizeof(*l));
-	l->pv = pv;
-	l->spin = spin != 0 ? spin : VMP_PVLOCK_SPIN_DEFAULT;
-	return 0;
+	return PVLOCK_INIT(l, pv, spin, "ticket");
 }
 
 static inline int
