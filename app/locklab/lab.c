@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Lock lab engine: see lab.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mcslock.h>
+#include <rte_pause.h>
+#include <rte_spinlock.h>
+#include <rte_ticketlock.h>
+
+#include <vmp_pvlock.h>
+
+#include "lab.h"
+
+#define LAB_MAX_TASKS 64
+
+static const char *const lock_names[LAB_NB_LOCKS] = {
+	[LAB_TICKET_OFF] = "ticket PV off", [LAB_TICKET_ON] = "ticket PV on",
+	[LAB_QUEUE_OFF] = "queue PV off",   [LAB_QUEUE_ON] = "queue PV on",
+	[LAB_RTE_SPIN] = "rte_spinlock",    [LAB_RTE_TICKET] = "rte_ticketlock",
+	[LAB_RTE_MCS] = "rte_mcslock",	    [LAB_PTHREAD] = "pthread_mutex",
+};
+
+/* the locks, each on its own cache line */
+static struct {
+	struct vmp_pvlock_ticket t __rte_cache_aligned;
+	struct vmp_pvlock_q q __rte_cache_aligned;
+	rte_spinlock_t sl __rte_cache_aligned;
+	rte_ticketlock_t tl __rte_cache_aligned;
+	rte_mcslock_t *mcs __rte_cache_aligned;
+	pthread_mutex_t mtx __rte_cache_aligned;
+	uint64_t count __rte_cache_aligned; /* the critical section's data */
+} L;
+
+struct task {
+	unsigned int idx;
+	uint64_t ops;	  /* pairs done */
+	uint64_t end_tsc; /* when it finished */
+} __rte_cache_aligned;
+
+static struct {
+	enum lab_lock kind;
+	enum lab_scenario sc;
+	unsigned int ntasks;
+	uint64_t ops;
+	uint64_t deadline; /* tsc */
+	uint64_t start;	   /* tsc, set when every task arrived */
+	uint32_t arrived;
+	rte_cpuset_t cores; /* the cores the lab runs on */
+	struct task task[LAB_MAX_TASKS];
+} run;
+
+static rte_cpuset_t lab_cores;
+static int lab_cores_known;
+
+const char *
+lab_lock_name(enum lab_lock k)
+{
+	return (unsigned int)k < LAB_NB_LOCKS ? lock_names[k] : "?";
+}
+
+static unsigned int
+ncores(void)
+{
+	return CPU_COUNT(&lab_cores);
+}
+
+static void
+set_affinity(unsigned int idx)
+{
+	rte_cpuset_t cs;
+	unsigned int c, n = 0;
+
+	if (run.sc == LAB_OVERSUB) {
+		cs = lab_cores;
+	} else {
+		CPU_ZERO(&cs);
+		for (c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &lab_cores) && n++ == idx)
+				CPU_SET(c, &cs);
+	}
+	rte_thread_set_affinity(&cs);
+}
+
+/* One loop per lock so every lock call is inlined, as a user's would be. */
+#define LAB_LOOP(name, LOCK, UNLOCK)                                           \
+	static uint64_t name(void)                                             \
+	{                                                                      \
+		uint64_t i;                                                    \
+		for (i = 0; i < run.ops; i++) {                                \
+			if ((i & 255) == 0 &&                                  \
+			    rte_get_timer_cycles() > run.deadline)             \
+				break;                                         \
+			LOCK;                                                  \
+			L.count++;                                             \
+			UNLOCK;                                                \
+		}                                                              \
+		return i;                                                      \
+	}
+
+LAB_LOOP(loop_ticket, vmp_pvlock_ticket_lock(&L.t),
+	 vmp_pvlock_ticket_unlock(&L.t))
+LAB_LOOP(loop_queue, vmp_pvlock_q_lock(&L.q), vmp_pvlock_q_unlock(&L.q))
+LAB_LOOP(loop_spin, rte_spinlock_lock(&L.sl), rte_spinlock_unlock(&L.sl))
+LAB_LOOP(loop_rte_ticket, rte_ticketlock_lock(&L.tl),
+	 rte_ticketlock_unlock(&L.tl))
+LAB_LOOP(loop_mcs, rte_mcslock_t me;
+	 rte_mcslock_lock(&L.mcs, &me), rte_mcslock_unlock(&L.mcs, &me))
+LAB_LOOP(loop_pthread, pthread_mutex_lock(&L.mtx), pthread_mutex_unlock(&L.mtx))
+
+static uint64_t run_loop(void);
+
+static int
+task_main(void *arg)
+{
+	struct task *t = arg;
+	uint64_t start;
+
+	set_affinity(t->idx);
+	/* start together: tasks launched late must not run alone */
+	if (__atomic_add_fetch(&run.arrived, 1, __ATOMIC_ACQ_REL) ==
+	    run.ntasks) {
+		run.deadline = rte_get_timer_cycles() +
+			       run.deadline; /* was the budget in cycles */
+		__atomic_store_n(&run.start, rte_get_timer_cycles(),
+				 __ATOMIC_RELEASE);
+	}
+	while ((start = __atomic_load_n(&run.start, __ATOMIC_ACQUIRE)) == 0)
+		sched_yield(); /* oversubscribed: let the others arrive */
+	t->ops = run_loop();
+	t->end_tsc = rte_get_timer_cycles();
+	return 0;
+}
+
+static uint64_t
+run_loop(void)
+{
+	switch (run.kind) {
+	case LAB_TICKET_OFF:
+	case LAB_TICKET_ON:
+		return loop_ticket();
+	case LAB_QUEUE_OFF:
+	case LAB_QUEUE_ON:
+		return loop_queue();
+	case LAB_RTE_SPIN:
+		return loop_spin();
+	case LAB_RTE_TICKET:
+		return loop_rte_ticket();
+	case LAB_RTE_MCS:
+		return loop_mcs();
+	default:
+		return loop_pthread();
+	}
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+one_run_init(const struct lab_conf *c)
+{
+	memset(&L, 0, sizeof(L));
+	vmp_pvlock_ticket_init(&L.t, run.kind == LAB_TICKET_ON, c->spin);
+	vmp_pvlock_q_init(&L.q, run.kind == LAB_QUEUE_ON, c->spin);
+	rte_spinlock_init(&L.sl);
+	rte_ticketlock_init(&L.tl);
+	pthread_mutex_init(&L.mtx, NULL);
+}
+
+/* one run: returns elapsed ms (extrapolated if capped) and spread */
+static int
+one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
+{
+	unsigned int i, lc;
+	uint64_t hz = rte_get_timer_hz(), sum = 0;
+	double tmax = 0, tmin = 1e300, last = 0;
+
+	one_run_init(c);
+	run.arrived = 0;
+	run.start = 0;
+	run.deadline = c->max_ms * hz / 1000;
+	for (i = 0; i < run.ntasks; i++)
+		run.task[i] = (struct task){.idx = i};
+	i = 1;
+	RTE_LCORE_FOREACH_WORKER (lc) {
+		if (i >= run.ntasks)
+			break;
+		if (rte_eal_remote_launch(task_main, &run.task[i], lc) != 0)
+			return -EBUSY;
+		i++;
+	}
+	task_main(&run.task[0]);
+	rte_eal_mp_wait_lcore();
+	/* ms: the time until the last task finished its ops pairs; if the
+	 * cap stopped the run, extrapolated at the pace the whole run kept
+	 * (total pairs done), so one starved task does not blow it up.
+	 * spread: each task's own time for its ops (extrapolated at its own
+	 * pace if capped), (slowest - fastest) / slowest.
+	 */
+	*capped = 0;
+	for (i = 0; i < run.ntasks; i++)
+		sum += run.task[i].ops;
+	for (i = 0; i < run.ntasks; i++) {
+		struct task *t = &run.task[i];
+		double tt = (double)(t->end_tsc - run.start) * 1000.0 / hz;
+
+		last = RTE_MAX(last, tt);
+		if (t->ops < run.ops) {
+			*capped = 1;
+			tt = t->ops ? tt * (double)run.ops / t->ops : 1e12;
+		}
+		tmax = RTE_MAX(tmax, tt);
+		tmin = RTE_MIN(tmin, tt);
+	}
+	if (*capped)
+		last = sum ? last * (double)run.ops * run.ntasks / sum : 1e12;
+	if (L.count != sum) {
+		printf("locklab: %s: count %" PRIu64 " != %" PRIu64
+		       " pairs done: mutual exclusion broken\n",
+		       lock_names[run.kind], L.count, sum);
+		return -EIO;
+	}
+	*ms = last;
+	*spread = tmax > 0 ? (tmax - tmin) * 100.0 / tmax : 0;
+	pthread_mutex_destroy(&L.mtx);
+	return 0;
+}
+
+int
+lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
+	     const struct lab_conf *c, struct lab_cell *out)
+{
+	double ms[64], sp[64];
+	unsigned int r, reps = RTE_MIN(c->reps, 64u);
+	int capped, rc;
+
+	if (!lab_cores_known) {
+		lab_cores = rte_lcore_cpuset(rte_get_main_lcore());
+		lab_cores_known = 1;
+	}
+	if (tasks == 0 || tasks > LAB_MAX_TASKS || tasks > rte_lcore_count() ||
+	    (sc == LAB_PINNED && tasks > ncores()) || reps == 0)
+		return -EINVAL;
+	run.kind = k;
+	run.sc = sc;
+	run.ntasks = tasks;
+	run.ops = c->ops;
+	out->capped = 0;
+	for (r = 0; r < reps; r++) {
+		rc = one_run(c, &ms[r], &sp[r], &capped);
+		if (rc != 0)
+			return rc;
+		out->capped += capped;
+	}
+	qsort(ms, reps, sizeof(ms[0]), cmp_double);
+	qsort(sp, reps, sizeof(sp[0]), cmp_double);
+	out->ms = ms[reps / 2];
+	out->spread = sp[reps / 2];
+	return 0;
+}
+
+int
+lab_uncontended(enum lab_lock k, unsigned int batches, uint64_t ops,
+		double *min_ns, double *med_ns)
+{
+	double ns[256];
+	unsigned int b;
+	uint64_t t0, hz = rte_get_tsc_hz();
+	struct lab_conf c = {.spin = 0};
+
+	if (batches == 0 || batches > RTE_DIM(ns) || ops == 0)
+		return -EINVAL;
+	run.kind = k;
+	run.ops = ops;
+	run.ntasks = 1;
+	one_run_init(&c);
+	run.deadline = UINT64_MAX;
+	for (b = 0; b < batches; b++) {
+		t0 = rte_rdtsc_precise();
+		run_loop();
+		ns[b] = (double)(rte_rdtsc_precise() - t0) * 1e9 / hz / ops;
+	}
+	pthread_mutex_destroy(&L.mtx);
+	qsort(ns, batches, sizeof(ns[0]), cmp_double);
+	*min_ns = ns[0];
+	*med_ns = ns[batches / 2];
+	return 0;
+}

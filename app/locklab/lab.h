@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef LOCKLAB_LAB_H
+#define LOCKLAB_LAB_H
+
+/* The lock lab's engine, shared by app/locklab (vmpath-locklab) and the
+ * perf test locklab_perf_autotest: N tasks on N lcores, each doing M
+ * lock/unlock pairs on one shared lock, for the vmpath PV locks and DPDK's
+ * and glibc's locks, repeated, medians reported.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum lab_lock {
+	LAB_TICKET_OFF,
+	LAB_TICKET_ON,
+	LAB_QUEUE_OFF,
+	LAB_QUEUE_ON,
+	LAB_RTE_SPIN,
+	LAB_RTE_TICKET,
+	LAB_RTE_MCS,
+	LAB_PTHREAD,
+	LAB_NB_LOCKS,
+};
+
+enum lab_scenario {
+	LAB_PINNED,  /* one lcore per core, tasks <= cores */
+	LAB_OVERSUB, /* every task may run on every core: 8 on 2 */
+};
+
+struct lab_conf {
+	uint64_t ops;		/* lock/unlock pairs per task */
+	uint32_t reps;		/* runs per cell; medians reported */
+	uint64_t max_ms;	/* cap per run; a capped run is extrapolated */
+	uint32_t spin;		/* PV spin threshold, 0 = default */
+	unsigned int min_tasks; /* oversubscribed rows min_tasks..max_tasks */
+	unsigned int max_tasks;
+	int pinned, oversub; /* scenarios to run */
+};
+
+struct lab_cell {
+	double ms;     /* median time for ops pairs per task, all tasks */
+	double spread; /* median of (last - first task finish) / last, % */
+	int capped;    /* runs that hit max_ms (extrapolated) */
+};
+
+/* Names for table headers. */
+const char *lab_lock_name(enum lab_lock k);
+
+/* Run one cell: @p tasks tasks under @p sc. Returns 0 or -errno. */
+int lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
+		 const struct lab_conf *c, struct lab_cell *out);
+
+/* Uncontended cost on the calling lcore: @p batches batches of @p ops
+ * lock/unlock pairs; ns per pair, minimum and median over the batches (the
+ * minimum filters out preemption on a shared machine). 0 or -EINVAL.
+ */
+int lab_uncontended(enum lab_lock k, unsigned int batches, uint64_t ops,
+		    double *min_ns, double *med_ns);
+
+/* Run the scenarios of @p c and print the tables to @p f. Returns 0 or
+ * -errno (not enough lcores).
+ */
+int lab_run(const struct lab_conf *c, FILE *f);
+
+#endif /* LOCKLAB_LAB_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vmpath-locklab: the lock lab (docs/pvlock.md).
+ *
+ *   vmpath-locklab --lcores '(0-7)@(0-1)' --no-huge -m 256 --no-pci \
+ *       --file-prefix=locklab -- [--ops N] [--reps R] [--max-ms MS]
+ *       [--tasks N] [--min-tasks N] [--scenario pinned|oversub|both] [--spin N]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_debug.h>
+#include <rte_eal.h>
+#include <rte_lcore.h>
+
+#include "lab.h"
+
+static const struct option long_opts[] = {
+	{"ops", required_argument, NULL, 'o'},
+	{"reps", required_argument, NULL, 'r'},
+	{"max-ms", required_argument, NULL, 'x'},
+	{"tasks", required_argument, NULL, 't'},
+	{"min-tasks", required_argument, NULL, 'm'},
+	{"scenario", required_argument, NULL, 's'},
+	{"spin", required_argument, NULL, 'S'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static void
+usage(const char *prog)
+{
+	printf("usage: %s [EAL args] -- [options]\n"
+	       "  --ops N        lock/unlock pairs per task (default 5000000)\n"
+	       "  --reps R       runs per cell, medians printed (default 3)\n"
+	       "  --max-ms MS    cap per run, capped runs extrapolated "
+	       "(default 2000)\n"
+	       "  --tasks N      oversubscribed rows up to N (default: all "
+	       "lcores)\n"
+	       "  --min-tasks N  oversubscribed rows from N (default 1)\n"
+	       "  --scenario S   pinned, oversub or both (default both)\n"
+	       "  --spin N       PV spin threshold (default 16384)\n"
+	       "  --help\n"
+	       "Give it lcores floating over the cores, e.g. --lcores "
+	       "'(0-7)@(0-1)': the pinned scenario pins task i to core i\n",
+	       prog);
+}
+
+static uint64_t
+num(const char *opt, const char *v, uint64_t min)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno != 0 || *end != '\0' || end == v || n < min)
+		rte_exit(EXIT_FAILURE,
+			 "--%s: '%s' is not a number >= %" PRIu64 "\n", opt, v,
+			 min);
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lab_conf c = {
+		.ops = 5000000,
+		.reps = 3,
+		.max_ms = 2000,
+		.spin = 0,
+		.max_tasks = 0,
+		.pinned = 1,
+		.oversub = 1,
+	};
+	int ret, opt;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0)
+		rte_exit(EXIT_FAILURE, "EAL init failed\n");
+	argc -= ret;
+	argv += ret;
+	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			c.ops = num("ops", optarg, 1);
+			break;
+		case 'r':
+			c.reps = num("reps", optarg, 1);
+			break;
+		case 'x':
+			c.max_ms = num("max-ms", optarg, 1);
+			break;
+		case 't':
+			c.max_tasks = num("tasks", optarg, 1);
+			break;
+		case 'm':
+			c.min_tasks = num("min-tasks", optarg, 1);
+			break;
+		case 'S':
+			c.spin = num("spin", optarg, 1);
+			break;
+		case 's':
+			if (strcmp(optarg, "pinned") == 0)
+				c.oversub = 0;
+			else if (strcmp(optarg, "oversub") == 0)
+				c.pinned = 0;
+			else if (strcmp(optarg, "both") != 0)
+				rte_exit(EXIT_FAILURE,
+					 "--scenario: '%s' is not pinned, "
+					 "oversub or both\n",
+					 optarg);
+			break;
+		case 'h':
+			usage(argv[0]);
+			rte_eal_cleanup();
+			return 0;
+		default:
+			rte_exit(EXIT_FAILURE, "unknown option; see --help\n");
+		}
+	}
+	if (c.max_tasks == 0)
+		c.max_tasks = rte_lcore_count();
+	ret = lab_run(&c, stdout);
+	rte_eal_cleanup();
+	return ret == 0 ? 0 : 1;
+}

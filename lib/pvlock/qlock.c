@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Queued spinlock (Linux qspinlock style) with optional PV halt and kick.
+ *
+ * Lock word (tail, pending, locked), see vmp_pvlock.h for the bits. tail = n
+ * means a queue whose last node is n. Transitions, labelled Qn below:
+ *
+ *   Q0 fast path        (0,0,0) -> (0,0,1)          CAS, acquire
+ *   Q1 take pending     (0,0,*) -> (0,1,*)          fetch_or, acquire
+ *      undo pending     (n,1,*) -> (n,0,*)          when a queue appeared
+ *   Q2 pending owner    (0,1,1) -> wait -> (0,1,0)  load-acquire of locked
+ *   Q3 pending to lock  (*,1,0) -> (*,0,1)          16-bit store
+ *   Q4 enqueue          (p,*,*) -> (n,*,*)          xchg of tail, acq_rel
+ *   Q5 head waits       (n,*,*) until (n,0,0)       load-acquire of word
+ *   Q6 head, alone      (n,0,0) -> (0,0,1)          CAS, clears the tail
+ *   Q7 head, followers  (m,0,0) -> (m,0,1)          8-bit store (nobody else
+ *                                                   may set locked now)
+ *   Q8 unlock           (*,*,1) -> (*,*,0)          store-release (inline)
+ * Q8's release pairs with the acquires of Q0, Q2 and Q5. Q4 is acq_rel: its
+ * release publishes our node's init, its acquire pairs with the previous
+ * tail's Q4 so prev's node is initialised. The MCS hand-off: prev->next =
+ * node (store-release M1) pairs with the load-acquire of next (M2);
+ * next->locked = 1 (M3, release; PV: xchg) pairs with the load-acquire of
+ * node->locked (M4) in the waiter.
+ *
+ * PV locks: waiters never take the pending path; pending instead means "the
+ * queue head is running" (P1), and lock stealing is allowed while it is clear:
+ *   Q9 steal            (n,0,0) -> (n,0,1)          8-bit CAS, acquire; a
+ *                                                   running lcore bypasses a
+ *                                                   halted head (Linux's
+ *                                                   later PV design does too)
+ *   P1 head runs        (n,0,*) -> (n,1,*)          8-bit store
+ *   Q5' head takes      (n,1,0) -> (n,0,1)          16-bit CAS (a stealer
+ *                                                   that read pending 0 may
+ *                                                   still win the byte)
+ *   P2 head halts       (n,1,*) -> (n,0,*)          8-bit store, before S1
+ *   Q6' head, alone     (n,0,1) -> (0,0,1)          CAS, clears the tail
+ * and its waiters halt after spinning:
+ *
+ * Non-head waiter N halts; its predecessor P becomes the head, takes the lock
+ * and hands the queue head over to N (lazy kick, as Linux's later design):
+ *   N: S1 state = HALTED (xchg)     P: M3 N.locked = 1 (xchg)
+ *   N: W2 if N.locked: undo, go     P: W3 if N.state == HALTED: hint = N
+ *   N: S2 futex wait                P: ...critical section... Q8 unlock, U3
+ *   (both xchg are full barriers: either W2 sees M3 or W3 sees S1). N is
+ * then kicked by P's unlock, not at the hand-off, so it does not compete for
+ * a core while P works.
+ *
+ * Head H halts; the holder's unlock (Q8) kicks it:
+ *   H: P2, S1 state = HALTED (xchg) U: Q8 locked = 0 (store-release)
+ *   H: H2 hint = H (store-release)  U: U2 compiler barrier only
+ *   H: H3 membarrier()              U: U3 if hint (load-acquire):
+ *   H: H4 if locked == 0: undo, go     K1 take the hint (xchg to 0)
+ *   H: S2 futex wait                   K2 kick
+ * H3 pairs with U2: membarrier() runs a full barrier on every running thread,
+ * so either H4 sees Q8 or U3 sees H2 (and, H2 being a release after S1, K2
+ * finds S1). K1 consumes the hint, so the unlocks of stealers do not kick the
+ * same head again; a head that wakes to a stolen lock re-publishes (H2)
+ * before it halts again. The head clears the hint once it owns the lock,
+ * before it hands over (so its own unlock does not kick it; at most one hint
+ * is live per lock). tests/pvlock/pvlock_halt.pml models both handshakes,
+ * with a stealer.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_pause.h>
+
+#include "pvlock_pvt.h"
+
+#define Q_LOCKED 0x1u
+#define Q_LOCKED_MASK 0xffu
+#define Q_PENDING 0x100u
+#define Q_PENDING_MASK 0xff00u
+#define Q_LP_MASK (Q_LOCKED_MASK | Q_PENDING_MASK)
+#define Q_TAIL_MASK 0xffff0000u
+#define Q_IDX_SHIFT 16
+#define Q_LCORE_SHIFT 18
+#define Q_MAX_NEST 4 /* nesting levels (signal handlers): 2 bits */
+
+struct qnode {
+	struct qnode *next; /* successor, set by it (M1) */
+	uint32_t locked;    /* 1: we are the queue head (M3) */
+	uint32_t state;	    /* futex word, PVN_* (pvlock_pvt.h) */
+	uint32_t code;	    /* our tail code */
+	uint64_t kick_tsc;  /* when the kicker kicked (latency counter) */
+} __rte_cache_aligned;
+
+struct qnode_set {
+	struct qnode n[Q_MAX_NEST];
+	uint32_t count; /* nodes in use by this lcore */
+} __rte_cache_aligned;
+
+_Static_assert(RTE_MAX_LCORE < (1 << (32 - Q_LCORE_SHIFT)) - 1,
+	       "lcore id + 1 must fit the tail's lcore field");
+static struct qnode_set qnodes[RTE_MAX_LCORE];
+
+int
+vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin)
+{
+	return PVLOCK_INIT(l, pv, spin, "q");
+}
+
+static inline uint32_t
+encode_tail(unsigned int lc, unsigned int idx)
+{
+	return ((lc + 1) << Q_LCORE_SHIFT) | (idx << Q_IDX_SHIFT);
+}
+
+static inline struct qnode *
+decode_tail(uint32_t code)
+{
+	return &qnodes[(code >> Q_LCORE_SHIFT) - 1]
+			.n[(code >> Q_IDX_SHIFT) & (Q_MAX_NEST - 1)];
+}
+
+static inline int
+q_try(struct vmp_pvlock_q *l)
+{
+	uint32_t v = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
+
+	/* Q0 again; acquire pairs with Q8 */
+	return v == 0 &&
+	       __atomic_compare_exchange_n(&l->val, &v, Q_LOCKED, 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* PV non-head waiter: spin on node->locked, then halt until the hand-off. */
+static void
+wait_node_pv(struct vmp_pvlock_q *l, struct qnode *node)
+{
+	uint32_t i;
+
+	for (;;) {
+		for (i = 0; i < l->spin; i++) {
+			/* M4: pairs with M3 */
+			if (__atomic_load_n(&node->locked, __ATOMIC_ACQUIRE))
+				return;
+			rte_pause();
+		}
+		/* S1, pairs with M3 (both full barriers) */
+		__atomic_exchange_n(&node->state, PVN_HALTED, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&node->locked, __ATOMIC_ACQUIRE)) { /* W2 */
+			__atomic_store_n(&node->state, PVN_RUNNING,
+					 __ATOMIC_RELAXED);
+			return;
+		}
+		__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_HALT_WAITER, 1);
+		__vmp_pvlock_halt(VMP_PVLOCK_QUEUE, &node->state,
+				  &node->kick_tsc); /* S2, S3 */
+		if (__atomic_load_n(&node->locked, __ATOMIC_ACQUIRE))
+			return;
+		__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_SPURIOUS, 1);
+	}
+}
+
+/* PV queue head: take the lock itself (stealers may race us), halting when
+ * it stays held. Returns the word with the locked byte ours.
+ */
+static uint32_t
+wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
+{
+	uint64_t i, lim = 2ull * l->spin;
+	uint16_t lp;
+
+	for (;;) {
+		/* P1: (n,0,*) -> (n,1,*): the head runs, stealers keep out */
+		__atomic_store_n(&l->pending, 1, __ATOMIC_RELAXED);
+		for (i = 0; i < lim; i++) {
+			lp = __atomic_load_n(&l->locked_pending,
+					     __ATOMIC_RELAXED);
+			/* Q5': (n,1,0) -> (n,0,1); a stealer that read
+			 * pending == 0 before P1 may still win the byte, so
+			 * CAS. Acquire pairs with Q8.
+			 */
+			if ((lp & Q_LOCKED_MASK) == 0 &&
+			    __atomic_compare_exchange_n(
+				    &l->locked_pending, &lp, Q_LOCKED, 0,
+				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return __atomic_load_n(&l->val,
+						       __ATOMIC_RELAXED);
+			rte_pause();
+		}
+		/* P2: (n,1,*) -> (n,0,*): running lcores may steal while we
+		 * are halted
+		 */
+		__atomic_store_n(&l->pending, 0, __ATOMIC_RELAXED);
+		__atomic_exchange_n(&node->state, PVN_HALTED,
+				    __ATOMIC_SEQ_CST); /* S1 */
+		/* H2: release orders S1 before it, for U3/K2 */
+		__atomic_store_n(&l->hint, node->code, __ATOMIC_RELEASE);
+		__vmp_pvlock_membarrier(); /* H3: pairs with U2 in unlock */
+		if (__atomic_load_n(&l->locked, __ATOMIC_ACQUIRE) == 0) {
+			/* H4: released meanwhile, do not halt */
+			__atomic_store_n(&node->state, PVN_RUNNING,
+					 __ATOMIC_RELAXED);
+			continue;
+		}
+		__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_HALT_HEAD, 1);
+		__vmp_pvlock_halt(VMP_PVLOCK_QUEUE, &node->state,
+				  &node->kick_tsc); /* S2, S3 */
+		if (__atomic_load_n(&l->locked, __ATOMIC_ACQUIRE) != 0)
+			__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_SPURIOUS, 1);
+	}
+}
+
+/* PV only: a running lcore takes a lock whose queue head is halted (pending
+ * clear, P2): (n,0,0) -> (n,0,1) on the locked byte. Linux's later PV
+ * qspinlock does the same; it is what keeps an oversubscribed PV lock moving
+ * while the head it would hand over to is asleep.
+ */
+static int
+pv_steal(struct vmp_pvlock_q *l)
+{
+	uint32_t v = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
+	uint8_t z = 0;
+
+	if ((v & Q_LP_MASK) != 0 || (v & Q_TAIL_MASK) == 0)
+		return 0;
+	/* Q9: (n,0,0) -> (n,0,1); acquire pairs with Q8 */
+	if (!__atomic_compare_exchange_n(&l->locked, &z, Q_LOCKED, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_STEAL, 1);
+	return 1;
+}
+
+/* PV off only. Returns 1 if the lock is ours, 0 to queue. */
+static int
+pending_path(struct vmp_pvlock_q *l, uint32_t val)
+{
+	if (val & ~Q_LOCKED_MASK)
+		return 0; /* pending or queue already there */
+	/* Q1: (0,0,*) -> (0,1,*); acquire pairs with Q8 */
+	val = __atomic_fetch_or(&l->val, Q_PENDING, __ATOMIC_ACQUIRE);
+	if (val & ~Q_LOCKED_MASK) {
+		/* lost the race: (n,1,*) -> (n,0,*) if the bit was ours */
+		if (!(val & Q_PENDING_MASK))
+			__atomic_fetch_and(&l->val, ~Q_PENDING,
+					   __ATOMIC_RELAXED);
+		return 0;
+	}
+	/* Q2: (0,1,1) until (*,1,0); load-acquire pairs with Q8 */
+	if (val & Q_LOCKED_MASK)
+		while (__atomic_load_n(&l->locked, __ATOMIC_ACQUIRE))
+			rte_pause();
+	/* Q3: (*,1,0) -> (*,0,1). Only the pending owner writes these two
+	 * bytes now; ordering came from Q2's acquire.
+	 */
+	__atomic_store_n(&l->locked_pending, Q_LOCKED, __ATOMIC_RELAXED);
+	return 1;
+}
+
+void
+__vmp_pvlock_q_slow(struct vmp_pvlock_q *l, uint32_t val)
+{
+	unsigned int lc = rte_lcore_id();
+	struct qnode *node, *prev, *next;
+	struct qnode_set *set;
+	uint32_t code, old, idx;
+	int pv = l->pv;
+
+	__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_SLOWPATH, 1);
+	/* PV waiters never take pending (the head uses it, P1) */
+	if (pv ? pv_steal(l) : pending_path(l, val))
+		return;
+	if (lc >= RTE_MAX_LCORE) {
+		/* no queue node for a non-EAL thread: spin on trylock */
+		while (!q_try(l))
+			rte_pause();
+		return;
+	}
+	set = &qnodes[lc];
+	idx = set->count++;
+	if (idx >= Q_MAX_NEST) {
+		while (!q_try(l))
+			rte_pause();
+		goto release;
+	}
+	node = &set->n[idx];
+	code = encode_tail(lc, idx);
+	node->locked = 0;
+	node->next = NULL;
+	node->state = PVN_RUNNING;
+	node->code = code;
+	if (q_try(l))
+		goto release;
+
+	/* Q4: (p,*,*) -> (n,*,*) */
+	old = (uint32_t)__atomic_exchange_n(&l->tail16, (uint16_t)(code >> 16),
+					    __ATOMIC_ACQ_REL)
+	      << 16;
+	if (old != 0) {
+		prev = decode_tail(old);
+		__atomic_store_n(&prev->next, node, __ATOMIC_RELEASE); /* M1 */
+		if (pv)
+			wait_node_pv(l, node);
+		else
+			while (!__atomic_load_n(&node->locked,
+						__ATOMIC_ACQUIRE)) /* M4 */
+				rte_pause();
+	}
+
+	/* We are the head. */
+	if (pv) {
+		/* the locked byte is ours: (n,0,1) */
+		val = wait_head_pv(l, node);
+		/* the hint named us; no unlock may kick us any more */
+		if (__atomic_load_n(&l->hint, __ATOMIC_RELAXED) == code)
+			__atomic_store_n(&l->hint, 0, __ATOMIC_RELAXED);
+		/* Q6': alone, (n,0,1) -> (0,0,1) */
+		if ((val & Q_TAIL_MASK) == code &&
+		    __atomic_compare_exchange_n(&l->val, &val, Q_LOCKED, 0,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			goto release;
+		goto handoff;
+	}
+	/* Q5: wait for (n,0,0) */
+	while ((val = __atomic_load_n(&l->val, __ATOMIC_ACQUIRE)) & Q_LP_MASK)
+		rte_pause();
+	/* Q6: alone in the queue, (n,0,0) -> (0,0,1) */
+	if ((val & Q_TAIL_MASK) == code &&
+	    __atomic_compare_exchange_n(&l->val, &val, Q_LOCKED, 0,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		goto release;
+	/* Q7: (m,0,0) -> (m,0,1). A successor exists, or a transient pending
+	 * setter saw our tail and will queue behind us.
+	 */
+	__atomic_store_n(&l->locked, Q_LOCKED, __ATOMIC_RELAXED);
+handoff:
+
+	/* M2: wait for the successor's M1 */
+	while ((next = __atomic_load_n(&node->next, __ATOMIC_ACQUIRE)) == NULL)
+		rte_pause();
+	if (pv) {
+		/* M3 as a full barrier, pairs with the waiter's S1 */
+		__atomic_exchange_n(&next->locked, 1, __ATOMIC_SEQ_CST);
+		/* W3: halted successor: our unlock kicks it (lazy kick) */
+		if (__atomic_load_n(&next->state, __ATOMIC_RELAXED) ==
+		    PVN_HALTED)
+			__atomic_store_n(&l->hint, next->code,
+					 __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&next->locked, 1, __ATOMIC_RELEASE); /* M3 */
+	}
+release:
+	set->count--;
+}
+
+void
+__vmp_pvlock_q_kick(struct vmp_pvlock_q *l)
+{
+	/* K1: take the hint the inline unlock saw (U3), so that the next
+	 * unlocks (stealers) do not kick the same waiter again; a head that
+	 * wakes to a stolen lock publishes itself again (H2) before halting.
+	 * acq_rel pairs with the release of H2 (or our own W3).
+	 */
+	uint32_t code = __atomic_exchange_n(&l->hint, 0, __ATOMIC_ACQ_REL);
+	struct qnode *n;
+
+	if (code == 0)
+		return;
+	n = decode_tail(code);
+	__vmp_pvlock_kick(VMP_PVLOCK_QUEUE, &n->state, &n->kick_tsc); /* K2 */
+}

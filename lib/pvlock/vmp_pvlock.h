@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef VMP_PVLOCK_H
+#define VMP_PVLOCK_H
+
+/**
+ * @file
+ * PV-style spinlocks for lcores that may be preempted (a vCPU descheduled by
+ * the host, or more lcores than cores): a ticket lock and a queued spinlock
+ * (Linux qspinlock style), each usable with PV off or on, chosen per lock at
+ * init.
+ *
+ * PV off: plain spinning locks. PV on: a waiter spins up to a threshold
+ * (default VMP_PVLOCK_SPIN_DEFAULT iterations; the queue head spins twice as
+ * long), then halts on a 32-bit futex word of its own (lib/common vmp_halt.h);
+ * the unlocker kicks the waiter that must run next. A PV queued lock lets a
+ * running lcore steal the lock while the queue head is halted (counted as
+ * "steal"), as Linux's PV qspinlock does; the ticket lock stays strictly
+ * FIFO. docs/pvlock.md describes
+ * the lock words, the halt/kick handshake and its Promela model.
+ *
+ * Fast paths are inline and identical for PV off and on:
+ *   lock:   one atomic RMW (CAS for the queued lock, fetch-add for the ticket)
+ *   unlock: one store-release, then one load of a hint word in the same cache
+ *           line that is never set for a PV-off lock.
+ * Everything else (counting, halting, kicking) is in the out-of-line slow
+ * paths, entered only when the fast path fails.
+ *
+ * The lock structs are public only because the fast paths are inline: touch
+ * their fields only through this API.
+ *
+ * Unlocking a lock the caller does not hold is undefined. A build with the
+ * meson option debug_checks (VMP_DEBUG_CHECKS) records the holder and refuses
+ * such an unlock: it logs, counts (vmp_pvlock_debug_bad_unlocks()) and aborts
+ * unless vmp_pvlock_debug_abort_set(0) was called.
+ *
+ * The queued lock uses per-lcore queue nodes: a waiter must be an EAL lcore
+ * (or a thread registered with rte_thread_register()). Any other thread still
+ * gets mutual exclusion but neither queues nor halts (it spins on trylock).
+ */
+
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN
+#error "vmp_pvlock: the queued lock word layout assumes little endian"
+#endif
+
+/** Default spin iterations before a PV waiter halts (2^14, as the seed). */
+#define VMP_PVLOCK_SPIN_DEFAULT (1u << 14)
+
+/** Lock types, for the event counters. */
+enum vmp_pvlock_type {
+	VMP_PVLOCK_TICKET = 0,
+	VMP_PVLOCK_QUEUE = 1,
+	VMP_PVLOCK_NB_TYPES,
+};
+
+/** Ticket lock. Fields are private (see file comment). */
+struct vmp_pvlock_ticket {
+	uint32_t next;	 /**< ticket dispenser */
+	uint32_t owner;	 /**< ticket being served */
+	uint32_t halted; /**< PV waiters halted (or about to): unlock kicks */
+	uint32_t spin;	 /**< PV spin threshold */
+	uint8_t pv;	 /**< PV on (1) or off (0), fixed at init */
+#ifdef VMP_DEBUG_CHECKS
+	int holder; /**< tid of the holder, 0 when free */
+#endif
+};
+
+/**
+ * Queued spinlock. The 32-bit word, written as (tail, pending, locked):
+ *   bits  0-7   locked byte (0 free, 1 held)
+ *   bits  8-15  pending byte (0 or 1; PV locks never use it)
+ *   bits 16-17  tail: nesting index of the last queued node
+ *   bits 18-31  tail: lcore id + 1 of the last queued node (0: no queue)
+ * Fields are private (see file comment).
+ */
+struct vmp_pvlock_q {
+	union {
+		uint32_t val;
+		struct {
+			uint8_t locked;
+			uint8_t pending;
+			uint16_t tail;
+		};
+		struct {
+			uint16_t locked_pending;
+			uint16_t tail16;
+		};
+	};
+	uint32_t hint; /**< tail code of a halted waiter unlock kicks, or 0 */
+	uint32_t spin; /**< PV spin threshold (head: twice this) */
+	uint8_t pv;    /**< PV on (1) or off (0), fixed at init */
+#ifdef VMP_DEBUG_CHECKS
+	int holder; /**< tid of the holder, 0 when free */
+#endif
+};
+
+/** Event counters of one lock type, summed over lcores. */
+struct vmp_pvlock_stats {
+	uint64_t slowpath;    /**< acquisitions that missed the fast path */
+	uint64_t halt_waiter; /**< halts of a waiter not next in line */
+	uint64_t halt_head;   /**< halts of the waiter next in line */
+	uint64_t kick;	      /**< kicks of a halted waiter */
+	uint64_t kick_nohalt; /**< kicks of a waiter that was not halted */
+	uint64_t spurious;    /**< wake-ups that found it was not its turn */
+	uint64_t steal;	      /**< lock steals (none by design: always 0) */
+	uint64_t wakes;	      /**< kicked waiters that measured a latency */
+	uint64_t kick_wake_ns_avg; /**< average kick-to-wake latency, ns */
+};
+
+/* ---- internals used by the inline fast paths (do not call) ---- */
+void __vmp_pvlock_ticket_slow(struct vmp_pvlock_ticket *l, uint32_t t);
+void __vmp_pvlock_ticket_kick(struct vmp_pvlock_ticket *l, uint32_t t);
+void __vmp_pvlock_q_slow(struct vmp_pvlock_q *l, uint32_t val);
+void __vmp_pvlock_q_kick(struct vmp_pvlock_q *l);
+int __vmp_pvlock_debug_unlock(int *holder, enum vmp_pvlock_type type);
+void __vmp_pvlock_debug_lock(int *holder);
+
+#ifdef VMP_DEBUG_CHECKS
+#define __VMP_PVLOCK_LOCKED(l) __vmp_pvlock_debug_lock(&(l)->holder)
+#define __VMP_PVLOCK_UNLOCK_OK(l, type)                                        \
+	(__vmp_pvlock_debug_unlock(&(l)->holder, type) == 0)
+#else
+#define __VMP_PVLOCK_LOCKED(l) RTE_SET_USED(l)
+#define __VMP_PVLOCK_UNLOCK_OK(l, type) 1
+#endif
+
+/**
+ * Initialise a ticket lock (unlocked).
+ *
+ * @param l
+ *   The lock.
+ * @param pv
+ *   0: PV off (spin only); 1: PV on (spin, then halt; unlock kicks).
+ * @param spin
+ *   PV spin threshold in iterations; 0 means VMP_PVLOCK_SPIN_DEFAULT.
+ * @return
+ *   0, or
+ *   - -EINVAL: @p l is NULL or @p pv is neither 0 nor 1.
+ *   - -ENOTSUP: PV asked but membarrier(2) private expedited is unavailable.
+ */
+int vmp_pvlock_ticket_init(struct vmp_pvlock_ticket *l, int pv, uint32_t spin);
+
+/**
+ * Take a ticket lock; spins (and with PV, halts) until it is ours. FIFO.
+ * @param l
+ *   An initialised lock.
+ */
+static inline void
+vmp_pvlock_ticket_lock(struct vmp_pvlock_ticket *l)
+{
+	uint32_t t = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+
+	/* load-acquire pairs with the store-release of owner in unlock */
+	if (unlikely(__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != t))
+		__vmp_pvlock_ticket_slow(l, t);
+	__VMP_PVLOCK_LOCKED(l);
+}
+
+/**
+ * Take a ticket lock if it is free and nobody waits.
+ * @param l
+ *   An initialised lock.
+ * @return 1 if taken, 0 if not.
+ */
+static inline int
+vmp_pvlock_ticket_trylock(struct vmp_pvlock_ticket *l)
+{
+	uint32_t o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+	uint32_t n = o;
+
+	/* next == owner: free and no waiter; take ticket o (served at once).
+	 * Acquire pairs with the store-release of owner in unlock.
+	 */
+	if (__atomic_compare_exchange_n(&l->next, &n, o + 1, 0,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		__VMP_PVLOCK_LOCKED(l);
+		return 1;
+	}
+	return 0;
+}
+
+/**
+ * Release a ticket lock held by the caller.
+ * @param l
+ *   The lock.
+ */
+static inline void
+vmp_pvlock_ticket_unlock(struct vmp_pvlock_ticket *l)
+{
+	uint32_t o;
+
+	if (!__VMP_PVLOCK_UNLOCK_OK(l, VMP_PVLOCK_TICKET))
+		return;
+	o = __atomic_load_n(&l->owner, __ATOMIC_RELAXED) + 1;
+	/* owner o-1 -> o; release pairs with the load-acquire in lock */
+	__atomic_store_n(&l->owner, o, __ATOMIC_RELEASE);
+	/* Store then load with no CPU fence: a halting waiter's membarrier()
+	 * (ticket.c, halt step T3) orders the pair for us; the compiler must
+	 * not reorder them.
+	 */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(__atomic_load_n(&l->halted, __ATOMIC_ACQUIRE) != 0))
+		__vmp_pvlock_ticket_kick(l, o);
+}
+
+/**
+ * Initialise a queued lock (unlocked).
+ *
+ * @param l
+ *   The lock.
+ * @param pv
+ *   0: PV off (spin only); 1: PV on (spin, then halt; unlock kicks; running
+ *   lcores may steal the lock while the queue head is halted).
+ * @param spin
+ *   PV spin threshold in iterations (the queue head spins twice this); 0
+ *   means VMP_PVLOCK_SPIN_DEFAULT.
+ * @return
+ *   0, or
+ *   - -EINVAL: @p l is NULL or @p pv is neither 0 nor 1.
+ *   - -ENOTSUP: PV asked but membarrier(2) private expedited is unavailable.
+ */
+int vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin);
+
+/**
+ * Take a queued lock; spins (and with PV, halts) until it is ours.
+ * @param l
+ *   An initialised lock.
+ */
+static inline void
+vmp_pvlock_q_lock(struct vmp_pvlock_q *l)
+{
+	uint32_t v = 0;
+
+	/* (0,0,0) -> (0,0,1); acquire pairs with the store-release in unlock */
+	if (unlikely(!__atomic_compare_exchange_n(
+		    &l->val, &v, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+		__vmp_pvlock_q_slow(l, v);
+	__VMP_PVLOCK_LOCKED(l);
+}
+
+/**
+ * Take a queued lock if the word is all zero (free, nobody waiting).
+ * @param l
+ *   An initialised lock.
+ * @return 1 if taken, 0 if not.
+ */
+static inline int
+vmp_pvlock_q_trylock(struct vmp_pvlock_q *l)
+{
+	uint32_t v = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
+
+	/* (0,0,0) -> (0,0,1); acquire pairs with the store-release in unlock */
+	if (v == 0 &&
+	    __atomic_compare_exchange_n(&l->val, &v, 1, 0, __ATOMIC_ACQUIRE,
+					__ATOMIC_RELAXED)) {
+		__VMP_PVLOCK_LOCKED(l);
+		return 1;
+	}
+	return 0;
+}
+
+/**
+ * Release a queued lock held by the caller.
+ * @param l
+ *   The lock.
+ */
+static inline void
+vmp_pvlock_q_unlock(struct vmp_pvlock_q *l)
+{
+	if (!__VMP_PVLOCK_UNLOCK_OK(l, VMP_PVLOCK_QUEUE))
+		return;
+	/* (*,*,1) -> (*,*,0); release pairs with the load-acquire of the
+	 * word by the pending waiter or queue head (qlock.c, Q4/Q6).
+	 */
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	/* Store then load with no CPU fence: a halting head's membarrier()
+	 * (qlock.c, halt step H3) orders the pair; keep the compiler out.
+	 */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(__atomic_load_n(&l->hint, __ATOMIC_ACQUIRE) != 0))
+		__vmp_pvlock_q_kick(l);
+}
+
+/**
+ * Read the event counters of one lock type, summed over all lcores.
+ *
+ * @param type
+ *   VMP_PVLOCK_TICKET or VMP_PVLOCK_QUEUE.
+ * @param st
+ *   Filled on success.
+ * @return
+ *   0, or -EINVAL if @p type is out of range or @p st is NULL.
+ */
+int vmp_pvlock_stats_get(enum vmp_pvlock_type type,
+			 struct vmp_pvlock_stats *st);
+
+/** Zero the event counters of every lock type (not atomic with users:
+ * call it while no lock is contended).
+ */
+void vmp_pvlock_stats_reset(void);
+
+/**
+ * Name of a lock type.
+ * @param type
+ *   VMP_PVLOCK_TICKET or VMP_PVLOCK_QUEUE.
+ * @return "ticket", "queue", or NULL if @p type is out of range.
+ */
+const char *vmp_pvlock_type_name(enum vmp_pvlock_type type);
+
+/**
+ * Debug builds: whether an unlock by a non-holder aborts (default 1). Tests
+ * set 0 to observe the refusal. No effect without VMP_DEBUG_CHECKS.
+ * @param on
+ *   Non-zero: abort; 0: log, count and refuse the unlock.
+ */
+void vmp_pvlock_debug_abort_set(int on);
+
+/**
+ * @return Number of unlocks by a non-holder refused so far (always 0
+ *   without VMP_DEBUG_CHECKS).
+ */
+uint64_t vmp_pvlock_debug_bad_unlocks(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMP_PVLOCK_H */
