@@ -18,7 +18,7 @@
 
 #include "dirtylog_pvt.h"
 
-RTE_LOG_REGISTER_DEFAULT(vmp_dirty_logtype, INFO);
+RTE_LOG_REGISTER(vmp_dirty_logtype, vmpath.dirtylog, INFO);
 
 #define PIN_MAX UINT16_MAX
 
