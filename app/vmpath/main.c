@@ -25,6 +25,7 @@
 
 #include <vmp_common.h>
 
+#include "guest.h"
 #include "vmpath.h"
 
 
@@ -145,6 +146,14 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "cannot launch lcores: %s\n",
 			 strerror(-rc));
 	}
+	/* the synthetic guest and --migrate-listen / --migrate-to */
+	if (vmp_guest_start() < 0 || vmp_migapp_init() < 0) {
+		vmp_app.quit = true;
+		vmp_migapp_fini();
+		vmp_guest_stop();
+		vmp_roles_stop();
+		rte_exit(EXIT_FAILURE, "cannot start the guest / migration\n");
+	}
 
 	if (vmp_app.cfg.interactive)
 		vmp_prompt();
@@ -152,7 +161,10 @@ main(int argc, char **argv)
 		main_wait();
 
 	printf("vmpath: stopping\n");
+	vmp_migapp_fini();
+	vmp_guest_stop();
 	vmp_roles_stop();
+	vmp_guest_fini();
 	if (vmp_app.cfg.stats_period)
 		vmp_stats_print(stdout);
 	rte_eal_cleanup();

@@ -21,6 +21,9 @@ enum {
 	OPT_POOL_WORKERS,
 	OPT_SOCKET,
 	OPT_STRICT_SOCKET,
+	/* --guest-* / --migrate-*: parsed by guest_params.c */
+	OPT_GUEST_FIRST,
+	OPT_GUEST_LAST = OPT_GUEST_FIRST + VMP_GOPT_COUNT - 1,
 };
 
 /* Leading ':': a missing value is reported as ':' rather than '?'. */
@@ -35,6 +38,37 @@ static const struct option long_opts[] = {
 	{ "pool-workers", required_argument, NULL, OPT_POOL_WORKERS },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "strict-socket", no_argument, NULL, OPT_STRICT_SOCKET },
+	{ "guest-mem", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_MEM },
+	{ "guest-writers", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_WRITERS },
+	{ "guest-rate", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_RATE },
+	{ "guest-hugepages", no_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_HUGEPAGES },
+	{ "guest-dump", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_DUMP },
+	{ "migrate-listen", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_LISTEN },
+	{ "migrate-to", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_TO },
+	{ "migrate-delay", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_DELAY },
+	{ "migrate-workers", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_WORKERS },
+	{ "migrate-comp", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_COMP },
+	{ "migrate-level", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_LEVEL },
+	{ "migrate-model", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_MODEL },
+	{ "migrate-downtime", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_DOWNTIME },
+	{ "migrate-bandwidth", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_BANDWIDTH },
+	{ "migrate-max-rounds", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_MAX_ROUNDS },
+	{ "migrate-timeout", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_TIMEOUT },
+	{ "migrate-auto-converge", no_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_AUTO_CONVERGE },
+	{ "migrate-exit", no_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_EXIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -44,6 +78,7 @@ vmp_params_defaults(struct vmp_app_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->nb_datapath = 1;
 	cfg->socket = -1;
+	vmp_guest_defaults(&cfg->guest);
 }
 
 void
@@ -68,9 +103,11 @@ vmp_params_usage(const char *prgname)
 	       "                           (default: the main lcore's)\n"
 	       "  --strict-socket          refuse to place a role on another "
 	       "socket\n"
-	       "\n"
-	       "EAL options come first; see '%s --help' for them.\n",
-	       prgname, prgname);
+	       "\n",
+	       prgname);
+	vmp_guest_usage();
+	printf("\nEAL options come first; see '%s --help' for them.\n",
+	       prgname);
 }
 
 /* Strict unsigned parse: digits only, within [min, max]. */
@@ -158,6 +195,11 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 		case OPT_STRICT_SOCKET:
 			cfg->strict_socket = true;
 			break;
+		case OPT_GUEST_FIRST ... OPT_GUEST_LAST:
+			rc = vmp_guest_parse_opt(&cfg->guest,
+						 opt - OPT_GUEST_FIRST, optarg,
+						 err, errlen);
+			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",
 				 argv[optind - 1]);
@@ -183,5 +225,5 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 			 argv[optind]);
 		return -EINVAL;
 	}
-	return 0;
+	return vmp_guest_check(&cfg->guest, err, errlen);
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "guest.h"
+
 /** Application arguments (after `--`). Defaults: vmp_params_defaults(). */
 struct vmp_app_config {
 	bool interactive;          /**< -i: vmpath> prompt */
@@ -15,6 +17,7 @@ struct vmp_app_config {
 	unsigned int nb_pool;      /**< --pool-workers N */
 	int socket;                /**< --socket N: memory socket, -1 = auto */
 	bool strict_socket;        /**< --strict-socket: no remote lcores */
+	struct vmp_guest_config guest; /**< --guest-*, --migrate-* (guest.h) */
 };
 
 /** Fill @p cfg with the defaults documented in docs/cli.md. */

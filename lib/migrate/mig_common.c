@@ -449,7 +449,7 @@ mig_zworker_init(unsigned int worker, void *arg)
 	if (z == NULL)
 		return -ENOMEM;
 	if (m->source)
-		rc = deflateInit2(z, m->p.level, Z_DEFLATED, -15, 8,
+		rc = deflateInit2(z, m->p.level, Z_DEFLATED, -12, 4,
 				  Z_DEFAULT_STRATEGY);
 	else
 		rc = inflateInit2(z, -15);

@@ -286,6 +286,7 @@ struct vmp_mig {
 	/* bandwidth window: ring of (tsc, page bytes cleared) samples */
 	uint64_t bw_tsc[64];
 	uint64_t bw_bytes[64];
+	uint64_t bw_tx[64];
 	unsigned int bw_head, bw_n;
 	uint64_t cleared_bytes; /* pages handled (zero or sent) x page size */
 	int err;                /* first error of the done callbacks */

@@ -175,6 +175,7 @@ bw_sample(struct vmp_mig *m, bool force)
 		return;
 	m->bw_tsc[m->bw_head] = now;
 	m->bw_bytes[m->bw_head] = m->cleared_bytes;
+	m->bw_tx[m->bw_head] = m->ch.tx_bytes;
 	m->bw_head = (m->bw_head + 1) % 64;
 	if (m->bw_n < 64)
 		m->bw_n++;
@@ -201,6 +202,8 @@ bw_rate(struct vmp_mig *m)
 	dt = (double)(m->bw_tsc[idx] - m->bw_tsc[best]) / hz;
 	if (dt <= 0)
 		return 0;
+	m->st.throughput_mbps = (double)(m->bw_tx[idx] - m->bw_tx[best]) * 8 /
+				1e6 / dt;
 	return (double)(m->bw_bytes[idx] - m->bw_bytes[best]) / dt;
 }
 
@@ -277,6 +280,7 @@ send_round(struct vmp_mig *m)
 					if (m->cp)
 						mig_cpool_poll(m->cp);
 					bw_sample(m, false);
+					bw_rate(m);
 					m->st.remaining -= RTE_MIN(
 						m->st.remaining,
 						64ull * VMP_MIG_PAGE_SIZE);
@@ -428,7 +432,7 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 {
 	struct mig_cpool_params cpp;
 	bool paused = false, started = false;
-	uint64_t t_round, hz = rte_get_tsc_hz(), sent_last = 0, tx0;
+	uint64_t t_round, hz = rte_get_tsc_hz(), sent_last = 0;
 	unsigned int r;
 	int64_t n;
 	int rc;
@@ -491,7 +495,6 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 
 		t_round = rte_get_tsc_cycles();
 		sent_last = m->cleared_bytes;
-		tx0 = m->ch.tx_bytes;
 		rc = send_round(m);
 		if (rc < 0)
 			goto out;
@@ -507,10 +510,6 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 		m->st.dirty_pages_rate =
 			(uint64_t)((double)n * hz /
 				   RTE_MAX(rte_get_tsc_cycles() - t_round, 1ul));
-		m->st.throughput_mbps =
-			(double)(m->ch.tx_bytes - tx0) * 8 / 1e6 /
-			((double)RTE_MAX(rte_get_tsc_cycles() - t_round, 1ul) /
-			 hz);
 		m->st.expected_downtime_ms =
 			bw > 0 ? (uint64_t)(rem * 1000.0 / bw) : UINT64_MAX;
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||
