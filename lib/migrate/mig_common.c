@@ -174,7 +174,10 @@ mig_create(const struct vmp_mig_params *p, bool source)
 		rs->bitmap = rte_zmalloc("mig_bitmap",
 					 RTE_ALIGN_CEIL(rs->nb_pages, 64) / 8,
 					 RTE_CACHE_LINE_SIZE);
-		if (rs->bitmap == NULL)
+		rs->scratch = rte_zmalloc("mig_bitmap",
+					  RTE_ALIGN_CEIL(rs->nb_pages, 64) / 8,
+					  RTE_CACHE_LINE_SIZE);
+		if (rs->bitmap == NULL || rs->scratch == NULL)
 			goto nomem_free;
 	}
 	/* frame buffer: entries + data (source), or a whole payload (dest) */
@@ -223,8 +226,10 @@ vmp_mig_free(struct vmp_mig *m)
 		close(m->lfd);
 	if (m->unix_path[0])
 		unlink(m->unix_path);
-	for (i = 0; i < m->nb_regions; i++)
+	for (i = 0; i < m->nb_regions; i++) {
 		rte_free(m->reg[i].bitmap);
+		rte_free(m->reg[i].scratch);
+	}
 	rte_free(m->batch);
 	rte_free(m->rxbuf);
 	rte_free(m);

@@ -245,7 +245,8 @@ struct mig_job {
 struct mig_regstate {
 	struct vmp_mig_region r;
 	uint64_t nb_pages;
-	uint64_t *bitmap; /* source: the set being sent */
+	uint64_t *bitmap;  /* source: pages to send */
+	uint64_t *scratch; /* source: what the last sync returned */
 };
 
 struct vmp_mig {

@@ -311,22 +311,33 @@ stop:
 	return m->err ? m->err : -ECANCELED;
 }
 
-/* Read-and-clear every region's dirty set into the bitmaps. */
+/*
+ * Read-and-clear every region's dirty set and OR it into the bitmaps of pages
+ * still to send (the tracker overwrites its output, and a switchover sync
+ * comes on top of the set the last pre-copy sync left unsent).
+ * Returns the pages now waiting to be sent.
+ */
 static int64_t
 sync_dirty(struct vmp_mig *m)
 {
 	int64_t n, total = 0;
 	unsigned int r;
+	uint64_t i;
 
 	for (r = 0; r < m->nb_regions; r++) {
-		n = m->p.dirty.sync(m->p.cb_arg, r, m->reg[r].bitmap,
-				    m->reg[r].nb_pages);
+		struct mig_regstate *rs = &m->reg[r];
+		uint64_t words = RTE_ALIGN_CEIL(rs->nb_pages, 64) / 64;
+
+		n = m->p.dirty.sync(m->p.cb_arg, r, rs->scratch, rs->nb_pages);
 		if (n < 0) {
 			mig_fail(m, (int)n, "dirty sync of region %u: %s", r,
 				 strerror((int)-n));
 			return n;
 		}
-		total += n;
+		for (i = 0; i < words; i++) {
+			rs->bitmap[i] |= rs->scratch[i];
+			total += __builtin_popcountll(rs->bitmap[i]);
+		}
 	}
 	m->st.dirty_sync_count++;
 	m->st.pinned_pages = m->p.dirty.pinned ? m->p.dirty.pinned(m->p.cb_arg) : 0;
