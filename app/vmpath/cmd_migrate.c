@@ -374,12 +374,21 @@ struct cmd_pin {
 	uint64_t len;
 };
 
+/* `migrate URI` and `migrate cancel` are one instance: two would be
+ * ambiguous to the cmdline library (a free-form token matches "cancel"). */
 static void
 cmd_migrate_parsed(void *res, struct cmdline *cl, void *data __rte_unused)
 {
 	struct cmd_w2 *r = res;
 	char err[256];
+	int rc;
 
+	if (strcmp(r->b, "cancel") == 0) {
+		rc = vmp_migapp_cancel();
+		cmdline_printf(cl, "migrate cancel: %s\n",
+			       rc == 0 ? "cancelling" : strerror(-rc));
+		return;
+	}
 	if (vmp_migapp_start(r->b, err, sizeof(err)) < 0)
 		cmdline_printf(cl, "migrate: %s\n", err);
 	else
@@ -392,26 +401,9 @@ static cmdline_parse_token_string_t t_any2 =
 	TOKEN_STRING_INITIALIZER(struct cmd_w2, b, NULL);
 static cmdline_parse_inst_t cmd_migrate = {
 	.f = cmd_migrate_parsed,
-	.help_str = "migrate tcp:HOST:PORT|unix:PATH: migrate the guest",
+	.help_str = "migrate tcp:HOST:PORT|unix:PATH|cancel: migrate the "
+		    "guest, or cancel (the source keeps running)",
 	.tokens = { (void *)&t_migrate, (void *)&t_any2, NULL },
-};
-
-static void
-cmd_cancel_parsed(void *res __rte_unused, struct cmdline *cl,
-		  void *data __rte_unused)
-{
-	int rc = vmp_migapp_cancel();
-
-	cmdline_printf(cl, "migrate cancel: %s\n",
-		       rc == 0 ? "cancelling" : strerror(-rc));
-}
-
-static cmdline_parse_token_string_t t_cancel =
-	TOKEN_STRING_INITIALIZER(struct cmd_w2, b, "cancel");
-static cmdline_parse_inst_t cmd_cancel = {
-	.f = cmd_cancel_parsed,
-	.help_str = "migrate cancel: stop the migration (source keeps running)",
-	.tokens = { (void *)&t_migrate, (void *)&t_cancel, NULL },
 };
 
 static void
@@ -511,7 +503,6 @@ static cmdline_parse_inst_t cmd_pin = {
 };
 
 cmdline_parse_inst_t *vmp_cmds_migrate[] = {
-	&cmd_cancel, /* before `migrate URI`, which would match it */
 	&cmd_migrate,
 	&cmd_info,
 	&cmd_guest,

@@ -261,6 +261,23 @@ mig_fail(struct vmp_mig *m, int err, const char *fmt, ...)
 	rte_spinlock_unlock(&m->st_lock);
 }
 
+/* Per-thread CPU use over the whole run, kept for the final report. */
+static void
+mig_cpu_final(struct vmp_mig *m)
+{
+	double wall = (double)(m->t_end - m->t_start) * 1e9 / rte_get_tsc_hz();
+	unsigned int i;
+
+	if (wall <= 0)
+		return;
+	rte_spinlock_lock(&m->st_lock);
+	m->st.thread_cpu_pct =
+		100.0 * (mig_thread_cpu_ns(m->tid) - m->cpu0_ns) / wall;
+	for (i = 0; i < m->st.nb_workers && i < VMP_MIG_MAX_WORKERS; i++)
+		m->st.worker_cpu_pct[i] = 100.0 * m->worker_cpu_ns[i] / wall;
+	rte_spinlock_unlock(&m->st_lock);
+}
+
 int
 vmp_mig_listen(struct vmp_mig *m, const char *uri)
 {
@@ -301,6 +318,7 @@ vmp_mig_run(struct vmp_mig *m, const char *uri)
 	mig_set_status(m, VMP_MIG_ST_SETUP);
 	rc = m->source ? mig_source_run(m, uri) : mig_dest_run(m);
 	m->t_end = rte_get_tsc_cycles();
+	mig_cpu_final(m);
 	m->result = rc;
 	/* Publish the final state last: vmp_mig_done() readers may free. */
 	__atomic_store_n(&m->running, false, __ATOMIC_RELEASE);
@@ -414,9 +432,11 @@ vmp_mig_stats_get(const struct vmp_mig *m, struct vmp_mig_stats *st)
 			100.0 * (mig_thread_cpu_ns(m->tid) - m->cpu0_ns) /
 			wall_ns;
 	for (i = 0; i < st->nb_workers && i < VMP_MIG_MAX_WORKERS; i++)
-		if (m->running && wall_ns)
+		if (m->running && wall_ns && m->worker_tid[i])
 			st->worker_cpu_pct[i] =
-				100.0 * mig_thread_cpu_ns(m->worker_tid[i]) /
+				100.0 *
+				(mig_thread_cpu_ns(m->worker_tid[i]) -
+				 m->worker_cpu0_ns[i]) /
 				wall_ns;
 	return 0;
 }
@@ -450,6 +470,7 @@ mig_zworker_init(unsigned int worker, void *arg)
 	int rc;
 
 	m->worker_tid[worker] = (pid_t)syscall(SYS_gettid);
+	m->worker_cpu0_ns[worker] = mig_thread_cpu_ns(m->worker_tid[worker]);
 	z = rte_zmalloc_socket("mig_z", sizeof(*z), 64, rte_socket_id());
 	if (z == NULL)
 		return -ENOMEM;
@@ -472,6 +493,10 @@ mig_zworker_uninit(unsigned int worker, void *arg)
 	struct vmp_mig *m = arg;
 	z_stream *z = m->zs[worker];
 
+	/* on the worker, after its last job: its CPU time for the report */
+	m->worker_cpu_ns[worker] =
+		mig_thread_cpu_ns(m->worker_tid[worker]) -
+		m->worker_cpu0_ns[worker];
 	if (z == NULL)
 		return;
 	if (m->source)

@@ -294,6 +294,8 @@ struct vmp_mig {
 	/* Destination. */
 	uint64_t dst_round_pages;
 	pid_t worker_tid[VMP_MIG_MAX_WORKERS];
+	uint64_t worker_cpu0_ns[VMP_MIG_MAX_WORKERS];
+	uint64_t worker_cpu_ns[VMP_MIG_MAX_WORKERS]; /* at uninit */
 	void *zs[VMP_MIG_MAX_WORKERS]; /* per-worker z_stream */
 	uint8_t *rxbuf;                /* destination frame buffer */
 };

@@ -8,10 +8,11 @@ echo "-- cancel mid-round: source intact, destination cancelled"
 m_dest d1 --guest-mem 256M --migrate-listen tcp:127.0.0.1:$PORT
 dpid=$M_PID
 mkfifo in1
+exec 9<>in1 # hold the prompt's stdin open (read-write: does not block)
+M_IN=in1
 m_src s1 -i --guest-mem 256M --guest-writers 1 --guest-rate 2000 \
-	--migrate-bandwidth 8 <in1
+	--migrate-bandwidth 8
 spid=$M_PID
-exec 9>in1
 t_wait_for "grep -q 'vmpath> ' s1.log" 30
 echo "migrate tcp:127.0.0.1:$PORT" >&9
 t_check "migration under way" \
@@ -43,10 +44,11 @@ PORT=$((PORT + 1))
 m_dest d2 --guest-mem 256M --migrate-listen tcp:127.0.0.1:$PORT
 dpid=$M_PID
 mkfifo in2
+exec 9<>in2
+M_IN=in2
 m_src s2 -i --guest-mem 256M --guest-writers 1 --guest-rate 2000 \
-	--migrate-bandwidth 8 <in2
+	--migrate-bandwidth 8
 spid=$M_PID
-exec 9>in2
 t_wait_for "grep -q 'vmpath> ' s2.log" 30
 echo "migrate tcp:127.0.0.1:$PORT" >&9
 t_check "migration under way" \
@@ -63,6 +65,7 @@ t_wait_pid "$spid" 30
 exec 9>&-
 t_check "source quits cleanly (rc $T_RC)" test "$T_RC" -eq 0
 
+M_IN=
 echo "-- a byte flipped in the stream is caught by CRC32C"
 PORT=$((PORT + 1))
 m_dest d3 --guest-mem 256M --migrate-listen tcp:127.0.0.1:$PORT

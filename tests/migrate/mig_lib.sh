@@ -19,15 +19,16 @@ m_dest() {
 		--datapath-lcores 0 --migrate-exit "$@" >"$name.log" 2>&1 &
 	M_PID=$!
 	T_PIDS+=("$M_PID")
-	t_wait_for "grep -q 'waiting for a migration' $name.log" 30
+	t_wait_for "grep -q 'waiting for a migration' $name.log 2>/dev/null" 30
 }
 
-# m_src NAME ARGS...: source in the background
+# m_src NAME ARGS...: source in the background; stdin from $M_IN if set
+# (a background command's stdin is /dev/null unless redirected on it)
 m_src() {
 	local name=$1
 	shift
 	timeout 200 "$VMPATH" "${EAL_SRC[@]}" --file-prefix=vmpt-$name-$$ -- \
-		--datapath-lcores 0 "$@" >"$name.log" 2>&1 &
+		--datapath-lcores 0 "$@" <"${M_IN:-/dev/null}" >"$name.log" 2>&1 &
 	M_PID=$!
 	T_PIDS+=("$M_PID")
 }
