@@ -182,6 +182,7 @@ start_dest(char *err, size_t errlen)
 	}
 	printf("vmpath: waiting for a migration on %s\n",
 	       vmp_app.cfg.guest.listen);
+	fflush(stdout); /* scripts wait for this line */
 	return 0;
 }
 

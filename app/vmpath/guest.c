@@ -301,6 +301,7 @@ vmp_guest_start(void)
 	       " pages/s each\n",
 	       G.len >> 20, G.huge ? "hugepages" : "anonymous", G.nb_writers,
 	       g->rate);
+	fflush(stdout);
 	return 0;
 }
 
@@ -387,30 +388,33 @@ vmp_guest_dump(const char *path)
 	return 0;
 }
 
-int
-vmp_guest_pin(uint64_t off, uint64_t len)
+static int
+pin_range(uint64_t off, uint64_t len, bool pin)
 {
 	int rc;
 
 	if (G.dt == NULL)
 		return -ENODEV;
-	rc = vmp_dirty_pin(G.dt, off, len);
-	if (rc == 0)
-		G.pinned_pages += len / VMP_MIG_PAGE_SIZE;
+	rc = pin ? vmp_dirty_pin(G.dt, off, len) : vmp_dirty_unpin(G.dt, off, len);
+	if (rc == 0) {
+		if (pin)
+			G.pinned_pages += len / VMP_MIG_PAGE_SIZE;
+		else
+			G.pinned_pages -= len / VMP_MIG_PAGE_SIZE;
+	}
 	return rc;
+}
+
+int
+vmp_guest_pin(uint64_t off, uint64_t len)
+{
+	return pin_range(off, len, true);
 }
 
 int
 vmp_guest_unpin(uint64_t off, uint64_t len)
 {
-	int rc;
-
-	if (G.dt == NULL)
-		return -ENODEV;
-	rc = vmp_dirty_unpin(G.dt, off, len);
-	if (rc == 0)
-		G.pinned_pages -= len / VMP_MIG_PAGE_SIZE;
-	return rc;
+	return pin_range(off, len, false);
 }
 
 void

@@ -462,6 +462,27 @@ mig_publish(struct vmp_mig *m)
 	rte_spinlock_unlock(&m->st_lock);
 }
 
+struct mig_cpool *
+mig_workers_create(struct vmp_mig *m, mig_job_fn handler, mig_done_fn done)
+{
+	struct mig_cpool_params cpp;
+
+	memset(&cpp, 0, sizeof(cpp));
+	cpp.name = m->name;
+	cpp.model = m->p.model;
+	cpp.nb_workers = m->p.nb_workers;
+	cpp.lcores = m->p.worker_lcores;
+	cpp.ring_size = m->p.ring_size;
+	cpp.spin_polls = m->p.spin_polls;
+	cpp.job_size = sizeof(struct mig_job);
+	cpp.handler = handler;
+	cpp.done = done;
+	cpp.worker_init = mig_zworker_init;
+	cpp.worker_uninit = mig_zworker_uninit;
+	cpp.arg = m;
+	return mig_cpool_create(&cpp);
+}
+
 int
 mig_zworker_init(unsigned int worker, void *arg)
 {

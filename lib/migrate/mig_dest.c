@@ -190,7 +190,6 @@ int
 mig_dest_run(struct vmp_mig *m)
 {
 	struct vmp_mig_region regs[VMP_MIG_MAX_REGIONS];
-	struct mig_cpool_params cpp;
 	struct mig_frame_hdr h;
 	char err[160];
 	unsigned int i;
@@ -218,20 +217,7 @@ mig_dest_run(struct vmp_mig *m)
 		mig_fail(m, rc, "refused: %s", err);
 		goto out;
 	}
-	memset(&cpp, 0, sizeof(cpp));
-	cpp.name = m->name;
-	cpp.model = m->p.model;
-	cpp.nb_workers = m->p.nb_workers;
-	cpp.lcores = m->p.worker_lcores;
-	cpp.ring_size = m->p.ring_size;
-	cpp.spin_polls = m->p.spin_polls;
-	cpp.job_size = sizeof(struct mig_job);
-	cpp.handler = dst_job;
-	cpp.done = dst_done;
-	cpp.worker_init = mig_zworker_init;
-	cpp.worker_uninit = mig_zworker_uninit;
-	cpp.arg = m;
-	m->cp = mig_cpool_create(&cpp);
+	m->cp = mig_workers_create(m, dst_job, dst_done);
 	if (m->cp == NULL) {
 		rc = -rte_errno;
 		send_reason(m, MIG_F_REFUSE, rte_errno, "no decompression workers");

@@ -308,6 +308,9 @@ int mig_source_run(struct vmp_mig *m, const char *uri);
 int mig_dest_run(struct vmp_mig *m);
 uint64_t mig_ms_since(uint64_t tsc0);
 int mig_zworker_init(unsigned int worker, void *arg);
+/* The (de)compression workers of a migration, with its zlib streams. */
+struct mig_cpool *mig_workers_create(struct vmp_mig *m, mig_job_fn handler,
+				     mig_done_fn done);
 void mig_zworker_uninit(unsigned int worker, void *arg);
 
 #endif /* MIG_PVT_H */

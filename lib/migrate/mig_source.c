@@ -441,7 +441,6 @@ complete(struct vmp_mig *m, bool *paused)
 int
 mig_source_run(struct vmp_mig *m, const char *uri)
 {
-	struct mig_cpool_params cpp;
 	bool paused = false, started = false;
 	uint64_t t_round, hz = rte_get_tsc_hz(), sent_last = 0;
 	unsigned int r;
@@ -457,20 +456,7 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 	if (rc < 0)
 		goto out;
 	if (m->p.comp != VMP_MIG_COMP_NONE) {
-		memset(&cpp, 0, sizeof(cpp));
-		cpp.name = m->name;
-		cpp.model = m->p.model;
-		cpp.nb_workers = m->p.nb_workers;
-		cpp.lcores = m->p.worker_lcores;
-		cpp.ring_size = m->p.ring_size;
-		cpp.spin_polls = m->p.spin_polls;
-		cpp.job_size = sizeof(struct mig_job);
-		cpp.handler = src_job;
-		cpp.done = src_done;
-		cpp.worker_init = mig_zworker_init;
-		cpp.worker_uninit = mig_zworker_uninit;
-		cpp.arg = m;
-		m->cp = mig_cpool_create(&cpp);
+		m->cp = mig_workers_create(m, src_job, src_done);
 		if (m->cp == NULL) {
 			rc = -rte_errno;
 			mig_fail(m, rc, "no compression workers: %s",

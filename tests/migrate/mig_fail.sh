@@ -53,7 +53,7 @@ t_wait_for "grep -q 'vmpath> ' s2.log" 30
 echo "migrate tcp:127.0.0.1:$PORT" >&9
 t_check "migration under way" \
 	t_wait_for "grep -qE '^migrate: active round 0 sent [1-9]' s2.log" 30
-kill -KILL "$dpid"
+{ kill -KILL "$dpid" && wait "$dpid"; } 2>/dev/null
 t_check "source reports failure" \
 	t_wait_for "grep -q 'vmpath: migration failed' s2.log" 30
 echo "guest info" >&9

@@ -11,12 +11,14 @@ EAL_DST=(--lcores '0@0,(1-4)@(0-1)' --no-pci --no-huge -m 128
 PORT=$((20000 + ($$ * 7) % 30000))
 cd "$T_TMP"
 
-# m_dest NAME ARGS...: destination in the background, output in NAME.log
+# m_dest NAME ARGS...: destination in the background, output in NAME.log;
+# no `timeout` wrapper: M_PID must be vmpath itself (tests kill it)
 m_dest() {
 	local name=$1
 	shift
-	timeout 200 "$VMPATH" "${EAL_DST[@]}" --file-prefix=vmpt-$name-$$ -- \
-		--datapath-lcores 0 --migrate-exit "$@" >"$name.log" 2>&1 &
+	"$VMPATH" "${EAL_DST[@]}" --file-prefix=vmpt-$name-$$ -- \
+		--datapath-lcores 0 --run-time 200 --migrate-exit "$@" \
+		>"$name.log" 2>&1 &
 	M_PID=$!
 	T_PIDS+=("$M_PID")
 	t_wait_for "grep -q 'waiting for a migration' $name.log 2>/dev/null" 30
@@ -27,8 +29,9 @@ m_dest() {
 m_src() {
 	local name=$1
 	shift
-	timeout 200 "$VMPATH" "${EAL_SRC[@]}" --file-prefix=vmpt-$name-$$ -- \
-		--datapath-lcores 0 "$@" <"${M_IN:-/dev/null}" >"$name.log" 2>&1 &
+	"$VMPATH" "${EAL_SRC[@]}" --file-prefix=vmpt-$name-$$ -- \
+		--datapath-lcores 0 --run-time 200 "$@" <"${M_IN:-/dev/null}" \
+		>"$name.log" 2>&1 &
 	M_PID=$!
 	T_PIDS+=("$M_PID")
 }
