@@ -102,7 +102,9 @@ mig_cpool_create(const struct mig_cpool_params *p)
 	pp.nb_workers = p->nb_workers;
 	pp.lcores = p->lcores;
 	pp.req_size = p->job_size;
-	pp.ring_size = p->ring_size;
+	/* deeper than the pool's default 4: a submitter descheduled for a
+	 * time slice (2 shared cores) must not leave the workers idle */
+	pp.ring_size = p->ring_size ? p->ring_size : MIG_RING_SIZE_DEFAULT;
 	pp.dispatch = VMP_POOL_DISPATCH_LEAST_LOADED;
 	pp.spin_polls = p->spin_polls;
 	pp.socket_id = SOCKET_ID_ANY;

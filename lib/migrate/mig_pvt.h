@@ -181,6 +181,9 @@ typedef void (*mig_done_fn)(void *job, void *arg);
 typedef int (*mig_winit_fn)(unsigned int worker, void *arg);
 typedef void (*mig_wuninit_fn)(unsigned int worker, void *arg);
 
+/* Per-worker ring size of the lockless model unless params say otherwise. */
+#define MIG_RING_SIZE_DEFAULT 32
+
 struct mig_cpool_params {
 	const char *name;
 	enum vmp_mig_model model;

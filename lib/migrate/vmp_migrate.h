@@ -141,7 +141,7 @@ struct vmp_mig_params {
 	 *  compresses inline. */
 	unsigned int nb_workers;
 	const unsigned int *worker_lcores; /**< NULL: any idle lcores */
-	unsigned int ring_size;            /**< per worker; 0: default */
+	unsigned int ring_size;            /**< lockless, per worker; 0: 32 */
 	uint32_t spin_polls;               /**< lockless idle spins; 0: default */
 	uint64_t max_bandwidth;            /**< bytes/s on the wire, 0: none */
 	uint32_t downtime_limit_ms;        /**< 0: 300 */
