@@ -56,7 +56,8 @@ send_reason(struct vmp_mig *m, uint8_t type, int code, const char *text)
 
 	memset(&rs, 0, sizeof(rs));
 	rs.code = rte_cpu_to_le_32((uint32_t)code);
-	snprintf(rs.text, sizeof(rs.text), "%s", text);
+	/* truncated on purpose: the reason is 124 bytes on the wire */
+	memcpy(rs.text, text, RTE_MIN(strlen(text), sizeof(rs.text) - 1));
 	/* best effort, bounded: the peer may be gone */
 	m->cancel = false;
 	m->ch.deadline_tsc = rte_get_tsc_cycles() + rte_get_tsc_hz();
@@ -165,8 +166,10 @@ handle_end(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 	}
 	mig_set_status(m, VMP_MIG_ST_DEVICE);
 	for (r = 0; r < m->nb_regions; r++) {
-		uint64_t d = vmp_mig_region_digest(m->reg[r].r.addr,
-						   m->reg[r].r.len);
+		uint64_t d = m->have_digest ?
+				     m->digest[r] :
+				     vmp_mig_region_digest(m->reg[r].r.addr,
+							   m->reg[r].r.len);
 
 		if (d != rte_le_to_cpu_64(dig[r])) {
 			res.ok = 0;
@@ -253,6 +256,11 @@ mig_dest_run(struct vmp_mig *m)
 			break;
 		}
 		if (h.type == MIG_F_PAGES) {
+			if (m->have_digest) {
+				rc = -EPROTO;
+				mig_fail(m, rc, "PAGES after the final round");
+				break;
+			}
 			rc = apply_pages(m, m->rxbuf, (uint32_t)n);
 			if (rc < 0)
 				break;
@@ -281,6 +289,16 @@ mig_dest_run(struct vmp_mig *m)
 				break;
 			}
 			m->dst_round_pages = 0;
+			if (rte_le_to_cpu_32(re->final)) {
+				unsigned int r;
+
+				mig_set_status(m, VMP_MIG_ST_DEVICE);
+				for (r = 0; r < m->nb_regions; r++)
+					m->digest[r] = vmp_mig_region_digest(
+						m->reg[r].r.addr,
+						m->reg[r].r.len);
+				m->have_digest = true;
+			}
 			m->round++;
 			m->st.rounds++;
 			m->st.dirty_sync_count++;

@@ -113,6 +113,8 @@ struct mig_page_ent {
 struct mig_round_end {
 	uint64_t pages; /* entries sent in this round */
 	uint64_t bytes; /* data bytes sent in this round */
+	uint32_t final; /* 1: vCPUs paused, END follows: digest now */
+	uint32_t reserved;
 } __attribute__((packed));
 
 struct mig_end {
@@ -296,6 +298,9 @@ struct vmp_mig {
 	int err;                /* first error of the done callbacks */
 	/* Destination. */
 	uint64_t dst_round_pages;
+	bool final_round;                      /* source: sending the last set */
+	bool have_digest;                      /* destination: digest[] valid */
+	uint64_t digest[VMP_MIG_MAX_REGIONS]; /* destination, after final */
 	pid_t worker_tid[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu0_ns[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu_ns[VMP_MIG_MAX_WORKERS]; /* at uninit */

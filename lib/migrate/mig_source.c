@@ -294,6 +294,8 @@ send_round(struct vmp_mig *m)
 	}
 	re.pages = rte_cpu_to_le_64(m->round_pages);
 	re.bytes = rte_cpu_to_le_64(m->round_bytes);
+	re.final = rte_cpu_to_le_32(m->final_round ? 1 : 0);
+	re.reserved = 0;
 	rc = mig_chan_send_frame(&m->ch, MIG_F_ROUND_END, m->round, &re,
 				 sizeof(re), NULL, 0);
 	if (rc < 0)
@@ -399,6 +401,9 @@ complete(struct vmp_mig *m, bool *paused)
 	if (n < 0)
 		return (int)n;
 	m->st.remaining = (uint64_t)n * VMP_MIG_PAGE_SIZE;
+	/* the destination digests its memory when this round ends, while we
+	 * digest ours: the two run at the same time */
+	m->final_round = true;
 	rc = send_round(m);
 	if (rc < 0)
 		return rc;

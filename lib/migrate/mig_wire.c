@@ -64,10 +64,19 @@ page_crc4(const uint8_t *pg)
 	unsigned int i;
 
 	for (i = 0; i < VMP_MIG_PAGE_SIZE / 32; i++) {
+#if defined(__SSE4_2__) && defined(__x86_64__)
+		/* the instruction itself: rte_hash_crc_8byte() re-checks the
+		 * CPU's capability on every call */
+		c0 = (uint32_t)_mm_crc32_u64(c0, q0[i]);
+		c1 = (uint32_t)_mm_crc32_u64(c1, q1[i]);
+		c2 = (uint32_t)_mm_crc32_u64(c2, q2[i]);
+		c3 = (uint32_t)_mm_crc32_u64(c3, q3[i]);
+#else
 		c0 = rte_hash_crc_8byte(rte_le_to_cpu_64(q0[i]), c0);
 		c1 = rte_hash_crc_8byte(rte_le_to_cpu_64(q1[i]), c1);
 		c2 = rte_hash_crc_8byte(rte_le_to_cpu_64(q2[i]), c2);
 		c3 = rte_hash_crc_8byte(rte_le_to_cpu_64(q3[i]), c3);
+#endif
 	}
 	lanes[0] = rte_cpu_to_le_32(~c0);
 	lanes[1] = rte_cpu_to_le_32(~c1);

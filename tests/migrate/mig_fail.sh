@@ -14,6 +14,8 @@ m_src s1 -i --guest-mem 256M --guest-writers 1 --guest-rate 2000 \
 	--migrate-bandwidth 8
 spid=$M_PID
 t_wait_for "grep -q 'vmpath> ' s1.log" 30
+# 1 MiB pinned (DMA in flight): reported dirty by every sync, counted
+echo "guest pin 0 1048576" >&9
 echo "migrate tcp:127.0.0.1:$PORT" >&9
 t_check "migration under way" \
 	t_wait_for "grep -qE '^migrate: active round 0 sent [1-9]' s1.log" 30
@@ -34,6 +36,7 @@ w=($(grep -oE 'writes: [0-9]+' s1.log | grep -oE '[0-9]+'))
 t_check "source vCPUs keep running (${w[0]:-?} -> ${w[1]:-?} writes)" \
 	test "${w[1]:-0}" -gt "${w[0]:-0}"
 t_grep "info migrate says cancelled" "^Migration status: cancelled" s1.log
+t_grep "pinned pages counted" "^pinned pages: 256 pages" s1.log
 echo "quit" >&9
 t_wait_pid "$spid" 30
 exec 9>&-
