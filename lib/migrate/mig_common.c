@@ -169,6 +169,10 @@ mig_create(const struct vmp_mig_params *p, bool source)
 		rs->r = p->regions[i];
 		rs->nb_pages = rs->r.len / VMP_MIG_PAGE_SIZE;
 		m->st.total += rs->r.len;
+		rs->page_crc = rte_zmalloc("mig_crc", rs->nb_pages * 4,
+					   RTE_CACHE_LINE_SIZE);
+		if (rs->page_crc == NULL)
+			goto nomem_free;
 		if (!source)
 			continue;
 		rs->bitmap = rte_zmalloc("mig_bitmap",
@@ -229,6 +233,7 @@ vmp_mig_free(struct vmp_mig *m)
 	for (i = 0; i < m->nb_regions; i++) {
 		rte_free(m->reg[i].bitmap);
 		rte_free(m->reg[i].scratch);
+		rte_free(m->reg[i].page_crc);
 	}
 	rte_free(m->batch);
 	rte_free(m->rxbuf);

@@ -27,6 +27,8 @@ dst_job(void *data, unsigned int worker, void *arg)
 	struct vmp_mig *m = arg;
 	z_stream *z = m->zs[worker];
 
+	if (mig_digest_job(m, j))
+		return;
 	inflateReset(z);
 	z->next_in = j->in;
 	z->avail_in = j->len;
@@ -42,7 +44,7 @@ dst_done(void *data, void *arg)
 	struct mig_job *j = data;
 	struct vmp_mig *m = arg;
 
-	if (j->failed)
+	if (j->op == MIG_OP_PAGE && j->failed)
 		mig_fail(m, -EPROTO, "region %u page %" PRIu64
 			 ": inflate failed", j->region, j->page);
 }
@@ -125,6 +127,7 @@ apply_pages(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 			if (j == NULL)
 				return -ECANCELED;
 			j->m = m;
+			j->op = MIG_OP_PAGE;
 			j->region = region;
 			j->page = page;
 			j->dst = dst;
@@ -290,13 +293,8 @@ mig_dest_run(struct vmp_mig *m)
 			}
 			m->dst_round_pages = 0;
 			if (rte_le_to_cpu_32(re->final)) {
-				unsigned int r;
-
 				mig_set_status(m, VMP_MIG_ST_DEVICE);
-				for (r = 0; r < m->nb_regions; r++)
-					m->digest[r] = vmp_mig_region_digest(
-						m->reg[r].r.addr,
-						m->reg[r].r.len);
+				mig_digest_all(m, m->digest);
 				m->have_digest = true;
 			}
 			m->round++;

@@ -163,6 +163,14 @@ void mig_chan_close(struct mig_chan *ch);
 /* ---- wire helpers ------------------------------------------------------ */
 
 uint32_t mig_crc32c_update(uint32_t crc, const void *buf, size_t len);
+struct mig_job;
+/* The digest's page CRC (4 lanes) and the region digest from page CRCs. */
+uint32_t mig_page_crc4(const uint8_t *pg);
+uint64_t mig_digest_combine(const uint32_t *page_crc, uint64_t n);
+/* Digest every region into out[], on the workers when there are some. */
+void mig_digest_all(struct vmp_mig *m, uint64_t *out);
+/* Worker side of a digest job; true if @p j was one. */
+bool mig_digest_job(struct vmp_mig *m, struct mig_job *j);
 void mig_frame_hdr_build(struct mig_frame_hdr *h, uint8_t type, uint32_t round,
 			 uint32_t seq, const void *p1, uint32_t l1,
 			 const void *p2, uint32_t l2);
@@ -235,10 +243,14 @@ uint64_t mig_thread_cpu_ns(pid_t tid);
 /* A zlib page never exceeds this; larger output is sent raw. */
 #define MIG_JOB_OUT_MAX (VMP_MIG_PAGE_SIZE + 64)
 
+#define MIG_OP_PAGE 0   /* compress / inflate one page */
+#define MIG_OP_DIGEST 1 /* page CRCs of [page, page + len) */
+
 struct mig_job {
 	struct vmp_mig *m;
 	uint64_t page;
 	uint16_t region;
+	uint8_t op;
 	uint8_t kind;
 	uint8_t failed; /* dest: inflate error */
 	uint32_t len;   /* source: out bytes; dest: in bytes */
@@ -252,6 +264,7 @@ struct mig_regstate {
 	uint64_t nb_pages;
 	uint64_t *bitmap;  /* source: pages to send */
 	uint64_t *scratch; /* source: what the last sync returned */
+	uint32_t *page_crc; /* digest: LE CRC of each page */
 };
 
 struct vmp_mig {
@@ -295,6 +308,7 @@ struct vmp_mig {
 	uint64_t bw_tx[64];
 	unsigned int bw_head, bw_n;
 	uint64_t cleared_bytes; /* pages handled (zero or sent) x page size */
+	double digest_rate;     /* bytes/s of the END digest, measured */
 	int err;                /* first error of the done callbacks */
 	/* Destination. */
 	uint64_t dst_round_pages;

@@ -129,6 +129,8 @@ src_job(void *data, unsigned int worker, void *arg)
 	const uint8_t *src = (const uint8_t *)m->reg[j->region].r.addr +
 			     j->page * VMP_MIG_PAGE_SIZE;
 
+	if (mig_digest_job(m, j))
+		return;
 	memcpy(j->in, src, VMP_MIG_PAGE_SIZE);
 	deflateReset(z);
 	z->next_in = j->in;
@@ -152,7 +154,7 @@ src_done(void *data, void *arg)
 	struct mig_job *j = data;
 	struct vmp_mig *m = arg;
 
-	if (m->err || m->cancel)
+	if (m->err || m->cancel || j->op != MIG_OP_PAGE)
 		return;
 	if (j->kind == MIG_PAGE_ZLIB) {
 		m->st.compressed_size += j->len;
@@ -241,6 +243,7 @@ send_page(struct vmp_mig *m, unsigned int r, uint64_t page)
 	if (j == NULL)
 		return -ECANCELED;
 	j->m = m;
+	j->op = MIG_OP_PAGE;
 	j->region = (uint16_t)r;
 	j->page = page;
 	m->st.compression_pages++;
@@ -393,10 +396,13 @@ complete(struct vmp_mig *m, bool *paused)
 	int64_t n;
 	int rc;
 
+	uint64_t t_paused, t_sent, t_dig;
+
 	mig_set_status(m, VMP_MIG_ST_DEVICE);
 	m->t_pause = rte_get_tsc_cycles();
 	m->p.vcpu.pause(m->p.cb_arg);
 	*paused = true;
+	t_paused = rte_get_tsc_cycles();
 	n = sync_dirty(m);
 	if (n < 0)
 		return (int)n;
@@ -408,9 +414,11 @@ complete(struct vmp_mig *m, bool *paused)
 	if (rc < 0)
 		return rc;
 	m->st.remaining = 0;
+	t_sent = rte_get_tsc_cycles();
+	mig_digest_all(m, dig);
 	for (r = 0; r < m->nb_regions; r++)
-		dig[r] = rte_cpu_to_le_64(vmp_mig_region_digest(
-			m->reg[r].r.addr, m->reg[r].r.len));
+		dig[r] = rte_cpu_to_le_64(dig[r]);
+	t_dig = rte_get_tsc_cycles();
 	e.nb_regions = rte_cpu_to_le_32(m->nb_regions);
 	e.reserved = 0;
 	rc = mig_chan_send_frame(&m->ch, MIG_F_END, m->round, &e, sizeof(e),
@@ -424,6 +432,14 @@ complete(struct vmp_mig *m, bool *paused)
 	}
 	m->st.downtime_ms = mig_ms_since(m->t_pause);
 	m->st.transferred = m->ch.tx_bytes;
+	MIG_LOG(INFO,
+		"%s: downtime %" PRIu64 " ms = pause %" PRIu64 " + last %" PRId64
+		" pages %" PRIu64 " + digest %" PRIu64 " + result %" PRIu64,
+		m->name, m->st.downtime_ms,
+		(t_paused - m->t_pause) * 1000 / rte_get_tsc_hz(), n,
+		(t_sent - t_paused) * 1000 / rte_get_tsc_hz(),
+		(t_dig - t_sent) * 1000 / rte_get_tsc_hz(),
+		mig_ms_since(t_dig));
 	if (h.type != MIG_F_RESULT || (size_t)rc < sizeof(*res)) {
 		if (h.type == MIG_F_ERROR || h.type == MIG_F_CANCEL) {
 			m->ch.peer_msg = false;
@@ -443,6 +459,18 @@ complete(struct vmp_mig *m, bool *paused)
 	return 0;
 }
 
+/* Bytes/s of vmp_mig_region_digest() here, for the downtime estimate. */
+static void
+digest_rate_measure(struct vmp_mig *m)
+{
+	uint64_t len = RTE_MIN(m->reg[0].r.len, 16ull << 20);
+	uint64_t t = rte_get_tsc_cycles();
+
+	vmp_mig_region_digest(m->reg[0].r.addr, len);
+	t = rte_get_tsc_cycles() - t;
+	m->digest_rate = (double)len * rte_get_tsc_hz() / RTE_MAX(t, 1ul);
+}
+
 int
 mig_source_run(struct vmp_mig *m, const char *uri)
 {
@@ -452,6 +480,7 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 	int64_t n;
 	int rc;
 
+	digest_rate_measure(m);
 	rc = mig_net_connect(uri, &m->ch);
 	if (rc < 0) {
 		mig_fail(m, rc, "connect %s: %s", uri, strerror(-rc));
@@ -512,8 +541,11 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 		m->st.dirty_pages_rate =
 			(uint64_t)((double)n * hz /
 				   RTE_MAX(rte_get_tsc_cycles() - t_round, 1ul));
+		/* the last set, plus the END digest (both sides in parallel) */
 		m->st.expected_downtime_ms =
-			bw > 0 ? (uint64_t)(rem * 1000.0 / bw) : UINT64_MAX;
+			bw > 0 ? (uint64_t)(rem * 1000.0 / bw +
+					    m->st.total * 1000.0 / m->digest_rate) :
+				 UINT64_MAX;
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||
 		    m->st.rounds >= m->p.max_rounds)
 			break;

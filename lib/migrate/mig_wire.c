@@ -52,8 +52,8 @@ vmp_mig_crc32c(const void *buf, size_t len)
  * 1-cycle throughput, so four chains run ~3x faster than one), then the CRC32C
  * of the four lane values as little-endian u32s.
  */
-static uint32_t
-page_crc4(const uint8_t *pg)
+uint32_t
+mig_page_crc4(const uint8_t *pg)
 {
 	const uint64_t *q0 = (const uint64_t *)pg;
 	const uint64_t *q1 = q0 + VMP_MIG_PAGE_SIZE / 32;
@@ -85,6 +85,14 @@ page_crc4(const uint8_t *pg)
 	return vmp_mig_crc32c(lanes, sizeof(lanes));
 }
 
+uint64_t
+mig_digest_combine(const uint32_t *page_crc, uint64_t n)
+{
+	/* page CRCs are stored little endian, so the array is the wire's
+	 * byte sequence */
+	return (n << 32) | (uint64_t)vmp_mig_crc32c(page_crc, n * 4);
+}
+
 /*
  * Region digest: D = CRC32C over the little-endian u32 page CRCs of every page
  * in order (streamed, init ~0, final ~0); the 64-bit value is
@@ -98,7 +106,7 @@ vmp_mig_region_digest(const void *addr, uint64_t len)
 	uint32_t d = ~0u;
 
 	for (i = 0; i < n; i++) {
-		uint32_t c = rte_cpu_to_le_32(page_crc4(p + i * VMP_MIG_PAGE_SIZE));
+		uint32_t c = rte_cpu_to_le_32(mig_page_crc4(p + i * VMP_MIG_PAGE_SIZE));
 
 		d = mig_crc32c_update(d, &c, sizeof(c));
 	}
