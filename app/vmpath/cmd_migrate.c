@@ -200,8 +200,8 @@ monitor(void *arg __rte_unused)
 				printf("vmpath: migration %s\n",
 				       vmp_mig_status_name(st.status));
 				vmp_mig_stats_print(stdout, &st);
-				if (st.source && st.status ==
-						 VMP_MIG_ST_COMPLETED)
+				if (st.source &&
+				    st.status == VMP_MIG_ST_COMPLETED)
 					printf("vmpath: guest stays paused on "
 					       "the source (migrated)\n");
 				fflush(stdout);
@@ -236,7 +236,8 @@ tel_info(const char *c __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_string(d, "status", "none");
 		return 0;
 	}
-	rte_tel_data_add_dict_string(d, "status", vmp_mig_status_name(st.status));
+	rte_tel_data_add_dict_string(d, "status",
+				     vmp_mig_status_name(st.status));
 	rte_tel_data_add_dict_string(d, "error", st.error);
 	rte_tel_data_add_dict_u64(d, "total_time_ms", st.total_time_ms);
 	rte_tel_data_add_dict_u64(d, "setup_time_ms", st.setup_time_ms);
@@ -404,7 +405,7 @@ static cmdline_parse_inst_t cmd_migrate = {
 	.f = cmd_migrate_parsed,
 	.help_str = "migrate tcp:HOST:PORT|unix:PATH|cancel: migrate the "
 		    "guest, or cancel (the source keeps running)",
-	.tokens = { (void *)&t_migrate, (void *)&t_any2, NULL },
+	.tokens = {(void *)&t_migrate, (void *)&t_any2, NULL},
 };
 
 static void
@@ -428,7 +429,7 @@ static cmdline_parse_token_string_t t_info_mig =
 static cmdline_parse_inst_t cmd_info = {
 	.f = cmd_info_parsed,
 	.help_str = "info migrate: migration status and counters",
-	.tokens = { (void *)&t_info, (void *)&t_info_mig, NULL },
+	.tokens = {(void *)&t_info, (void *)&t_info_mig, NULL},
 };
 
 static void
@@ -452,7 +453,7 @@ static cmdline_parse_token_string_t t_guest_verb =
 static cmdline_parse_inst_t cmd_guest = {
 	.f = cmd_guest_parsed,
 	.help_str = "guest info|pause|resume: the synthetic guest",
-	.tokens = { (void *)&t_guest, (void *)&t_guest_verb, NULL },
+	.tokens = {(void *)&t_guest, (void *)&t_guest_verb, NULL},
 };
 
 static void
@@ -474,15 +475,15 @@ static cmdline_parse_token_string_t t_path =
 static cmdline_parse_inst_t cmd_dump = {
 	.f = cmd_dump_parsed,
 	.help_str = "guest dump PATH: write guest memory to PATH",
-	.tokens = { (void *)&t_guest3, (void *)&t_dump, (void *)&t_path, NULL },
+	.tokens = {(void *)&t_guest3, (void *)&t_dump, (void *)&t_path, NULL},
 };
 
 static void
 cmd_pin_parsed(void *res, struct cmdline *cl, void *data __rte_unused)
 {
 	struct cmd_pin *r = res;
-	int rc = strcmp(r->b, "pin") == 0 ? vmp_guest_pin(r->off, r->len) :
-					    vmp_guest_unpin(r->off, r->len);
+	int rc = strcmp(r->b, "pin") == 0 ? vmp_guest_pin(r->off, r->len)
+					  : vmp_guest_unpin(r->off, r->len);
 
 	cmdline_printf(cl, "guest %s: %s\n", r->b,
 		       rc == 0 ? "ok" : strerror(-rc));
@@ -499,15 +500,10 @@ static cmdline_parse_token_num_t t_len =
 static cmdline_parse_inst_t cmd_pin = {
 	.f = cmd_pin_parsed,
 	.help_str = "guest pin|unpin OFF LEN: pin guest pages (DMA in flight)",
-	.tokens = { (void *)&t_guestp, (void *)&t_pin, (void *)&t_off,
-		    (void *)&t_len, NULL },
+	.tokens = {(void *)&t_guestp, (void *)&t_pin, (void *)&t_off,
+		   (void *)&t_len, NULL},
 };
 
 cmdline_parse_inst_t *vmp_cmds_migrate[] = {
-	&cmd_migrate,
-	&cmd_info,
-	&cmd_guest,
-	&cmd_dump,
-	&cmd_pin,
-	NULL,
+	&cmd_migrate, &cmd_info, &cmd_guest, &cmd_dump, &cmd_pin, NULL,
 };

@@ -56,12 +56,12 @@ static struct {
 } G;
 
 static const char *const words[] = {
-	"the ",	   "guest ",   "kernel ", "page ",	"memory ", "dirty ",
-	"vhost ",  "ring ",    "buffer ", "packet ", "error: ", "ok\n",
-	"request ", "return ", "static ", "int ",	 "struct ", "0x1f00 ",
-	"while ",  "for ",     "lock ",   "unlock ", "{\n",	"}\n",
-	"migrate ", "thread ", "cpu ",	  "time ",	 "log ",    "file ",
-	"user ",   "data ",
+	"the ",	    "guest ",  "kernel ", "page ",   "memory ", "dirty ",
+	"vhost ",   "ring ",   "buffer ", "packet ", "error: ", "ok\n",
+	"request ", "return ", "static ", "int ",    "struct ", "0x1f00 ",
+	"while ",   "for ",    "lock ",	  "unlock ", "{\n",	"}\n",
+	"migrate ", "thread ", "cpu ",	  "time ",   "log ",	"file ",
+	"user ",    "data ",
 };
 
 static inline uint64_t
@@ -100,8 +100,8 @@ fill(uint8_t *p, unsigned int len, unsigned int kind, uint64_t *rng)
 		uint64_t base = xs64(rng) & 0xffff, v;
 
 		for (; i + 8 <= len; i += 8) {
-			v = (i / 8) % 4 == 3 ? 0x7f0000000000ull + base * 64 :
-					       base + i / 8;
+			v = (i / 8) % 4 == 3 ? 0x7f0000000000ull + base * 64
+					     : base + i / 8;
 			memcpy(p + i, &v, 8);
 		}
 	} else if (kind == 7) {
@@ -150,8 +150,10 @@ writer_main(void *arg)
 		}
 		for (i = 0; i < BATCH; i++) {
 			uint64_t pg = pick_page(&rng);
-			unsigned int off = (unsigned int)(xs64(&rng) %
-				(VMP_MIG_PAGE_SIZE / WRITE_LEN)) * WRITE_LEN;
+			unsigned int off =
+				(unsigned int)(xs64(&rng) % (VMP_MIG_PAGE_SIZE /
+							     WRITE_LEN)) *
+				WRITE_LEN;
 
 			fill(G.mem + pg * VMP_MIG_PAGE_SIZE + off, WRITE_LEN,
 			     page_kind(pg), &rng);
@@ -178,7 +180,7 @@ writer_main(void *arg)
 			unsigned int th = G.throttle;
 
 			rte_delay_us_sleep(RTE_MAX(1ul, busy * th / (100 - th) *
-							     1000000 / hz));
+								1000000 / hz));
 		}
 	}
 	return 0;
@@ -195,8 +197,7 @@ vmp_guest_idle_lcore(const unsigned int *skip, unsigned int n)
 {
 	unsigned int lc, i;
 
-	RTE_LCORE_FOREACH_WORKER(lc)
-	{
+	RTE_LCORE_FOREACH_WORKER (lc) {
 		const struct vmp_plan_entry *e =
 			vmp_plan_lookup(&vmp_app.plan, lc);
 
@@ -217,17 +218,20 @@ alloc_mem(const struct vmp_guest_config *g)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
 	uint64_t i, rng = 0x1234567;
-	int socket = vmp_app.cfg.socket >= 0 ?
-			     vmp_app.cfg.socket :
-			     (int)rte_lcore_to_socket_id(rte_get_main_lcore());
+	int socket =
+		vmp_app.cfg.socket >= 0
+			? vmp_app.cfg.socket
+			: (int)rte_lcore_to_socket_id(rte_get_main_lcore());
 
 	if (g->hugepages)
 		flags |= MAP_HUGETLB;
 	G.mem = mmap(NULL, g->mem, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (G.mem == MAP_FAILED) {
 		G.mem = NULL;
-		printf("vmpath: cannot map %" PRIu64 " bytes of guest memory%s: "
-		       "%s\n", g->mem, g->hugepages ? " (hugepages)" : "",
+		printf("vmpath: cannot map %" PRIu64
+		       " bytes of guest memory%s: "
+		       "%s\n",
+		       g->mem, g->hugepages ? " (hugepages)" : "",
 		       strerror(errno));
 		return -ENOMEM;
 	}
@@ -395,7 +399,8 @@ pin_range(uint64_t off, uint64_t len, bool pin)
 
 	if (G.dt == NULL)
 		return -ENODEV;
-	rc = pin ? vmp_dirty_pin(G.dt, off, len) : vmp_dirty_unpin(G.dt, off, len);
+	rc = pin ? vmp_dirty_pin(G.dt, off, len)
+		 : vmp_dirty_unpin(G.dt, off, len);
 	if (rc == 0) {
 		if (pin)
 			G.pinned_pages += len / VMP_MIG_PAGE_SIZE;
@@ -431,7 +436,8 @@ vmp_guest_info(FILE *f)
 		writes += G.w[i].writes;
 	fprintf(f, "guest memory: %" PRIu64 " MiB %s\n", G.len >> 20,
 		G.huge ? "hugepages" : "anonymous");
-	fprintf(f, "writers: %u, writes: %" PRIu64 ", paused: %s, throttle: "
+	fprintf(f,
+		"writers: %u, writes: %" PRIu64 ", paused: %s, throttle: "
 		"%u %%, pinned pages: %" PRIu64 "\n",
 		G.nb_writers, writes, vmp_guest_paused() ? "yes" : "no",
 		G.throttle, G.pinned_pages);

@@ -17,24 +17,24 @@
 
 /** --guest-* and --migrate-* options (see vmp_guest_usage()). */
 struct vmp_guest_config {
-	uint64_t mem;              /**< --guest-mem bytes, 0: no guest */
-	unsigned int writers;      /**< --guest-writers N */
-	uint64_t rate;             /**< --guest-rate pages/s per writer, 0: max */
-	bool hugepages;            /**< --guest-hugepages */
-	char dump[256];            /**< --guest-dump PATH at exit */
-	char listen[256];          /**< --migrate-listen URI */
-	char to[256];              /**< --migrate-to URI */
-	unsigned int delay_ms;     /**< --migrate-delay MS before --migrate-to */
-	unsigned int workers;      /**< --migrate-workers N (compression) */
-	int comp;                  /**< --migrate-comp none|zlib */
-	int level;                 /**< --migrate-level 1..9 */
-	int model;                 /**< --migrate-model lockless|locked */
-	unsigned int downtime_ms;  /**< --migrate-downtime MS */
-	uint64_t bandwidth;        /**< --migrate-bandwidth MB/s (bytes/s here) */
-	unsigned int max_rounds;   /**< --migrate-max-rounds N */
-	unsigned int timeout_s;    /**< --migrate-timeout S */
-	bool auto_converge;        /**< --migrate-auto-converge */
-	bool exit_when_done;       /**< --migrate-exit */
+	uint64_t mem;	       /**< --guest-mem bytes, 0: no guest */
+	unsigned int writers;  /**< --guest-writers N */
+	uint64_t rate;	       /**< --guest-rate pages/s per writer, 0: max */
+	bool hugepages;	       /**< --guest-hugepages */
+	char dump[256];	       /**< --guest-dump PATH at exit */
+	char listen[256];      /**< --migrate-listen URI */
+	char to[256];	       /**< --migrate-to URI */
+	unsigned int delay_ms; /**< --migrate-delay MS before --migrate-to */
+	unsigned int workers;  /**< --migrate-workers N (compression) */
+	int comp;	       /**< --migrate-comp none|zlib */
+	int level;	       /**< --migrate-level 1..9 */
+	int model;	       /**< --migrate-model lockless|locked */
+	unsigned int downtime_ms; /**< --migrate-downtime MS */
+	uint64_t bandwidth;	 /**< --migrate-bandwidth MB/s (bytes/s here) */
+	unsigned int max_rounds; /**< --migrate-max-rounds N */
+	unsigned int timeout_s;	 /**< --migrate-timeout S */
+	bool auto_converge;	 /**< --migrate-auto-converge */
+	bool exit_when_done;	 /**< --migrate-exit */
 };
 
 /** First and last option codes params.c hands to vmp_guest_parse_opt(). */
@@ -62,17 +62,16 @@ enum {
 
 void vmp_guest_defaults(struct vmp_guest_config *g);
 /** Parse one option (@p which: VMP_GOPT_*); -EINVAL with @p err set. */
-int vmp_guest_parse_opt(struct vmp_guest_config *g, int which,
-			const char *arg, char *err, size_t errlen);
+int vmp_guest_parse_opt(struct vmp_guest_config *g, int which, const char *arg,
+			char *err, size_t errlen);
 /** Check option combinations; -EINVAL with @p err set. */
-int vmp_guest_check(const struct vmp_guest_config *g, char *err,
-		    size_t errlen);
+int vmp_guest_check(const struct vmp_guest_config *g, char *err, size_t errlen);
 void vmp_guest_usage(void);
 
 /* guest.c */
-int vmp_guest_start(void);   /**< after the roles are launched */
-void vmp_guest_stop(void);   /**< stop writers (before roles stop) */
-void vmp_guest_fini(void);   /**< dump (--guest-dump) and free */
+int vmp_guest_start(void); /**< after the roles are launched */
+void vmp_guest_stop(void); /**< stop writers (before roles stop) */
+void vmp_guest_fini(void); /**< dump (--guest-dump) and free */
 bool vmp_guest_exists(void);
 void vmp_guest_pause(void);
 void vmp_guest_resume(void);

@@ -36,7 +36,8 @@ vmp_guest_usage(void)
 	       "  --migrate-listen URI     be a destination: tcp:HOST:PORT or "
 	       "unix:PATH\n"
 	       "  --migrate-to URI         migrate the guest to URI at start\n"
-	       "  --migrate-delay MS       wait MS before --migrate-to (default "
+	       "  --migrate-delay MS       wait MS before --migrate-to "
+	       "(default "
 	       "0)\n"
 	       "  --migrate-workers N      (de)compression worker lcores "
 	       "(default 1)\n"
@@ -69,10 +70,23 @@ num(const char *opt, const char *v, uint64_t max, uint64_t *out, bool size,
 		goto bad;
 	if (size && *end != '\0' && end[1] == '\0') {
 		switch (*end) {
-		case 'k': case 'K': x <<= 10; end++; break;
-		case 'm': case 'M': x <<= 20; end++; break;
-		case 'g': case 'G': x <<= 30; end++; break;
-		default: break;
+		case 'k':
+		case 'K':
+			x <<= 10;
+			end++;
+			break;
+		case 'm':
+		case 'M':
+			x <<= 20;
+			end++;
+			break;
+		case 'g':
+		case 'G':
+			x <<= 30;
+			end++;
+			break;
+		default:
+			break;
 		}
 	}
 	if (*end != '\0')
@@ -111,10 +125,12 @@ vmp_guest_parse_opt(struct vmp_guest_config *g, int which, const char *arg,
 
 	switch (which) {
 	case VMP_GOPT_MEM:
-		rc = num("--guest-mem", arg, 64ull << 30, &v, true, err, errlen);
+		rc = num("--guest-mem", arg, 64ull << 30, &v, true, err,
+			 errlen);
 		if (rc == 0 && v % (2 << 20) != 0) {
 			snprintf(err, errlen,
-				 "--guest-mem: %s is not a multiple of 2M", arg);
+				 "--guest-mem: %s is not a multiple of 2M",
+				 arg);
 			rc = -EINVAL;
 		}
 		g->mem = v;
@@ -139,15 +155,17 @@ vmp_guest_parse_opt(struct vmp_guest_config *g, int which, const char *arg,
 			 err, errlen);
 		break;
 	case VMP_GOPT_TO:
-		rc = str("--migrate-to", arg, g->to, sizeof(g->to), err, errlen);
+		rc = str("--migrate-to", arg, g->to, sizeof(g->to), err,
+			 errlen);
 		break;
 	case VMP_GOPT_DELAY:
-		rc = num("--migrate-delay", arg, 3600000, &v, false, err, errlen);
+		rc = num("--migrate-delay", arg, 3600000, &v, false, err,
+			 errlen);
 		g->delay_ms = (unsigned int)v;
 		break;
 	case VMP_GOPT_WORKERS:
-		rc = num("--migrate-workers", arg, VMP_MIG_MAX_WORKERS, &v, false,
-			 err, errlen);
+		rc = num("--migrate-workers", arg, VMP_MIG_MAX_WORKERS, &v,
+			 false, err, errlen);
 		g->workers = (unsigned int)v;
 		break;
 	case VMP_GOPT_COMP:
@@ -165,7 +183,8 @@ vmp_guest_parse_opt(struct vmp_guest_config *g, int which, const char *arg,
 	case VMP_GOPT_LEVEL:
 		rc = num("--migrate-level", arg, 9, &v, false, err, errlen);
 		if (rc == 0 && v == 0) {
-			snprintf(err, errlen, "--migrate-level: 0 is out of "
+			snprintf(err, errlen,
+				 "--migrate-level: 0 is out of "
 				 "range [1, 9]");
 			rc = -EINVAL;
 		}
@@ -200,7 +219,8 @@ vmp_guest_parse_opt(struct vmp_guest_config *g, int which, const char *arg,
 		g->max_rounds = (unsigned int)v;
 		break;
 	case VMP_GOPT_TIMEOUT:
-		rc = num("--migrate-timeout", arg, 86400, &v, false, err, errlen);
+		rc = num("--migrate-timeout", arg, 86400, &v, false, err,
+			 errlen);
 		g->timeout_s = (unsigned int)v;
 		break;
 	case VMP_GOPT_AUTO_CONVERGE:
@@ -221,13 +241,15 @@ vmp_guest_check(const struct vmp_guest_config *g, char *err, size_t errlen)
 {
 	if ((g->listen[0] || g->to[0] || g->writers || g->dump[0]) &&
 	    g->mem == 0) {
-		snprintf(err, errlen, "--guest-writers, --guest-dump and "
+		snprintf(err, errlen,
+			 "--guest-writers, --guest-dump and "
 			 "--migrate-* need --guest-mem");
 		return -EINVAL;
 	}
 	if (g->listen[0] && g->to[0]) {
-		snprintf(err, errlen,
-			 "--migrate-listen and --migrate-to exclude each other");
+		snprintf(
+			err, errlen,
+			"--migrate-listen and --migrate-to exclude each other");
 		return -EINVAL;
 	}
 	return 0;

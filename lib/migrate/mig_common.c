@@ -99,8 +99,10 @@ check_params(const struct vmp_mig_params *p, bool source)
 		if (r->addr == NULL || r->len == 0 ||
 		    r->len % VMP_MIG_PAGE_SIZE != 0 ||
 		    (uintptr_t)r->addr % VMP_MIG_PAGE_SIZE != 0) {
-			MIG_LOG(ERR, "region %u: addr %p len %" PRIu64
-				" not page aligned or empty", i, r->addr, r->len);
+			MIG_LOG(ERR,
+				"region %u: addr %p len %" PRIu64
+				" not page aligned or empty",
+				i, r->addr, r->len);
 			return -EINVAL;
 		}
 	}
@@ -120,7 +122,8 @@ check_params(const struct vmp_mig_params *p, bool source)
 	}
 	if (source && (p->dirty.sync == NULL || p->vcpu.pause == NULL ||
 		       p->vcpu.resume == NULL)) {
-		MIG_LOG(ERR, "source needs dirty.sync, vcpu.pause, vcpu.resume");
+		MIG_LOG(ERR,
+			"source needs dirty.sync, vcpu.pause, vcpu.resume");
 		return -EINVAL;
 	}
 	return 0;
@@ -187,7 +190,8 @@ mig_create(const struct vmp_mig_params *p, bool source)
 	/* frame buffer: entries + data (source), or a whole payload (dest) */
 	m->batch = rte_zmalloc("mig_batch",
 			       sizeof(struct mig_pages_hdr) +
-				       MIG_BATCH_PAGES * sizeof(struct mig_page_ent),
+				       MIG_BATCH_PAGES *
+					       sizeof(struct mig_page_ent),
 			       64);
 	m->rxbuf = rte_zmalloc("mig_buf", MIG_MAX_PAYLOAD, 64);
 	if (m->batch == NULL || m->rxbuf == NULL)
@@ -318,7 +322,8 @@ vmp_mig_run(struct vmp_mig *m, const char *uri)
 	m->ch.cancel = &m->cancel;
 	if (m->p.timeout_ms)
 		m->ch.deadline_tsc = m->t_start + (uint64_t)m->p.timeout_ms *
-							  rte_get_tsc_hz() / 1000;
+							  rte_get_tsc_hz() /
+							  1000;
 	m->ch.bw_cap = m->source ? m->p.max_bandwidth : 0;
 	mig_set_status(m, VMP_MIG_ST_SETUP);
 	rc = m->source ? mig_source_run(m, uri) : mig_dest_run(m);
@@ -377,8 +382,7 @@ vmp_mig_wait(struct vmp_mig *m)
 bool
 vmp_mig_done(const struct vmp_mig *m)
 {
-	return m != NULL &&
-	       !__atomic_load_n(&m->running, __ATOMIC_ACQUIRE) &&
+	return m != NULL && !__atomic_load_n(&m->running, __ATOMIC_ACQUIRE) &&
 	       (m->status == VMP_MIG_ST_COMPLETED ||
 		m->status == VMP_MIG_ST_FAILED ||
 		m->status == VMP_MIG_ST_CANCELLED);
@@ -390,8 +394,7 @@ vmp_mig_cancel(struct vmp_mig *m)
 	if (m == NULL)
 		return -EINVAL;
 	if (m->status == VMP_MIG_ST_COMPLETED ||
-	    m->status == VMP_MIG_ST_FAILED ||
-	    m->status == VMP_MIG_ST_CANCELLED)
+	    m->status == VMP_MIG_ST_FAILED || m->status == VMP_MIG_ST_CANCELLED)
 		return -EALREADY;
 	m->cancel = true; /* polled by the migration thread and the channel */
 	return 0;
@@ -423,19 +426,19 @@ vmp_mig_stats_get(const struct vmp_mig *m, struct vmp_mig_stats *st)
 	if (st->normal + st->duplicate)
 		st->normal_bytes = st->normal * VMP_MIG_PAGE_SIZE;
 	st->compression_busy_rate =
-		st->compression_pages ?
-			(double)st->compression_busy / st->compression_pages :
-			0;
+		st->compression_pages
+			? (double)st->compression_busy / st->compression_pages
+			: 0;
 	st->compression_rate =
-		st->compressed_size ?
-			(double)(st->compression_pages - st->raw_pages) *
-				VMP_MIG_PAGE_SIZE / st->compressed_size :
-			0;
+		st->compressed_size
+			? (double)(st->compression_pages - st->raw_pages) *
+				  VMP_MIG_PAGE_SIZE / st->compressed_size
+			: 0;
 	wall_ns = (end - m->t_start) * 1000000000.0 / hz;
 	if (wall_ns && m->running)
-		st->thread_cpu_pct =
-			100.0 * (mig_thread_cpu_ns(m->tid) - m->cpu0_ns) /
-			wall_ns;
+		st->thread_cpu_pct = 100.0 *
+				     (mig_thread_cpu_ns(m->tid) - m->cpu0_ns) /
+				     wall_ns;
 	for (i = 0; i < st->nb_workers && i < VMP_MIG_MAX_WORKERS; i++)
 		if (m->running && wall_ns && m->worker_tid[i])
 			st->worker_cpu_pct[i] =
@@ -520,9 +523,8 @@ mig_zworker_uninit(unsigned int worker, void *arg)
 	z_stream *z = m->zs[worker];
 
 	/* on the worker, after its last job: its CPU time for the report */
-	m->worker_cpu_ns[worker] =
-		mig_thread_cpu_ns(m->worker_tid[worker]) -
-		m->worker_cpu0_ns[worker];
+	m->worker_cpu_ns[worker] = mig_thread_cpu_ns(m->worker_tid[worker]) -
+				   m->worker_cpu0_ns[worker];
 	if (z == NULL)
 		return;
 	if (m->source)

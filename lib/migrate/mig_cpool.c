@@ -23,10 +23,10 @@
 
 struct mig_cpool {
 	struct mig_cpool_params p;
-	struct vmp_pool *pool;     /* lockless */
+	struct vmp_pool *pool;	   /* lockless */
 	struct mig_locked *locked; /* locked */
-	void *inline_job;          /* inline */
-	uint64_t busy;             /* get() found no room */
+	void *inline_job;	   /* inline */
+	uint64_t busy;		   /* get() found no room */
 	uint64_t t0;
 };
 
@@ -153,7 +153,7 @@ mig_cpool_get(struct mig_cpool *cp)
 }
 
 /* Blocking get: the lockless pool is polled, spinning a little and then
- * yielding (2 cores are shared by everyone); the locked model waits on its
+ * sleeping (2 cores are shared by everyone); the locked model waits on its
  * condition variable, as the seed's submitter did. */
 void *
 mig_cpool_get_wait(struct mig_cpool *cp, const volatile bool *stop)
@@ -173,10 +173,14 @@ mig_cpool_get_wait(struct mig_cpool *cp, const volatile bool *stop)
 		req = vmp_pool_submit_prepare(cp->pool);
 		if (req != NULL)
 			return vmp_pool_req_data(req);
+		/* A short spin, then sleep: every ring holds ~32 pages of
+		 * work (milliseconds), and on shared cores a spinning or
+		 * sched_yield()ing submitter takes CPU from the workers it
+		 * waits for (seen: 51 % CPU for the migration thread). */
 		if (++spins < 64)
 			rte_pause();
 		else
-			sched_yield();
+			rte_delay_us_sleep(50);
 	}
 }
 
@@ -231,7 +235,8 @@ mig_cpool_destroy(struct mig_cpool *cp)
 	} else {
 		vmp_pool_wait_done(cp->pool);
 		if (vmp_pool_destroy(cp->pool) < 0)
-			MIG_LOG(ERR, "pool %s not destroyed (busy)", cp->p.name);
+			MIG_LOG(ERR, "pool %s not destroyed (busy)",
+				cp->p.name);
 	}
 	rte_free(cp);
 }

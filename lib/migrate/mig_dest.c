@@ -45,8 +45,9 @@ dst_done(void *data, void *arg)
 	struct vmp_mig *m = arg;
 
 	if (j->op == MIG_OP_PAGE && j->failed)
-		mig_fail(m, -EPROTO, "region %u page %" PRIu64
-			 ": inflate failed", j->region, j->page);
+		mig_fail(m, -EPROTO,
+			 "region %u page %" PRIu64 ": inflate failed",
+			 j->region, j->page);
 }
 
 static void
@@ -86,8 +87,9 @@ apply_pages(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 	n = rte_le_to_cpu_16(ph->nb_pages);
 	if (region >= m->nb_regions || n == 0 ||
 	    len < sizeof(*ph) + n * sizeof(*e)) {
-		mig_fail(m, -EPROTO, "PAGES frame: region %u, %u pages, %u bytes",
-			 region, n, len);
+		mig_fail(m, -EPROTO,
+			 "PAGES frame: region %u, %u pages, %u bytes", region,
+			 n, len);
 		return -EPROTO;
 	}
 	rs = &m->reg[region];
@@ -142,8 +144,9 @@ apply_pages(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 		off += l;
 	}
 	if (off != dlen) {
-		mig_fail(m, -EPROTO, "PAGES frame: %u data bytes, entries say %u",
-			 dlen, off);
+		mig_fail(m, -EPROTO,
+			 "PAGES frame: %u data bytes, entries say %u", dlen,
+			 off);
 		return -EPROTO;
 	}
 	m->dst_round_pages += n;
@@ -169,10 +172,10 @@ handle_end(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 	}
 	mig_set_status(m, VMP_MIG_ST_DEVICE);
 	for (r = 0; r < m->nb_regions; r++) {
-		uint64_t d = m->have_digest ?
-				     m->digest[r] :
-				     vmp_mig_region_digest(m->reg[r].r.addr,
-							   m->reg[r].r.len);
+		uint64_t d = m->have_digest
+				     ? m->digest[r]
+				     : vmp_mig_region_digest(m->reg[r].r.addr,
+							     m->reg[r].r.len);
 
 		if (d != rte_le_to_cpu_64(dig[r])) {
 			res.ok = 0;
@@ -226,7 +229,8 @@ mig_dest_run(struct vmp_mig *m)
 	m->cp = mig_workers_create(m, dst_job, dst_done);
 	if (m->cp == NULL) {
 		rc = -rte_errno;
-		send_reason(m, MIG_F_REFUSE, rte_errno, "no decompression workers");
+		send_reason(m, MIG_F_REFUSE, rte_errno,
+			    "no decompression workers");
 		mig_fail(m, rc, "no decompression workers: %s",
 			 strerror(rte_errno));
 		goto out;
@@ -239,11 +243,13 @@ mig_dest_run(struct vmp_mig *m)
 	m->st.setup_time_ms = mig_ms_since(m->t_start);
 	mig_set_status(m, VMP_MIG_ST_ACTIVE);
 	for (;;) {
-		n = mig_chan_recv_frame(&m->ch, &h, m->rxbuf, MIG_MAX_PAYLOAD, 0);
+		n = mig_chan_recv_frame(&m->ch, &h, m->rxbuf, MIG_MAX_PAYLOAD,
+					0);
 		if (n < 0) {
 			rc = n;
 			if (n == -EPROTO) {
-				mig_fail(m, n, "corrupt frame (CRC32C / framing)");
+				mig_fail(m, n,
+					 "corrupt frame (CRC32C / framing)");
 				send_reason(m, MIG_F_ERROR, EPROTO,
 					    "corrupt frame (CRC32C)");
 			} else if (n != -ECANCELED) {
@@ -283,12 +289,13 @@ mig_dest_run(struct vmp_mig *m)
 			    rte_le_to_cpu_64(re->pages) != m->dst_round_pages) {
 				rc = -EPROTO;
 				mig_fail(m, rc,
-					 "round %u: %" PRIu64 " pages received, "
+					 "round %u: %" PRIu64
+					 " pages received, "
 					 "ROUND_END says %" PRIu64,
 					 m->round, m->dst_round_pages,
-					 (size_t)n == sizeof(*re) ?
-						 rte_le_to_cpu_64(re->pages) :
-						 0);
+					 (size_t)n == sizeof(*re)
+						 ? rte_le_to_cpu_64(re->pages)
+						 : 0);
 				break;
 			}
 			m->dst_round_pages = 0;
@@ -335,8 +342,10 @@ out:
 			m->name);
 	} else if (rc == -ECANCELED) {
 		mig_set_status(m, VMP_MIG_ST_CANCELLED);
-		MIG_LOG(INFO, "%s: incoming migration cancelled, memory "
-			"discarded", m->name);
+		MIG_LOG(INFO,
+			"%s: incoming migration cancelled, memory "
+			"discarded",
+			m->name);
 	} else {
 		mig_set_status(m, VMP_MIG_ST_FAILED);
 		MIG_LOG(ERR, "%s: incoming migration failed: %s", m->name,

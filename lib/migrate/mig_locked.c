@@ -148,8 +148,8 @@ mig_locked_create(const struct mig_cpool_params *p)
 		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc) ||
 		    lc == rte_get_main_lcore() ||
 		    rte_eal_get_lcore_state(lc) != WAIT) {
-			MIG_LOG(ERR, "locked model: no idle lcore for worker %u",
-				i);
+			MIG_LOG(ERR,
+				"locked model: no idle lcore for worker %u", i);
 			rc = EBUSY;
 			break;
 		}

@@ -34,7 +34,8 @@ mig_net_parse(const char *uri, bool *is_unix, char *host, size_t hlen,
 		return -EINVAL;
 	if (strncmp(uri, "unix:", 5) == 0) {
 		if (uri[5] == '\0' ||
-		    strlen(uri + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+		    strlen(uri + 5) >=
+			    sizeof(((struct sockaddr_un *)0)->sun_path) ||
 		    strlen(uri + 5) >= plen)
 			return -EINVAL;
 		*is_unix = true;
@@ -176,7 +177,7 @@ chan_stop(const struct mig_chan *ch)
 int
 mig_net_accept(int lfd, struct mig_chan *ch)
 {
-	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	struct pollfd pfd = {.fd = lfd, .events = POLLIN};
 	int fd, rc;
 
 	for (;;) {
@@ -218,7 +219,7 @@ mig_chan_close(struct mig_chan *ch)
 bool
 mig_chan_readable(struct mig_chan *ch)
 {
-	struct pollfd pfd = { .fd = ch->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = ch->fd, .events = POLLIN};
 
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP));
 }
@@ -254,7 +255,7 @@ bw_throttle(struct mig_chan *ch, uint64_t len)
 static int
 chan_writev(struct mig_chan *ch, struct iovec *iov, int n)
 {
-	struct pollfd pfd = { .fd = ch->fd, .events = POLLOUT | POLLIN };
+	struct pollfd pfd = {.fd = ch->fd, .events = POLLOUT | POLLIN};
 	struct msghdr mh;
 	ssize_t w;
 	int rc;
@@ -332,7 +333,7 @@ mig_chan_send_frame(struct mig_chan *ch, uint8_t type, uint32_t round,
 static int
 chan_read(struct mig_chan *ch, void *buf, size_t len, uint64_t until)
 {
-	struct pollfd pfd = { .fd = ch->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = ch->fd, .events = POLLIN};
 	uint8_t *p = buf;
 	ssize_t r;
 	int rc;
@@ -400,7 +401,8 @@ mig_chan_recv_frame(struct mig_chan *ch, struct mig_frame_hdr *h, void *buf,
 	crc = len ? vmp_mig_crc32c(buf, len) : 0;
 	if (crc != rte_le_to_cpu_32(h->payload_crc)) {
 		MIG_LOG(ERR,
-			"frame %u (type %u, %u bytes): payload CRC32C 0x%08x != 0x%08x",
+			"frame %u (type %u, %u bytes): payload CRC32C 0x%08x "
+			"!= 0x%08x",
 			ch->rx_seq, h->type, len, crc,
 			rte_le_to_cpu_32(h->payload_crc));
 		return -EPROTO;

@@ -134,10 +134,10 @@ struct mig_result {
 struct mig_chan {
 	int fd;
 	const volatile bool *cancel; /* checked at every poll */
-	uint64_t deadline_tsc;       /* 0: none */
-	uint64_t bw_cap;             /* bytes/s, 0: none */
-	uint64_t bw_t0;              /* token bucket start (tsc) */
-	uint64_t bw_sent;            /* bytes since bw_t0 */
+	uint64_t deadline_tsc;	     /* 0: none */
+	uint64_t bw_cap;	     /* bytes/s, 0: none */
+	uint64_t bw_t0;		     /* token bucket start (tsc) */
+	uint64_t bw_sent;	     /* bytes since bw_t0 */
 	uint64_t tx_bytes, rx_bytes;
 	uint32_t tx_seq, rx_seq;
 	/* source: a frame from the destination arrived while sending */
@@ -154,8 +154,8 @@ int mig_chan_send_frame(struct mig_chan *ch, uint8_t type, uint32_t round,
 			const void *p1, uint32_t l1, const void *p2,
 			uint32_t l2);
 /* Receive one frame into buf (cap bytes); checks both CRCs and seq. */
-int mig_chan_recv_frame(struct mig_chan *ch, struct mig_frame_hdr *h,
-			void *buf, uint32_t cap, uint32_t timeout_ms);
+int mig_chan_recv_frame(struct mig_chan *ch, struct mig_frame_hdr *h, void *buf,
+			uint32_t cap, uint32_t timeout_ms);
 /* Is there something to read right now? */
 bool mig_chan_readable(struct mig_chan *ch);
 void mig_chan_close(struct mig_chan *ch);
@@ -243,7 +243,7 @@ uint64_t mig_thread_cpu_ns(pid_t tid);
 /* A zlib page never exceeds this; larger output is sent raw. */
 #define MIG_JOB_OUT_MAX (VMP_MIG_PAGE_SIZE + 64)
 
-#define MIG_OP_PAGE 0   /* compress / inflate one page */
+#define MIG_OP_PAGE 0	/* compress / inflate one page */
 #define MIG_OP_DIGEST 1 /* page CRCs of [page, page + len) */
 
 struct mig_job {
@@ -253,8 +253,8 @@ struct mig_job {
 	uint8_t op;
 	uint8_t kind;
 	uint8_t failed; /* dest: inflate error */
-	uint32_t len;   /* source: out bytes; dest: in bytes */
-	uint8_t *dst;   /* dest: the guest page */
+	uint32_t len;	/* source: out bytes; dest: in bytes */
+	uint8_t *dst;	/* dest: the guest page */
 	uint8_t in[VMP_MIG_PAGE_SIZE] __attribute__((aligned(64)));
 	uint8_t out[MIG_JOB_OUT_MAX];
 };
@@ -262,8 +262,8 @@ struct mig_job {
 struct mig_regstate {
 	struct vmp_mig_region r;
 	uint64_t nb_pages;
-	uint64_t *bitmap;  /* source: pages to send */
-	uint64_t *scratch; /* source: what the last sync returned */
+	uint64_t *bitmap;   /* source: pages to send */
+	uint64_t *scratch;  /* source: what the last sync returned */
 	uint32_t *page_crc; /* digest: LE CRC of each page */
 };
 
@@ -296,7 +296,7 @@ struct vmp_mig {
 	uint64_t cpu0_ns;
 
 	/* Source, migration thread only. */
-	uint8_t *batch;   /* frame payload being built */
+	uint8_t *batch;	  /* frame payload being built */
 	uint32_t batch_n; /* entries */
 	uint32_t batch_data;
 	uint16_t batch_region;
@@ -308,18 +308,18 @@ struct vmp_mig {
 	uint64_t bw_tx[64];
 	unsigned int bw_head, bw_n;
 	uint64_t cleared_bytes; /* pages handled (zero or sent) x page size */
-	double digest_rate;     /* bytes/s of the END digest, measured */
-	int err;                /* first error of the done callbacks */
+	double digest_rate;	/* bytes/s of the END digest, measured */
+	int err;		/* first error of the done callbacks */
 	/* Destination. */
 	uint64_t dst_round_pages;
-	bool final_round;                      /* source: sending the last set */
-	bool have_digest;                      /* destination: digest[] valid */
+	bool final_round;		      /* source: sending the last set */
+	bool have_digest;		      /* destination: digest[] valid */
 	uint64_t digest[VMP_MIG_MAX_REGIONS]; /* destination, after final */
 	pid_t worker_tid[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu0_ns[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu_ns[VMP_MIG_MAX_WORKERS]; /* at uninit */
-	void *zs[VMP_MIG_MAX_WORKERS]; /* per-worker z_stream */
-	uint8_t *rxbuf;                /* destination frame buffer */
+	void *zs[VMP_MIG_MAX_WORKERS];		     /* per-worker z_stream */
+	uint8_t *rxbuf; /* destination frame buffer */
 };
 
 void mig_set_status(struct vmp_mig *m, enum vmp_mig_status st);

@@ -172,8 +172,7 @@ bw_sample(struct vmp_mig *m, bool force)
 	uint64_t now = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
 	unsigned int last = (m->bw_head + 63) % 64;
 
-	if (!force && m->bw_n &&
-	    now - m->bw_tsc[last] < SAMPLE_MS * hz / 1000)
+	if (!force && m->bw_n && now - m->bw_tsc[last] < SAMPLE_MS * hz / 1000)
 		return;
 	m->bw_tsc[m->bw_head] = now;
 	m->bw_bytes[m->bw_head] = m->cleared_bytes;
@@ -204,8 +203,8 @@ bw_rate(struct vmp_mig *m)
 	dt = (double)(m->bw_tsc[idx] - m->bw_tsc[best]) / hz;
 	if (dt <= 0)
 		return 0;
-	m->st.throughput_mbps = (double)(m->bw_tx[idx] - m->bw_tx[best]) * 8 /
-				1e6 / dt;
+	m->st.throughput_mbps =
+		(double)(m->bw_tx[idx] - m->bw_tx[best]) * 8 / 1e6 / dt;
 	return (double)(m->bw_bytes[idx] - m->bw_bytes[best]) / dt;
 }
 
@@ -217,8 +216,7 @@ should_stop(struct vmp_mig *m)
 	if (m->cancel)
 		return true;
 	if (m->ch.deadline_tsc && rte_get_tsc_cycles() > m->ch.deadline_tsc) {
-		mig_fail(m, -ETIMEDOUT, "timeout after %u ms",
-			 m->p.timeout_ms);
+		mig_fail(m, -ETIMEDOUT, "timeout after %u ms", m->p.timeout_ms);
 		return true;
 	}
 	return false;
@@ -345,7 +343,8 @@ sync_dirty(struct vmp_mig *m)
 		}
 	}
 	m->st.dirty_sync_count++;
-	m->st.pinned_pages = m->p.dirty.pinned ? m->p.dirty.pinned(m->p.cb_arg) : 0;
+	m->st.pinned_pages =
+		m->p.dirty.pinned ? m->p.dirty.pinned(m->p.cb_arg) : 0;
 	return total;
 }
 
@@ -433,8 +432,9 @@ complete(struct vmp_mig *m, bool *paused)
 	m->st.downtime_ms = mig_ms_since(m->t_pause);
 	m->st.transferred = m->ch.tx_bytes;
 	MIG_LOG(INFO,
-		"%s: downtime %" PRIu64 " ms = pause %" PRIu64 " + last %" PRId64
-		" pages %" PRIu64 " + digest %" PRIu64 " + result %" PRIu64,
+		"%s: downtime %" PRIu64 " ms = pause %" PRIu64
+		" + last %" PRId64 " pages %" PRIu64 " + digest %" PRIu64
+		" + result %" PRIu64,
 		m->name, m->st.downtime_ms,
 		(t_paused - m->t_pause) * 1000 / rte_get_tsc_hz(), n,
 		(t_sent - t_paused) * 1000 / rte_get_tsc_hz(),
@@ -447,7 +447,8 @@ complete(struct vmp_mig *m, bool *paused)
 			mig_fail(m, -EPROTO, "destination failed: %s",
 				 ((struct mig_reason *)m->rxbuf)->text);
 		} else {
-			mig_fail(m, -EPROTO, "unexpected frame type %u", h.type);
+			mig_fail(m, -EPROTO, "unexpected frame type %u",
+				 h.type);
 		}
 		return -EPROTO;
 	}
@@ -540,20 +541,23 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 		m->st.remaining = rem;
 		m->st.dirty_pages_rate =
 			(uint64_t)((double)n * hz /
-				   RTE_MAX(rte_get_tsc_cycles() - t_round, 1ul));
+				   RTE_MAX(rte_get_tsc_cycles() - t_round,
+					   1ul));
 		/* the last set, plus the END digest (both sides in parallel) */
 		m->st.expected_downtime_ms =
 			bw > 0 ? (uint64_t)(rem * 1000.0 / bw +
-					    m->st.total * 1000.0 / m->digest_rate) :
-				 UINT64_MAX;
+					    m->st.total * 1000.0 /
+						    m->digest_rate)
+			       : UINT64_MAX;
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||
 		    m->st.rounds >= m->p.max_rounds)
 			break;
 		if (m->p.auto_converge && m->p.vcpu.throttle &&
 		    (uint64_t)n > sent_last && m->st.rounds >= 2) {
-			m->st.throttle_pct = m->st.throttle_pct ?
-						     RTE_MIN(m->st.throttle_pct + 10, 99u) :
-						     20;
+			m->st.throttle_pct =
+				m->st.throttle_pct
+					? RTE_MIN(m->st.throttle_pct + 10, 99u)
+					: 20;
 			m->p.vcpu.throttle(m->p.cb_arg, m->st.throttle_pct);
 		}
 	}
@@ -568,7 +572,8 @@ out:
 
 			memset(&rs, 0, sizeof(rs));
 			rs.code = rte_cpu_to_le_32(ECANCELED);
-			snprintf(rs.text, sizeof(rs.text), "cancelled by source");
+			snprintf(rs.text, sizeof(rs.text),
+				 "cancelled by source");
 			m->cancel = false; /* let the CANCEL frame out */
 			m->ch.deadline_tsc = rte_get_tsc_cycles() + hz;
 			mig_chan_send_frame(&m->ch, MIG_F_CANCEL, m->round, &rs,
@@ -591,9 +596,10 @@ out:
 	m->st.transferred = m->ch.tx_bytes;
 	if (rc == 0) {
 		mig_set_status(m, VMP_MIG_ST_COMPLETED);
-		MIG_LOG(INFO, "%s: completed in %" PRIu64 " ms, downtime %" PRIu64
-			" ms", m->name, mig_ms_since(m->t_start),
-			m->st.downtime_ms);
+		MIG_LOG(INFO,
+			"%s: completed in %" PRIu64 " ms, downtime %" PRIu64
+			" ms",
+			m->name, mig_ms_since(m->t_start), m->st.downtime_ms);
 	} else if (rc == -ECANCELED) {
 		mig_set_status(m, VMP_MIG_ST_CANCELLED);
 		MIG_LOG(INFO, "%s: cancelled", m->name);

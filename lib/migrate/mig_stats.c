@@ -20,13 +20,15 @@ vmp_mig_stats_print(FILE *f, const struct vmp_mig_stats *s)
 			fprintf(f, "downtime: %" PRIu64 " milliseconds\n",
 				s->downtime_ms);
 		if (s->expected_downtime_ms != UINT64_MAX)
-			fprintf(f, "expected downtime: %" PRIu64
-				" milliseconds\n", s->expected_downtime_ms);
+			fprintf(f,
+				"expected downtime: %" PRIu64 " milliseconds\n",
+				s->expected_downtime_ms);
 		else
 			fprintf(f, "expected downtime: unknown\n");
 	}
 	fprintf(f, "setup: %" PRIu64 " milliseconds\n", s->setup_time_ms);
-	fprintf(f, "transferred ram: %" PRIu64 " kbytes\n", s->transferred / 1024);
+	fprintf(f, "transferred ram: %" PRIu64 " kbytes\n",
+		s->transferred / 1024);
 	fprintf(f, "throughput: %.2f mbps\n", s->throughput_mbps);
 	fprintf(f, "remaining ram: %" PRIu64 " kbytes\n", s->remaining / 1024);
 	fprintf(f, "total ram: %" PRIu64 " kbytes\n", s->total / 1024);
@@ -39,7 +41,8 @@ vmp_mig_stats_print(FILE *f, const struct vmp_mig_stats *s)
 	if (s->source) {
 		fprintf(f, "dirty pages rate: %" PRIu64 " pages\n",
 			s->dirty_pages_rate);
-		fprintf(f, "pinned pages: %" PRIu64 " pages\n", s->pinned_pages);
+		fprintf(f, "pinned pages: %" PRIu64 " pages\n",
+			s->pinned_pages);
 		fprintf(f, "auto-converge throttle: %u %%\n", s->throttle_pct);
 	}
 	fprintf(f, "rounds: %" PRIu64 "\n", s->rounds);
@@ -61,15 +64,14 @@ vmp_mig_stats_print(FILE *f, const struct vmp_mig_stats *s)
 int
 vmp_mig_progress_line(const struct vmp_mig_stats *s, char *buf, size_t len)
 {
-	return snprintf(buf, len,
-			"migrate: %s round %" PRIu64 " sent %" PRIu64
-			" MiB remaining %" PRIu64 " MiB %.0f mbps"
-			" dirty %" PRIu64 " pages/s expected downtime %" PRId64
-			" ms",
-			vmp_mig_status_name(s->status), s->rounds,
-			s->transferred >> 20, s->remaining >> 20,
-			s->throughput_mbps, s->dirty_pages_rate,
-			s->expected_downtime_ms == UINT64_MAX ?
-				(int64_t)-1 :
-				(int64_t)s->expected_downtime_ms);
+	return snprintf(
+		buf, len,
+		"migrate: %s round %" PRIu64 " sent %" PRIu64
+		" MiB remaining %" PRIu64 " MiB %.0f mbps"
+		" dirty %" PRIu64 " pages/s expected downtime %" PRId64 " ms",
+		vmp_mig_status_name(s->status), s->rounds, s->transferred >> 20,
+		s->remaining >> 20, s->throughput_mbps, s->dirty_pages_rate,
+		s->expected_downtime_ms == UINT64_MAX
+			? (int64_t)-1
+			: (int64_t)s->expected_downtime_ms);
 }

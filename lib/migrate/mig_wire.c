@@ -106,7 +106,8 @@ vmp_mig_region_digest(const void *addr, uint64_t len)
 	uint32_t d = ~0u;
 
 	for (i = 0; i < n; i++) {
-		uint32_t c = rte_cpu_to_le_32(mig_page_crc4(p + i * VMP_MIG_PAGE_SIZE));
+		uint32_t c = rte_cpu_to_le_32(
+			mig_page_crc4(p + i * VMP_MIG_PAGE_SIZE));
 
 		d = mig_crc32c_update(d, &c, sizeof(c));
 	}
@@ -197,11 +198,13 @@ mig_frame_hdr_build(struct mig_frame_hdr *h, uint8_t type, uint32_t round,
 int
 mig_frame_hdr_check(const struct mig_frame_hdr *h, char *err, size_t elen)
 {
-	uint32_t crc = vmp_mig_crc32c(h, offsetof(struct mig_frame_hdr, hdr_crc));
+	uint32_t crc =
+		vmp_mig_crc32c(h, offsetof(struct mig_frame_hdr, hdr_crc));
 
 	if (crc != rte_le_to_cpu_32(h->hdr_crc)) {
-		snprintf(err, elen, "frame header CRC32C mismatch (0x%08x != 0x%08x)",
-			 crc, rte_le_to_cpu_32(h->hdr_crc));
+		snprintf(err, elen,
+			 "frame header CRC32C mismatch (0x%08x != 0x%08x)", crc,
+			 rte_le_to_cpu_32(h->hdr_crc));
 		return -EPROTO;
 	}
 	if (rte_le_to_cpu_32(h->magic) != MIG_FRAME_MAGIC) {
@@ -257,7 +260,8 @@ mig_hello_check(const void *buf, uint32_t len, const struct vmp_mig_region *r,
 		unsigned int n, uint8_t *comp, char *err, size_t elen)
 {
 	const struct mig_hello *h = buf;
-	const struct mig_hello_region *hr = (const struct mig_hello_region *)(h + 1);
+	const struct mig_hello_region *hr =
+		(const struct mig_hello_region *)(h + 1);
 	unsigned int i, nr;
 	uint32_t feat;
 
@@ -281,15 +285,16 @@ mig_hello_check(const void *buf, uint32_t len, const struct vmp_mig_region *r,
 		return -EPROTO;
 	}
 	feat = rte_le_to_cpu_32(h->features);
-	if ((feat & ~MIG_FEAT_ALL) != 0 || (feat & MIG_FEAT_ALL) != MIG_FEAT_ALL) {
-		snprintf(err, elen, "features 0x%x refused (this has 0x%x)", feat,
-			 MIG_FEAT_ALL);
+	if ((feat & ~MIG_FEAT_ALL) != 0 ||
+	    (feat & MIG_FEAT_ALL) != MIG_FEAT_ALL) {
+		snprintf(err, elen, "features 0x%x refused (this has 0x%x)",
+			 feat, MIG_FEAT_ALL);
 		return -EPROTO;
 	}
 	nr = rte_le_to_cpu_16(h->nb_regions);
 	if (nr != n || len != sizeof(*h) + nr * sizeof(*hr)) {
-		snprintf(err, elen, "%u regions announced, this side has %u", nr,
-			 n);
+		snprintf(err, elen, "%u regions announced, this side has %u",
+			 nr, n);
 		return -EPROTO;
 	}
 	for (i = 0; i < n; i++) {
@@ -298,9 +303,11 @@ mig_hello_check(const void *buf, uint32_t len, const struct vmp_mig_region *r,
 		    rte_le_to_cpu_64(hr[i].len) != r[i].len) {
 			snprintf(err, elen,
 				 "region %u gpa 0x%" PRIx64 " len %" PRIu64
-				 " does not match ours (0x%" PRIx64 ", %" PRIu64 ")",
+				 " does not match ours (0x%" PRIx64 ", %" PRIu64
+				 ")",
 				 i, rte_le_to_cpu_64(hr[i].gpa),
-				 rte_le_to_cpu_64(hr[i].len), r[i].gpa, r[i].len);
+				 rte_le_to_cpu_64(hr[i].len), r[i].gpa,
+				 r[i].len);
 			return -EPROTO;
 		}
 	}

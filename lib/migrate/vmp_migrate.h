@@ -134,20 +134,20 @@ struct vmp_mig_params {
 	unsigned int nb_regions;
 	const struct vmp_mig_region *regions;
 	enum vmp_mig_comp comp;
-	int level;                /**< zlib level 1..9; 0: 1 */
+	int level;		  /**< zlib level 1..9; 0: 1 */
 	enum vmp_mig_model model; /**< compression worker model */
 	/** Compression (source) / decompression (destination) workers: EAL
 	 *  worker lcores that are idle; 0 workers: the migration thread
 	 *  compresses inline. */
 	unsigned int nb_workers;
 	const unsigned int *worker_lcores; /**< NULL: any idle lcores */
-	unsigned int ring_size;            /**< lockless, per worker; 0: 32 */
-	uint32_t spin_polls;               /**< lockless idle spins; 0: default */
-	uint64_t max_bandwidth;            /**< bytes/s on the wire, 0: none */
-	uint32_t downtime_limit_ms;        /**< 0: 300 */
-	uint32_t max_rounds;               /**< 0: 30 */
-	uint32_t bw_window_ms;             /**< bandwidth window, 0: 1000 */
-	uint32_t timeout_ms;               /**< whole migration, 0: none */
+	unsigned int ring_size;		   /**< lockless, per worker; 0: 32 */
+	uint32_t spin_polls;	    /**< lockless idle spins; 0: default */
+	uint64_t max_bandwidth;	    /**< bytes/s on the wire, 0: none */
+	uint32_t downtime_limit_ms; /**< 0: 300 */
+	uint32_t max_rounds;	    /**< 0: 30 */
+	uint32_t bw_window_ms;	    /**< bandwidth window, 0: 1000 */
+	uint32_t timeout_ms;	    /**< whole migration, 0: none */
 	bool auto_converge;
 	/** Source only. */
 	struct vmp_mig_dirty_ops dirty;
@@ -161,29 +161,29 @@ struct vmp_mig_params {
 struct vmp_mig_stats {
 	enum vmp_mig_status status;
 	bool source;
-	char error[128];            /**< why FAILED, else "" */
-	uint64_t total_time_ms;     /**< start .. end (or now) */
-	uint64_t setup_time_ms;     /**< start .. first page sent */
+	char error[128];	/**< why FAILED, else "" */
+	uint64_t total_time_ms; /**< start .. end (or now) */
+	uint64_t setup_time_ms; /**< start .. first page sent */
 	uint64_t expected_downtime_ms;
-	uint64_t downtime_ms;       /**< pause .. RESULT (source) */
-	uint64_t transferred;       /**< bytes on the wire */
-	double throughput_mbps;     /**< over the bandwidth window */
-	uint64_t remaining;         /**< dirty bytes left (incl. pinned) */
-	uint64_t total;             /**< sum of region sizes */
-	uint64_t duplicate;         /**< zero pages (pages) */
-	uint64_t normal;            /**< non-zero pages (pages) */
-	uint64_t normal_bytes;      /**< normal x page size */
-	uint64_t dirty_sync_count;  /**< rounds synchronised */
-	uint64_t dirty_pages_rate;  /**< pages/s dirtied in the last round */
-	uint64_t pinned_pages;      /**< pinned at the last sync */
-	uint64_t compression_pages; /**< pages given to a worker */
-	uint64_t compression_busy;  /**< times no worker had room */
+	uint64_t downtime_ms;	      /**< pause .. RESULT (source) */
+	uint64_t transferred;	      /**< bytes on the wire */
+	double throughput_mbps;	      /**< over the bandwidth window */
+	uint64_t remaining;	      /**< dirty bytes left (incl. pinned) */
+	uint64_t total;		      /**< sum of region sizes */
+	uint64_t duplicate;	      /**< zero pages (pages) */
+	uint64_t normal;	      /**< non-zero pages (pages) */
+	uint64_t normal_bytes;	      /**< normal x page size */
+	uint64_t dirty_sync_count;    /**< rounds synchronised */
+	uint64_t dirty_pages_rate;    /**< pages/s dirtied in the last round */
+	uint64_t pinned_pages;	      /**< pinned at the last sync */
+	uint64_t compression_pages;   /**< pages given to a worker */
+	uint64_t compression_busy;    /**< times no worker had room */
 	double compression_busy_rate; /**< busy / compression pages */
-	uint64_t compressed_size;   /**< compressed bytes produced */
-	double compression_rate;    /**< page bytes / compressed bytes */
-	uint64_t raw_pages;         /**< pages sent raw (did not shrink) */
-	uint64_t rounds;            /**< pre-copy rounds sent */
-	uint32_t throttle_pct;      /**< auto-converge throttle now */
+	uint64_t compressed_size;     /**< compressed bytes produced */
+	double compression_rate;      /**< page bytes / compressed bytes */
+	uint64_t raw_pages;	      /**< pages sent raw (did not shrink) */
+	uint64_t rounds;	      /**< pre-copy rounds sent */
+	uint32_t throttle_pct;	      /**< auto-converge throttle now */
 	unsigned int nb_workers;
 	double worker_busy_pct[VMP_MIG_MAX_WORKERS]; /**< handler time / wall */
 	double worker_cpu_pct[VMP_MIG_MAX_WORKERS];  /**< CPU time / wall */

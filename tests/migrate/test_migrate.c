@@ -164,8 +164,8 @@ test_crc_zero_digest(void)
 static int
 test_frame_and_hello(void)
 {
-	struct vmp_mig_region r = { .gpa = 0, .addr = (void *)0x1000,
-				    .len = 1 << 20 };
+	struct vmp_mig_region r = {
+		.gpa = 0, .addr = (void *)0x1000, .len = 1 << 20};
 	struct vmp_mig_region r2 = r;
 	struct mig_frame_hdr h;
 	uint8_t buf[256], comp;
@@ -184,40 +184,39 @@ test_frame_and_hello(void)
 				  -EPROTO, "flip in header byte %u", i);
 		b[i] ^= 0x10;
 	}
-	len = mig_hello_build(buf, sizeof(buf), VMP_MIG_WIRE_VERSION, &r, 1,
-			      1, 1);
+	len = mig_hello_build(buf, sizeof(buf), VMP_MIG_WIRE_VERSION, &r, 1, 1,
+			      1);
 	TEST_ASSERT_EQUAL(len, 64, "HELLO with one region");
-	TEST_ASSERT_EQUAL(mig_hello_check(buf, len, &r, 1, &comp, err,
-					  sizeof(err)),
-			  0, "%s", err);
+	TEST_ASSERT_EQUAL(
+		mig_hello_check(buf, len, &r, 1, &comp, err, sizeof(err)), 0,
+		"%s", err);
 	len = mig_hello_build(buf, sizeof(buf), 2, &r, 1, 1, 1);
-	TEST_ASSERT_EQUAL(mig_hello_check(buf, len, &r, 1, &comp, err,
-					  sizeof(err)),
-			  -EPROTO, "version 2");
+	TEST_ASSERT_EQUAL(
+		mig_hello_check(buf, len, &r, 1, &comp, err, sizeof(err)),
+		-EPROTO, "version 2");
 	TEST_ASSERT(strstr(err, "version 2") != NULL, "%s", err);
 	len = mig_hello_build(buf, sizeof(buf), 1, &r, 1, 1, 1);
 	((struct mig_hello *)buf)->page_size = 8192;
-	TEST_ASSERT_EQUAL(mig_hello_check(buf, len, &r, 1, &comp, err,
-					  sizeof(err)),
-			  -EPROTO, "page size");
+	TEST_ASSERT_EQUAL(
+		mig_hello_check(buf, len, &r, 1, &comp, err, sizeof(err)),
+		-EPROTO, "page size");
 	r2.len = 2 << 20;
 	len = mig_hello_build(buf, sizeof(buf), 1, &r2, 1, 1, 1);
-	TEST_ASSERT_EQUAL(mig_hello_check(buf, len, &r, 1, &comp, err,
-					  sizeof(err)),
-			  -EPROTO, "region size");
+	TEST_ASSERT_EQUAL(
+		mig_hello_check(buf, len, &r, 1, &comp, err, sizeof(err)),
+		-EPROTO, "region size");
 	return TEST_SUCCESS;
 }
 
 static int
 test_bad_params(void)
 {
-	struct vmp_mig_region r = { .gpa = 0, .addr = (void *)0x1000,
-				    .len = 4096 };
+	struct vmp_mig_region r = {
+		.gpa = 0, .addr = (void *)0x1000, .len = 4096};
 	struct vmp_mig_params p;
 
 	memset(&p, 0, sizeof(p));
-	TEST_ASSERT(vmp_mig_source_create(NULL) == NULL &&
-			    rte_errno == EINVAL,
+	TEST_ASSERT(vmp_mig_source_create(NULL) == NULL && rte_errno == EINVAL,
 		    "NULL params");
 	TEST_ASSERT(vmp_mig_dest_create(&p) == NULL && rte_errno == EINVAL,
 		    "no regions");
@@ -242,11 +241,10 @@ test_bad_params(void)
 
 /* lcores: [dest thread, dest worker, src worker, src worker] */
 static int
-migrate_once(enum vmp_mig_model model, enum vmp_mig_comp comp,
-	     unsigned int nw)
+migrate_once(enum vmp_mig_model model, enum vmp_mig_comp comp, unsigned int nw)
 {
-	struct vmp_mig_region rs = { .gpa = 0x100000, .addr = NULL,
-				     .len = REG_LEN };
+	struct vmp_mig_region rs = {
+		.gpa = 0x100000, .addr = NULL, .len = REG_LEN};
 	struct vmp_mig_region rd = rs;
 	struct vmp_mig_params ps, pd;
 	struct vmp_mig_stats st;
@@ -255,8 +253,7 @@ migrate_once(enum vmp_mig_model model, enum vmp_mig_comp comp,
 	char uri[128];
 	int rc, rd_rc;
 
-	RTE_LCORE_FOREACH_WORKER(l)
-	{
+	RTE_LCORE_FOREACH_WORKER (l) {
 		if (n < 4)
 			lc[n++] = l;
 	}
@@ -351,7 +348,7 @@ test_mig_inline_zlib(void)
 static int
 test_mig_refused_connect(void)
 {
-	struct vmp_mig_region r = { .gpa = 0, .addr = NULL, .len = 1 << 20 };
+	struct vmp_mig_region r = {.gpa = 0, .addr = NULL, .len = 1 << 20};
 	struct vmp_mig_params p;
 	struct vmp_mig *m;
 	int rc;
@@ -377,17 +374,18 @@ test_mig_refused_connect(void)
 
 static struct vmp_test_suite mig_suite = {
 	.name = "migrate",
-	.cases = {
-		TEST_CASE(test_crc_zero_digest),
-		TEST_CASE(test_frame_and_hello),
-		TEST_CASE(test_bad_params),
-		TEST_CASE(test_mig_refused_connect),
-		TEST_CASE(test_mig_inline_none),
-		TEST_CASE(test_mig_inline_zlib),
-		TEST_CASE(test_mig_lockless),
-		TEST_CASE(test_mig_locked),
-		TEST_CASES_END(),
-	},
+	.cases =
+		{
+			TEST_CASE(test_crc_zero_digest),
+			TEST_CASE(test_frame_and_hello),
+			TEST_CASE(test_bad_params),
+			TEST_CASE(test_mig_refused_connect),
+			TEST_CASE(test_mig_inline_none),
+			TEST_CASE(test_mig_inline_zlib),
+			TEST_CASE(test_mig_lockless),
+			TEST_CASE(test_mig_locked),
+			TEST_CASES_END(),
+		},
 };
 
 static int

@@ -49,13 +49,14 @@ median(double *v)
 static void
 make_content(void)
 {
-	static const char *const w[] = { "the ", "page ", "kernel ", "dirty ",
-					 "0x7f00 ", "ring ", "return ", "{\n" };
+	static const char *const w[] = {"the ",	   "page ", "kernel ", "dirty ",
+					"0x7f00 ", "ring ", "return ", "{\n"};
 	uint64_t s = 0x2545F4914F6CDD1Dull, i, k;
 
 	for (i = 0; i < CPAGES; i++) {
 		uint8_t *p = content + i * VMP_MIG_PAGE_SIZE;
-		unsigned int kind = (unsigned int)((i * 0x9E3779B97F4A7C15ull) >> 61);
+		unsigned int kind =
+			(unsigned int)((i * 0x9E3779B97F4A7C15ull) >> 61);
 
 		for (k = 0; k < VMP_MIG_PAGE_SIZE;) {
 			s ^= s << 13;
@@ -98,11 +99,11 @@ scan_gbs(const uint8_t *mem, size_t len, bool vec, unsigned int *nz)
 	unsigned int n = 0;
 
 	for (off = 0; off < len; off += VMP_MIG_PAGE_SIZE)
-		n += vec ? !vmp_mig_page_is_zero(mem + off, VMP_MIG_PAGE_SIZE) :
-			   !plain_is_zero(mem + off, VMP_MIG_PAGE_SIZE);
+		n += vec ? !vmp_mig_page_is_zero(mem + off, VMP_MIG_PAGE_SIZE)
+			 : !plain_is_zero(mem + off, VMP_MIG_PAGE_SIZE);
 	*nz = n;
-	return (double)len / ((double)(rte_get_tsc_cycles() - t) /
-			      rte_get_tsc_hz()) / 1e9;
+	return (double)len /
+	       ((double)(rte_get_tsc_cycles() - t) / rte_get_tsc_hz()) / 1e9;
 }
 
 static double
@@ -173,8 +174,8 @@ p_job(void *data, unsigned int w, void *arg __rte_unused)
 	z->avail_in = VMP_MIG_PAGE_SIZE;
 	z->next_out = j->out;
 	z->avail_out = VMP_MIG_PAGE_SIZE - 64;
-	j->len = deflate(z, Z_FINISH) == Z_STREAM_END ? z->total_out :
-							 VMP_MIG_PAGE_SIZE;
+	j->len = deflate(z, Z_FINISH) == Z_STREAM_END ? z->total_out
+						      : VMP_MIG_PAGE_SIZE;
 }
 
 static void
@@ -245,7 +246,8 @@ migrate_perf_autotest(void)
 	int m;
 
 	printf("\nmigrate perf (machine shared with other engineers: medians "
-	       "of %d runs)\n", RUNS);
+	       "of %d runs)\n",
+	       RUNS);
 	zero = mmap(NULL, ZERO_MEM, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	content = mmap(NULL, (size_t)CPAGES * VMP_MIG_PAGE_SIZE,
@@ -269,8 +271,9 @@ migrate_perf_autotest(void)
 		uint64_t t = rte_get_tsc_cycles();
 
 		vmp_mig_region_digest(zero, 64u << 20);
-		v[i] = (64u << 20) / ((double)(rte_get_tsc_cycles() - t) /
-				      rte_get_tsc_hz()) / 1e9;
+		v[i] = (64u << 20) /
+		       ((double)(rte_get_tsc_cycles() - t) / rte_get_tsc_hz()) /
+		       1e9;
 	}
 	dig = median(v);
 	for (i = 0; i < RUNS; i++)
@@ -283,19 +286,20 @@ migrate_perf_autotest(void)
 	       zvec);
 	printf("| zero scan, plain u64 loop (anchor)     | %7.2f GB/s |\n",
 	       zplain);
-	printf("| scan of the content mix (%u non-zero)  | %7.2f GB/s |\n",
-	       nz, nzvec);
+	printf("| scan of the content mix (%u non-zero)  | %7.2f GB/s |\n", nz,
+	       nzvec);
 	printf("| END digest (4-lane CRC32C)             | %7.2f GB/s |\n",
 	       dig);
-	printf("| zlib level 1, non-zero pages           | %7.0f p/s  |\n",
-	       zl);
+	printf("| zlib level 1, non-zero pages           | %7.0f p/s  |\n", zl);
 	printf("| zlib level 1                           | %7.1f MB/s |\n",
 	       zl * VMP_MIG_PAGE_SIZE / 1e6);
 	printf("| compression ratio of the mix           | %7.2f      |\n",
 	       (double)nz * VMP_MIG_PAGE_SIZE / (double)cbytes);
 
-	printf("\n| model    | workers | pages/s | vs N x 1-core | busy min-max %% |\n"
-	       "|----------|---------|---------|---------------|----------------|\n");
+	printf("\n| model    | workers | pages/s | vs N x 1-core | busy "
+	       "min-max %% |\n"
+	       "|----------|---------|---------|---------------|---------------"
+	       "-|\n");
 	/* the anchor is re-measured right before each pool run: the machine
 	 * is shared, so only ratios taken close together mean something */
 	for (m = 0; m <= 1; m++) {
@@ -309,7 +313,8 @@ migrate_perf_autotest(void)
 						 &bmin, &bmax);
 				r[i] = 100.0 * v[i] / (nw * a);
 			}
-			printf("| %-8s | %7u | %7.0f | %12.0f%% | %5.0f - %5.0f |\n",
+			printf("| %-8s | %7u | %7.0f | %12.0f%% | %5.0f - "
+			       "%5.0f |\n",
 			       m ? "locked" : "lockless", nw, median(v),
 			       median(r), bmin, bmax);
 		}
