@@ -28,34 +28,42 @@ mig_digest_job(struct vmp_mig *m, struct mig_job *j)
 	return true;
 }
 
+/* Page CRCs of region r, pages [first, first + n), on the workers. */
+void
+mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first,
+		 uint64_t n)
+{
+	struct mig_regstate *rs = &m->reg[r];
+	struct mig_job one;
+	uint64_t pg;
+
+	for (pg = first; pg < first + n; pg += CHUNK_PAGES) {
+		struct mig_job *j = m->cp ? mig_cpool_get_wait(m->cp, NULL) :
+					    &one;
+
+		j->op = MIG_OP_DIGEST;
+		j->region = (uint16_t)r;
+		j->page = pg;
+		j->len = (uint32_t)RTE_MIN((uint64_t)CHUNK_PAGES,
+					   first + n - pg);
+		if (m->cp)
+			mig_cpool_put(m->cp, j);
+		else
+			mig_digest_job(m, j);
+	}
+	RTE_SET_USED(rs);
+}
+
 void
 mig_digest_all(struct vmp_mig *m, uint64_t *out)
 {
 	unsigned int r;
-	uint64_t pg;
 
-	for (r = 0; r < m->nb_regions; r++) {
-		struct mig_regstate *rs = &m->reg[r];
-
-		if (m->cp == NULL || rs->page_crc == NULL) {
-			out[r] = vmp_mig_region_digest(rs->r.addr, rs->r.len);
-			continue;
-		}
-		for (pg = 0; pg < rs->nb_pages; pg += CHUNK_PAGES) {
-			struct mig_job *j = mig_cpool_get_wait(m->cp, NULL);
-
-			j->op = MIG_OP_DIGEST;
-			j->region = (uint16_t)r;
-			j->page = pg;
-			j->len = (uint32_t)RTE_MIN((uint64_t)CHUNK_PAGES,
-						   rs->nb_pages - pg);
-			mig_cpool_put(m->cp, j);
-		}
-	}
+	for (r = 0; r < m->nb_regions; r++)
+		mig_digest_range(m, r, 0, m->reg[r].nb_pages);
 	if (m->cp != NULL)
 		mig_cpool_drain(m->cp);
 	for (r = 0; r < m->nb_regions; r++)
-		if (m->cp != NULL && m->reg[r].page_crc != NULL)
-			out[r] = mig_digest_combine(m->reg[r].page_crc,
-						    m->reg[r].nb_pages);
+		out[r] = mig_digest_combine(m->reg[r].page_crc,
+					    m->reg[r].nb_pages);
 }

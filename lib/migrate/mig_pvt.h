@@ -169,6 +169,8 @@ uint32_t mig_page_crc4(const uint8_t *pg);
 uint64_t mig_digest_combine(const uint32_t *page_crc, uint64_t n);
 /* Digest every region into out[], on the workers when there are some. */
 void mig_digest_all(struct vmp_mig *m, uint64_t *out);
+void mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first,
+		      uint64_t n);
 /* Worker side of a digest job; true if @p j was one. */
 bool mig_digest_job(struct vmp_mig *m, struct mig_job *j);
 void mig_frame_hdr_build(struct mig_frame_hdr *h, uint8_t type, uint32_t round,

@@ -460,16 +460,27 @@ complete(struct vmp_mig *m, bool *paused)
 	return 0;
 }
 
-/* Bytes/s of vmp_mig_region_digest() here, for the downtime estimate. */
+/*
+ * Bytes/s of the END digest as it will run (on the workers), for the downtime
+ * estimate: the faster of two passes over up to 64 MiB of region 0 (the
+ * machine may be busy for a moment; the estimate should not stay pessimistic).
+ */
 static void
 digest_rate_measure(struct vmp_mig *m)
 {
-	uint64_t len = RTE_MIN(m->reg[0].r.len, 16ull << 20);
-	uint64_t t = rte_get_tsc_cycles();
+	uint64_t n = RTE_MIN(m->reg[0].nb_pages, 16384ul), best = UINT64_MAX;
+	int i;
 
-	vmp_mig_region_digest(m->reg[0].r.addr, len);
-	t = rte_get_tsc_cycles() - t;
-	m->digest_rate = (double)len * rte_get_tsc_hz() / RTE_MAX(t, 1ul);
+	for (i = 0; i < 2; i++) {
+		uint64_t t = rte_get_tsc_cycles();
+
+		mig_digest_range(m, 0, 0, n);
+		if (m->cp)
+			mig_cpool_drain(m->cp);
+		best = RTE_MIN(best, rte_get_tsc_cycles() - t);
+	}
+	m->digest_rate = (double)n * VMP_MIG_PAGE_SIZE * rte_get_tsc_hz() /
+			 RTE_MAX(best, 1ul);
 }
 
 int
@@ -481,7 +492,6 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 	int64_t n;
 	int rc;
 
-	digest_rate_measure(m);
 	rc = mig_net_connect(uri, &m->ch);
 	if (rc < 0) {
 		mig_fail(m, rc, "connect %s: %s", uri, strerror(-rc));
@@ -499,6 +509,7 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 			goto out;
 		}
 	}
+	digest_rate_measure(m);
 	if (m->p.dirty.start) {
 		rc = m->p.dirty.start(m->p.cb_arg);
 		if (rc < 0) {
@@ -549,8 +560,10 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 					    m->st.total * 1000.0 /
 						    m->digest_rate)
 			       : UINT64_MAX;
+		/* nothing left to send: more rounds cannot lower the downtime
+		 * (the digest alone is over the limit) */
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||
-		    m->st.rounds >= m->p.max_rounds)
+		    m->st.rounds >= m->p.max_rounds || n == 0)
 			break;
 		if (m->p.auto_converge && m->p.vcpu.throttle &&
 		    (uint64_t)n > sent_last && m->st.rounds >= 2) {
