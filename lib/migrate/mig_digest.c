@@ -23,7 +23,7 @@ mig_digest_job(struct vmp_mig *m, struct mig_job *j)
 		return false;
 	rs = &m->reg[j->region];
 	for (i = j->page; i < j->page + j->len; i++)
-		rs->page_crc[i] = rte_cpu_to_le_32(mig_page_crc4(
+		rs->page_crc[i] = rte_cpu_to_le_32(mig_page_crc4_fast(
 			(const uint8_t *)rs->r.addr + i * VMP_MIG_PAGE_SIZE));
 	return true;
 }

@@ -166,6 +166,7 @@ uint32_t mig_crc32c_update(uint32_t crc, const void *buf, size_t len);
 struct mig_job;
 /* The digest's page CRC (4 lanes) and the region digest from page CRCs. */
 uint32_t mig_page_crc4(const uint8_t *pg);
+uint32_t mig_page_crc4_fast(const uint8_t *pg);
 uint64_t mig_digest_combine(const uint32_t *page_crc, uint64_t n);
 /* Digest every region into out[], on the workers when there are some. */
 void mig_digest_all(struct vmp_mig *m, uint64_t *out);

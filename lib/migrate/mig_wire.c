@@ -85,6 +85,27 @@ mig_page_crc4(const uint8_t *pg)
 	return vmp_mig_crc32c(lanes, sizeof(lanes));
 }
 
+/* Same value as mig_page_crc4(), ~4x cheaper on a zero page (a quarter of
+ * a typical guest): the zero scan runs at memory speed. */
+uint32_t
+mig_page_crc4_fast(const uint8_t *pg)
+{
+	static uint32_t zero_crc;
+	static const uint8_t zero[VMP_MIG_PAGE_SIZE] __rte_aligned(64);
+	uint32_t c;
+
+	if (!vmp_mig_page_is_zero(pg, VMP_MIG_PAGE_SIZE))
+		return mig_page_crc4(pg);
+	/* first use from several workers: each computes the same value, the
+	 * relaxed atomics only keep the accesses whole */
+	c = __atomic_load_n(&zero_crc, __ATOMIC_RELAXED);
+	if (c == 0) {
+		c = mig_page_crc4(zero);
+		__atomic_store_n(&zero_crc, c, __ATOMIC_RELAXED);
+	}
+	return c;
+}
+
 uint64_t
 mig_digest_combine(const uint32_t *page_crc, uint64_t n)
 {
@@ -107,7 +128,7 @@ vmp_mig_region_digest(const void *addr, uint64_t len)
 
 	for (i = 0; i < n; i++) {
 		uint32_t c = rte_cpu_to_le_32(
-			mig_page_crc4(p + i * VMP_MIG_PAGE_SIZE));
+			mig_page_crc4_fast(p + i * VMP_MIG_PAGE_SIZE));
 
 		d = mig_crc32c_update(d, &c, sizeof(c));
 	}
