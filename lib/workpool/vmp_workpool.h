@@ -42,6 +42,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -255,6 +256,14 @@ unsigned int vmp_pool_nb_workers(const struct vmp_pool *pool);
 
 /** Requests prepared or committed and not yet completed. */
 unsigned int vmp_pool_in_flight(const struct vmp_pool *pool);
+
+/**
+ * Print the pool's internal state (per worker: halt word, ring fill,
+ * requests outstanding, counters) for debugging. Any thread; the values are
+ * racy snapshots.
+ * @return 0, or -EINVAL if f or pool is NULL.
+ */
+int vmp_pool_dump(FILE *f, const struct vmp_pool *pool);
 
 /** Worker index a prepared request is bound to. */
 unsigned int vmp_pool_req_worker(const struct vmp_pool_req *req);

@@ -569,3 +569,33 @@ vmp_pool_req_worker(const struct vmp_pool_req *req)
 {
 	return ((const struct __vmp_pool_req *)req)->worker;
 }
+
+int
+vmp_pool_dump(FILE *f, const struct vmp_pool *pool)
+{
+	unsigned int i;
+
+	if (f == NULL || pool == NULL)
+		return -EINVAL;
+	fprintf(f,
+		"pool %s: in_flight %" PRIu64 " prepared %u free %u rr_next %u"
+		" done_ring %u\n",
+		pool->name, pool->in_flight, pool->nb_prepared, pool->nb_free,
+		pool->rr_next, rte_ring_count(pool->done_ring));
+	for (i = 0; i < pool->nb_workers; i++) {
+		const struct __vmp_pool_worker *w = pool->workers[i];
+
+		fprintf(f,
+			"  w%u lcore %u halt_word %u quit %u ring %u"
+			" outstanding %u handled %" PRIu64 " halts %" PRIu64
+			" wakes %" PRIu64 "\n",
+			i, w->lcore_id,
+			__atomic_load_n(&w->halt_word, __ATOMIC_RELAXED),
+			__atomic_load_n(&w->quit, __ATOMIC_RELAXED),
+			rte_ring_count(w->ring), w->outstanding,
+			__atomic_load_n(&w->handled, __ATOMIC_RELAXED),
+			__atomic_load_n(&w->halts, __ATOMIC_RELAXED),
+			__atomic_load_n(&w->wakes, __ATOMIC_RELAXED));
+	}
+	return 0;
+}
