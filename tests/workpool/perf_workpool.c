@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/workpool benchmark (perf-tests; prints tables, asserts nothing about
+ * speed). For 1..N workers (every worker lcore the EAL was given):
+ *  (a) no-op handler: requests/s, submitter cycles per request and submitter
+ *      CPU %, lockless pool vs the locked model it replaces (locked_pool.c);
+ *  (b) zlib level-1 compression of generated 4 KiB pages (perf_pages.c):
+ *      pages/s, MB/s, ratio to N x single-core zlib measured in the same
+ *      run, per-worker busy %.
+ * Medians of WORKPOOL_PERF_REPS runs (default 7) of WORKPOOL_PERF_MS ms
+ * (default 400) each; the anchor is re-measured inside every repetition.
+ *
+ *   build/tests/vmpath-test -l 0-1 --no-huge -m 512 --no-pci \
+ *       workpool_perf_autotest
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include <vmp_workpool.h>
+
+#include "locked_pool.h"
+#include "perf_pages.h"
+#include "vmp_test.h"
+
+#define NB_PAGES 2048u /* 8 MiB corpus: larger than the L2 of one core */
+#define OUT_MAX (PG_SIZE + 128u)
+#define MAX_REPS 31
+
+static unsigned int perf_ms = 400, perf_reps = 7;
+static int oversub;
+static uint64_t hz;
+static uint8_t *corpus;
+
+/* ---- shared run plumbing ----------------------------------------------- */
+
+struct result {
+	double rate;	  /* requests (pages) per second */
+	double sub_cyc;	  /* submitter TSC cycles per request in the submit path
+			   */
+	double sub_cpu;	  /* submitter thread CPU time / wall time, % */
+	double bytes_out; /* compressed bytes per page */
+	double busy[VMP_POOL_MAX_WORKERS]; /* % of wall time in the handler */
+};
+
+struct ctx {
+	uint64_t next; /* next page / sequence number */
+	uint64_t done; /* done callbacks */
+	uint64_t out;  /* compressed bytes */
+};
+
+static double
+thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+typedef void (*fill_t)(void *data, void *ctx);
+
+static int
+run_lockless(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
+	     struct result *r)
+{
+	struct vmp_pool_stats s0, s1;
+	struct vmp_pool *pool;
+	struct vmp_pool_req *req;
+	uint64_t t0, t1, now, t, end, sub = 0, n = 0;
+	double cpu0;
+	unsigned int i;
+
+	pool = vmp_pool_create(p);
+	if (pool == NULL)
+		return -rte_errno;
+	memset(c, 0, sizeof(*c));
+	vmp_pool_stats_get(pool, &s0);
+	cpu0 = thread_cpu_s();
+	t0 = now = rte_rdtsc();
+	end = t0 + perf_ms * hz / 1000;
+	while (now < end) {
+		req = vmp_pool_submit_prepare(pool);
+		if (req == NULL) {
+			if (vmp_pool_poll_done(pool, 0) == 0 && oversub)
+				sched_yield();
+			now = rte_rdtsc();
+			continue;
+		}
+		fill(vmp_pool_req_data(req), c);
+		vmp_pool_submit_commit(pool, req);
+		t = rte_rdtsc();
+		sub += t - now;
+		now = t;
+		n++;
+	}
+	vmp_pool_wait_done(pool);
+	t1 = rte_rdtsc();
+	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) /
+		     ((double)(t1 - t0) / (double)hz);
+	vmp_pool_stats_get(pool, &s1);
+	r->rate = (double)(s1.completed - s0.completed) * (double)hz /
+		  (double)(t1 - t0);
+	r->sub_cyc = n ? (double)sub / (double)n : 0;
+	r->bytes_out = c->done ? (double)c->out / (double)c->done : 0;
+	for (i = 0; i < p->nb_workers; i++)
+		r->busy[i] = 100.0 *
+			     (double)(s1.worker[i].busy_cycles -
+				      s0.worker[i].busy_cycles) /
+			     (double)(t1 - t0);
+	return vmp_pool_destroy(pool);
+}
+
+static int
+run_locked(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
+	   struct result *r)
+{
+	struct lk_pool *pool;
+	uint64_t t0, t1, now, t, end, sub = 0, n = 0;
+	uint64_t b0[VMP_POOL_MAX_WORKERS];
+	double cpu0;
+	unsigned int i;
+
+	pool = lk_pool_create(p);
+	if (pool == NULL)
+		return -rte_errno;
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < p->nb_workers; i++)
+		b0[i] = lk_pool_busy_cycles(pool, i);
+	cpu0 = thread_cpu_s();
+	t0 = now = rte_rdtsc();
+	end = t0 + perf_ms * hz / 1000;
+	while (now < end) {
+		lk_pool_submit(pool, fill, c);
+		t = rte_rdtsc();
+		sub += t - now;
+		now = t;
+		n++;
+	}
+	lk_pool_flush(pool);
+	t1 = rte_rdtsc();
+	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) /
+		     ((double)(t1 - t0) / (double)hz);
+	r->rate = (double)n * (double)hz / (double)(t1 - t0);
+	r->sub_cyc = n ? (double)sub / (double)n : 0;
+	r->bytes_out = c->done ? (double)c->out / (double)c->done : 0;
+	for (i = 0; i < p->nb_workers; i++)
+		r->busy[i] = 100.0 *
+			     (double)(lk_pool_busy_cycles(pool, i) - b0[i]) /
+			     (double)(t1 - t0);
+	lk_pool_destroy(pool);
+	return 0;
+}
+
+/* Median of each field over reps. */
+static void
+result_median(struct result *rs, unsigned int reps, unsigned int nw,
+	      struct result *m)
+{
+	double v[MAX_REPS];
+	unsigned int i, w;
+
+#define MED(field)                                                             \
+	do {                                                                   \
+		for (i = 0; i < reps; i++)                                     \
+			v[i] = rs[i].field;                                    \
+		m->field = median(v, reps);                                    \
+	} while (0)
+	MED(rate);
+	MED(sub_cyc);
+	MED(sub_cpu);
+	MED(bytes_out);
+	for (w = 0; w < nw; w++)
+		MED(busy[w]);
+#undef MED
+}
+
+static void
+print_busy(const struct result *m, unsigned int nw)
+{
+	double lo = 100, hi = 0;
+	unsigned int w;
+
+	for (w = 0; w < nw; w++) {
+		printf(" %5.1f", m->busy[w]);
+		lo = RTE_MIN(lo, m->busy[w]);
+		hi = RTE_MAX(hi, m->busy[w]);
+	}
+	printf("  (spread %.1f)\n", hi - lo);
+}
+
+/* ---- (a) no-op dispatch -------------------------------------------------- */
+
+static void
+noop_handler(void *data __rte_unused, unsigned int w __rte_unused,
+	     void *arg __rte_unused)
+{
+}
+
+static void
+noop_done(void *data __rte_unused, void *arg)
+{
+	((struct ctx *)arg)->done++;
+}
+
+static void
+noop_fill(void *data, void *ctx)
+{
+	*(uint64_t *)data = ((struct ctx *)ctx)->next++;
+}
+
+static int
+bench_noop(unsigned int max_workers)
+{
+	struct result lf[MAX_REPS], lk[MAX_REPS], mlf, mlk;
+	struct vmp_pool_params p = {0};
+	struct ctx c;
+	unsigned int nw, i;
+	int rc;
+
+	printf("\n(a) no-op handler: lockless pool vs locked model "
+	       "(median of %u x %u ms)\n",
+	       perf_reps, perf_ms);
+	printf("workers  model     req/s        submit cyc/req  submitter CPU%%"
+	       "  lockless/locked\n");
+	p.req_size = 64;
+	p.socket_id = SOCKET_ID_ANY;
+	p.handler = noop_handler;
+	p.done = noop_done;
+	p.cb_arg = &c;
+	p.dispatch = VMP_POOL_DISPATCH_ROUND_ROBIN;
+	for (nw = 1; nw <= max_workers; nw++) {
+		p.nb_workers = nw;
+		for (i = 0; i < perf_reps; i++) {
+			rc = run_lockless(&p, noop_fill, &c, &lf[i]);
+			if (rc == 0)
+				rc = run_locked(&p, noop_fill, &c, &lk[i]);
+			if (rc != 0) {
+				printf("run failed: %d\n", rc);
+				return TEST_FAILED;
+			}
+		}
+		result_median(lf, perf_reps, nw, &mlf);
+		result_median(lk, perf_reps, nw, &mlk);
+		printf("%-8u lockless  %11.0f  %14.0f  %13.0f  %14.1fx\n", nw,
+		       mlf.rate, mlf.sub_cyc, mlf.sub_cpu, mlf.rate / mlk.rate);
+		printf("%-8u locked    %11.0f  %14.0f  %13.0f\n", nw, mlk.rate,
+		       mlk.sub_cyc, mlk.sub_cpu);
+		if (nw == 1)
+			printf("goal (>= 5x locked at 1 worker): %.1fx -> %s\n",
+			       mlf.rate / mlk.rate,
+			       mlf.rate >= 5 * mlk.rate ? "met" : "NOT met");
+	}
+	return TEST_SUCCESS;
+}
+
+/* ---- (b) zlib level-1 compression --------------------------------------- */
+
+struct zreq {
+	const uint8_t *page;
+	uint32_t out_len;
+	uint8_t out[OUT_MAX];
+};
+
+/* one stream per worker index, plus one for the single-core anchor */
+static z_stream zs[VMP_POOL_MAX_WORKERS + 1];
+
+static uint32_t
+z_compress(z_stream *z, const uint8_t *page, uint8_t *out)
+{
+	deflateReset(z);
+	z->next_in = (Bytef *)(uintptr_t)page;
+	z->avail_in = PG_SIZE;
+	z->next_out = out;
+	z->avail_out = OUT_MAX;
+	if (deflate(z, Z_FINISH) != Z_STREAM_END)
+		return 0;
+	return (uint32_t)z->total_out;
+}
+
+static int
+z_worker_init(unsigned int w, void *arg __rte_unused)
+{
+	memset(&zs[w], 0, sizeof(zs[w]));
+	return deflateInit(&zs[w], 1) == Z_OK ? 0 : -ENOMEM;
+}
+
+static void
+z_worker_uninit(unsigned int w, void *arg __rte_unused)
+{
+	deflateEnd(&zs[w]);
+}
+
+static void
+z_handler(void *data, unsigned int w, void *arg __rte_unused)
+{
+	struct zreq *r = data;
+
+	r->out_len = z_compress(&zs[w], r->page, r->out);
+}
+
+static void
+z_done(void *data, void *arg)
+{
+	struct ctx *c = arg;
+
+	c->out += ((struct zreq *)data)->out_len;
+	c->done++;
+}
+
+static void
+z_fill(void *data, void *ctx)
+{
+	struct ctx *c = ctx;
+
+	((struct zreq *)data)->page =
+		corpus + (size_t)(c->next++ % NB_PAGES) * PG_SIZE;
+}
+
+/* The anchor: the same compression on the submitter's lcore alone. */
+static double
+z_single(double *bytes_out)
+{
+	static uint8_t out[OUT_MAX];
+	z_stream *z = &zs[VMP_POOL_MAX_WORKERS];
+	uint64_t t0 = rte_rdtsc(), end = t0 + perf_ms * hz / 1000, n = 0,
+		 sum = 0;
+
+	while (rte_rdtsc() < end) {
+		sum += z_compress(z, corpus + (size_t)(n % NB_PAGES) * PG_SIZE,
+				  out);
+		n++;
+	}
+	*bytes_out = (double)sum / (double)n;
+	return (double)n * (double)hz / (double)(rte_rdtsc() - t0);
+}
+
+static void
+describe_corpus(void)
+{
+	static uint8_t kinds[NB_PAGES], out[OUT_MAX];
+	uint64_t in[PG_NB_KINDS] = {0}, o[PG_NB_KINDS] = {0};
+	unsigned int i, k;
+
+	pg_generate(corpus, NB_PAGES, 0x5eed, kinds);
+	for (i = 0; i < NB_PAGES; i++) {
+		in[kinds[i]] += PG_SIZE;
+		o[kinds[i]] += z_compress(&zs[VMP_POOL_MAX_WORKERS],
+					  corpus + (size_t)i * PG_SIZE, out);
+	}
+	printf("corpus: %u pages of 4 KiB (%u MiB), zlib level 1 per kind:\n",
+	       NB_PAGES, NB_PAGES * PG_SIZE >> 20);
+	for (k = 0; k < PG_NB_KINDS; k++)
+		printf("  %-7s %4.1f%% of pages, ratio %6.2fx\n",
+		       pg_kind_name[k],
+		       100.0 * (double)in[k] / PG_SIZE / NB_PAGES,
+		       o[k] ? (double)in[k] / (double)o[k] : 0);
+}
+
+static int
+bench_zlib(unsigned int max_workers)
+{
+	struct result lf[MAX_REPS], lk[MAX_REPS], mlf, mlk;
+	double single[MAX_REPS], single_out = 0, ms;
+	struct vmp_pool_params p = {0};
+	struct ctx c;
+	unsigned int nw, i;
+	int rc;
+
+	printf("\n(b) zlib level-1 compression of 4 KiB pages "
+	       "(median of %u x %u ms; anchor re-measured each repetition)\n",
+	       perf_reps, perf_ms);
+	printf("workers  model     pages/s   MB/s    vs N x single  "
+	       "busy %% per worker\n");
+	p.req_size = sizeof(struct zreq);
+	p.socket_id = SOCKET_ID_ANY;
+	p.handler = z_handler;
+	p.done = z_done;
+	p.worker_init = z_worker_init;
+	p.worker_uninit = z_worker_uninit;
+	p.cb_arg = &c;
+	p.dispatch = VMP_POOL_DISPATCH_LEAST_LOADED;
+	for (nw = 1; nw <= max_workers; nw++) {
+		p.nb_workers = nw;
+		for (i = 0; i < perf_reps; i++) {
+			single[i] = z_single(&single_out);
+			rc = run_lockless(&p, z_fill, &c, &lf[i]);
+			if (rc == 0)
+				rc = run_locked(&p, z_fill, &c, &lk[i]);
+			if (rc != 0) {
+				printf("run failed: %d\n", rc);
+				return TEST_FAILED;
+			}
+		}
+		ms = median(single, perf_reps);
+		result_median(lf, perf_reps, nw, &mlf);
+		result_median(lk, perf_reps, nw, &mlk);
+		printf("%-8u single    %8.0f  %6.1f  (anchor, 1 core, "
+		       "ratio %.2fx)\n",
+		       nw, ms, ms * PG_SIZE / 1e6, PG_SIZE / single_out);
+		printf("%-8u lockless  %8.0f  %6.1f  %12.1f%% ", nw, mlf.rate,
+		       mlf.rate * PG_SIZE / 1e6, 100 * mlf.rate / (nw * ms));
+		print_busy(&mlf, nw);
+		printf("%-8u locked    %8.0f  %6.1f  %12.1f%% ", nw, mlk.rate,
+		       mlk.rate * PG_SIZE / 1e6, 100 * mlk.rate / (nw * ms));
+		print_busy(&mlk, nw);
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+workpool_perf(void)
+{
+	unsigned int max_workers = RTE_MIN(rte_lcore_count() - 1,
+					   (unsigned int)VMP_POOL_MAX_WORKERS);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *e;
+	int rc;
+
+	if (max_workers == 0) {
+		printf("needs at least one worker lcore\n");
+		return TEST_SKIPPED;
+	}
+	e = getenv("WORKPOOL_PERF_MS");
+	if (e != NULL && atoi(e) > 0)
+		perf_ms = (unsigned int)atoi(e);
+	e = getenv("WORKPOOL_PERF_REPS");
+	if (e != NULL && atoi(e) > 0)
+		perf_reps =
+			RTE_MIN((unsigned int)atoi(e), (unsigned int)MAX_REPS);
+	e = getenv("WORKPOOL_PERF_MAX_WORKERS");
+	if (e != NULL && atoi(e) > 0)
+		max_workers = RTE_MIN(max_workers, (unsigned int)atoi(e));
+	hz = rte_get_tsc_hz();
+	oversub = rte_lcore_count() > (unsigned int)cores;
+	printf("workpool benchmark: %u lcores on %ld online cores%s; TSC %.2f "
+	       "GHz\n",
+	       rte_lcore_count(), cores,
+	       oversub ? " (OVERSUBSCRIBED: lcores share cores)" : "",
+	       (double)hz / 1e9);
+	corpus = rte_malloc(NULL, (size_t)NB_PAGES * PG_SIZE, 4096);
+	if (corpus == NULL || deflateInit(&zs[VMP_POOL_MAX_WORKERS], 1) != Z_OK)
+		return TEST_FAILED;
+	describe_corpus();
+	rc = bench_noop(max_workers);
+	if (rc == TEST_SUCCESS)
+		rc = bench_zlib(max_workers);
+	deflateEnd(&zs[VMP_POOL_MAX_WORKERS]);
+	rte_free(corpus);
+	return rc;
+}
+
+REGISTER_TEST_COMMAND(workpool_perf_autotest, workpool_perf);
+/* the same, registered under a second name for the oversubscribed entry */
+REGISTER_TEST_COMMAND(workpool_perf_oversub_autotest, workpool_perf);
