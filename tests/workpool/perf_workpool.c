@@ -14,6 +14,7 @@
  *       workpool_perf_autotest
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
@@ -49,7 +50,51 @@ struct result {
 	double sub_cpu;	  /* submitter thread CPU time / wall time, % */
 	double bytes_out; /* compressed bytes per page */
 	double busy[VMP_POOL_MAX_WORKERS]; /* % of wall time in the handler */
+	double cpu[VMP_POOL_MAX_WORKERS]; /* worker thread CPU time / wall, % */
 };
+
+/*
+ * Worker thread CPU clocks, recorded by worker_init on the worker itself and
+ * read from the submitter: how much CPU each worker really got on a shared
+ * machine, at no cost to the workers.
+ */
+static clockid_t wclk[VMP_POOL_MAX_WORKERS];
+static uint32_t wready[VMP_POOL_MAX_WORKERS];
+
+static void
+wclk_record(unsigned int w)
+{
+	pthread_getcpuclockid(pthread_self(), &wclk[w]);
+	__atomic_store_n(&wready[w], 1, __ATOMIC_RELEASE);
+}
+
+static void
+wclk_wait(unsigned int nw)
+{
+	unsigned int w;
+
+	for (w = 0; w < nw; w++)
+		while (!__atomic_load_n(&wready[w], __ATOMIC_ACQUIRE))
+			sched_yield();
+}
+
+static double
+clk_s(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+wclk_read(unsigned int nw, double *v)
+{
+	unsigned int w;
+
+	for (w = 0; w < nw; w++)
+		v[w] = clk_s(wclk[w]);
+}
 
 struct ctx {
 	uint64_t next; /* next page / sequence number */
@@ -60,10 +105,7 @@ struct ctx {
 static double
 thread_cpu_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return clk_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int
@@ -91,14 +133,17 @@ run_lockless(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
 	struct vmp_pool *pool;
 	struct vmp_pool_req *req;
 	uint64_t t0, t1, now, t, end, sub = 0, n = 0;
-	double cpu0;
+	double cpu0, wc0[VMP_POOL_MAX_WORKERS], wc1[VMP_POOL_MAX_WORKERS];
 	unsigned int i;
 
+	memset(wready, 0, sizeof(wready));
 	pool = vmp_pool_create(p);
 	if (pool == NULL)
 		return -rte_errno;
+	wclk_wait(p->nb_workers);
 	memset(c, 0, sizeof(*c));
 	vmp_pool_stats_get(pool, &s0);
+	wclk_read(p->nb_workers, wc0);
 	cpu0 = thread_cpu_s();
 	t0 = now = rte_rdtsc();
 	end = t0 + perf_ms * hz / 1000;
@@ -119,6 +164,7 @@ run_lockless(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
 	}
 	vmp_pool_wait_done(pool);
 	t1 = rte_rdtsc();
+	wclk_read(p->nb_workers, wc1);
 	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) /
 		     ((double)(t1 - t0) / (double)hz);
 	vmp_pool_stats_get(pool, &s1);
@@ -126,6 +172,9 @@ run_lockless(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
 		  (double)(t1 - t0);
 	r->sub_cyc = n ? (double)sub / (double)n : 0;
 	r->bytes_out = c->done ? (double)c->out / (double)c->done : 0;
+	for (i = 0; i < p->nb_workers; i++)
+		r->cpu[i] = 100 * (wc1[i] - wc0[i]) /
+			    ((double)(t1 - t0) / (double)hz);
 	for (i = 0; i < p->nb_workers; i++)
 		r->busy[i] = 100.0 *
 			     (double)(s1.worker[i].busy_cycles -
@@ -141,12 +190,15 @@ run_locked(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
 	struct lk_pool *pool;
 	uint64_t t0, t1, now, t, end, sub = 0, n = 0;
 	uint64_t b0[VMP_POOL_MAX_WORKERS];
-	double cpu0;
+	double cpu0, wc0[VMP_POOL_MAX_WORKERS], wc1[VMP_POOL_MAX_WORKERS];
 	unsigned int i;
 
+	memset(wready, 0, sizeof(wready));
 	pool = lk_pool_create(p);
 	if (pool == NULL)
 		return -rte_errno;
+	wclk_wait(p->nb_workers);
+	wclk_read(p->nb_workers, wc0);
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < p->nb_workers; i++)
 		b0[i] = lk_pool_busy_cycles(pool, i);
@@ -162,11 +214,15 @@ run_locked(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
 	}
 	lk_pool_flush(pool);
 	t1 = rte_rdtsc();
+	wclk_read(p->nb_workers, wc1);
 	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) /
 		     ((double)(t1 - t0) / (double)hz);
 	r->rate = (double)n * (double)hz / (double)(t1 - t0);
 	r->sub_cyc = n ? (double)sub / (double)n : 0;
 	r->bytes_out = c->done ? (double)c->out / (double)c->done : 0;
+	for (i = 0; i < p->nb_workers; i++)
+		r->cpu[i] = 100 * (wc1[i] - wc0[i]) /
+			    ((double)(t1 - t0) / (double)hz);
 	for (i = 0; i < p->nb_workers; i++)
 		r->busy[i] = 100.0 *
 			     (double)(lk_pool_busy_cycles(pool, i) - b0[i]) /
@@ -193,8 +249,10 @@ result_median(struct result *rs, unsigned int reps, unsigned int nw,
 	MED(sub_cyc);
 	MED(sub_cpu);
 	MED(bytes_out);
-	for (w = 0; w < nw; w++)
+	for (w = 0; w < nw; w++) {
 		MED(busy[w]);
+		MED(cpu[w]);
+	}
 #undef MED
 }
 
@@ -218,6 +276,13 @@ static void
 noop_handler(void *data __rte_unused, unsigned int w __rte_unused,
 	     void *arg __rte_unused)
 {
+}
+
+static int
+noop_worker_init(unsigned int w, void *arg __rte_unused)
+{
+	wclk_record(w);
+	return 0;
 }
 
 static void
@@ -250,6 +315,7 @@ bench_noop(unsigned int max_workers)
 	p.socket_id = SOCKET_ID_ANY;
 	p.handler = noop_handler;
 	p.done = noop_done;
+	p.worker_init = noop_worker_init;
 	p.cb_arg = &c;
 	p.dispatch = VMP_POOL_DISPATCH_ROUND_ROBIN;
 	for (nw = 1; nw <= max_workers; nw++) {
@@ -265,10 +331,18 @@ bench_noop(unsigned int max_workers)
 		}
 		result_median(lf, perf_reps, nw, &mlf);
 		result_median(lk, perf_reps, nw, &mlk);
-		printf("%-8u lockless  %11.0f  %14.0f  %13.0f  %14.1fx\n", nw,
-		       mlf.rate, mlf.sub_cyc, mlf.sub_cpu, mlf.rate / mlk.rate);
-		printf("%-8u locked    %11.0f  %14.0f  %13.0f\n", nw, mlk.rate,
-		       mlk.sub_cyc, mlk.sub_cpu);
+		printf("%-8u lockless  %11.0f  %14.0f  %13.0f  %14.1fx   "
+		       "worker CPU %%:",
+		       nw, mlf.rate, mlf.sub_cyc, mlf.sub_cpu,
+		       mlf.rate / mlk.rate);
+		for (i = 0; i < nw; i++)
+			printf(" %.0f", mlf.cpu[i]);
+		printf("\n%-8u locked    %11.0f  %14.0f  %13.0f  %15s   "
+		       "worker CPU %%:",
+		       nw, mlk.rate, mlk.sub_cyc, mlk.sub_cpu, "");
+		for (i = 0; i < nw; i++)
+			printf(" %.0f", mlk.cpu[i]);
+		printf("\n");
 		if (nw == 1)
 			printf("goal (>= 5x locked at 1 worker): %.1fx -> %s\n",
 			       mlf.rate / mlk.rate,
@@ -304,6 +378,7 @@ z_compress(z_stream *z, const uint8_t *page, uint8_t *out)
 static int
 z_worker_init(unsigned int w, void *arg __rte_unused)
 {
+	wclk_record(w);
 	memset(&zs[w], 0, sizeof(zs[w]));
 	return deflateInit(&zs[w], 1) == Z_OK ? 0 : -ENOMEM;
 }
@@ -342,10 +417,11 @@ z_fill(void *data, void *ctx)
 
 /* The anchor: the same compression on the submitter's lcore alone. */
 static double
-z_single(double *bytes_out)
+z_single(double *bytes_out, double *cpu)
 {
 	static uint8_t out[OUT_MAX];
 	z_stream *z = &zs[VMP_POOL_MAX_WORKERS];
+	double cpu0 = thread_cpu_s();
 	uint64_t t0 = rte_rdtsc(), end = t0 + perf_ms * hz / 1000, n = 0,
 		 sum = 0;
 
@@ -355,7 +431,9 @@ z_single(double *bytes_out)
 		n++;
 	}
 	*bytes_out = (double)sum / (double)n;
-	return (double)n * (double)hz / (double)(rte_rdtsc() - t0);
+	t0 = rte_rdtsc() - t0;
+	*cpu = 100 * (thread_cpu_s() - cpu0) / ((double)t0 / (double)hz);
+	return (double)n * (double)hz / (double)t0;
 }
 
 static void
@@ -380,11 +458,35 @@ describe_corpus(void)
 		       o[k] ? (double)in[k] / (double)o[k] : 0);
 }
 
+/*
+ * One row: throughput vs N x anchor, busy %, worker CPU %, and pages per
+ * worker CPU-second vs the anchor's pages per CPU-second (what the pool costs
+ * per page once CPU stolen by other tenants of a shared machine is removed).
+ */
+static void
+z_row(const char *model, unsigned int nw, const struct result *m, double ms,
+      double mcpu)
+{
+	double cpu = 0;
+	unsigned int w;
+
+	for (w = 0; w < nw; w++)
+		cpu += m->cpu[w];
+	printf("%-8u %-8s  %8.0f  %6.1f  %12.1f%%  %12.1f%%   ", nw, model,
+	       m->rate, m->rate * PG_SIZE / 1e6, 100 * m->rate / (nw * ms),
+	       cpu > 0 ? 100 * (m->rate / cpu) / (ms / mcpu) : 0);
+	print_busy(m, nw);
+	printf("%57s worker CPU %%:", "");
+	for (w = 0; w < nw; w++)
+		printf(" %5.1f", m->cpu[w]);
+	printf("\n");
+}
+
 static int
 bench_zlib(unsigned int max_workers)
 {
 	struct result lf[MAX_REPS], lk[MAX_REPS], mlf, mlk;
-	double single[MAX_REPS], single_out = 0, ms;
+	double single[MAX_REPS], scpu[MAX_REPS], single_out = 0, ms, mcpu;
 	struct vmp_pool_params p = {0};
 	struct ctx c;
 	unsigned int nw, i;
@@ -394,7 +496,7 @@ bench_zlib(unsigned int max_workers)
 	       "(median of %u x %u ms; anchor re-measured each repetition)\n",
 	       perf_reps, perf_ms);
 	printf("workers  model     pages/s   MB/s    vs N x single  "
-	       "busy %% per worker\n");
+	       "per CPU-s vs 1  busy %% per worker\n");
 	p.req_size = sizeof(struct zreq);
 	p.socket_id = SOCKET_ID_ANY;
 	p.handler = z_handler;
@@ -406,7 +508,7 @@ bench_zlib(unsigned int max_workers)
 	for (nw = 1; nw <= max_workers; nw++) {
 		p.nb_workers = nw;
 		for (i = 0; i < perf_reps; i++) {
-			single[i] = z_single(&single_out);
+			single[i] = z_single(&single_out, &scpu[i]);
 			rc = run_lockless(&p, z_fill, &c, &lf[i]);
 			if (rc == 0)
 				rc = run_locked(&p, z_fill, &c, &lk[i]);
@@ -416,17 +518,14 @@ bench_zlib(unsigned int max_workers)
 			}
 		}
 		ms = median(single, perf_reps);
+		mcpu = median(scpu, perf_reps);
 		result_median(lf, perf_reps, nw, &mlf);
 		result_median(lk, perf_reps, nw, &mlk);
-		printf("%-8u single    %8.0f  %6.1f  (anchor, 1 core, "
-		       "ratio %.2fx)\n",
-		       nw, ms, ms * PG_SIZE / 1e6, PG_SIZE / single_out);
-		printf("%-8u lockless  %8.0f  %6.1f  %12.1f%% ", nw, mlf.rate,
-		       mlf.rate * PG_SIZE / 1e6, 100 * mlf.rate / (nw * ms));
-		print_busy(&mlf, nw);
-		printf("%-8u locked    %8.0f  %6.1f  %12.1f%% ", nw, mlk.rate,
-		       mlk.rate * PG_SIZE / 1e6, 100 * mlk.rate / (nw * ms));
-		print_busy(&mlk, nw);
+		printf("%-8u single    %8.0f  %6.1f  (anchor: 1 lcore, "
+		       "compression ratio %.2fx, thread CPU %.0f%%)\n",
+		       nw, ms, ms * PG_SIZE / 1e6, PG_SIZE / single_out, mcpu);
+		z_row("lockless", nw, &mlf, ms, mcpu);
+		z_row("locked", nw, &mlk, ms, mcpu);
 	}
 	return TEST_SUCCESS;
 }
