@@ -103,7 +103,8 @@ typedef void (*vmp_pool_req_uninit_t)(void *data, void *arg);
  */
 typedef void (*vmp_pool_handler_t)(void *data, unsigned int worker, void *arg);
 /** Completion, run on the submitter thread, exactly once per committed
- *  request, before the request becomes free again. Required. */
+ *  request, before the request becomes free again. Required. It must not
+ *  call this pool's prepare/commit/abort/poll_done/wait_done/destroy. */
 typedef void (*vmp_pool_done_t)(void *data, void *arg);
 /** Optional per-worker constructor/destructor, run ON the worker lcore
  *  before its first request / after its last (e.g. a zlib stream). A
