@@ -37,6 +37,7 @@
 #define MAX_REPS 31
 
 static unsigned int perf_ms = 400, perf_reps = 7;
+static uint32_t perf_spin; /* 0: the pool default */
 static int oversub;
 static uint64_t hz;
 static uint8_t *corpus;
@@ -125,110 +126,159 @@ median(double *v, unsigned int n)
 
 typedef void (*fill_t)(void *data, void *ctx);
 
-static int
-run_lockless(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
-	     struct result *r)
-{
-	struct vmp_pool_stats s0, s1;
-	struct vmp_pool *pool;
-	struct vmp_pool_req *req;
-	uint64_t t0, t1, now, t, end, sub = 0, n = 0;
-	double cpu0, wc0[VMP_POOL_MAX_WORKERS], wc1[VMP_POOL_MAX_WORKERS];
-	unsigned int i;
+/* The two models behind one runner. submit returns 1 if it handed over a
+ * request, 0 if the lockless pool was full (the locked submit blocks). */
+struct model {
+	const char *name;
+	void *(*create)(const struct vmp_pool_params *p);
+	int (*submit)(void *pool, fill_t fill, struct ctx *c);
+	void (*wait)(void *pool);
+	uint64_t (*busy)(void *pool, unsigned int w);
+	int (*destroy)(void *pool);
+};
 
-	memset(wready, 0, sizeof(wready));
-	pool = vmp_pool_create(p);
-	if (pool == NULL)
-		return -rte_errno;
-	wclk_wait(p->nb_workers);
-	memset(c, 0, sizeof(*c));
-	vmp_pool_stats_get(pool, &s0);
-	wclk_read(p->nb_workers, wc0);
-	cpu0 = thread_cpu_s();
-	t0 = now = rte_rdtsc();
-	end = t0 + perf_ms * hz / 1000;
-	while (now < end) {
-		req = vmp_pool_submit_prepare(pool);
-		if (req == NULL) {
-			if (vmp_pool_poll_done(pool, 0) == 0 && oversub)
-				sched_yield();
-			now = rte_rdtsc();
-			continue;
-		}
-		fill(vmp_pool_req_data(req), c);
-		vmp_pool_submit_commit(pool, req);
-		t = rte_rdtsc();
-		sub += t - now;
-		now = t;
-		n++;
-	}
-	vmp_pool_wait_done(pool);
-	t1 = rte_rdtsc();
-	wclk_read(p->nb_workers, wc1);
-	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) /
-		     ((double)(t1 - t0) / (double)hz);
-	vmp_pool_stats_get(pool, &s1);
-	r->rate = (double)(s1.completed - s0.completed) * (double)hz /
-		  (double)(t1 - t0);
-	r->sub_cyc = n ? (double)sub / (double)n : 0;
-	r->bytes_out = c->done ? (double)c->out / (double)c->done : 0;
-	for (i = 0; i < p->nb_workers; i++)
-		r->cpu[i] = 100 * (wc1[i] - wc0[i]) /
-			    ((double)(t1 - t0) / (double)hz);
-	for (i = 0; i < p->nb_workers; i++)
-		r->busy[i] = 100.0 *
-			     (double)(s1.worker[i].busy_cycles -
-				      s0.worker[i].busy_cycles) /
-			     (double)(t1 - t0);
-	return vmp_pool_destroy(pool);
+static void *
+lf_create(const struct vmp_pool_params *p)
+{
+	return vmp_pool_create(p);
 }
 
 static int
-run_locked(struct vmp_pool_params *p, fill_t fill, struct ctx *c,
-	   struct result *r)
+lf_submit(void *pool, fill_t fill, struct ctx *c)
 {
-	struct lk_pool *pool;
-	uint64_t t0, t1, now, t, end, sub = 0, n = 0;
-	uint64_t b0[VMP_POOL_MAX_WORKERS];
-	double cpu0, wc0[VMP_POOL_MAX_WORKERS], wc1[VMP_POOL_MAX_WORKERS];
-	unsigned int i;
+	struct vmp_pool_req *req = vmp_pool_submit_prepare(pool);
+
+	if (req == NULL) {
+		if (vmp_pool_poll_done(pool, 0) == 0 && oversub)
+			sched_yield();
+		return 0;
+	}
+	fill(vmp_pool_req_data(req), c);
+	vmp_pool_submit_commit(pool, req);
+	return 1;
+}
+
+static void
+lf_wait(void *pool)
+{
+	vmp_pool_wait_done(pool);
+}
+
+static uint64_t
+lf_busy(void *pool, unsigned int w)
+{
+	static struct vmp_pool_stats s;
+
+	vmp_pool_stats_get(pool, &s);
+	return s.worker[w].busy_cycles;
+}
+
+static int
+lf_destroy(void *pool)
+{
+	return vmp_pool_destroy(pool);
+}
+
+static const struct model lockless = {
+	.name = "lockless",
+	.create = lf_create,
+	.submit = lf_submit,
+	.wait = lf_wait,
+	.busy = lf_busy,
+	.destroy = lf_destroy,
+};
+
+static void *
+lk_create(const struct vmp_pool_params *p)
+{
+	return lk_pool_create(p);
+}
+
+static int
+lk_submit(void *pool, fill_t fill, struct ctx *c)
+{
+	lk_pool_submit(pool, fill, c);
+	return 1;
+}
+
+static void
+lk_wait(void *pool)
+{
+	lk_pool_flush(pool);
+}
+
+static uint64_t
+lk_busy(void *pool, unsigned int w)
+{
+	return lk_pool_busy_cycles(pool, w);
+}
+
+static int
+lk_destroy(void *pool)
+{
+	lk_pool_destroy(pool);
+	return 0;
+}
+
+static const struct model locked = {
+	.name = "locked",
+	.create = lk_create,
+	.submit = lk_submit,
+	.wait = lk_wait,
+	.busy = lk_busy,
+	.destroy = lk_destroy,
+};
+
+/*
+ * Submit for perf_ms, then wait for everything. sub counts the TSC cycles of
+ * the submit calls that handed a request over (a full pool's quick NULL is
+ * not counted; the locked model's blocking is).
+ */
+static int
+run(const struct model *m, const struct vmp_pool_params *p, fill_t fill,
+    struct ctx *c, struct result *r)
+{
+	uint64_t t0, t1, now, t, end, sub = 0, n = 0, b0[VMP_POOL_MAX_WORKERS];
+	double cpu0, wall, wc0[VMP_POOL_MAX_WORKERS], wc1[VMP_POOL_MAX_WORKERS];
+	unsigned int i, nw = p->nb_workers;
+	void *pool;
 
 	memset(wready, 0, sizeof(wready));
-	pool = lk_pool_create(p);
+	pool = m->create(p);
 	if (pool == NULL)
 		return -rte_errno;
-	wclk_wait(p->nb_workers);
-	wclk_read(p->nb_workers, wc0);
+	wclk_wait(nw);
 	memset(c, 0, sizeof(*c));
-	for (i = 0; i < p->nb_workers; i++)
-		b0[i] = lk_pool_busy_cycles(pool, i);
+	for (i = 0; i < nw; i++)
+		b0[i] = m->busy(pool, i);
+	wclk_read(nw, wc0);
 	cpu0 = thread_cpu_s();
 	t0 = now = rte_rdtsc();
 	end = t0 + perf_ms * hz / 1000;
 	while (now < end) {
-		lk_pool_submit(pool, fill, c);
+		if (m->submit(pool, fill, c) == 0) {
+			now = rte_rdtsc();
+			continue;
+		}
 		t = rte_rdtsc();
 		sub += t - now;
 		now = t;
 		n++;
 	}
-	lk_pool_flush(pool);
+	m->wait(pool);
 	t1 = rte_rdtsc();
-	wclk_read(p->nb_workers, wc1);
-	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) /
-		     ((double)(t1 - t0) / (double)hz);
-	r->rate = (double)n * (double)hz / (double)(t1 - t0);
+	wclk_read(nw, wc1);
+	wall = (double)(t1 - t0) / (double)hz;
+	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) / wall;
+	r->rate = (double)c->done / wall;
 	r->sub_cyc = n ? (double)sub / (double)n : 0;
 	r->bytes_out = c->done ? (double)c->out / (double)c->done : 0;
-	for (i = 0; i < p->nb_workers; i++)
-		r->cpu[i] = 100 * (wc1[i] - wc0[i]) /
-			    ((double)(t1 - t0) / (double)hz);
-	for (i = 0; i < p->nb_workers; i++)
-		r->busy[i] = 100.0 *
-			     (double)(lk_pool_busy_cycles(pool, i) - b0[i]) /
+	for (i = 0; i < nw; i++) {
+		r->cpu[i] = 100 * (wc1[i] - wc0[i]) / wall;
+		r->busy[i] = 100.0 * (double)(m->busy(pool, i) - b0[i]) /
 			     (double)(t1 - t0);
-	lk_pool_destroy(pool);
-	return 0;
+	}
+	return m->destroy(pool);
 }
 
 /* Median of each field over reps. */
@@ -312,6 +362,7 @@ bench_noop(unsigned int max_workers)
 	printf("workers  model     req/s        submit cyc/req  submitter CPU%%"
 	       "  lockless/locked\n");
 	p.req_size = 64;
+	p.spin_polls = perf_spin;
 	p.socket_id = SOCKET_ID_ANY;
 	p.handler = noop_handler;
 	p.done = noop_done;
@@ -321,9 +372,9 @@ bench_noop(unsigned int max_workers)
 	for (nw = 1; nw <= max_workers; nw++) {
 		p.nb_workers = nw;
 		for (i = 0; i < perf_reps; i++) {
-			rc = run_lockless(&p, noop_fill, &c, &lf[i]);
+			rc = run(&lockless, &p, noop_fill, &c, &lf[i]);
 			if (rc == 0)
-				rc = run_locked(&p, noop_fill, &c, &lk[i]);
+				rc = run(&locked, &p, noop_fill, &c, &lk[i]);
 			if (rc != 0) {
 				printf("run failed: %d\n", rc);
 				return TEST_FAILED;
@@ -498,6 +549,7 @@ bench_zlib(unsigned int max_workers)
 	printf("workers  model     pages/s   MB/s    vs N x single  "
 	       "per CPU-s vs 1  busy %% per worker\n");
 	p.req_size = sizeof(struct zreq);
+	p.spin_polls = perf_spin;
 	p.socket_id = SOCKET_ID_ANY;
 	p.handler = z_handler;
 	p.done = z_done;
@@ -509,9 +561,9 @@ bench_zlib(unsigned int max_workers)
 		p.nb_workers = nw;
 		for (i = 0; i < perf_reps; i++) {
 			single[i] = z_single(&single_out, &scpu[i]);
-			rc = run_lockless(&p, z_fill, &c, &lf[i]);
+			rc = run(&lockless, &p, z_fill, &c, &lf[i]);
 			if (rc == 0)
-				rc = run_locked(&p, z_fill, &c, &lk[i]);
+				rc = run(&locked, &p, z_fill, &c, &lk[i]);
 			if (rc != 0) {
 				printf("run failed: %d\n", rc);
 				return TEST_FAILED;
@@ -550,16 +602,20 @@ workpool_perf(void)
 	if (e != NULL && atoi(e) > 0)
 		perf_reps =
 			RTE_MIN((unsigned int)atoi(e), (unsigned int)MAX_REPS);
+	e = getenv("WORKPOOL_PERF_SPIN");
+	if (e != NULL && atoi(e) > 0)
+		perf_spin = (uint32_t)atoi(e);
 	e = getenv("WORKPOOL_PERF_MAX_WORKERS");
 	if (e != NULL && atoi(e) > 0)
 		max_workers = RTE_MIN(max_workers, (unsigned int)atoi(e));
 	hz = rte_get_tsc_hz();
 	oversub = rte_lcore_count() > (unsigned int)cores;
 	printf("workpool benchmark: %u lcores on %ld online cores%s; TSC %.2f "
-	       "GHz\n",
+	       "GHz; spin_polls %u\n",
 	       rte_lcore_count(), cores,
 	       oversub ? " (OVERSUBSCRIBED: lcores share cores)" : "",
-	       (double)hz / 1e9);
+	       (double)hz / 1e9,
+	       perf_spin ? perf_spin : VMP_POOL_SPIN_POLLS_DEFAULT);
 	corpus = rte_malloc(NULL, (size_t)NB_PAGES * PG_SIZE, 4096);
 	if (corpus == NULL || deflateInit(&zs[VMP_POOL_MAX_WORKERS], 1) != Z_OK)
 		return TEST_FAILED;
