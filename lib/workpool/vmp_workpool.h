@@ -130,7 +130,9 @@ struct vmp_pool_params {
 	/** Worker choice. */
 	enum vmp_pool_dispatch dispatch;
 	/** Empty polls before an idle worker halts; 0: default;
-	 *  VMP_POOL_SPIN_FOREVER: never halt. */
+	 *  VMP_POOL_SPIN_FOREVER: never halt. With more lcores than cores use
+	 *  a small value (e.g. 16): a spinning worker takes the CPU its
+	 *  submitter (or another worker) needs. */
 	uint32_t spin_polls;
 	/** NUMA socket for rings and requests; SOCKET_ID_ANY (-1): the socket
 	 *  of the first worker lcore. */
@@ -151,7 +153,7 @@ struct vmp_pool_worker_stats {
 	unsigned int lcore_id;
 	uint64_t handled;     /**< requests handled */
 	uint64_t busy_cycles; /**< TSC cycles spent inside the handler */
-	uint64_t halts;	      /**< times the worker halted in the kernel */
+	uint64_t halts;	      /**< futex waits entered (W3) */
 	uint64_t wakes;	      /**< times it returned from a halt */
 };
 
