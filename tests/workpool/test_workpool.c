@@ -621,3 +621,5 @@ workpool_autotest(void)
 }
 
 REGISTER_TEST_COMMAND(workpool_autotest, workpool_autotest);
+/* the same suite, registered again for a one-worker-per-core entry */
+REGISTER_TEST_COMMAND(workpool_1w_autotest, workpool_autotest);
