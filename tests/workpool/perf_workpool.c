@@ -55,6 +55,7 @@ struct result {
 	double sub_cyc;	  /* submitter TSC cycles per request in the submit path
 			   */
 	double sub_cpu;	  /* submitter thread CPU time / wall time, % */
+	double sub_ccyc;  /* submitter thread CPU time per request, in cycles */
 	double bytes_out; /* compressed bytes per page */
 	double busy[VMP_POOL_MAX_WORKERS]; /* % of wall time in the handler */
 	double cpu[VMP_POOL_MAX_WORKERS]; /* worker thread CPU time / wall, % */
@@ -276,6 +277,9 @@ run(const struct model *m, const struct vmp_pool_params *p, fill_t fill,
 	wclk_read(nw, wc1);
 	wall = (double)(t1 - t0) / (double)hz;
 	r->sub_cpu = 100 * (thread_cpu_s() - cpu0) / wall;
+	r->sub_ccyc =
+		c->done ? r->sub_cpu / 100 * wall * (double)hz / (double)c->done
+			: 0;
 	r->rate = (double)c->done / wall;
 	r->sub_cyc = n ? (double)sub / (double)n : 0;
 	r->bytes_out = c->done ? (double)c->out / (double)c->done : 0;
@@ -304,6 +308,7 @@ result_median(struct result *rs, unsigned int reps, unsigned int nw,
 	MED(rate);
 	MED(sub_cyc);
 	MED(sub_cpu);
+	MED(sub_ccyc);
 	MED(bytes_out);
 	for (w = 0; w < nw; w++) {
 		MED(busy[w]);
@@ -365,8 +370,8 @@ bench_noop(unsigned int max_workers)
 	printf("\n(a) no-op handler: lockless pool vs locked model "
 	       "(median of %u x %u ms)\n",
 	       perf_reps, perf_ms);
-	printf("workers  model     req/s        submit cyc/req  submitter CPU%%"
-	       "  lockless/locked\n");
+	printf("workers  model     req/s        submit cyc/req  sub CPU cyc/r"
+	       "  submitter CPU%%  lockless/locked\n");
 	p.req_size = 64;
 	p.spin_polls = perf_spin;
 	p.socket_id = SOCKET_ID_ANY;
@@ -388,15 +393,18 @@ bench_noop(unsigned int max_workers)
 		}
 		result_median(lf, perf_reps, nw, &mlf);
 		result_median(lk, perf_reps, nw, &mlk);
-		printf("%-8u lockless  %11.0f  %14.0f  %13.0f  %14.1fx   "
+		printf("%-8u lockless  %11.0f  %14.0f  %12.0f  %13.0f  %14.1fx "
+		       "  "
 		       "worker CPU %%:",
-		       nw, mlf.rate, mlf.sub_cyc, mlf.sub_cpu,
+		       nw, mlf.rate, mlf.sub_cyc, mlf.sub_ccyc, mlf.sub_cpu,
 		       mlf.rate / mlk.rate);
 		for (i = 0; i < nw; i++)
 			printf(" %.0f", mlf.cpu[i]);
-		printf("\n%-8u locked    %11.0f  %14.0f  %13.0f  %15s   "
+		printf("\n%-8u locked    %11.0f  %14.0f  %12.0f  %13.0f  %15s  "
+		       " "
 		       "worker CPU %%:",
-		       nw, mlk.rate, mlk.sub_cyc, mlk.sub_cpu, "");
+		       nw, mlk.rate, mlk.sub_cyc, mlk.sub_ccyc, mlk.sub_cpu,
+		       "");
 		for (i = 0; i < nw; i++)
 			printf(" %.0f", mlk.cpu[i]);
 		printf("\n");
