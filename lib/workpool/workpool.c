@@ -18,7 +18,8 @@
 
 #include "workpool_pvt.h"
 
-RTE_LOG_REGISTER_DEFAULT(vmp_workpool_logtype, INFO);
+/* named explicitly: outside a DPDK build RTE_LOG_DEFAULT_LOGTYPE is unset */
+RTE_LOG_REGISTER(vmp_workpool_logtype, vmpath.workpool, INFO);
 
 static_assert(sizeof(struct __vmp_pool_req) == VMP_POOL_REQ_HDR_SIZE,
 	      "request header must be VMP_POOL_REQ_HDR_SIZE bytes");
