@@ -51,12 +51,14 @@ static uint8_t *corpus;
 /* ---- shared run plumbing ----------------------------------------------- */
 
 struct result {
-	double rate;	  /* requests (pages) per second */
-	double sub_cyc;	  /* submitter TSC cycles per request in the submit path
-			   */
-	double sub_cpu;	  /* submitter thread CPU time / wall time, % */
-	double sub_ccyc;  /* submitter thread CPU time per request, in cycles */
-	double bytes_out; /* compressed bytes per page */
+	double rate;	 /* requests (pages) per second */
+	double sub_cyc;	 /* submitter TSC cycles per request in the submit path
+			  */
+	double sub_cpu;	 /* submitter thread CPU time / wall time, % */
+	double sub_ccyc; /* submitter thread CPU time per request, in cycles */
+	double vs_n1;  /* rate / (N x anchor rate of the same repetition), % */
+	double vs_cpu; /* per worker-CPU-second vs the anchor's, same rep, % */
+	double bytes_out;		   /* compressed bytes per page */
 	double busy[VMP_POOL_MAX_WORKERS]; /* % of wall time in the handler */
 	double cpu[VMP_POOL_MAX_WORKERS]; /* worker thread CPU time / wall, % */
 };
@@ -309,6 +311,8 @@ result_median(struct result *rs, unsigned int reps, unsigned int nw,
 	MED(sub_cyc);
 	MED(sub_cpu);
 	MED(sub_ccyc);
+	MED(vs_n1);
+	MED(vs_cpu);
 	MED(bytes_out);
 	for (w = 0; w < nw; w++) {
 		MED(busy[w]);
@@ -549,22 +553,32 @@ describe_corpus(void)
 }
 
 /*
- * One row: throughput vs N x anchor, busy %, worker CPU %, and pages per
- * worker CPU-second vs the anchor's pages per CPU-second (what the pool costs
- * per page once CPU stolen by other tenants of a shared machine is removed).
+ * Against the anchor of the same repetition: throughput vs N x anchor, and
+ * pages per worker CPU-second vs the anchor's pages per CPU-second (what the
+ * pool costs per page once CPU stolen by other tenants is removed).
  */
 static void
-z_row(const char *model, unsigned int nw, const struct result *m, double ms,
-      double mcpu)
+z_vs_anchor(struct result *r, unsigned int nw, const struct anchor *a)
 {
 	double cpu = 0;
 	unsigned int w;
 
 	for (w = 0; w < nw; w++)
-		cpu += m->cpu[w];
+		cpu += r->cpu[w];
+	r->vs_n1 = 100 * r->rate / (nw * a->rate);
+	r->vs_cpu = cpu > 0 && a->cpu > 0
+			    ? 100 * (r->rate / cpu) / (a->rate / a->cpu)
+			    : 0;
+}
+
+/* One row: medians; the two ratios are medians of per-repetition ratios. */
+static void
+z_row(const char *model, unsigned int nw, const struct result *m)
+{
+	unsigned int w;
+
 	printf("%-8u %-8s  %8.0f  %6.1f  %12.1f%%  %12.1f%%   ", nw, model,
-	       m->rate, m->rate * PG_SIZE / 1e6, 100 * m->rate / (nw * ms),
-	       cpu > 0 ? 100 * (m->rate / cpu) / (ms / mcpu) : 0);
+	       m->rate, m->rate * PG_SIZE / 1e6, m->vs_n1, m->vs_cpu);
 	print_busy(m, nw);
 	printf("%57s worker CPU %%:", "");
 	for (w = 0; w < nw; w++)
@@ -612,6 +626,8 @@ bench_zlib(unsigned int max_workers)
 				printf("run failed: %d\n", rc);
 				return TEST_FAILED;
 			}
+			z_vs_anchor(&lf[i], nw, &an);
+			z_vs_anchor(&lk[i], nw, &an);
 		}
 		ms = median(single, perf_reps);
 		mcpu = median(scpu, perf_reps);
@@ -621,8 +637,8 @@ bench_zlib(unsigned int max_workers)
 		       "alone, "
 		       "compression ratio %.2fx, thread CPU %.0f%%)\n",
 		       nw, ms, ms * PG_SIZE / 1e6, PG_SIZE / single_out, mcpu);
-		z_row("lockless", nw, &mlf, ms, mcpu);
-		z_row("locked", nw, &mlk, ms, mcpu);
+		z_row("lockless", nw, &mlf);
+		z_row("locked", nw, &mlk);
 	}
 	return TEST_SUCCESS;
 }
