@@ -228,9 +228,9 @@ int vmp_pool_poll_done(struct vmp_pool *pool, unsigned int max);
 
 /**
  * Wait until every committed request has finished and its done callback
- * has run. Prepared-but-uncommitted requests are not waited for. Spins, then
- * yields the CPU (sched_yield) between polls, so an oversubscribed worker can
- * run on the submitter's core.
+ * has run. Prepared-but-uncommitted requests are not waited for. Spins
+ * spin_polls empty polls, then yields the CPU (sched_yield) between polls, so
+ * an oversubscribed worker can run on the submitter's core.
  * @return number of requests completed while waiting (>= 0), or -EINVAL if
  *   pool is NULL.
  */

@@ -512,7 +512,8 @@ vmp_pool_wait_done(struct vmp_pool *pool)
 		total += got;
 		if (got != 0) {
 			spins = 0;
-		} else if (++spins < 1024) {
+		} else if (pool->p.spin_polls == VMP_POOL_SPIN_FOREVER ||
+			   ++spins < pool->p.spin_polls) {
 			rte_pause();
 		} else {
 			/* not the submit path: let an oversubscribed worker
