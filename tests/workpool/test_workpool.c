@@ -251,6 +251,18 @@ test_bad_request(void)
 			  "abort after commit");
 	TEST_ASSERT_EQUAL(vmp_pool_wait_done(pool), 1, "one completion");
 	TEST_ASSERT_EQUAL(T.done[0], 1, "done once");
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		TEST_ASSERT_NOT_NULL(f, "memstream");
+		TEST_ASSERT_SUCCESS(vmp_pool_dump(f, pool), "dump");
+		fclose(f);
+		TEST_ASSERT_STR_CONTAINS(buf, "w0 lcore", "dump lists workers");
+		free(buf);
+	}
+	TEST_ASSERT_EQUAL(vmp_pool_dump(NULL, pool), -EINVAL, "dump(NULL)");
 	TEST_ASSERT_SUCCESS(vmp_pool_destroy(pool), "destroy");
 	return TEST_SUCCESS;
 }
