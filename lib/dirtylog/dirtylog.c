@@ -85,6 +85,7 @@ region_init(struct vmp_dirty_tracker *t, struct dirty_region *r,
 			return -EINVAL;
 		}
 		r->kpgsize = mi.kernel_page_size;
+		r->shmem_or_huge = mi.hugetlb || mi.shared;
 		if ((r->host | in->len) & (r->kpgsize - 1)) {
 			DIRTY_LOG(ERR,
 				  "%s: host %p len 0x%" PRIx64
@@ -98,7 +99,8 @@ region_init(struct vmp_dirty_tracker *t, struct dirty_region *r,
 	if (p->log != NULL) {
 		r->log = p->log;
 		r->bit0 = r->iova / VMP_DIRTY_PAGE_SIZE;
-		if ((r->bit0 + r->npages + 7) / 8 > p->log_size) {
+		/* the 64-bit words holding the region's bits must fit */
+		if ((r->bit0 + r->npages + 63) / 64 * 8 > p->log_size) {
 			DIRTY_LOG(ERR,
 				  "%s: region iova 0x%" PRIx64 "+0x%" PRIx64
 				  " beyond log of %" PRIu64 " bytes",
@@ -237,12 +239,7 @@ clear_bits(uint64_t *log, uint64_t b0, uint64_t n)
 	uint64_t b1 = b0 + n - 1, w0 = b0 >> 6, w1 = b1 >> 6, w;
 
 	for (w = w0; w <= w1; w++) {
-		uint64_t m = ~0ULL;
-
-		if (w == w0)
-			m &= ~0ULL << (b0 & 63);
-		if (w == w1)
-			m &= ~0ULL >> (63 - (b1 & 63));
+		uint64_t m = __vmp_dirty_word_mask(w, b0, b1);
 		__atomic_fetch_and(&log[w], ~m, __ATOMIC_RELAXED);
 	}
 }
@@ -378,13 +375,9 @@ get_bits(uint64_t *src, uint64_t sb, uint64_t n, int clear, uint64_t *out,
 	uint64_t se = sb + n - 1, w0 = sb >> 6, w1 = se >> 6, w;
 
 	for (w = w0; w <= w1; w++) {
-		uint64_t m = ~0ULL, v, pos;
+		uint64_t m = __vmp_dirty_word_mask(w, sb, se), v, pos;
 		int64_t rel = (int64_t)(w * 64) - (int64_t)sb;
 
-		if (w == w0)
-			m &= ~0ULL << (sb & 63);
-		if (w == w1)
-			m &= ~0ULL >> (63 - (se & 63));
 		v = __atomic_load_n(&src[w], __ATOMIC_RELAXED) & m;
 		if (v == 0)
 			continue;
@@ -471,6 +464,20 @@ vmp_dirty_bitmap_get(struct vmp_dirty_tracker *t, uint64_t iova, uint64_t size,
 		rc = -EINVAL;
 		goto out_unlock;
 	}
+	/* kernel mode: collect every region first, so a failing scan leaves
+	 * all dirty state in the log (nothing harvested, bitmap untouched) */
+	for (i = 0; t->mode == VMP_DIRTY_MODE_KERNEL_WP && i < t->nb_regions;
+	     i++) {
+		struct dirty_region *r = &t->r[i];
+		uint64_t lo = RTE_MAX(iova, r->iova), hi = RTE_MIN(end, r->end);
+
+		if (lo >= hi)
+			continue;
+		rc = __vmp_dirty_kernel_collect(t, r, lo - r->iova,
+						hi - r->iova, !clear);
+		if (rc < 0)
+			goto out_unlock;
+	}
 	memset(bitmap, 0, words * 8);
 	for (i = 0; i < t->nb_regions; i++) {
 		struct dirty_region *r = &t->r[i];
@@ -478,12 +485,6 @@ vmp_dirty_bitmap_get(struct vmp_dirty_tracker *t, uint64_t iova, uint64_t size,
 
 		if (lo >= hi)
 			continue;
-		if (t->mode == VMP_DIRTY_MODE_KERNEL_WP) {
-			rc = __vmp_dirty_kernel_collect(t, r, lo - r->iova,
-							hi - r->iova, !clear);
-			if (rc < 0)
-				goto out_unlock;
-		}
 		get_region(r, (lo - r->iova) >> t->pgshift,
 			   (hi - r->iova) >> t->pgshift, clear, bitmap,
 			   (lo - iova) >> t->pgshift);

@@ -174,13 +174,18 @@ __vmp_dirty_kernel_start(struct vmp_dirty_tracker *t)
 	unsigned int i, nreg = 0;
 	int need_huge = 0, rc;
 
+	/* the kernel announces WP on hugetlb / shmem with WP_HUGETLBFS_SHMEM */
 	for (i = 0; i < t->nb_regions; i++)
-		if (t->r[i].kpgsize > 4096)
+		if (t->r[i].shmem_or_huge)
 			need_huge = 1;
 	rc = uffd_open(0, &feat);
 	if (rc < 0) {
-		DIRTY_LOG(ERR, "%s start: userfaultfd unavailable: %s", t->name,
-			  strerror(-rc));
+		DIRTY_LOG(ERR,
+			  "%s start: userfaultfd (or its UFFDIO_API) "
+			  "unavailable: %s; kernel write-protect tracking %s",
+			  t->name, strerror(-rc),
+			  rc == -EPERM || rc == -EACCES ? "not permitted"
+							: "unsupported");
 		return rc == -EPERM || rc == -EACCES ? -EPERM : -ENOTSUP;
 	}
 	close(rc);
@@ -192,7 +197,9 @@ __vmp_dirty_kernel_start(struct vmp_dirty_tracker *t)
 			  "0x%" PRIx64 " (WP_ASYNC|WP_UNPOPULATED%s); "
 			  "kernel write-protect tracking unsupported",
 			  t->name, want & ~feat,
-			  need_huge ? "|WP_HUGETLBFS_SHMEM" : "");
+			  need_huge
+				  ? "|WP_HUGETLBFS_SHMEM (hugetlb/shmem region)"
+				  : "");
 		return -ENOTSUP;
 	}
 	t->uffd = uffd_open(want, NULL);
@@ -362,8 +369,10 @@ vmp_dirty_mapping_info(const void *addr, struct vmp_dirty_mapping_info *info)
 			info->kernel_page_size = (uint64_t)v * 1024;
 		else if (sscanf(line, "AnonHugePages: %lu kB", &v) == 1)
 			info->anon_huge_bytes = (uint64_t)v * 1024;
-		else if (strncmp(line, "VmFlags:", 8) == 0)
+		else if (strncmp(line, "VmFlags:", 8) == 0) {
 			info->hugetlb = strstr(line, " ht") != NULL;
+			info->shared = strstr(line, " sh") != NULL;
+		}
 	}
 	fclose(f);
 	return found ? 0 : -ENOENT;

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include <rte_common.h>
 #include <rte_log.h>
 #include <rte_spinlock.h>
 
@@ -40,14 +41,15 @@ struct dirty_region {
 	uint64_t end;	/* iova + len */
 	uintptr_t host; /* host VA, 0 if none */
 	uintptr_t host_end;
-	uint64_t npages;  /* len / pgsize */
-	uint64_t gran;	  /* reported granularity (bytes) */
-	uint64_t kpgsize; /* kernel mode: mapping page size */
-	uint64_t *log;	  /* software log words */
-	uint64_t bit0;	  /* log bit of page 0 */
-	uint64_t *pinmap; /* 1 bit per page: pinned */
-	uint16_t *pin;	  /* pin count per page */
-	int own_log;	  /* log allocated by us */
+	uint64_t npages;   /* len / pgsize */
+	uint64_t gran;	   /* reported granularity (bytes) */
+	uint64_t kpgsize;  /* kernel mode: mapping page size */
+	int shmem_or_huge; /* kernel mode: hugetlb or shared mapping */
+	uint64_t *log;	   /* software log words */
+	uint64_t bit0;	   /* log bit of page 0 */
+	uint64_t *pinmap;  /* 1 bit per page: pinned */
+	uint16_t *pin;	   /* pin count per page */
+	int own_log;	   /* log allocated by us */
 };
 
 struct vmp_dirty_tracker {
@@ -73,9 +75,34 @@ struct vmp_dirty_tracker {
 	struct dirty_region r[]; /* sorted by iova */
 };
 
+/* The bits of log bit range [b0, b1] (inclusive) that lie in 64-bit word w,
+ * for b0 / 64 <= w <= b1 / 64. */
+static __rte_always_inline uint64_t
+__vmp_dirty_word_mask(uint64_t w, uint64_t b0, uint64_t b1)
+{
+	uint64_t m = ~0ULL;
+
+	if (w == b0 >> 6)
+		m &= ~0ULL << (b0 & 63);
+	if (w == b1 >> 6)
+		m &= ~0ULL >> (63 - (b1 & 63));
+	return m;
+}
+
 /* Mark pages [p0, p1] (inclusive, region-relative) in the log: one atomic
- * OR per word. */
-void __vmp_dirty_mark_pages(struct dirty_region *r, uint64_t p0, uint64_t p1);
+ * OR per word, release: pairs with the acquire fetch_and of bitmap_get
+ * (get_bits() in dirtylog.c). Inline: it is the datapath. */
+static __rte_always_inline void
+__vmp_dirty_mark_pages(struct dirty_region *r, uint64_t p0, uint64_t p1)
+{
+	uint64_t b0 = r->bit0 + p0, b1 = r->bit0 + p1;
+	uint64_t w0 = b0 >> 6, w1 = b1 >> 6, w;
+
+	for (w = w0; w <= w1; w++) {
+		uint64_t m = __vmp_dirty_word_mask(w, b0, b1);
+		__atomic_fetch_or(&r->log[w], m, __ATOMIC_RELEASE);
+	}
+}
 
 /* dirtylog_kernel.c */
 int __vmp_dirty_kernel_start(struct vmp_dirty_tracker *t);

@@ -15,7 +15,8 @@
  *   vmp_dirty_log_write_hva() (host address), callable from any lcore,
  *   lock-free (atomic OR). The log has the vhost-user layout: 1 bit per
  *   4 KiB page, bit (page % 8) of byte (page / 8), i.e. on little-endian
- *   bit (page % 64) of 64-bit word (page / 64). The caller may supply the log
+ *   bit (page % 64) of 64-bit word (page / 64) (with a page size other than
+ *   4096, one bit per tracker page). The caller may supply the log
  *   memory (vmp_dirty_params.log), e.g. the log QEMU hands a vhost-user
  *   backend with VHOST_USER_SET_LOG_BASE; its bit 0 is then IOVA 0.
  * - pinned ranges: vmp_dirty_pin() / vmp_dirty_unpin(). A pinned page is
@@ -30,7 +31,8 @@
  *   collects and re-protects the written pages in one PAGEMAP_SCAN ioctl
  *   (PM_SCAN_WP_MATCHING). The kernel's granularity is the mapping's page size
  *   (4 KiB for anonymous and THP memory -- the kernel splits a THP on the
- *   first tracked write -- and the huge page size for hugetlb):
+ *   first tracked write, and it stays split after stop -- and the huge page
+ *   size for hugetlb):
  *   vmp_dirty_granularity() reports it, and a dirty huge page sets every
  *   tracker page it covers.
  *
@@ -84,7 +86,8 @@ struct vmp_dirty_region {
 	 * Host virtual address of the region, or NULL (soft mode only: then
 	 * vmp_dirty_log_write_hva() cannot find this region). In kernel mode it
 	 * must be aligned to the mapping's page size and the whole range must
-	 * be mapped private anonymous (4 KiB or THP) or hugetlb memory.
+	 * be one mapping: anonymous (4 KiB or THP), hugetlb, or shared memory
+	 * (memfd / shmem).
 	 */
 	void *host;
 	/** Length in bytes; a multiple of the tracker page size, > 0. */
@@ -107,9 +110,10 @@ struct vmp_dirty_params {
 	 * Optional caller-supplied log in the vhost-user layout, indexed from
 	 * IOVA 0 (bit for IOVA a = a / 4096). NULL: the library allocates one
 	 * log per region. When set: page_size must be 4096, the pointer 8-byte
-	 * aligned, and every region must end within log_size * 8 * 4096.
-	 * The library only ORs bits in and read-and-clears them; it never
-	 * frees this memory.
+	 * aligned, and the 64-bit words holding each region's bits must lie
+	 * within log_size bytes (it is accessed by 64-bit atomics; QEMU's log
+	 * is a whole number of words). The library only ORs bits in and
+	 * read-and-clears its regions' bits; it never frees this memory.
 	 */
 	void *log;
 	/** Size of @p log in bytes. */
@@ -194,7 +198,8 @@ bool vmp_dirty_is_started(const struct vmp_dirty_tracker *t);
  *   - -EOVERFLOW: iova + size overflows 64 bits
  *   - -ENOENT: part of the range is outside every region
  *   - -EOPNOTSUPP: unknown flag bits
- *   - -errno of PAGEMAP_SCAN (kernel mode; bits scanned so far stay dirty)
+ *   - -errno of PAGEMAP_SCAN (kernel mode): nothing harvested, the bitmap
+ *     untouched; pages the scan already collected stay dirty for later
  */
 int64_t vmp_dirty_bitmap_get(struct vmp_dirty_tracker *t, uint64_t iova,
 			     uint64_t size, uint64_t pgsize, uint64_t *bitmap,
@@ -213,11 +218,12 @@ int64_t vmp_dirty_count(struct vmp_dirty_tracker *t);
 
 /**
  * Mark [iova, iova + len) dirty in the software log (guest IOVA / GPA).
- * Any lcore, lock-free: one atomic OR per 64 pages touched. No-op while
- * stopped. A range partly outside every region marks the part inside.
+ * Any lcore, lock-free: one atomic OR per 64 pages touched. A range partly
+ * outside every region marks the part inside.
  *
- * @return 0, or -ENOENT if no byte of the range is in a region
- *   (len 0 returns 0)
+ * @return 0, or -ENOENT if no byte of the range is in a region. len 0, and
+ *   any call while the tracker is stopped, return 0 without looking at the
+ *   range (a single relaxed load: datapaths may call it unconditionally).
  */
 int vmp_dirty_log_write(struct vmp_dirty_tracker *t, uint64_t iova,
 			uint64_t len);
@@ -241,11 +247,18 @@ int vmp_dirty_log_write_hva(struct vmp_dirty_tracker *t, const void *addr,
  * before the writes become visible to the peer / before completion is
  * signalled). Public so it can live on the caller's stack or per-queue
  * structure with no allocation; treat the fields as private. A cache must be
- * used by one lcore at a time, with one tracker, and be flushed before the
- * tracker is freed.
+ * used by one lcore at a time, with one tracker between two flushes, and be
+ * flushed before that tracker is freed.
  */
 struct vmp_dirty_log_cache {
 	uint32_t n; /**< entries used */
+	/* private memo of the last region written (skips the region lookup) */
+	uint32_t m_host;	 /**< memo keyed by host address */
+	const void *m_owner;	 /**< tracker of the memo, NULL: none */
+	uint64_t m_base, m_span; /**< region start (iova or host), length */
+	uint64_t *m_log;	 /**< region log words */
+	uint64_t m_bit0;	 /**< log bit of the region's page 0 */
+	uint32_t m_shift;	 /**< page shift */
 	struct {
 		uint64_t *word; /**< log word */
 		uint64_t bits;	/**< bits to OR in */
@@ -257,6 +270,7 @@ static inline void
 vmp_dirty_log_cache_init(struct vmp_dirty_log_cache *c)
 {
 	c->n = 0;
+	c->m_owner = NULL;
 }
 
 /**
@@ -272,7 +286,10 @@ int vmp_dirty_log_cache_write_hva(struct vmp_dirty_tracker *t,
 				  struct vmp_dirty_log_cache *c,
 				  const void *addr, uint64_t len);
 
-/** Publish the cached marks (atomic ORs) and empty the cache. */
+/**
+ * Publish the cached marks (atomic ORs) and empty the cache. A flushed cache
+ * holds no reference to any tracker.
+ */
 void vmp_dirty_log_cache_flush(struct vmp_dirty_log_cache *c);
 
 /**
@@ -314,7 +331,7 @@ uint64_t vmp_dirty_granularity(const struct vmp_dirty_tracker *t,
 
 /** Kernel capabilities, see vmp_dirty_kernel_probe(). */
 #define VMP_DIRTY_KCAP_ANON (1u << 0)	 /**< WP_ASYNC + PAGEMAP_SCAN */
-#define VMP_DIRTY_KCAP_HUGETLB (1u << 1) /**< also on hugetlb memory */
+#define VMP_DIRTY_KCAP_HUGETLB (1u << 1) /**< also hugetlb and shmem */
 
 /**
  * Probe at run time what kernel write-protect tracking this kernel offers.
@@ -330,6 +347,7 @@ struct vmp_dirty_mapping_info {
 	uint64_t kernel_page_size; /**< KernelPageSize (bytes) */
 	uint64_t anon_huge_bytes;  /**< AnonHugePages (THP) in the VMA */
 	bool hugetlb;		   /**< a hugetlb mapping */
+	bool shared;		   /**< a shared mapping (memfd, shmem) */
 };
 
 /**

@@ -42,6 +42,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,7 +103,8 @@ typedef void (*vmp_pool_req_uninit_t)(void *data, void *arg);
  */
 typedef void (*vmp_pool_handler_t)(void *data, unsigned int worker, void *arg);
 /** Completion, run on the submitter thread, exactly once per committed
- *  request, before the request becomes free again. Required. */
+ *  request, before the request becomes free again. Required. It must not
+ *  call this pool's prepare/commit/abort/poll_done/wait_done/destroy. */
 typedef void (*vmp_pool_done_t)(void *data, void *arg);
 /** Optional per-worker constructor/destructor, run ON the worker lcore
  *  before its first request / after its last (e.g. a zlib stream). A
@@ -128,7 +130,9 @@ struct vmp_pool_params {
 	/** Worker choice. */
 	enum vmp_pool_dispatch dispatch;
 	/** Empty polls before an idle worker halts; 0: default;
-	 *  VMP_POOL_SPIN_FOREVER: never halt. */
+	 *  VMP_POOL_SPIN_FOREVER: never halt. With more lcores than cores use
+	 *  a small value (e.g. 16): a spinning worker takes the CPU its
+	 *  submitter (or another worker) needs. */
 	uint32_t spin_polls;
 	/** NUMA socket for rings and requests; SOCKET_ID_ANY (-1): the socket
 	 *  of the first worker lcore. */
@@ -149,7 +153,7 @@ struct vmp_pool_worker_stats {
 	unsigned int lcore_id;
 	uint64_t handled;     /**< requests handled */
 	uint64_t busy_cycles; /**< TSC cycles spent inside the handler */
-	uint64_t halts;	      /**< times the worker halted in the kernel */
+	uint64_t halts;	      /**< futex waits entered (W3) */
 	uint64_t wakes;	      /**< times it returned from a halt */
 };
 
@@ -224,9 +228,9 @@ int vmp_pool_poll_done(struct vmp_pool *pool, unsigned int max);
 
 /**
  * Wait until every committed request has finished and its done callback
- * has run. Prepared-but-uncommitted requests are not waited for. Spins, then
- * yields the CPU (sched_yield) between polls, so an oversubscribed worker can
- * run on the submitter's core.
+ * has run. Prepared-but-uncommitted requests are not waited for. Spins
+ * spin_polls empty polls, then yields the CPU (sched_yield) between polls, so
+ * an oversubscribed worker can run on the submitter's core.
  * @return number of requests completed while waiting (>= 0), or -EINVAL if
  *   pool is NULL.
  */
@@ -255,6 +259,14 @@ unsigned int vmp_pool_nb_workers(const struct vmp_pool *pool);
 
 /** Requests prepared or committed and not yet completed. */
 unsigned int vmp_pool_in_flight(const struct vmp_pool *pool);
+
+/**
+ * Print the pool's internal state (per worker: halt word, ring fill,
+ * requests outstanding, counters) for debugging. Any thread; the values are
+ * racy snapshots.
+ * @return 0, or -EINVAL if f or pool is NULL.
+ */
+int vmp_pool_dump(FILE *f, const struct vmp_pool *pool);
 
 /** Worker index a prepared request is bound to. */
 unsigned int vmp_pool_req_worker(const struct vmp_pool_req *req);

@@ -18,7 +18,8 @@
 
 #include "workpool_pvt.h"
 
-RTE_LOG_REGISTER_DEFAULT(vmp_workpool_logtype, INFO);
+/* named explicitly: outside a DPDK build RTE_LOG_DEFAULT_LOGTYPE is unset */
+RTE_LOG_REGISTER(vmp_workpool_logtype, vmpath.workpool, INFO);
 
 static_assert(sizeof(struct __vmp_pool_req) == VMP_POOL_REQ_HDR_SIZE,
 	      "request header must be VMP_POOL_REQ_HDR_SIZE bytes");
@@ -511,7 +512,8 @@ vmp_pool_wait_done(struct vmp_pool *pool)
 		total += got;
 		if (got != 0) {
 			spins = 0;
-		} else if (++spins < 1024) {
+		} else if (pool->p.spin_polls == VMP_POOL_SPIN_FOREVER ||
+			   ++spins < pool->p.spin_polls) {
 			rte_pause();
 		} else {
 			/* not the submit path: let an oversubscribed worker
@@ -568,4 +570,34 @@ unsigned int
 vmp_pool_req_worker(const struct vmp_pool_req *req)
 {
 	return ((const struct __vmp_pool_req *)req)->worker;
+}
+
+int
+vmp_pool_dump(FILE *f, const struct vmp_pool *pool)
+{
+	unsigned int i;
+
+	if (f == NULL || pool == NULL)
+		return -EINVAL;
+	fprintf(f,
+		"pool %s: in_flight %" PRIu64 " prepared %u free %u rr_next %u"
+		" done_ring %u\n",
+		pool->name, pool->in_flight, pool->nb_prepared, pool->nb_free,
+		pool->rr_next, rte_ring_count(pool->done_ring));
+	for (i = 0; i < pool->nb_workers; i++) {
+		const struct __vmp_pool_worker *w = pool->workers[i];
+
+		fprintf(f,
+			"  w%u lcore %u halt_word %u quit %u ring %u"
+			" outstanding %u handled %" PRIu64 " halts %" PRIu64
+			" wakes %" PRIu64 "\n",
+			i, w->lcore_id,
+			__atomic_load_n(&w->halt_word, __ATOMIC_RELAXED),
+			__atomic_load_n(&w->quit, __ATOMIC_RELAXED),
+			rte_ring_count(w->ring), w->outstanding,
+			__atomic_load_n(&w->handled, __ATOMIC_RELAXED),
+			__atomic_load_n(&w->halts, __ATOMIC_RELAXED),
+			__atomic_load_n(&w->wakes, __ATOMIC_RELAXED));
+	}
+	return 0;
 }

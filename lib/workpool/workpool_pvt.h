@@ -109,8 +109,9 @@ struct vmp_pool {
 	struct rte_ring *done_ring; /* MP (workers) / SC (submitter) */
 	uint8_t *reqs;		    /* nb_reqs * stride bytes */
 
-	/* submitter-private state */
-	struct __vmp_pool_req **free_stack;
+	/* submitter-private state: own cache line, away from the read-mostly
+	 * fields above that every worker reads per request (false sharing) */
+	struct __vmp_pool_req **free_stack __rte_cache_aligned;
 	unsigned int nb_free;
 	unsigned int nb_prepared;
 	unsigned int rr_next;
