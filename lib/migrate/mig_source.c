@@ -565,8 +565,10 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||
 		    m->st.rounds >= m->p.max_rounds || n == 0)
 			break;
+		/* as QEMU's throttle-trigger-threshold 50: the writers dirtied
+		 * more than half of what the round could send */
 		if (m->p.auto_converge && m->p.vcpu.throttle &&
-		    (uint64_t)n > sent_last && m->st.rounds >= 2) {
+		    (uint64_t)n * 2 > sent_last && m->st.rounds >= 2) {
 			m->st.throttle_pct =
 				m->st.throttle_pct
 					? RTE_MIN(m->st.throttle_pct + 10, 99u)

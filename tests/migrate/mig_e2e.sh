@@ -75,4 +75,21 @@ t_wait_pid "$spid" 30
 t_wait_pid "$dpid" 30
 t_grep "destination completed" "^Migration status: completed" d3.log
 
+echo "-- auto-converge: writers outrun a 4 MB/s link, get throttled, it ends"
+PORT=$((PORT + 1))
+m_dest d4 --guest-mem 32M --migrate-listen tcp:127.0.0.1:$PORT \
+	--guest-dump "$T_TMP/d4.bin"
+dpid=$M_PID
+m_src s4 --guest-mem 32M --guest-writers 1 --guest-rate 4000 \
+	--migrate-to tcp:127.0.0.1:$PORT --migrate-bandwidth 4 \
+	--migrate-auto-converge --migrate-max-rounds 4 --migrate-exit \
+	--migrate-timeout 100 --guest-dump "$T_TMP/s4.bin"
+spid=$M_PID
+t_wait_pid "$spid" 120
+t_wait_pid "$dpid" 30
+t_grep "auto-converge: completed" "^Migration status: completed" s4.log
+t_check "writers were throttled ($(m_field s4.log 'auto-converge throttle') %)" \
+	test "$(m_field s4.log 'auto-converge throttle')" -ge 20
+t_check "auto-converge: memory equal" cmp -s s4.bin d4.bin
+
 t_done
