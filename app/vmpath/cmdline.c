@@ -17,6 +17,7 @@ static cmdline_parse_inst_t **const areas[] = {
 	vmp_cmds_general,
 	vmp_cmds_show,
 	vmp_cmds_ports,
+	vmp_cmds_migrate,
 };
 
 #define MAX_CMDS 128

@@ -26,6 +26,7 @@
 #include <vmp_common.h>
 
 #include "switch.h"
+#include "guest.h"
 #include "vmpath.h"
 
 
@@ -160,6 +161,14 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "cannot launch lcores: %s\n",
 			 strerror(-rc));
 	}
+	/* the synthetic guest and --migrate-listen / --migrate-to */
+	if (vmp_guest_start() < 0 || vmp_migapp_init() < 0) {
+		vmp_app.quit = true;
+		vmp_migapp_fini();
+		vmp_guest_stop();
+		vmp_roles_stop();
+		rte_exit(EXIT_FAILURE, "cannot start the guest / migration\n");
+	}
 
 	rc = vmp_guests_init();
 	if (rc < 0) {
@@ -178,7 +187,10 @@ main(int argc, char **argv)
 	printf("vmpath: stopping\n");
 	if (vmp_app.cfg.guests)
 		vmp_guests_print(stdout);
+	vmp_migapp_fini();
+	vmp_guest_stop();
 	vmp_roles_stop();
+	vmp_guest_fini();
 	if (vmp_app.cfg.stats_period)
 		vmp_stats_print(stdout);
 	vmp_guests_fini();

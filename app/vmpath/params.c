@@ -30,6 +30,9 @@ enum {
 	OPT_GUESTS,
 	OPT_GUEST_PKT_LEN,
 	OPT_ETHDEV,
+	/* --guest-* / --migrate-*: parsed by guest_params.c */
+	OPT_GUEST_FIRST,
+	OPT_GUEST_LAST = OPT_GUEST_FIRST + VMP_GOPT_COUNT - 1,
 };
 
 /* Leading ':': a missing value is reported as ':' rather than '?'. */
@@ -51,6 +54,37 @@ static const struct option long_opts[] = {
 	{ "embedded-guests", required_argument, NULL, OPT_GUESTS },
 	{ "guest-pkt-len", required_argument, NULL, OPT_GUEST_PKT_LEN },
 	{ "ethdev", required_argument, NULL, OPT_ETHDEV },
+	{ "guest-mem", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_MEM },
+	{ "guest-writers", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_WRITERS },
+	{ "guest-rate", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_RATE },
+	{ "guest-hugepages", no_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_HUGEPAGES },
+	{ "guest-dump", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_DUMP },
+	{ "migrate-listen", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_LISTEN },
+	{ "migrate-to", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_TO },
+	{ "migrate-delay", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_DELAY },
+	{ "migrate-workers", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_WORKERS },
+	{ "migrate-comp", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_COMP },
+	{ "migrate-level", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_LEVEL },
+	{ "migrate-model", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_MODEL },
+	{ "migrate-downtime", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_DOWNTIME },
+	{ "migrate-bandwidth", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_BANDWIDTH },
+	{ "migrate-max-rounds", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_MAX_ROUNDS },
+	{ "migrate-timeout", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_TIMEOUT },
+	{ "migrate-auto-converge", no_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_AUTO_CONVERGE },
+	{ "migrate-exit", no_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_EXIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -64,6 +98,7 @@ vmp_params_defaults(struct vmp_app_config *cfg)
 	cfg->dma_threshold = 256;
 	cfg->nb_mbufs = 16383;
 	cfg->guest_pkt_len = 64;
+	vmp_guest_defaults(&cfg->guest);
 }
 
 void
@@ -110,9 +145,11 @@ vmp_params_usage(const char *prgname)
 	       "from the main lcore\n"
 	       "  --guest-pkt-len B        their packet size, 60-1518 "
 	       "(default 64)\n"
-	       "\n"
-	       "EAL options come first; see '%s --help' for them.\n",
-	       prgname, prgname);
+	       "\n",
+	       prgname);
+	vmp_guest_usage();
+	printf("\nEAL options come first; see '%s --help' for them.\n",
+	       prgname);
 }
 
 int
@@ -315,6 +352,11 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 					&v, err, errlen);
 			cfg->guest_pkt_len = v;
 			break;
+		case OPT_GUEST_FIRST ... OPT_GUEST_LAST:
+			rc = vmp_guest_parse_opt(&cfg->guest,
+						 opt - OPT_GUEST_FIRST, optarg,
+						 err, errlen);
+			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value",
 				 argv[optind - 1]);
@@ -340,5 +382,5 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 			 argv[optind]);
 		return -EINVAL;
 	}
-	return 0;
+	return vmp_guest_check(&cfg->guest, err, errlen);
 }

@@ -23,6 +23,7 @@ struct vmp_vhost_spec {
 	unsigned int queues;    /**< queue pairs, default 1 */
 	enum vmp_dma_kind dma;  /**< VMP_DMA_DEFAULT: --dma */
 };
+#include "guest.h"
 
 /** Application arguments (after `--`). Defaults: vmp_params_defaults(). */
 struct vmp_app_config {
@@ -43,6 +44,7 @@ struct vmp_app_config {
 	unsigned int nb_mbufs;     /**< --mbufs N per socket (16383) */
 	unsigned int guests;       /**< --embedded-guests N: virtio-user peers */
 	unsigned int guest_pkt_len; /**< --guest-pkt-len B (64) */
+	struct vmp_guest_config guest; /**< --guest-*, --migrate-* (guest.h) */
 };
 
 /** Parse a --vhost value into @p spec. @return 0 or -EINVAL (@p err set). */

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Migration and guest commands: `migrate URI`, `migrate cancel`,
+ * `info migrate`, `guest info|pause|resume|dump PATH|pin OFF LEN|unpin OFF
+ * LEN`; the same through telemetry (/vmpath/migrate/..., /vmpath/guest/info);
+ * --migrate-listen / --migrate-to at start; a progress line every second
+ * while a migration runs (an EAL alarm, so it works with and without -i).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmdline_parse_num.h>
+#include <cmdline_parse_string.h>
+#include <rte_alarm.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_telemetry.h>
+
+#include <vmp_migrate.h>
+
+#include "cmd_areas.h"
+#include "guest.h"
+#include "vmpath.h"
+
+static struct vmp_mig *cur;
+static bool reported;
+
+static void
+vcpu_pause(void *arg __rte_unused)
+{
+	vmp_guest_pause();
+}
+
+static void
+vcpu_resume(void *arg __rte_unused)
+{
+	vmp_guest_resume();
+}
+
+static void
+vcpu_throttle(void *arg __rte_unused, unsigned int pct)
+{
+	vmp_guest_throttle(pct);
+}
+
+/* Fill params from the config; lcores: [0] migration thread, then workers. */
+static int
+make_params(struct vmp_mig_params *p, struct vmp_mig_region *r,
+	    unsigned int *lcores, char *err, size_t errlen)
+{
+	const struct vmp_guest_config *g = &vmp_app.cfg.guest;
+	unsigned int i;
+	int lc;
+
+	memset(p, 0, sizeof(*p));
+	p->nb_regions = vmp_guest_mig_regions(r);
+	if (p->nb_regions == 0) {
+		snprintf(err, errlen, "no guest (--guest-mem)");
+		return -ENODEV;
+	}
+	for (i = 0; i < 1 + g->workers; i++) {
+		lc = vmp_guest_idle_lcore(lcores, i);
+		if (lc < 0) {
+			snprintf(err, errlen,
+				 "need %u idle lcores (migration thread + %u "
+				 "workers), found %u",
+				 1 + g->workers, g->workers, i);
+			return -EBUSY;
+		}
+		lcores[i] = (unsigned int)lc;
+	}
+	p->regions = r;
+	p->comp = g->comp;
+	p->level = g->level;
+	p->model = g->model;
+	p->nb_workers = g->workers;
+	p->worker_lcores = lcores + 1;
+	p->max_bandwidth = g->bandwidth;
+	p->downtime_limit_ms = g->downtime_ms;
+	p->max_rounds = g->max_rounds;
+	p->timeout_ms = g->timeout_s * 1000;
+	p->auto_converge = g->auto_converge;
+	p->dirty = vmp_guest_dirty_ops();
+	p->vcpu.pause = vcpu_pause;
+	p->vcpu.resume = vcpu_resume;
+	p->vcpu.throttle = vcpu_throttle;
+	return 0;
+}
+
+static int
+reap(void)
+{
+	if (cur == NULL)
+		return 0;
+	if (!vmp_mig_done(cur))
+		return -EBUSY;
+	vmp_mig_wait(cur);
+	vmp_mig_free(cur);
+	cur = NULL;
+	return 0;
+}
+
+int
+vmp_migapp_start(const char *uri, char *err, size_t errlen)
+{
+	struct vmp_mig_region r[VMP_MIG_MAX_REGIONS];
+	unsigned int lcores[1 + VMP_MIG_MAX_WORKERS];
+	struct vmp_mig_params p;
+	struct vmp_mig *m;
+	int rc;
+
+	if (reap() < 0) {
+		snprintf(err, errlen, "a migration is running");
+		return -EBUSY;
+	}
+	if (vmp_app.cfg.guest.listen[0]) {
+		snprintf(err, errlen, "this vmpath is a destination");
+		return -EINVAL;
+	}
+	rc = make_params(&p, r, lcores, err, errlen);
+	if (rc < 0)
+		return rc;
+	p.name = "source";
+	m = vmp_mig_source_create(&p);
+	if (m == NULL) {
+		snprintf(err, errlen, "cannot create: %s",
+			 rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	reported = false;
+	rc = vmp_mig_launch(m, uri, lcores[0]);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot launch: %s", strerror(-rc));
+		vmp_mig_free(m);
+		return rc;
+	}
+	cur = m;
+	return 0;
+}
+
+int
+vmp_migapp_cancel(void)
+{
+	return cur ? vmp_mig_cancel(cur) : -ENOENT;
+}
+
+int
+vmp_migapp_stats(struct vmp_mig_stats *st)
+{
+	return cur ? vmp_mig_stats_get(cur, st) : -ENOENT;
+}
+
+static int
+start_dest(char *err, size_t errlen)
+{
+	struct vmp_mig_region r[VMP_MIG_MAX_REGIONS];
+	unsigned int lcores[1 + VMP_MIG_MAX_WORKERS];
+	struct vmp_mig_params p;
+	int rc;
+
+	rc = make_params(&p, r, lcores, err, errlen);
+	if (rc < 0)
+		return rc;
+	p.name = "dest";
+	cur = vmp_mig_dest_create(&p);
+	if (cur == NULL) {
+		snprintf(err, errlen, "cannot create: %s",
+			 rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	rc = vmp_mig_listen(cur, vmp_app.cfg.guest.listen);
+	if (rc == 0)
+		rc = vmp_mig_launch(cur, NULL, lcores[0]);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot listen: %s", strerror(-rc));
+		vmp_mig_free(cur);
+		cur = NULL;
+		return rc;
+	}
+	printf("vmpath: waiting for a migration on %s\n",
+	       vmp_app.cfg.guest.listen);
+	fflush(stdout); /* scripts wait for this line */
+	return 0;
+}
+
+/* Every second: progress while running; the final report once. */
+static void
+monitor(void *arg __rte_unused)
+{
+	struct vmp_mig_stats st;
+	char line[256];
+
+	if (cur != NULL && vmp_mig_stats_get(cur, &st) == 0) {
+		if (vmp_mig_done(cur)) {
+			if (!reported) {
+				reported = true;
+				printf("vmpath: migration %s\n",
+				       vmp_mig_status_name(st.status));
+				vmp_mig_stats_print(stdout, &st);
+				if (st.source &&
+				    st.status == VMP_MIG_ST_COMPLETED)
+					printf("vmpath: guest stays paused on "
+					       "the source (migrated)\n");
+				fflush(stdout);
+				if (vmp_app.cfg.guest.exit_when_done) {
+					vmp_app.quit = true;
+					vmp_prompt_stop();
+				}
+			}
+		} else if (st.status != VMP_MIG_ST_NONE &&
+			   st.status != VMP_MIG_ST_SETUP) {
+			vmp_mig_progress_line(&st, line, sizeof(line));
+			printf("%s\n", line);
+			fflush(stdout);
+		}
+	}
+	if (!vmp_app.quit)
+		rte_eal_alarm_set(cur && !reported ? 200000 : 1000000, monitor,
+				  NULL);
+}
+
+/* ---- telemetry ---- */
+
+static int
+tel_info(const char *c __rte_unused, const char *params __rte_unused,
+	 struct rte_tel_data *d)
+{
+	struct vmp_mig_stats st;
+	unsigned int i;
+
+	rte_tel_data_start_dict(d);
+	if (vmp_migapp_stats(&st) < 0) {
+		rte_tel_data_add_dict_string(d, "status", "none");
+		return 0;
+	}
+	rte_tel_data_add_dict_string(d, "status",
+				     vmp_mig_status_name(st.status));
+	rte_tel_data_add_dict_string(d, "error", st.error);
+	rte_tel_data_add_dict_u64(d, "total_time_ms", st.total_time_ms);
+	rte_tel_data_add_dict_u64(d, "setup_time_ms", st.setup_time_ms);
+	rte_tel_data_add_dict_u64(d, "expected_downtime_ms",
+				  st.expected_downtime_ms);
+	rte_tel_data_add_dict_u64(d, "downtime_ms", st.downtime_ms);
+	rte_tel_data_add_dict_u64(d, "transferred", st.transferred);
+	rte_tel_data_add_dict_int(d, "throughput_mbps",
+				  (int)st.throughput_mbps);
+	rte_tel_data_add_dict_u64(d, "remaining", st.remaining);
+	rte_tel_data_add_dict_u64(d, "total", st.total);
+	rte_tel_data_add_dict_u64(d, "duplicate", st.duplicate);
+	rte_tel_data_add_dict_u64(d, "normal", st.normal);
+	rte_tel_data_add_dict_u64(d, "normal_bytes", st.normal_bytes);
+	rte_tel_data_add_dict_u64(d, "dirty_sync_count", st.dirty_sync_count);
+	rte_tel_data_add_dict_u64(d, "dirty_pages_rate", st.dirty_pages_rate);
+	rte_tel_data_add_dict_u64(d, "pinned_pages", st.pinned_pages);
+	rte_tel_data_add_dict_u64(d, "compression_pages", st.compression_pages);
+	rte_tel_data_add_dict_u64(d, "compression_busy", st.compression_busy);
+	rte_tel_data_add_dict_int(d, "compression_busy_rate_pct",
+				  (int)(st.compression_busy_rate * 100));
+	rte_tel_data_add_dict_u64(d, "compressed_size", st.compressed_size);
+	rte_tel_data_add_dict_int(d, "compression_rate_x100",
+				  (int)(st.compression_rate * 100));
+	for (i = 0; i < st.nb_workers && i < VMP_MIG_MAX_WORKERS; i++) {
+		char k[32];
+
+		snprintf(k, sizeof(k), "worker%u_busy_pct", i);
+		rte_tel_data_add_dict_int(d, k, (int)st.worker_busy_pct[i]);
+	}
+	return 0;
+}
+
+static int
+tel_start(const char *c __rte_unused, const char *params,
+	  struct rte_tel_data *d)
+{
+	char err[256];
+	int rc;
+
+	rte_tel_data_start_dict(d);
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	rc = vmp_migapp_start(params, err, sizeof(err));
+	rte_tel_data_add_dict_string(d, "result", rc == 0 ? "started" : err);
+	return 0;
+}
+
+static int
+tel_cancel(const char *c __rte_unused, const char *params __rte_unused,
+	   struct rte_tel_data *d)
+{
+	int rc = vmp_migapp_cancel();
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "result",
+				     rc == 0 ? "cancelling" : strerror(-rc));
+	return 0;
+}
+
+static int
+tel_guest(const char *c __rte_unused, const char *params __rte_unused,
+	  struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "mem", vmp_app.cfg.guest.mem);
+	rte_tel_data_add_dict_int(d, "writers", (int)vmp_app.cfg.guest.writers);
+	rte_tel_data_add_dict_int(d, "paused", vmp_guest_paused());
+	return 0;
+}
+
+int
+vmp_migapp_init(void)
+{
+	const struct vmp_guest_config *g = &vmp_app.cfg.guest;
+	char err[256];
+	int rc;
+
+	rte_telemetry_register_cmd("/vmpath/migrate/info", tel_info,
+				   "Migration status and counters");
+	rte_telemetry_register_cmd("/vmpath/migrate/start", tel_start,
+				   "Start migrating the guest. Param: URI");
+	rte_telemetry_register_cmd("/vmpath/migrate/cancel", tel_cancel,
+				   "Cancel the migration");
+	rte_telemetry_register_cmd("/vmpath/guest/info", tel_guest,
+				   "Synthetic guest: memory, writers, paused");
+	if (g->listen[0]) {
+		rc = start_dest(err, sizeof(err));
+		if (rc < 0) {
+			printf("vmpath: --migrate-listen: %s\n", err);
+			return rc;
+		}
+	} else if (g->to[0]) {
+		if (g->delay_ms)
+			rte_delay_us_sleep(g->delay_ms * 1000ull);
+		rc = vmp_migapp_start(g->to, err, sizeof(err));
+		if (rc < 0) {
+			printf("vmpath: --migrate-to: %s\n", err);
+			return rc;
+		}
+	}
+	rte_eal_alarm_set(200000, monitor, NULL);
+	return 0;
+}
+
+void
+vmp_migapp_fini(void)
+{
+	rte_eal_alarm_cancel(monitor, NULL);
+	if (cur != NULL) {
+		vmp_mig_cancel(cur);
+		vmp_mig_wait(cur);
+		vmp_mig_free(cur);
+		cur = NULL;
+	}
+}
+
+/* ---- prompt commands ---- */
+
+struct cmd_w1 {
+	cmdline_fixed_string_t a;
+};
+struct cmd_w2 {
+	cmdline_fixed_string_t a;
+	cmdline_fixed_string_t b;
+};
+struct cmd_w3 {
+	cmdline_fixed_string_t a;
+	cmdline_fixed_string_t b;
+	cmdline_fixed_string_t c;
+};
+struct cmd_pin {
+	cmdline_fixed_string_t a;
+	cmdline_fixed_string_t b;
+	uint64_t off;
+	uint64_t len;
+};
+
+/* `migrate URI` and `migrate cancel` are one instance: two would be
+ * ambiguous to the cmdline library (a free-form token matches "cancel"). */
+static void
+cmd_migrate_parsed(void *res, struct cmdline *cl, void *data __rte_unused)
+{
+	struct cmd_w2 *r = res;
+	char err[256];
+	int rc;
+
+	if (strcmp(r->b, "cancel") == 0) {
+		rc = vmp_migapp_cancel();
+		cmdline_printf(cl, "migrate cancel: %s\n",
+			       rc == 0 ? "cancelling" : strerror(-rc));
+		return;
+	}
+	if (vmp_migapp_start(r->b, err, sizeof(err)) < 0)
+		cmdline_printf(cl, "migrate: %s\n", err);
+	else
+		cmdline_printf(cl, "migrate: started to %s\n", r->b);
+}
+
+static cmdline_parse_token_string_t t_migrate =
+	TOKEN_STRING_INITIALIZER(struct cmd_w2, a, "migrate");
+static cmdline_parse_token_string_t t_any2 =
+	TOKEN_STRING_INITIALIZER(struct cmd_w2, b, NULL);
+static cmdline_parse_inst_t cmd_migrate = {
+	.f = cmd_migrate_parsed,
+	.help_str = "migrate tcp:HOST:PORT|unix:PATH|cancel: migrate the "
+		    "guest, or cancel (the source keeps running)",
+	.tokens = {(void *)&t_migrate, (void *)&t_any2, NULL},
+};
+
+static void
+cmd_info_parsed(void *res __rte_unused, struct cmdline *cl __rte_unused,
+		void *data __rte_unused)
+{
+	struct vmp_mig_stats st;
+
+	if (vmp_migapp_stats(&st) < 0) {
+		printf("Migration status: none\n");
+	} else {
+		vmp_mig_stats_print(stdout, &st);
+	}
+	fflush(stdout);
+}
+
+static cmdline_parse_token_string_t t_info =
+	TOKEN_STRING_INITIALIZER(struct cmd_w2, a, "info");
+static cmdline_parse_token_string_t t_info_mig =
+	TOKEN_STRING_INITIALIZER(struct cmd_w2, b, "migrate");
+static cmdline_parse_inst_t cmd_info = {
+	.f = cmd_info_parsed,
+	.help_str = "info migrate: migration status and counters",
+	.tokens = {(void *)&t_info, (void *)&t_info_mig, NULL},
+};
+
+static void
+cmd_guest_parsed(void *res, struct cmdline *cl, void *data __rte_unused)
+{
+	struct cmd_w2 *r = res;
+
+	if (strcmp(r->b, "pause") == 0)
+		vmp_guest_pause();
+	else if (strcmp(r->b, "resume") == 0)
+		vmp_guest_resume();
+	vmp_guest_info(stdout);
+	fflush(stdout);
+	RTE_SET_USED(cl);
+}
+
+static cmdline_parse_token_string_t t_guest =
+	TOKEN_STRING_INITIALIZER(struct cmd_w2, a, "guest");
+static cmdline_parse_token_string_t t_guest_verb =
+	TOKEN_STRING_INITIALIZER(struct cmd_w2, b, "info#pause#resume");
+static cmdline_parse_inst_t cmd_guest = {
+	.f = cmd_guest_parsed,
+	.help_str = "guest info|pause|resume: the synthetic guest",
+	.tokens = {(void *)&t_guest, (void *)&t_guest_verb, NULL},
+};
+
+static void
+cmd_dump_parsed(void *res, struct cmdline *cl, void *data __rte_unused)
+{
+	struct cmd_w3 *r = res;
+	int rc = vmp_guest_dump(r->c);
+
+	cmdline_printf(cl, "guest dump %s: %s\n", r->c,
+		       rc == 0 ? "ok" : strerror(-rc));
+}
+
+static cmdline_parse_token_string_t t_guest3 =
+	TOKEN_STRING_INITIALIZER(struct cmd_w3, a, "guest");
+static cmdline_parse_token_string_t t_dump =
+	TOKEN_STRING_INITIALIZER(struct cmd_w3, b, "dump");
+static cmdline_parse_token_string_t t_path =
+	TOKEN_STRING_INITIALIZER(struct cmd_w3, c, NULL);
+static cmdline_parse_inst_t cmd_dump = {
+	.f = cmd_dump_parsed,
+	.help_str = "guest dump PATH: write guest memory to PATH",
+	.tokens = {(void *)&t_guest3, (void *)&t_dump, (void *)&t_path, NULL},
+};
+
+static void
+cmd_pin_parsed(void *res, struct cmdline *cl, void *data __rte_unused)
+{
+	struct cmd_pin *r = res;
+	int rc = strcmp(r->b, "pin") == 0 ? vmp_guest_pin(r->off, r->len)
+					  : vmp_guest_unpin(r->off, r->len);
+
+	cmdline_printf(cl, "guest %s: %s\n", r->b,
+		       rc == 0 ? "ok" : strerror(-rc));
+}
+
+static cmdline_parse_token_string_t t_guestp =
+	TOKEN_STRING_INITIALIZER(struct cmd_pin, a, "guest");
+static cmdline_parse_token_string_t t_pin =
+	TOKEN_STRING_INITIALIZER(struct cmd_pin, b, "pin#unpin");
+static cmdline_parse_token_num_t t_off =
+	TOKEN_NUM_INITIALIZER(struct cmd_pin, off, RTE_UINT64);
+static cmdline_parse_token_num_t t_len =
+	TOKEN_NUM_INITIALIZER(struct cmd_pin, len, RTE_UINT64);
+static cmdline_parse_inst_t cmd_pin = {
+	.f = cmd_pin_parsed,
+	.help_str = "guest pin|unpin OFF LEN: pin guest pages (DMA in flight)",
+	.tokens = {(void *)&t_guestp, (void *)&t_pin, (void *)&t_off,
+		   (void *)&t_len, NULL},
+};
+
+cmdline_parse_inst_t *vmp_cmds_migrate[] = {
+	&cmd_migrate, &cmd_info, &cmd_guest, &cmd_dump, &cmd_pin, NULL,
+};

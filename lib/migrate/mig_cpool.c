@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The compression worker front: one small interface over three back ends so
+ * the source and destination code does not care which runs their jobs:
+ *   - lockless: lib/workpool (vmp_pool_*), the model under test;
+ *   - locked:   mig_locked.c, the seed's "before" model;
+ *   - inline:   no workers, the job runs on the caller (nb_workers 0).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pause.h>
+
+#include <vmp_workpool.h>
+
+#include "mig_pvt.h"
+
+struct mig_cpool {
+	struct mig_cpool_params p;
+	struct vmp_pool *pool;	   /* lockless */
+	struct mig_locked *locked; /* locked */
+	void *inline_job;	   /* inline */
+	uint64_t busy;		   /* get() found no room */
+	uint64_t t0;
+};
+
+static void
+pool_handler(void *data, unsigned int worker, void *arg)
+{
+	struct mig_cpool *cp = arg;
+
+	cp->p.handler(data, worker, cp->p.arg);
+}
+
+static void
+pool_done(void *data, void *arg)
+{
+	struct mig_cpool *cp = arg;
+
+	cp->p.done(data, cp->p.arg);
+}
+
+static int
+pool_winit(unsigned int worker, void *arg)
+{
+	struct mig_cpool *cp = arg;
+
+	return cp->p.worker_init ? cp->p.worker_init(worker, cp->p.arg) : 0;
+}
+
+static void
+pool_wuninit(unsigned int worker, void *arg)
+{
+	struct mig_cpool *cp = arg;
+
+	if (cp->p.worker_uninit)
+		cp->p.worker_uninit(worker, cp->p.arg);
+}
+
+struct mig_cpool *
+mig_cpool_create(const struct mig_cpool_params *p)
+{
+	struct vmp_pool_params pp;
+	struct mig_cpool *cp;
+	int rc;
+
+	cp = rte_zmalloc("mig_cpool", sizeof(*cp), RTE_CACHE_LINE_SIZE);
+	if (cp == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	cp->p = *p;
+	cp->t0 = rte_get_tsc_cycles();
+	if (p->nb_workers == 0) {
+		cp->inline_job = rte_zmalloc("mig_job", p->job_size, 64);
+		if (cp->inline_job == NULL) {
+			rc = ENOMEM;
+			goto out_free;
+		}
+		if (p->worker_init && p->worker_init(0, p->arg) != 0) {
+			rc = ENOMEM;
+			goto out_free_job;
+		}
+		return cp;
+	}
+	if (p->model == VMP_MIG_MODEL_LOCKED) {
+		cp->locked = mig_locked_create(p);
+		if (cp->locked == NULL) {
+			rc = rte_errno;
+			goto out_free;
+		}
+		return cp;
+	}
+	memset(&pp, 0, sizeof(pp));
+	pp.name = p->name;
+	pp.nb_workers = p->nb_workers;
+	pp.lcores = p->lcores;
+	pp.req_size = p->job_size;
+	/* deeper than the pool's default 4: a submitter descheduled for a
+	 * time slice (2 shared cores) must not leave the workers idle */
+	pp.ring_size = p->ring_size ? p->ring_size : MIG_RING_SIZE_DEFAULT;
+	pp.dispatch = VMP_POOL_DISPATCH_LEAST_LOADED;
+	pp.spin_polls = p->spin_polls;
+	pp.socket_id = SOCKET_ID_ANY;
+	pp.handler = pool_handler;
+	pp.done = pool_done;
+	pp.worker_init = pool_winit;
+	pp.worker_uninit = pool_wuninit;
+	pp.cb_arg = cp;
+	cp->pool = vmp_pool_create(&pp);
+	if (cp->pool == NULL) {
+		rc = rte_errno;
+		MIG_LOG(ERR, "cannot create the %s worker pool: %s", p->name,
+			rte_strerror(rc));
+		goto out_free;
+	}
+	return cp;
+
+out_free_job:
+	rte_free(cp->inline_job);
+out_free:
+	rte_free(cp);
+	rte_errno = rc;
+	return NULL;
+}
+
+void *
+mig_cpool_get(struct mig_cpool *cp)
+{
+	struct vmp_pool_req *req;
+	void *job;
+
+	if (cp->inline_job != NULL)
+		return cp->inline_job;
+	if (cp->locked != NULL) {
+		job = mig_locked_get(cp->locked, false);
+		if (job == NULL)
+			cp->busy++;
+		return job;
+	}
+	req = vmp_pool_submit_prepare(cp->pool);
+	if (req == NULL) {
+		cp->busy++;
+		return NULL;
+	}
+	return vmp_pool_req_data(req);
+}
+
+/* Blocking get: the lockless pool is polled, spinning a little and then
+ * sleeping (2 cores are shared by everyone); the locked model waits on its
+ * condition variable, as the seed's submitter did. */
+void *
+mig_cpool_get_wait(struct mig_cpool *cp, const volatile bool *stop)
+{
+	struct vmp_pool_req *req;
+	unsigned int spins = 0;
+	void *job = mig_cpool_get(cp);
+
+	if (job != NULL)
+		return job;
+	if (cp->locked != NULL)
+		return mig_locked_get(cp->locked, true);
+	for (;;) {
+		if (stop != NULL && *stop)
+			return NULL;
+		vmp_pool_poll_done(cp->pool, 0);
+		req = vmp_pool_submit_prepare(cp->pool);
+		if (req != NULL)
+			return vmp_pool_req_data(req);
+		/* A short spin, then sleep: every ring holds ~32 pages of
+		 * work (milliseconds), and on shared cores a spinning or
+		 * sched_yield()ing submitter takes CPU from the workers it
+		 * waits for (seen: 51 % CPU for the migration thread). */
+		if (++spins < 64)
+			rte_pause();
+		else
+			rte_delay_us_sleep(50);
+	}
+}
+
+void
+mig_cpool_put(struct mig_cpool *cp, void *job)
+{
+	if (cp->inline_job != NULL) {
+		cp->p.handler(job, 0, cp->p.arg);
+		cp->p.done(job, cp->p.arg);
+		return;
+	}
+	if (cp->locked != NULL) {
+		mig_locked_put(cp->locked, job);
+		return;
+	}
+	vmp_pool_submit_commit(cp->pool, vmp_pool_req_from_data(job));
+}
+
+int
+mig_cpool_poll(struct mig_cpool *cp)
+{
+	if (cp->inline_job != NULL)
+		return 0;
+	if (cp->locked != NULL)
+		return mig_locked_poll(cp->locked);
+	return vmp_pool_poll_done(cp->pool, 0);
+}
+
+void
+mig_cpool_drain(struct mig_cpool *cp)
+{
+	if (cp->inline_job != NULL)
+		return;
+	if (cp->locked != NULL)
+		mig_locked_drain(cp->locked);
+	else
+		vmp_pool_wait_done(cp->pool);
+}
+
+void
+mig_cpool_destroy(struct mig_cpool *cp)
+{
+	if (cp == NULL)
+		return;
+	if (cp->inline_job != NULL) {
+		if (cp->p.worker_uninit)
+			cp->p.worker_uninit(0, cp->p.arg);
+		rte_free(cp->inline_job);
+	} else if (cp->locked != NULL) {
+		mig_locked_drain(cp->locked);
+		mig_locked_destroy(cp->locked);
+	} else {
+		vmp_pool_wait_done(cp->pool);
+		if (vmp_pool_destroy(cp->pool) < 0)
+			MIG_LOG(ERR, "pool %s not destroyed (busy)",
+				cp->p.name);
+	}
+	rte_free(cp);
+}
+
+uint64_t
+mig_cpool_busy_count(const struct mig_cpool *cp)
+{
+	return cp->busy;
+}
+
+unsigned int
+mig_cpool_worker_busy(const struct mig_cpool *cp, double *pct,
+		      unsigned int *lcores, unsigned int max)
+{
+	struct vmp_pool_stats st;
+	uint64_t el = rte_get_tsc_cycles() - cp->t0;
+	unsigned int i;
+
+	if (cp->inline_job != NULL)
+		return 0;
+	if (cp->locked != NULL)
+		return mig_locked_worker_busy(cp->locked, pct, lcores, max);
+	if (vmp_pool_stats_get(cp->pool, &st) < 0)
+		return 0;
+	for (i = 0; i < st.nb_workers && i < max; i++) {
+		pct[i] = el ? 100.0 * (double)st.worker[i].busy_cycles / el : 0;
+		lcores[i] = st.worker[i].lcore_id;
+	}
+	return i;
+}
