@@ -63,6 +63,11 @@ vmp_roles_launch(void)
 
 		if (e->role == VMP_ROLE_MAIN || e->role == VMP_ROLE_IDLE)
 			continue;
+		/* a DMA lcore a dma_swdma device turned into a service
+		 * lcore runs the device's engines, not a role loop
+		 */
+		if (rte_eal_lcore_role(e->lcore_id) == ROLE_SERVICE)
+			continue;
 		rc = rte_eal_remote_launch(role_loop, e, e->lcore_id);
 		if (rc < 0)
 			return rc;

@@ -25,6 +25,11 @@
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
 
+#include <vmp_config.h>
+#if VMP_HAS_DMA_DRIVER
+#include <rte_pmd_swdma.h>
+#endif
+
 #include "switch.h"
 #include "vmpath.h"
 
@@ -54,6 +59,44 @@ vmp_dma_kind_name(enum vmp_dma_kind k)
 	}
 }
 
+/*
+ * dma_swdma runs its copies on a service lcore: give the engines of datapath
+ * lcore #k's device the planner's DMA lcore #(k % nb_dma). Done before the
+ * roles are launched, while that lcore is still idle.
+ */
+static int
+swdma_place(int16_t id, unsigned int k, const char *name)
+{
+#if VMP_HAS_DMA_DRIVER
+	unsigned int i, n = 0, lcores[VMP_PLAN_MAX_LCORES];
+	int rc;
+
+	for (i = 0; i < vmp_app.plan.nb_entries; i++)
+		if (vmp_app.plan.entries[i].role == VMP_ROLE_DMA)
+			lcores[n++] = vmp_app.plan.entries[i].lcore_id;
+	if (n == 0) {
+		printf("vmpath: %s: --dma sw copies on a DMA lcore: add "
+		       "--dma-lcores 1 and an EAL lcore for it (e.g. --lcores "
+		       "0@0,1@1,2@0)\n",
+		       name);
+		return -ENODEV;
+	}
+	rc = rte_pmd_swdma_service_lcore_set(id, lcores[k % n]);
+	if (rc < 0)
+		printf("vmpath: %s: cannot run its engines on lcore %u: %s\n",
+		       name, lcores[k % n], strerror(-rc));
+	else
+		printf("vmpath: %s: engines on DMA lcore %u\n", name,
+		       lcores[k % n]);
+	return rc;
+#else
+	RTE_SET_USED(id);
+	RTE_SET_USED(k);
+	printf("vmpath: %s: built without drivers (dpdk_sdk_headers)\n", name);
+	return -ENOTSUP;
+#endif
+}
+
 /* A DMA device of @kind for datapath lcore @k: vdev, 1 vchan, started. */
 static struct vmp_vnet_dma *
 dma_get(unsigned int k, enum vmp_dma_kind kind, int socket)
@@ -76,6 +119,10 @@ dma_get(unsigned int k, enum vmp_dma_kind kind, int socket)
 			return NULL;
 		}
 		id = rte_dma_get_dev_id_by_name(name);
+		/* ours to place; a --vdev the user gave keeps its devargs */
+		if (id >= 0 && kind == VMP_DMA_SW &&
+		    swdma_place((int16_t)id, k, name) < 0)
+			return NULL;
 	}
 	if (id < 0 || rte_dma_info_get(id, &info) < 0)
 		return NULL;

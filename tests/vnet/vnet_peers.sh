@@ -5,7 +5,8 @@
 # patterned packets to dpdk-testpmd (net_virtio_user, --forward-mode=macswap)
 # on port 1, which sends them back; the peer checks that every packet came
 # back exactly once, intact. Both directions go through the switch's dequeue
-# and enqueue on both ports. Matrix: sync and async (dma_skeleton), 1 and 2
+# and enqueue on both ports. Matrix: sync and async (dma_skeleton; our
+# dma_swdma on a DMA lcore for 1 queue pair), 1 and 2
 # queue pairs, 64 B, 1518 B, and 1518 B as 3-segment mbufs into 512 B guest
 # buffers (indirect TX chains, mergeable RX). Port 1 is a client socket in the
 # 2-queue runs, and its peer restarts (reconnect).
@@ -24,7 +25,7 @@ start_switch() {
 	local b="$T_TMP/b.sock,queues=$2"
 	[ "$3" = 1 ] && b="$b,client"
 	rm -f "$T_TMP/a.sock" "$T_TMP/b.sock"
-	"$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va \
+	"$VMPATH" ${SW_LCORES:--l 0-1} --no-pci --no-huge -m 256 --iova-mode=va \
 		--file-prefix=$SWP "${LOGS[@]}" -- \
 		--vhost "$T_TMP/a.sock,queues=$2" --vhost "$b" "${@:4}" \
 		--stats-period 0 >sw-$1.log 2>&1 &
@@ -113,9 +114,14 @@ echo "-- a bad --vhost is refused, naming the value"
 t_check "exits non-zero" test $? -ne 0
 t_grep "names the value" "queues=12" bad.log
 
-for mode in sync async; do
+for mode in sync async sw; do
 	dma=()
+	SW_LCORES=
 	[ $mode = async ] && dma=(--dma skeleton)
+	# our dma_swdma: its engine runs on a DMA lcore sharing core 0 with
+	# the (mostly sleeping) main lcore
+	[ $mode = sw ] && dma=(--dma sw --dma-lcores 1) &&
+		SW_LCORES="--lcores 0@0,1@1,2@0"
 	echo "-- $mode, 1 queue pair, server sockets"
 	start_switch $mode-1 1 0 "${dma[@]}"
 	start_echo 1 0
@@ -126,7 +132,14 @@ for mode in sync async; do
 	stop_switch
 	t_grep "$mode: per-vring stats read over telemetry" \
 		'"vring1": \{"packets": [1-9]' ps0.json
-	if [ $mode = async ]; then
+	if [ $mode = sw ]; then
+		t_grep "sw: engines placed on the DMA lcore" \
+			"dma_swdma0: engines on DMA lcore 2" sw-$mode-1.log
+		t_grep "sw: port 0 copies went to dma_swdma" \
+			'"dma_copies": [1-9]' ps0.json
+		t_grep "sw: port 1 copies went to dma_swdma" \
+			'"dma_copies": [1-9]' ps1.json
+	elif [ $mode = async ]; then
 		t_grep "async: DMA device set up" "dma_skeleton0 .* for datapath" \
 			sw-$mode-1.log
 		t_grep "async: port 0 copies went to the DMA engine" \
@@ -139,6 +152,9 @@ for mode in sync async; do
 	fi
 	t_check "$mode: no bad chains, no DMA errors, none in flight" eval \
 		"! grep -qE '\"(bad_chain|dma_errors|inflight)\": [1-9]' ps0.json ps1.json"
+
+	# dma_swdma: the 1-queue-pair matrix above; the rest is not DMA-specific
+	[ $mode = sw ] && continue
 
 	echo "-- $mode, 2 queue pairs, port 1 is a client; its peer restarts"
 	start_switch $mode-2 2 1 "${dma[@]}"
