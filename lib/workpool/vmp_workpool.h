@@ -183,6 +183,7 @@ struct vmp_pool_stats {
  *   - EBUSY: a requested lcore is not idle, or fewer idle worker lcores than
  *     nb_workers (lcores NULL).
  *   - EEXIST: a live pool has this name.
+ *   - ENOSPC: 64 pools are already live (telemetry registry full).
  *   - ENOMEM: allocation failed.
  *   - any errno returned (negated) by init or worker_init.
  */
