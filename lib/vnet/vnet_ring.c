@@ -213,6 +213,9 @@ log_used(struct vnet_vq *vq, int vid, uint16_t from, uint16_t to)
 	}
 }
 
+/* RX mbufs of published records are freed in bulks of this many. */
+#define PUBLISH_FREE_BULK 64
+
 /*
  * Publish, in guest order, every record whose copies all landed: payload
  * pages logged first (if logging is on NOW, which covers records submitted
@@ -227,6 +230,8 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 	int vid = port->vid;
 	uint16_t mask = vq->size - 1, idx = vq->last_used, nout = 0;
 	volatile struct vring_used_elem *ring = vq->used->ring;
+	struct rte_mbuf *fr[PUBLISH_FREE_BULK];
+	unsigned int nfr = 0;
 
 	while (vq->pk_head != vq->pk_tail) {
 		struct vnet_pkt *p = &vq->pkts[vq->pk_head & (VNET_INFL - 1)];
@@ -258,10 +263,15 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 		vq->us_head += p->nb_used;
 		vq->lr_head += p->nb_log;
 		if (p->m != NULL) {
-			if (vq->rx)
-				rte_pktmbuf_free(p->m);
-			else
+			if (!vq->rx) {
 				out[nout++] = p->m;
+			} else {
+				fr[nfr++] = p->m;
+				if (nfr == PUBLISH_FREE_BULK) {
+					rte_pktmbuf_free_bulk(fr, nfr);
+					nfr = 0;
+				}
+			}
 		}
 		vq->pk_head++;
 	}
@@ -283,6 +293,9 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 	}
 	if (vq->call_pending)
 		__vmp_vnet_notify(vq);
+	/* After used->idx: the guest gets its buffers back first. */
+	if (nfr)
+		rte_pktmbuf_free_bulk(fr, nfr);
 	return nout;
 }
 

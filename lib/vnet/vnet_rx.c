@@ -9,6 +9,7 @@
 
 #include <rte_mbuf.h>
 #include <rte_per_lcore.h>
+#include <rte_prefetch.h>
 
 #include "vnet_pvt.h"
 
@@ -95,6 +96,43 @@ room_for_packet(const struct vnet_vq *vq)
 		       VNET_LOGR;
 }
 
+/* Heads looked ahead of the packet being placed, and how far ahead of it
+ * the first guest buffer is prefetched for writing. */
+#define RX_LOOKAHEAD 32
+#define RX_BUF_AHEAD 2
+
+/*
+ * Prefetch hints only: the avail entry @idx and its descriptor are read here
+ * unchecked except for bounds, so that the cache misses on the lines the
+ * guest last wrote overlap instead of being taken one after the other while
+ * each packet is placed. Nothing read here is used: the chain walk reads and
+ * validates everything again.
+ */
+static inline void
+rx_prefetch_desc(const struct vnet_vq *vq, const volatile uint16_t *ring,
+		 uint16_t idx)
+{
+	uint16_t head = ring[idx & (vq->size - 1)];
+
+	if (head < vq->size)
+		rte_prefetch0((const void *)&vq->desc[head]);
+}
+
+static inline void
+rx_prefetch_buf(const struct vnet_vq *vq, const volatile uint16_t *ring,
+		uint16_t idx)
+{
+	uint16_t head = ring[idx & (vq->size - 1)];
+	uint64_t l = 1;
+	void *hva;
+
+	if (head >= vq->size)
+		return;
+	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, vq->desc[head].addr, &l);
+	if (hva != NULL)
+		rte_prefetch0_write(hva);
+}
+
 static uint16_t
 rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -103,6 +141,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	const volatile uint16_t *ring = vq->avail->ring;
 	uint16_t mask = vq->size - 1, avail_idx, cur, done;
 	uint16_t max_bufs = port->mrg ? VNET_MAX_BUFS : 1;
+	uint16_t i, pf;
 
 	/* Load-acquire of avail->idx: pairs with the guest's write barrier
 	 * before it stores avail->idx, so the ring entries are visible. */
@@ -114,11 +153,16 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 		return 0;
 	}
 	cur = vq->last_avail;
+	/* Overlap the burst's misses on the avail ring and descriptors. */
+	pf = RTE_MIN((uint16_t)(avail_idx - cur), RX_LOOKAHEAD);
+	pf = RTE_MIN(pf, n);
+	for (i = 0; i < pf; i++)
+		rx_prefetch_desc(vq, ring, (uint16_t)(cur + i));
 	for (done = 0; done < n; done++) {
 		struct rte_mbuf *m = pkts[done], *s;
 		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len;
 		uint64_t cap = 0;
-		uint16_t nb = 0, i;
+		uint16_t nb = 0;
 		struct gwriter w;
 		struct vnet_pkt *p;
 		uint32_t rec;
@@ -126,6 +170,9 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 
 		if (!room_for_packet(vq))
 			break;
+		if ((uint16_t)(avail_idx - cur) > RX_BUF_AHEAD)
+			rx_prefetch_buf(vq, ring,
+					(uint16_t)(cur + RX_BUF_AHEAD));
 		while (cap < need && nb < max_bufs) {
 			uint16_t head;
 
@@ -167,9 +214,12 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 
 		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
-		memset(&w, 0, sizeof(w));
 		w.ch = ch;
 		w.nb = nb;
+		w.b = 0;
+		w.s = 0;
+		w.off = 0;
+		memset(w.written, 0, nb * sizeof(w.written[0]));
 
 		memset(hdr, 0, sizeof(hdr));
 		if (port->hdr_len == VNET_HDR_MRG) {
