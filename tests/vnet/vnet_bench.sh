@@ -13,7 +13,9 @@
 # lcore's cycles per packet. The machine may be shared: compare ratios.
 . "$VMPATH_SRC/tests/lib.sh"
 cd "$T_TMP"
-BENCH="$VMPATH_BUILD/app/vnetbench/vnetbench"
+# VNET_BENCH_BIN: another vnetbench binary (e.g. an older build, for a
+# before/after comparison against the same builtin anchor).
+BENCH=${VNET_BENCH_BIN:-$VMPATH_BUILD/app/vnetbench/vnetbench}
 REPS=${VNET_BENCH_REPS:-3}
 SECS=${VNET_BENCH_SECS:-4}
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:error
@@ -42,6 +44,28 @@ guest_pps() {
 		tail -n $((SECS - 1)) | median | awk '{printf "%.3f", $1 / 1e6}')
 }
 
+# wticks PID: CPU ticks (utime + stime) used so far by PID's rte-worker-*
+# threads (its forwarding lcore). Sampled over a run, it shows how much of a
+# core each side really got: on a shared machine a low share, not the
+# datapath, explains a low Mpps.
+wticks() {
+	local t n=0
+	for t in /proc/$1/task/*; do
+		case "$(cat $t/comm 2>/dev/null)" in
+		rte-worker-*) n=$((n + $(awk '{print $14 + $15}' $t/stat))) ;;
+		esac
+	done
+	echo $n
+}
+
+# share PID0 PID1: start sampling both workers' CPU; share_end prints "%,%"
+share() { SH0=$(wticks $1) SH1=$(wticks $2) SHP=("$1" "$2") SHT=$(date +%s%N); }
+share_end() {
+	local d=$(( ($(date +%s%N) - SHT) / 10000000 )) # 1/100 s
+	[ $d -gt 0 ] || d=1
+	SHARE="host $(( ($(wticks ${SHP[0]}) - SH0) * 100 / d ))% guest $(( ($(wticks ${SHP[1]}) - SH1) * 100 / d ))% cpu"
+}
+
 stop_pid() { kill -INT "$1" 2>/dev/null; t_wait_pid "$1" 20; }
 
 run_builtin() { # MODE SIZE -> PPS
@@ -57,10 +81,14 @@ run_builtin() { # MODE SIZE -> PPS
 	T_PIDS+=("$hp")
 	t_wait_for "test -S $s" 20
 	guest "$1" "$2" $s
-	sleep $((SECS + 2))
+	sleep 2
+	share $hp $GP
+	sleep $SECS
+	share_end
 	stop_pid $GP
 	stop_pid $hp
 	guest_pps "$1"
+	echo "  run builtin $1 $2: $PPS Mpps ($SHARE)"
 }
 
 run_vnet() { # MODE SIZE DMA -> PPS, CYC (busy cycles/packet)
@@ -74,11 +102,16 @@ run_vnet() { # MODE SIZE DMA -> PPS, CYC (busy cycles/packet)
 	T_PIDS+=("$bp")
 	t_wait_for "test -S $s" 20
 	guest "$1" "$2" $s
+	sleep 2
+	share $bp $GP
+	sleep $((SECS - 2))
+	share_end
 	t_wait_pid $bp $((SECS + 30))
 	stop_pid $GP
 	guest_pps "$1"
 	CYC=$(grep -ao '[0-9.]* busy cycles/pkt' bench.log | awk '{print $1}')
 	CYC=${CYC:-0}
+	echo "  run vnet $3 $1 $2: $PPS Mpps, $CYC busy cyc/pkt ($SHARE)"
 }
 
 printf "\n%-5s %5s | %13s | %13s %9s | %13s %9s\n" mode size \
