@@ -63,7 +63,12 @@ share() { SH0=$(wticks $1) SH1=$(wticks $2) SHP=("$1" "$2") SHT=$(date +%s%N); }
 share_end() {
 	local d=$(( ($(date +%s%N) - SHT) / 10000000 )) # 1/100 s
 	[ $d -gt 0 ] || d=1
-	SHARE="host $(( ($(wticks ${SHP[0]}) - SH0) * 100 / d ))% guest $(( ($(wticks ${SHP[1]}) - SH1) * 100 / d ))% cpu"
+	local h=$(( ($(wticks ${SHP[0]}) - SH0) * 100 / d ))
+	local g=$(( ($(wticks ${SHP[1]}) - SH1) * 100 / d ))
+	# negative: that process had already exited (its threads are gone)
+	[ $h -ge 0 ] || h="?"
+	[ $g -ge 0 ] || g="?"
+	SHARE="host $h% guest $g% cpu"
 }
 
 stop_pid() { kill -INT "$1" 2>/dev/null; t_wait_pid "$1" 20; }
@@ -111,7 +116,9 @@ run_vnet() { # MODE SIZE DMA -> PPS, CYC (busy cycles/packet)
 	guest_pps "$1"
 	CYC=$(grep -ao '[0-9.]* busy cycles/pkt' bench.log | awk '{print $1}')
 	CYC=${CYC:-0}
-	echo "  run vnet $3 $1 $2: $PPS Mpps, $CYC busy cyc/pkt ($SHARE)"
+	MED=$(grep -ao '[0-9]* cycles/pkt median' bench.log | awk '{print $1}')
+	echo "  run vnet $3 $1 $2: $PPS Mpps, $CYC busy cyc/pkt," \
+		"${MED:-?} full-burst median ($SHARE)"
 }
 
 printf "\n%-5s %5s | %13s | %13s %9s | %13s %9s\n" mode size \
