@@ -240,6 +240,9 @@ mig_dest_run(struct vmp_mig *m)
 		mig_fail(m, rc, "send: %s", strerror(-rc));
 		goto out;
 	}
+	/* the source measures the END digest now: digest at the same time
+	 * so that, sharing cores, its measure includes ours (as at END) */
+	m->digest_rate = mig_digest_calibrate(m);
 	m->st.setup_time_ms = mig_ms_since(m->t_start);
 	mig_set_status(m, VMP_MIG_ST_ACTIVE);
 	for (;;) {

@@ -8,6 +8,7 @@
  */
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_cycles.h>
 
 #include "mig_pvt.h"
 
@@ -30,16 +31,15 @@ mig_digest_job(struct vmp_mig *m, struct mig_job *j)
 
 /* Page CRCs of region r, pages [first, first + n), on the workers. */
 void
-mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first,
-		 uint64_t n)
+mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first, uint64_t n)
 {
 	struct mig_regstate *rs = &m->reg[r];
 	struct mig_job one;
 	uint64_t pg;
 
 	for (pg = first; pg < first + n; pg += CHUNK_PAGES) {
-		struct mig_job *j = m->cp ? mig_cpool_get_wait(m->cp, NULL) :
-					    &one;
+		struct mig_job *j =
+			m->cp ? mig_cpool_get_wait(m->cp, NULL) : &one;
 
 		j->op = MIG_OP_DIGEST;
 		j->region = (uint16_t)r;
@@ -66,4 +66,38 @@ mig_digest_all(struct vmp_mig *m, uint64_t *out)
 	for (r = 0; r < m->nb_regions; r++)
 		out[r] = mig_digest_combine(m->reg[r].page_crc,
 					    m->reg[r].nb_pages);
+}
+
+/*
+ * Bytes/s of the END digest as it will run, for the downtime estimate: three
+ * passes over up to 64 MiB of region 0 on the workers, median pass. Both
+ * sides call it at once (the source on receiving ACCEPT, the destination
+ * right after sending it), so when they share cores, as the two END digests
+ * do, the measure includes the other side's digest.
+ */
+double
+mig_digest_calibrate(struct vmp_mig *m)
+{
+	uint64_t n = RTE_MIN(m->reg[0].nb_pages, 16384ul), t[3], x;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		uint64_t t0 = rte_get_tsc_cycles();
+
+		mig_digest_range(m, 0, 0, n);
+		if (m->cp)
+			mig_cpool_drain(m->cp);
+		t[i] = rte_get_tsc_cycles() - t0;
+	}
+	/* median of three */
+	if (t[0] > t[1]) {
+		x = t[0];
+		t[0] = t[1];
+		t[1] = x;
+	}
+	if (t[1] > t[2])
+		t[1] = t[2];
+	x = RTE_MAX(t[0], t[1]);
+	return (double)n * VMP_MIG_PAGE_SIZE * rte_get_tsc_hz() /
+	       RTE_MAX(x, 1ul);
 }
