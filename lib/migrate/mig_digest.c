@@ -70,7 +70,8 @@ mig_digest_all(struct vmp_mig *m, uint64_t *out)
 
 /*
  * Bytes/s of the END digest as it will run, for the downtime estimate: three
- * passes over up to 64 MiB of region 0 on the workers, median pass. Both
+ * passes over up to 256 MiB of region 0 (beyond the caches, as
+ * the END digest) on the workers, median pass. Both
  * sides call it at once (the source on receiving ACCEPT, the destination
  * right after sending it), so when they share cores, as the two END digests
  * do, the measure includes the other side's digest.
@@ -78,7 +79,7 @@ mig_digest_all(struct vmp_mig *m, uint64_t *out)
 double
 mig_digest_calibrate(struct vmp_mig *m)
 {
-	uint64_t n = RTE_MIN(m->reg[0].nb_pages, 16384ul), t[3], x;
+	uint64_t n = RTE_MIN(m->reg[0].nb_pages, 65536ul), t[3], x;
 	int i;
 
 	for (i = 0; i < 3; i++) {
