@@ -68,21 +68,39 @@ mig_digest_all(struct vmp_mig *m, uint64_t *out)
 					    m->reg[r].nb_pages);
 }
 
+/* median of three */
+static uint64_t
+med3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t x;
+
+	if (a > b) {
+		x = a;
+		a = b;
+		b = x;
+	}
+	if (b > c)
+		b = c;
+	return RTE_MAX(a, b);
+}
+
 /*
- * Bytes/s of the END digest as it will run, for the downtime estimate: three
- * passes over up to 256 MiB of region 0 (beyond the caches, as
- * the END digest) on the workers, median pass. Both
- * sides call it at once (the source on receiving ACCEPT, the destination
- * right after sending it), so when they share cores, as the two END digests
- * do, the measure includes the other side's digest.
+ * Bytes/s of the END digest as it will run, for the downtime estimate:
+ * passes over up to max_pages of region 0 on the workers; with 3 passes the
+ * median pass, else the one pass. Both sides call it at once (at setup: the
+ * source on receiving ACCEPT, the destination right after sending it; then the
+ * source after each round's sync, the destination on each ROUND_END), so when
+ * they share cores, as the two END digests do, the measure includes the
+ * other side's digest.
  */
 double
-mig_digest_calibrate(struct vmp_mig *m)
+mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages)
 {
-	uint64_t n = RTE_MIN(m->reg[0].nb_pages, 65536ul), t[3], x;
+	uint64_t n = RTE_MIN(m->reg[0].nb_pages, max_pages), t[3], x;
 	int i;
 
-	for (i = 0; i < 3; i++) {
+	passes = passes >= 3 ? 3 : 1;
+	for (i = 0; i < passes; i++) {
 		uint64_t t0 = rte_get_tsc_cycles();
 
 		mig_digest_range(m, 0, 0, n);
@@ -90,15 +108,23 @@ mig_digest_calibrate(struct vmp_mig *m)
 			mig_cpool_drain(m->cp);
 		t[i] = rte_get_tsc_cycles() - t0;
 	}
-	/* median of three */
-	if (t[0] > t[1]) {
-		x = t[0];
-		t[0] = t[1];
-		t[1] = x;
-	}
-	if (t[1] > t[2])
-		t[1] = t[2];
-	x = RTE_MAX(t[0], t[1]);
+	x = passes == 3 ? med3(t[0], t[1], t[2]) : t[0];
 	return (double)n * VMP_MIG_PAGE_SIZE * rte_get_tsc_hz() /
 	       RTE_MAX(x, 1ul);
+}
+
+/* Median of three rates (the source's last three per-round measures). */
+double
+mig_digest_rate_med3(const double r[3])
+{
+	double a = r[0], b = r[1], c = r[2], x;
+
+	if (a > b) {
+		x = a;
+		a = b;
+		b = x;
+	}
+	if (b > c)
+		b = c;
+	return RTE_MAX(a, b);
 }

@@ -495,7 +495,9 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 		}
 	}
 	/* the destination runs the same passes on receiving ACCEPT */
-	m->digest_rate = mig_digest_calibrate(m);
+	m->digest_rate = mig_digest_calibrate(m, 3, MIG_CAL_SETUP_PAGES);
+	m->digest_rates[0] = m->digest_rates[1] = m->digest_rates[2] =
+		m->digest_rate;
 	MIG_LOG(INFO,
 		"%s: END digest %.1f GB/s (both sides at once), %" PRIu64
 		" ms for the guest; round trip %" PRIu64 " ms",
@@ -552,6 +554,12 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 			(uint64_t)((double)n * hz /
 				   RTE_MAX(rte_get_tsc_cycles() - t_round,
 					   1ul));
+		/* the load changes: re-measure the END digest while the
+		 * destination does the same on this ROUND_END; median of the
+		 * last three rounds */
+		m->digest_rates[m->st.rounds % 3] =
+			mig_digest_calibrate(m, 1, MIG_CAL_ROUND_PAGES);
+		m->digest_rate = mig_digest_rate_med3(m->digest_rates);
 		/* the last set, plus the END digest as measured with both
 		 * sides digesting at once, plus a RESULT round trip */
 		m->st.expected_downtime_ms =
