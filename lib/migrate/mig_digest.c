@@ -68,22 +68,6 @@ mig_digest_all(struct vmp_mig *m, uint64_t *out)
 					    m->reg[r].nb_pages);
 }
 
-/* median of three */
-static uint64_t
-med3(uint64_t a, uint64_t b, uint64_t c)
-{
-	uint64_t x;
-
-	if (a > b) {
-		x = a;
-		a = b;
-		b = x;
-	}
-	if (b > c)
-		b = c;
-	return RTE_MAX(a, b);
-}
-
 /*
  * Bytes/s of the END digest as it will run, for the downtime estimate:
  * passes over up to max_pages of region 0 on the workers; with 3 passes the
@@ -96,7 +80,8 @@ med3(uint64_t a, uint64_t b, uint64_t c)
 double
 mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages)
 {
-	uint64_t n = RTE_MIN(m->reg[0].nb_pages, max_pages), t[3], x;
+	uint64_t n = RTE_MIN(m->reg[0].nb_pages, max_pages);
+	double r[3];
 	int i;
 
 	passes = passes >= 3 ? 3 : 1;
@@ -106,11 +91,10 @@ mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages)
 		mig_digest_range(m, 0, 0, n);
 		if (m->cp)
 			mig_cpool_drain(m->cp);
-		t[i] = rte_get_tsc_cycles() - t0;
+		r[i] = (double)n * VMP_MIG_PAGE_SIZE * rte_get_tsc_hz() /
+		       RTE_MAX(rte_get_tsc_cycles() - t0, 1ul);
 	}
-	x = passes == 3 ? med3(t[0], t[1], t[2]) : t[0];
-	return (double)n * VMP_MIG_PAGE_SIZE * rte_get_tsc_hz() /
-	       RTE_MAX(x, 1ul);
+	return passes == 3 ? mig_digest_rate_med3(r) : r[0];
 }
 
 /* Median of three rates (the source's last three per-round measures). */
