@@ -240,6 +240,9 @@ mig_dest_run(struct vmp_mig *m)
 		mig_fail(m, rc, "send: %s", strerror(-rc));
 		goto out;
 	}
+	/* the source measures the END digest now: digest at the same time
+	 * so that, sharing cores, its measure includes ours (as at END) */
+	m->digest_rate = mig_digest_calibrate(m, 3, MIG_CAL_SETUP_PAGES);
 	m->st.setup_time_ms = mig_ms_since(m->t_start);
 	mig_set_status(m, VMP_MIG_ST_ACTIVE);
 	for (;;) {
@@ -303,6 +306,10 @@ mig_dest_run(struct vmp_mig *m)
 				mig_set_status(m, VMP_MIG_ST_DEVICE);
 				mig_digest_all(m, m->digest);
 				m->have_digest = true;
+			} else {
+				/* the source re-measures the END digest now */
+				m->digest_rate = mig_digest_calibrate(
+					m, 1, MIG_CAL_ROUND_PAGES);
 			}
 			m->round++;
 			m->st.rounds++;

@@ -8,6 +8,7 @@
  */
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_cycles.h>
 
 #include "mig_pvt.h"
 
@@ -30,16 +31,15 @@ mig_digest_job(struct vmp_mig *m, struct mig_job *j)
 
 /* Page CRCs of region r, pages [first, first + n), on the workers. */
 void
-mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first,
-		 uint64_t n)
+mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first, uint64_t n)
 {
 	struct mig_regstate *rs = &m->reg[r];
 	struct mig_job one;
 	uint64_t pg;
 
 	for (pg = first; pg < first + n; pg += CHUNK_PAGES) {
-		struct mig_job *j = m->cp ? mig_cpool_get_wait(m->cp, NULL) :
-					    &one;
+		struct mig_job *j =
+			m->cp ? mig_cpool_get_wait(m->cp, NULL) : &one;
 
 		j->op = MIG_OP_DIGEST;
 		j->region = (uint16_t)r;
@@ -66,4 +66,49 @@ mig_digest_all(struct vmp_mig *m, uint64_t *out)
 	for (r = 0; r < m->nb_regions; r++)
 		out[r] = mig_digest_combine(m->reg[r].page_crc,
 					    m->reg[r].nb_pages);
+}
+
+/*
+ * Bytes/s of the END digest as it will run, for the downtime estimate:
+ * passes over up to max_pages of region 0 on the workers; with 3 passes the
+ * median pass, else the one pass. Both sides call it at once (at setup: the
+ * source on receiving ACCEPT, the destination right after sending it; then the
+ * source after each round's sync, the destination on each ROUND_END), so when
+ * they share cores, as the two END digests do, the measure includes the
+ * other side's digest.
+ */
+double
+mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages)
+{
+	uint64_t n = RTE_MIN(m->reg[0].nb_pages, max_pages);
+	double r[3];
+	int i;
+
+	passes = passes >= 3 ? 3 : 1;
+	for (i = 0; i < passes; i++) {
+		uint64_t t0 = rte_get_tsc_cycles();
+
+		mig_digest_range(m, 0, 0, n);
+		if (m->cp)
+			mig_cpool_drain(m->cp);
+		r[i] = (double)n * VMP_MIG_PAGE_SIZE * rte_get_tsc_hz() /
+		       RTE_MAX(rte_get_tsc_cycles() - t0, 1ul);
+	}
+	return passes == 3 ? mig_digest_rate_med3(r) : r[0];
+}
+
+/* Median of three rates (the source's last three per-round measures). */
+double
+mig_digest_rate_med3(const double r[3])
+{
+	double a = r[0], b = r[1], c = r[2], x;
+
+	if (a > b) {
+		x = a;
+		a = b;
+		b = x;
+	}
+	if (b > c)
+		b = c;
+	return RTE_MAX(a, b);
 }

@@ -170,6 +170,11 @@ uint32_t mig_page_crc4_fast(const uint8_t *pg);
 uint64_t mig_digest_combine(const uint32_t *page_crc, uint64_t n);
 /* Digest every region into out[], on the workers when there are some. */
 void mig_digest_all(struct vmp_mig *m, uint64_t *out);
+/* Bytes/s of the END digest on the workers (1 pass, or median of 3). */
+double mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages);
+double mig_digest_rate_med3(const double r[3]);
+#define MIG_CAL_SETUP_PAGES 65536u /* 256 MiB: beyond the caches */
+#define MIG_CAL_ROUND_PAGES 16384u /* 64 MiB after each round */
 void mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first,
 		      uint64_t n);
 /* Worker side of a digest job; true if @p j was one. */
@@ -312,6 +317,9 @@ struct vmp_mig {
 	unsigned int bw_head, bw_n;
 	uint64_t cleared_bytes; /* pages handled (zero or sent) x page size */
 	double digest_rate;	/* bytes/s of the END digest, measured */
+	double digest_rates[3]; /* source: the last three measures */
+	uint64_t rtt_ms;	/* HELLO -> ACCEPT, the RESULT round trip */
+	uint64_t est_pages_ms;	/* last set's share of the estimate */
 	int err;		/* first error of the done callbacks */
 	/* Destination. */
 	uint64_t dst_round_pages;

@@ -354,6 +354,7 @@ handshake(struct vmp_mig *m)
 	struct vmp_mig_region regs[VMP_MIG_MAX_REGIONS];
 	struct mig_frame_hdr h;
 	struct mig_reason *rs = (struct mig_reason *)m->rxbuf;
+	uint64_t t;
 	uint32_t len;
 	unsigned int i;
 	int n;
@@ -363,10 +364,12 @@ handshake(struct vmp_mig *m)
 	len = mig_hello_build(m->rxbuf, MIG_MAX_PAYLOAD, m->p.wire_version,
 			      regs, m->nb_regions, (uint8_t)m->p.comp,
 			      (uint8_t)m->p.level);
+	t = rte_get_tsc_cycles();
 	n = mig_chan_send_frame(&m->ch, MIG_F_HELLO, 0, m->rxbuf, len, NULL, 0);
 	if (n == 0)
 		n = mig_chan_recv_frame(&m->ch, &h, m->rxbuf, MIG_MAX_PAYLOAD,
 					10000);
+	m->rtt_ms = mig_ms_since(t);
 	if (n < 0) {
 		mig_fail(m, n, "handshake: %s", strerror(-n));
 		return n;
@@ -432,6 +435,11 @@ complete(struct vmp_mig *m, bool *paused)
 	m->st.downtime_ms = mig_ms_since(m->t_pause);
 	m->st.transferred = m->ch.tx_bytes;
 	MIG_LOG(INFO,
+		"%s: expected %" PRIu64 " ms = last pages %" PRIu64
+		" + digest %" PRIu64 " + round trip %" PRIu64,
+		m->name, m->st.expected_downtime_ms, m->est_pages_ms,
+		(uint64_t)(m->st.total * 1000.0 / m->digest_rate), m->rtt_ms);
+	MIG_LOG(INFO,
 		"%s: downtime %" PRIu64 " ms = pause %" PRIu64
 		" + last %" PRId64 " pages %" PRIu64 " + digest %" PRIu64
 		" + result %" PRIu64,
@@ -460,29 +468,6 @@ complete(struct vmp_mig *m, bool *paused)
 	return 0;
 }
 
-/*
- * Bytes/s of the END digest as it will run (on the workers), for the downtime
- * estimate: the faster of two passes over up to 64 MiB of region 0 (the
- * machine may be busy for a moment; the estimate should not stay pessimistic).
- */
-static void
-digest_rate_measure(struct vmp_mig *m)
-{
-	uint64_t n = RTE_MIN(m->reg[0].nb_pages, 16384ul), best = UINT64_MAX;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		uint64_t t = rte_get_tsc_cycles();
-
-		mig_digest_range(m, 0, 0, n);
-		if (m->cp)
-			mig_cpool_drain(m->cp);
-		best = RTE_MIN(best, rte_get_tsc_cycles() - t);
-	}
-	m->digest_rate = (double)n * VMP_MIG_PAGE_SIZE * rte_get_tsc_hz() /
-			 RTE_MAX(best, 1ul);
-}
-
 int
 mig_source_run(struct vmp_mig *m, const char *uri)
 {
@@ -509,7 +494,15 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 			goto out;
 		}
 	}
-	digest_rate_measure(m);
+	/* the destination runs the same passes on receiving ACCEPT */
+	m->digest_rate = mig_digest_calibrate(m, 3, MIG_CAL_SETUP_PAGES);
+	m->digest_rates[0] = m->digest_rates[1] = m->digest_rates[2] =
+		m->digest_rate;
+	MIG_LOG(INFO,
+		"%s: END digest %.1f GB/s (both sides at once), %" PRIu64
+		" ms for the guest; round trip %" PRIu64 " ms",
+		m->name, m->digest_rate / 1e9,
+		(uint64_t)(m->st.total * 1000.0 / m->digest_rate), m->rtt_ms);
 	if (m->p.dirty.start) {
 		rc = m->p.dirty.start(m->p.cb_arg);
 		if (rc < 0) {
@@ -533,7 +526,7 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 	bw_sample(m, true);
 
 	for (;;) {
-		double bw;
+		double bw, round_bw;
 		uint64_t rem;
 
 		t_round = rte_get_tsc_cycles();
@@ -549,17 +542,33 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 		}
 		rem = (uint64_t)n * VMP_MIG_PAGE_SIZE;
 		bw = bw_rate(m);
+		/* the last set goes at the pace of a whole round (drain and
+		 * ROUND_END included), which is below the window's peak when
+		 * the window caught zero pages or a burst: take the lower */
+		round_bw = (double)sent_last * VMP_MIG_PAGE_SIZE * hz /
+			   RTE_MAX(rte_get_tsc_cycles() - t_round, 1ul);
+		if (round_bw > 0 && (bw <= 0 || round_bw < bw))
+			bw = round_bw;
 		m->st.remaining = rem;
 		m->st.dirty_pages_rate =
 			(uint64_t)((double)n * hz /
 				   RTE_MAX(rte_get_tsc_cycles() - t_round,
 					   1ul));
-		/* the last set, plus the END digest (both sides in parallel) */
+		/* the load changes: re-measure the END digest while the
+		 * destination does the same on this ROUND_END; median of the
+		 * last three rounds */
+		m->digest_rates[m->st.rounds % 3] =
+			mig_digest_calibrate(m, 1, MIG_CAL_ROUND_PAGES);
+		m->digest_rate = mig_digest_rate_med3(m->digest_rates);
+		/* the last set, plus the END digest as measured with both
+		 * sides digesting at once, plus a RESULT round trip */
 		m->st.expected_downtime_ms =
 			bw > 0 ? (uint64_t)(rem * 1000.0 / bw +
 					    m->st.total * 1000.0 /
-						    m->digest_rate)
+						    m->digest_rate +
+					    m->rtt_ms)
 			       : UINT64_MAX;
+		m->est_pages_ms = bw > 0 ? (uint64_t)(rem * 1000.0 / bw) : 0;
 		/* nothing left to send: more rounds cannot lower the downtime
 		 * (the digest alone is over the limit) */
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||
