@@ -32,15 +32,8 @@ vmp_halt_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
 	}
 	if (futex(word, FUTEX_WAIT_PRIVATE, expected, tsp) == 0)
 		return 0;
-	switch (errno) {
-	case EAGAIN: /* *word != expected when the kernel looked */
-		return 0;
-	case ETIMEDOUT:
-	case EINTR:
-		return -errno;
-	default:
-		return -errno;
-	}
+	/* EAGAIN: *word != expected when the kernel looked, not an error */
+	return errno == EAGAIN ? 0 : -errno;
 }
 
 int
