@@ -18,6 +18,10 @@ cd "$T_TMP"
 BENCH=${VNET_BENCH_BIN:-$VMPATH_BUILD/app/vnetbench/vnetbench}
 REPS=${VNET_BENCH_REPS:-3}
 SECS=${VNET_BENCH_SECS:-4}
+# VNET_BENCH_MODES / _SIZES / _DMAS: a subset of the table (e.g. "enq", "64")
+MODES=${VNET_BENCH_MODES:-enq deq}
+SIZES=${VNET_BENCH_SIZES:-64 1518}
+DMAS=${VNET_BENCH_DMAS:-none skeleton}
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:error
 	--log-level=vmpath.vnet:warning)
 
@@ -123,15 +127,19 @@ run_vnet() { # MODE SIZE DMA -> PPS, CYC (busy cycles/packet)
 
 printf "\n%-5s %5s | %13s | %13s %9s | %13s %9s\n" mode size \
 	"builtin Mpps" "sync Mpps" "cyc/pkt" "async Mpps" "cyc/pkt"
-for mode in enq deq; do
-	for size in 64 1518; do
+for mode in $MODES; do
+	for size in $SIZES; do
 		b=() s=() sc=() a=() ac=()
 		for ((r = 0; r < REPS; r++)); do
 			run_builtin $mode $size
 			b+=("$PPS")
-			run_vnet $mode $size none
+			PPS=- CYC=-
+			case " $DMAS " in *" none "*) run_vnet $mode $size none ;; esac
 			s+=("$PPS"); sc+=("$CYC")
-			run_vnet $mode $size skeleton
+			PPS=- CYC=-
+			for d in $DMAS; do
+				[ "$d" = none ] || run_vnet $mode $size $d
+			done
 			a+=("$PPS"); ac+=("$CYC")
 		done
 		printf "%-5s %5s | %13s | %13s %9s | %13s %9s\n" $mode $size \
