@@ -167,9 +167,12 @@ struct mig_job;
 /* The digest's page CRC (4 lanes) and the region digest from page CRCs. */
 uint32_t mig_page_crc4(const uint8_t *pg);
 uint32_t mig_page_crc4_fast(const uint8_t *pg);
+uint32_t mig_zero_page_crc(void);
 uint64_t mig_digest_combine(const uint32_t *page_crc, uint64_t n);
 /* Digest every region into out[], on the workers when there are some. */
 void mig_digest_all(struct vmp_mig *m, uint64_t *out);
+/* The digest of every region from the page CRC arrays as they are. */
+void mig_digest_combine_all(struct vmp_mig *m, uint64_t *out);
 /* Bytes/s of the END digest on the workers (1 pass, or median of 3). */
 double mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages);
 double mig_digest_rate_med3(const double r[3]);
@@ -270,9 +273,13 @@ struct mig_job {
 struct mig_regstate {
 	struct vmp_mig_region r;
 	uint64_t nb_pages;
-	uint64_t *bitmap;   /* source: pages to send */
-	uint64_t *scratch;  /* source: what the last sync returned */
-	uint32_t *page_crc; /* digest: LE CRC of each page */
+	uint64_t *bitmap;  /* source: pages to send; dest: seen this round */
+	uint64_t *scratch; /* source: what the last sync returned */
+	/* LE page CRC of each page (the END digest combines it). Source:
+	 * filled from its frozen memory at END. Destination: filled from its
+	 * memory after ACCEPT, then kept current by whoever writes a page
+	 * (receive thread: ZERO, RAW; worker: ZLIB, after the inflate) */
+	uint32_t *page_crc;
 };
 
 struct vmp_mig {

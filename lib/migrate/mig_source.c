@@ -409,8 +409,8 @@ complete(struct vmp_mig *m, bool *paused)
 	if (n < 0)
 		return (int)n;
 	m->st.remaining = (uint64_t)n * VMP_MIG_PAGE_SIZE;
-	/* the destination digests its memory when this round ends, while we
-	 * digest ours: the two run at the same time */
+	/* the destination combines its page CRCs when this round ends, while
+	 * we digest our frozen memory */
 	m->final_round = true;
 	rc = send_round(m);
 	if (rc < 0)
@@ -477,14 +477,6 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 	int64_t n;
 	int rc;
 
-	rc = mig_net_connect(uri, &m->ch);
-	if (rc < 0) {
-		mig_fail(m, rc, "connect %s: %s", uri, strerror(-rc));
-		goto out;
-	}
-	rc = handshake(m);
-	if (rc < 0)
-		goto out;
 	if (m->p.comp != VMP_MIG_COMP_NONE) {
 		m->cp = mig_workers_create(m, src_job, src_done);
 		if (m->cp == NULL) {
@@ -494,12 +486,22 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 			goto out;
 		}
 	}
-	/* the destination runs the same passes on receiving ACCEPT */
+	/* before connecting: the destination hashes its memory once after
+	 * ACCEPT, and at END it does not read its memory at all, so our END
+	 * digest runs alone; measure it alone */
 	m->digest_rate = mig_digest_calibrate(m, 3, MIG_CAL_SETUP_PAGES);
 	m->digest_rates[0] = m->digest_rates[1] = m->digest_rates[2] =
 		m->digest_rate;
+	rc = mig_net_connect(uri, &m->ch);
+	if (rc < 0) {
+		mig_fail(m, rc, "connect %s: %s", uri, strerror(-rc));
+		goto out;
+	}
+	rc = handshake(m);
+	if (rc < 0)
+		goto out;
 	MIG_LOG(INFO,
-		"%s: END digest %.1f GB/s (both sides at once), %" PRIu64
+		"%s: END digest %.1f GB/s (source alone), %" PRIu64
 		" ms for the guest; round trip %" PRIu64 " ms",
 		m->name, m->digest_rate / 1e9,
 		(uint64_t)(m->st.total * 1000.0 / m->digest_rate), m->rtt_ms);
@@ -554,14 +556,15 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 			(uint64_t)((double)n * hz /
 				   RTE_MAX(rte_get_tsc_cycles() - t_round,
 					   1ul));
-		/* the load changes: re-measure the END digest while the
-		 * destination does the same on this ROUND_END; median of the
-		 * last three rounds */
+		/* the load changes: re-measure the END digest (the
+		 * destination is idle after this ROUND_END, as at END);
+		 * median of the last three rounds */
 		m->digest_rates[m->st.rounds % 3] =
 			mig_digest_calibrate(m, 1, MIG_CAL_ROUND_PAGES);
 		m->digest_rate = mig_digest_rate_med3(m->digest_rates);
-		/* the last set, plus the END digest as measured with both
-		 * sides digesting at once, plus a RESULT round trip */
+		/* the last set, plus the source's END digest (the
+		 * destination only combines its page CRCs), plus a RESULT
+		 * round trip */
 		m->st.expected_downtime_ms =
 			bw > 0 ? (uint64_t)(rem * 1000.0 / bw +
 					    m->st.total * 1000.0 /

@@ -155,6 +155,10 @@ struct vmp_mig_params {
 	void *cb_arg; /**< passed to every callback */
 	/** Testing only: version put in HELLO (0: VMP_MIG_WIRE_VERSION). */
 	uint16_t wire_version;
+	/** Testing only, destination: at END also re-hash every region in
+	 *  full (one thread, inside the downtime) and fail the migration if
+	 *  the page CRCs kept while writing pages disagree with it. */
+	bool dest_verify_digest;
 };
 
 /** Counters named like QEMU's `info migrate`. Bytes unless noted. */
