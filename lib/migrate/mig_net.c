@@ -224,6 +224,14 @@ mig_chan_readable(struct mig_chan *ch)
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP));
 }
 
+bool
+mig_chan_has_room(struct mig_chan *ch)
+{
+	struct pollfd pfd = {.fd = ch->fd, .events = POLLOUT};
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLOUT);
+}
+
 /* Token bucket: sleep until sending @p len more bytes keeps us under cap. */
 static int
 bw_throttle(struct mig_chan *ch, uint64_t len)

@@ -158,6 +158,8 @@ int mig_chan_recv_frame(struct mig_chan *ch, struct mig_frame_hdr *h, void *buf,
 			uint32_t cap, uint32_t timeout_ms);
 /* Is there something to read right now? */
 bool mig_chan_readable(struct mig_chan *ch);
+/* Would a send be taken by the kernel now (socket buffer not full)? */
+bool mig_chan_has_room(struct mig_chan *ch);
 void mig_chan_close(struct mig_chan *ch);
 
 /* ---- wire helpers ------------------------------------------------------ */

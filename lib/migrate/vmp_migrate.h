@@ -186,6 +186,10 @@ struct vmp_mig_stats {
 	uint64_t compressed_size;     /**< compressed bytes produced */
 	double compression_rate;      /**< page bytes / compressed bytes */
 	uint64_t raw_pages;	      /**< pages sent raw (did not shrink) */
+	/** Source: pages of the last set (vCPUs paused) the migration thread
+	 *  sent raw itself because every worker was busy and the socket had
+	 *  room; not counted in compression pages or raw pages. */
+	uint64_t switchover_raw_pages;
 	uint64_t rounds;	      /**< pre-copy rounds sent */
 	uint32_t throttle_pct;	      /**< auto-converge throttle now */
 	unsigned int nb_workers;
