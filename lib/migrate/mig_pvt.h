@@ -332,8 +332,16 @@ struct vmp_mig {
 	int err;		/* first error of the done callbacks */
 	/* Destination. */
 	uint64_t dst_round_pages;
-	bool final_round;		      /* source: sending the last set */
-	bool have_digest;		      /* destination: digest[] valid */
+	bool final_round; /* source: sending the last set */
+	/* Source: the raw path's pace (this thread sends the page itself),
+	 * probed on the first MIG_PROBE_PAGES of every pre-copy round from
+	 * round 1; the last set goes raw when that is the faster estimate. */
+	uint32_t probe_left;
+	uint64_t probe_t0;
+	double raw_rates[3]; /* pages/s, the last three probes */
+	double raw_rate;     /* their median, 0: not measured */
+	bool final_raw;	     /* the last set goes raw */
+	bool have_digest;    /* destination: digest[] valid */
 	uint64_t digest[VMP_MIG_MAX_REGIONS]; /* destination, after final */
 	pid_t worker_tid[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu0_ns[VMP_MIG_MAX_WORKERS];

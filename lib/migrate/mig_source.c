@@ -24,6 +24,9 @@
 #include "mig_pvt.h"
 
 #define SAMPLE_MS 20
+/* Pages of each pre-copy round (from round 1) sent raw by this thread to
+ * measure the raw path: 1 MiB, a few % of a round. */
+#define MIG_PROBE_PAGES 256
 
 static inline struct mig_pages_hdr *
 batch_hdr(struct vmp_mig *m)
@@ -228,40 +231,39 @@ send_page(struct vmp_mig *m, unsigned int r, uint64_t page)
 	const uint8_t *addr =
 		(const uint8_t *)m->reg[r].r.addr + page * VMP_MIG_PAGE_SIZE;
 	struct mig_job *j;
+	bool probe = m->probe_left > 0;
 
 	if (vmp_mig_page_is_zero(addr, VMP_MIG_PAGE_SIZE)) {
 		batch_add(m, page, MIG_PAGE_ZERO, NULL, 0);
-		return 0;
-	}
-	if (m->p.comp == VMP_MIG_COMP_NONE) {
-		batch_add(m, page, MIG_PAGE_RAW, addr, VMP_MIG_PAGE_SIZE);
-		return 0;
-	}
-	j = NULL;
-	/* stop-and-copy: only time counts. When every worker is busy and the
-	 * socket has room, this thread sends the page raw instead of waiting
-	 * (the vCPUs are paused: no copy needed). A slow link fills the
-	 * socket and we wait for the workers as in pre-copy; with a bandwidth
-	 * cap, raw pages would spend it 4x faster: never. */
-	if (m->final_round && m->p.max_bandwidth == 0) {
-		j = mig_cpool_get(m->cp);
-		if (j == NULL && mig_chan_has_room(&m->ch)) {
+	} else if (m->p.comp == VMP_MIG_COMP_NONE || probe ||
+		   (m->final_round && m->final_raw)) {
+		/* raw: no compression, the raw-path probe, or a last set
+		 * that goes faster raw (vCPUs paused: no copy needed) */
+		if (m->final_round && m->final_raw)
 			m->st.switchover_raw_pages++;
-			batch_add(m, page, MIG_PAGE_RAW, addr,
-				  VMP_MIG_PAGE_SIZE);
-			return 0;
-		}
-	}
-	if (j == NULL)
+		batch_add(m, page, MIG_PAGE_RAW, addr, VMP_MIG_PAGE_SIZE);
+	} else {
 		j = mig_cpool_get_wait(m->cp, &m->cancel);
-	if (j == NULL)
-		return -ECANCELED;
-	j->m = m;
-	j->op = MIG_OP_PAGE;
-	j->region = (uint16_t)r;
-	j->page = page;
-	m->st.compression_pages++;
-	mig_cpool_put(m->cp, j);
+		if (j == NULL)
+			return -ECANCELED;
+		j->m = m;
+		j->op = MIG_OP_PAGE;
+		j->region = (uint16_t)r;
+		j->page = page;
+		m->st.compression_pages++;
+		mig_cpool_put(m->cp, j);
+	}
+	if (probe && --m->probe_left == 0) {
+		/* pace until the kernel took the probe's last frame */
+		batch_flush(m);
+		double rate = (double)MIG_PROBE_PAGES * rte_get_tsc_hz() /
+			      RTE_MAX(rte_get_tsc_cycles() - m->probe_t0, 1ul);
+
+		if (m->raw_rate == 0)
+			m->raw_rates[0] = m->raw_rates[1] = rate;
+		m->raw_rates[m->round % 3] = rate;
+		m->raw_rate = mig_digest_rate_med3(m->raw_rates);
+	}
 	return 0;
 }
 
@@ -276,6 +278,13 @@ send_round(struct vmp_mig *m)
 
 	m->round_pages = 0;
 	m->round_bytes = 0;
+	/* probe the raw path at the start of pre-copy rounds (round 0: the
+	 * destination is still hashing its memory) */
+	if (!m->final_round && m->round >= 1 && m->cp != NULL &&
+	    m->p.max_bandwidth == 0) {
+		m->probe_left = MIG_PROBE_PAGES;
+		m->probe_t0 = rte_get_tsc_cycles();
+	}
 	for (r = 0; r < m->nb_regions; r++) {
 		struct mig_regstate *rs = &m->reg[r];
 		uint64_t words = RTE_ALIGN_CEIL(rs->nb_pages, 64) / 64;
@@ -309,6 +318,7 @@ send_round(struct vmp_mig *m)
 		if (batch_flush(m) != 0 || should_stop(m))
 			goto stop;
 	}
+	m->probe_left = 0; /* a round shorter than the probe: no measure */
 	re.pages = rte_cpu_to_le_64(m->round_pages);
 	re.bytes = rte_cpu_to_le_64(m->round_bytes);
 	re.final = rte_cpu_to_le_32(m->final_round ? 1 : 0);
@@ -452,8 +462,10 @@ complete(struct vmp_mig *m, bool *paused)
 	m->st.transferred = m->ch.tx_bytes;
 	MIG_LOG(INFO,
 		"%s: expected %" PRIu64 " ms = last pages %" PRIu64
-		" + digest %" PRIu64 " + round trip %" PRIu64,
+		" (%s, raw path %.0f pages/s) + digest %" PRIu64
+		" + round trip %" PRIu64,
 		m->name, m->st.expected_downtime_ms, m->est_pages_ms,
+		m->final_raw ? "raw" : "compressed", m->raw_rate,
 		(uint64_t)(m->st.total * 1000.0 / m->digest_rate), m->rtt_ms);
 	MIG_LOG(INFO,
 		"%s: downtime %" PRIu64 " ms = pause %" PRIu64
@@ -589,6 +601,18 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 					    m->rtt_ms)
 			       : UINT64_MAX;
 		m->est_pages_ms = bw > 0 ? (uint64_t)(rem * 1000.0 / bw) : 0;
+		/* the last set raw, at the probed raw pace, if that is faster
+		 * (a fast link: compression only costs time once the vCPUs
+		 * are paused) */
+		m->final_raw = false;
+		if (m->raw_rate > 0 && bw > 0 &&
+		    (double)n * 1000.0 / m->raw_rate < m->est_pages_ms) {
+			m->final_raw = true;
+			m->st.expected_downtime_ms -= m->est_pages_ms;
+			m->est_pages_ms =
+				(uint64_t)((double)n * 1000.0 / m->raw_rate);
+			m->st.expected_downtime_ms += m->est_pages_ms;
+		}
 		/* nothing left to send: more rounds cannot lower the downtime
 		 * (the digest alone is over the limit) */
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||

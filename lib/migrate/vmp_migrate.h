@@ -190,8 +190,8 @@ struct vmp_mig_stats {
 	 *  sent raw itself because every worker was busy and the socket had
 	 *  room; not counted in compression pages or raw pages. */
 	uint64_t switchover_raw_pages;
-	uint64_t rounds;	      /**< pre-copy rounds sent */
-	uint32_t throttle_pct;	      /**< auto-converge throttle now */
+	uint64_t rounds;       /**< pre-copy rounds sent */
+	uint32_t throttle_pct; /**< auto-converge throttle now */
 	unsigned int nb_workers;
 	double worker_busy_pct[VMP_MIG_MAX_WORKERS]; /**< handler time / wall */
 	double worker_cpu_pct[VMP_MIG_MAX_WORKERS];  /**< CPU time / wall */

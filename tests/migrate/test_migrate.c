@@ -96,7 +96,8 @@ free_mem(void)
 	munmap(dst_mem, REG_LEN);
 }
 
-/* Fake tracker: each sync "writes" 200 pages (before the pause). */
+/* Fake tracker: each sync "writes" 600 pages (before the pause): more than
+ * the source's raw-path probe (256 pages), so the last set may go raw. */
 static int64_t
 fake_sync(void *arg __rte_unused, unsigned int region __rte_unused,
 	  uint64_t *bm, uint64_t nb)
@@ -107,7 +108,7 @@ fake_sync(void *arg __rte_unused, unsigned int region __rte_unused,
 	syncs++;
 	if (paused || syncs == 1)
 		return 0;
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 600; i++) {
 		uint64_t pg = xs() % nb;
 
 		fill_page(src_mem + pg * VMP_MIG_PAGE_SIZE, pg + syncs);
