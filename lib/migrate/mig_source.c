@@ -281,7 +281,7 @@ send_round(struct vmp_mig *m)
 	/* probe the raw path at the start of pre-copy rounds (round 0: the
 	 * destination is still hashing its memory) */
 	if (!m->final_round && m->round >= 1 && m->cp != NULL &&
-	    m->p.max_bandwidth == 0) {
+	    m->p.max_bandwidth == 0 && !m->p.switchover_compressed) {
 		m->probe_left = MIG_PROBE_PAGES;
 		m->probe_t0 = rte_get_tsc_cycles();
 	}

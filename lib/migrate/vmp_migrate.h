@@ -149,6 +149,12 @@ struct vmp_mig_params {
 	uint32_t bw_window_ms;	    /**< bandwidth window, 0: 1000 */
 	uint32_t timeout_ms;	    /**< whole migration, 0: none */
 	bool auto_converge;
+	/** Source: false (default): probe the raw path (256 pages raw at the
+	 *  start of each pre-copy round) and send the last set raw when that
+	 *  is faster than compressing it; true: no probe, the last set is
+	 *  compressed like the rounds (the seed's experiment measures the
+	 *  worker models this way). Always compressed with max_bandwidth. */
+	bool switchover_compressed;
 	/** Source only. */
 	struct vmp_mig_dirty_ops dirty;
 	struct vmp_mig_vcpu_ops vcpu;
