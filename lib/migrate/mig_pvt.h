@@ -158,8 +158,8 @@ int mig_chan_recv_frame(struct mig_chan *ch, struct mig_frame_hdr *h, void *buf,
 			uint32_t cap, uint32_t timeout_ms);
 /* Is there something to read right now? */
 bool mig_chan_readable(struct mig_chan *ch);
-/* Would a send be taken by the kernel now (socket buffer not full)? */
-bool mig_chan_has_room(struct mig_chan *ch);
+/* Bytes sent into the socket that the peer has not taken yet (SIOCOUTQ). */
+int64_t mig_chan_unsent(struct mig_chan *ch);
 void mig_chan_close(struct mig_chan *ch);
 
 /* ---- wire helpers ------------------------------------------------------ */
@@ -338,10 +338,11 @@ struct vmp_mig {
 	 * round 1; the last set goes raw when that is the faster estimate. */
 	uint32_t probe_left;
 	uint64_t probe_t0;
-	double raw_rates[3]; /* pages/s, the last three probes */
-	double raw_rate;     /* their median, 0: not measured */
-	bool final_raw;	     /* the last set goes raw */
-	bool have_digest;    /* destination: digest[] valid */
+	int64_t probe_unsent0; /* socket backlog when the probe started */
+	double raw_rates[3];   /* pages/s, the last three probes */
+	double raw_rate;       /* their median, 0: not measured */
+	bool final_raw;	       /* the last set goes raw */
+	bool have_digest;      /* destination: digest[] valid */
 	uint64_t digest[VMP_MIG_MAX_REGIONS]; /* destination, after final */
 	pid_t worker_tid[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu0_ns[VMP_MIG_MAX_WORKERS];

@@ -254,8 +254,17 @@ send_page(struct vmp_mig *m, unsigned int r, uint64_t page)
 		mig_cpool_put(m->cp, j);
 	}
 	if (probe && --m->probe_left == 0) {
-		/* pace until the kernel took the probe's last frame */
+		uint64_t hz = rte_get_tsc_hz();
+
+		/* pace until the peer took the probe: the socket buffer holds
+		 * more than the probe, so wait for its backlog to fall back to
+		 * where it was (at most 100 ms: a slower link shows as a slow
+		 * raw path, and the last set stays compressed) */
 		batch_flush(m);
+		while (m->probe_unsent0 >= 0 && !should_stop(m) &&
+		       mig_chan_unsent(&m->ch) > m->probe_unsent0 &&
+		       rte_get_tsc_cycles() - m->probe_t0 < hz / 10)
+			rte_delay_us_sleep(20);
 		double rate = (double)MIG_PROBE_PAGES * rte_get_tsc_hz() /
 			      RTE_MAX(rte_get_tsc_cycles() - m->probe_t0, 1ul);
 
@@ -283,6 +292,7 @@ send_round(struct vmp_mig *m)
 	if (!m->final_round && m->round >= 1 && m->cp != NULL &&
 	    m->p.max_bandwidth == 0 && !m->p.switchover_compressed) {
 		m->probe_left = MIG_PROBE_PAGES;
+		m->probe_unsent0 = mig_chan_unsent(&m->ch);
 		m->probe_t0 = rte_get_tsc_cycles();
 	}
 	for (r = 0; r < m->nb_regions; r++) {
