@@ -255,6 +255,7 @@ send_page(struct vmp_mig *m, unsigned int r, uint64_t page)
 	}
 	if (probe && --m->probe_left == 0) {
 		uint64_t hz = rte_get_tsc_hz();
+		double rate;
 
 		/* pace until the peer took the probe: the socket buffer holds
 		 * more than the probe, so wait for its backlog to fall back to
@@ -265,8 +266,8 @@ send_page(struct vmp_mig *m, unsigned int r, uint64_t page)
 		       mig_chan_unsent(&m->ch) > m->probe_unsent0 &&
 		       rte_get_tsc_cycles() - m->probe_t0 < hz / 10)
 			rte_delay_us_sleep(20);
-		double rate = (double)MIG_PROBE_PAGES * rte_get_tsc_hz() /
-			      RTE_MAX(rte_get_tsc_cycles() - m->probe_t0, 1ul);
+		rate = (double)MIG_PROBE_PAGES * hz /
+		       RTE_MAX(rte_get_tsc_cycles() - m->probe_t0, 1ul);
 
 		if (m->raw_rate == 0)
 			m->raw_rates[0] = m->raw_rates[1] = rate;

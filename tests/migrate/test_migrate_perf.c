@@ -10,8 +10,9 @@
  *      EAL worker lcores; the submitter on the main lcore): pages/s and the
  *      ratio to the anchor "N x single-core zlib", measured in the same run,
  *      right before and right after each pool run (mean of the two), as the
- *      sum over those N lcores of (3) run on each lcore alone. Each worker does what the engine's does: copy
- *      the page, then deflate it with the same settings as the anchor.
+ *      sum over those N lcores of (3) run on each lcore alone. Each worker
+ *      does what the engine's does: copy the page, then deflate it with the
+ *      same settings as the anchor.
  * The fair configuration gives each worker its own core, e.g.
  * `--lcores '0@0,1@1'` (1 worker on CPU 1, submitter on CPU 0); with workers
  * on every core the submitter shares one of them.
@@ -352,7 +353,8 @@ migrate_perf_autotest(void)
 	printf("| compression ratio of the mix           | %7.2f      |\n",
 	       (double)nz * VMP_MIG_PAGE_SIZE / (double)cbytes);
 
-	printf("\nmain lcore %u on cpu %d; worker lcores:", rte_get_main_lcore(),
+	printf("\nmain lcore %u on cpu %d; worker lcores:",
+	       rte_get_main_lcore(),
 	       rte_lcore_to_cpu_id((int)rte_get_main_lcore()));
 	for (i = 0; i < maxw; i++)
 		printf(" %u", wlc[i]);
@@ -376,7 +378,8 @@ migrate_perf_autotest(void)
 				an[i] = (a0 + zlib_anchor(nw)) / 2;
 				r[i] = 100.0 * v[i] / an[i];
 			}
-			printf("| %-8s | %7u | %7.0f | %21.0f | %8.0f%% | %5.0f "
+			printf("| %-8s | %7u | %7.0f | %21.0f | %8.0f%% | "
+			       "%5.0f "
 			       "- %5.0f |\n",
 			       m ? "locked" : "lockless", nw, median(v),
 			       median(an), median(r), bmin, bmax);
