@@ -83,6 +83,7 @@ make_params(struct vmp_mig_params *p, struct vmp_mig_region *r,
 	p->max_rounds = g->max_rounds;
 	p->timeout_ms = g->timeout_s * 1000;
 	p->auto_converge = g->auto_converge;
+	p->switchover_compressed = g->switchover_compressed;
 	p->dirty = vmp_guest_dirty_ops();
 	p->vcpu.pause = vcpu_pause;
 	p->vcpu.resume = vcpu_resume;

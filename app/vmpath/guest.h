@@ -34,7 +34,8 @@ struct vmp_guest_config {
 	unsigned int max_rounds; /**< --migrate-max-rounds N */
 	unsigned int timeout_s;	 /**< --migrate-timeout S */
 	bool auto_converge;	 /**< --migrate-auto-converge */
-	bool exit_when_done;	 /**< --migrate-exit */
+	bool switchover_compressed; /**< --migrate-switchover compressed */
+	bool exit_when_done;	    /**< --migrate-exit */
 };
 
 /** First and last option codes params.c hands to vmp_guest_parse_opt(). */
@@ -56,6 +57,7 @@ enum {
 	VMP_GOPT_MAX_ROUNDS,
 	VMP_GOPT_TIMEOUT,
 	VMP_GOPT_AUTO_CONVERGE,
+	VMP_GOPT_SWITCHOVER,
 	VMP_GOPT_EXIT,
 	VMP_GOPT_COUNT,
 };

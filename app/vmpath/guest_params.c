@@ -52,6 +52,9 @@ vmp_guest_usage(void)
 	       "none)\n"
 	       "  --migrate-auto-converge  throttle writers that outrun the "
 	       "migration\n"
+	       "  --migrate-switchover S   auto (last set raw when the probed "
+	       "raw path\n"
+	       "                           is faster; default) | compressed\n"
 	       "  --migrate-exit           exit when the migration ends\n");
 }
 
@@ -225,6 +228,19 @@ vmp_guest_parse_opt(struct vmp_guest_config *g, int which, const char *arg,
 		break;
 	case VMP_GOPT_AUTO_CONVERGE:
 		g->auto_converge = true;
+		break;
+	case VMP_GOPT_SWITCHOVER:
+		if (strcmp(arg, "auto") == 0) {
+			g->switchover_compressed = false;
+		} else if (strcmp(arg, "compressed") == 0) {
+			g->switchover_compressed = true;
+		} else {
+			snprintf(
+				err, errlen,
+				"--migrate-switchover '%s': auto or compressed",
+				arg);
+			rc = -EINVAL;
+		}
 		break;
 	case VMP_GOPT_EXIT:
 		g->exit_when_done = true;

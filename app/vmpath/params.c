@@ -84,6 +84,8 @@ static const struct option long_opts[] = {
 	  OPT_GUEST_FIRST + VMP_GOPT_TIMEOUT },
 	{ "migrate-auto-converge", no_argument, NULL,
 	  OPT_GUEST_FIRST + VMP_GOPT_AUTO_CONVERGE },
+	{ "migrate-switchover", required_argument, NULL,
+	  OPT_GUEST_FIRST + VMP_GOPT_SWITCHOVER },
 	{ "migrate-exit", no_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_EXIT },
 	{ NULL, 0, NULL, 0 },
 };

@@ -174,17 +174,17 @@ mig_create(const struct vmp_mig_params *p, bool source)
 		m->st.total += rs->r.len;
 		rs->page_crc = rte_zmalloc("mig_crc", rs->nb_pages * 4,
 					   RTE_CACHE_LINE_SIZE);
-		if (rs->page_crc == NULL)
-			goto nomem_free;
-		if (!source)
-			continue;
 		rs->bitmap = rte_zmalloc("mig_bitmap",
 					 RTE_ALIGN_CEIL(rs->nb_pages, 64) / 8,
 					 RTE_CACHE_LINE_SIZE);
+		if (rs->page_crc == NULL || rs->bitmap == NULL)
+			goto nomem_free;
+		if (!source)
+			continue;
 		rs->scratch = rte_zmalloc("mig_bitmap",
 					  RTE_ALIGN_CEIL(rs->nb_pages, 64) / 8,
 					  RTE_CACHE_LINE_SIZE);
-		if (rs->bitmap == NULL || rs->scratch == NULL)
+		if (rs->scratch == NULL)
 			goto nomem_free;
 	}
 	/* frame buffer: entries + data (source), or a whole payload (dest) */

@@ -21,6 +21,17 @@
 
 #include "mig_pvt.h"
 
+/* Bounds of the sleep of a submitter waiting for room (lockless). */
+#define MIG_WAIT_SLEEP_MIN_US 20u
+#define MIG_WAIT_SLEEP_MAX_US 1000u
+
+/* Each worker's job time, for the submitter's sleep: written by that worker
+ * only, read (approximately, no ordering needed) by the submitter. */
+struct mig_wtime {
+	uint64_t cycles;
+	uint64_t jobs;
+} __rte_cache_aligned;
+
 struct mig_cpool {
 	struct mig_cpool_params p;
 	struct vmp_pool *pool;	   /* lockless */
@@ -28,14 +39,55 @@ struct mig_cpool {
 	void *inline_job;	   /* inline */
 	uint64_t busy;		   /* get() found no room */
 	uint64_t t0;
+	struct mig_wtime wt[VMP_MIG_MAX_WORKERS];
 };
 
 static void
 pool_handler(void *data, unsigned int worker, void *arg)
 {
 	struct mig_cpool *cp = arg;
+	uint64_t t = rte_get_tsc_cycles();
 
 	cp->p.handler(data, worker, cp->p.arg);
+	if (worker < VMP_MIG_MAX_WORKERS) {
+		struct mig_wtime *w = &cp->wt[worker];
+
+		/* single writer; relaxed stores keep the reader's loads whole
+		 */
+		__atomic_store_n(&w->cycles,
+				 w->cycles + rte_get_tsc_cycles() - t,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&w->jobs, w->jobs + 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * How long a submitter that found every ring full sleeps: a quarter of a
+ * ring's worth of jobs at the measured job time (32 deflated pages of
+ * ~50 us: 400 us). Sleeping for one job's worth (the old fixed 50 us) woke the
+ * submitter once per page, and each wake-up preempts the worker that shares
+ * its CPU: in a VM that cost the worker 15-20 % of its pages
+ * (migrate_perf_autotest, a worker on the submitter's CPU).
+ */
+static unsigned int
+wait_sleep_us(const struct mig_cpool *cp)
+{
+	uint64_t cyc = 0, jobs = 0;
+	unsigned int i, ring = cp->p.ring_size ? cp->p.ring_size
+					       : MIG_RING_SIZE_DEFAULT;
+	double us;
+
+	for (i = 0; i < cp->p.nb_workers && i < VMP_MIG_MAX_WORKERS; i++) {
+		cyc += __atomic_load_n(&cp->wt[i].cycles, __ATOMIC_RELAXED);
+		jobs += __atomic_load_n(&cp->wt[i].jobs, __ATOMIC_RELAXED);
+	}
+	if (jobs == 0)
+		return MIG_WAIT_SLEEP_MIN_US;
+	us = (double)cyc / jobs * 1e6 / rte_get_tsc_hz() * ring / 4;
+	if (us < MIG_WAIT_SLEEP_MIN_US)
+		return MIG_WAIT_SLEEP_MIN_US;
+	return us > MIG_WAIT_SLEEP_MAX_US ? MIG_WAIT_SLEEP_MAX_US
+					  : (unsigned int)us;
 }
 
 static void
@@ -174,13 +226,13 @@ mig_cpool_get_wait(struct mig_cpool *cp, const volatile bool *stop)
 		if (req != NULL)
 			return vmp_pool_req_data(req);
 		/* A short spin, then sleep: every ring holds ~32 pages of
-		 * work (milliseconds), and on shared cores a spinning or
+		 * work (1-2 ms), and on shared cores a spinning or
 		 * sched_yield()ing submitter takes CPU from the workers it
 		 * waits for (seen: 51 % CPU for the migration thread). */
 		if (++spins < 64)
 			rte_pause();
 		else
-			rte_delay_us_sleep(50);
+			rte_delay_us_sleep(wait_sleep_us(cp));
 	}
 }
 

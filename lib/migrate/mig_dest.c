@@ -4,9 +4,16 @@
  * order. Zero and raw pages are written by this thread; deflated pages are
  * inflated straight into guest memory by the decompression workers. ROUND_END
  * drains the workers (so round n+1 never races round n on the same page) and
- * checks the page count; END drains, digests every region and answers RESULT.
- * Completed only if every check passed; anything else is FAILED (or
+ * checks the page count; END drains, combines the page CRCs and answers
+ * RESULT. Completed only if every check passed; anything else is FAILED (or
  * CANCELLED when the source or the local user cancelled).
+ *
+ * The digest's page CRC array is hashed from our memory once, after ACCEPT
+ * (setup), then kept current: whoever writes a page recomputes its CRC from
+ * what is now in memory (this thread for ZERO and RAW, the worker for ZLIB).
+ * A page may appear once per round (checked), and rounds are separated by a
+ * drain, so no two writers touch one page or one CRC at a time. At END the
+ * array is combined (1 MiB per GiB) instead of reading the memory again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +43,12 @@ dst_job(void *data, unsigned int worker, void *arg)
 	z->avail_out = VMP_MIG_PAGE_SIZE;
 	j->failed = !(inflate(z, Z_FINISH) == Z_STREAM_END &&
 		      z->total_out == VMP_MIG_PAGE_SIZE && z->avail_in == 0);
+	/* the page's CRC from what memory now holds; the receive thread reads
+	 * it after the drain of ROUND_END (job completion is the release, the
+	 * drain's wait the acquire). A failed inflate fails the migration. */
+	if (!j->failed)
+		m->reg[j->region].page_crc[j->page] =
+			rte_cpu_to_le_32(mig_page_crc4(j->dst));
 }
 
 static void
@@ -112,14 +125,28 @@ apply_pages(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 				 i, region, page, e[i].kind, l);
 			return -EPROTO;
 		}
+		/* once per round: a second copy could race the first one's
+		 * worker and leave the page and its CRC apart */
+		if (rs->bitmap[page / 64] & (1ull << (page % 64))) {
+			mig_fail(m, -EPROTO,
+				 "region %u page %" PRIu64 " twice in round %u",
+				 region, page, m->round);
+			return -EPROTO;
+		}
+		rs->bitmap[page / 64] |= 1ull << (page % 64);
 		dst = (uint8_t *)rs->r.addr + page * VMP_MIG_PAGE_SIZE;
 		if (e[i].kind == MIG_PAGE_ZERO) {
-			/* reading first keeps untouched memory unpopulated */
+			/* reading first keeps untouched memory unpopulated;
+			 * zero either way, so the CRC is the zero page's */
 			if (!vmp_mig_page_is_zero(dst, VMP_MIG_PAGE_SIZE))
 				memset(dst, 0, VMP_MIG_PAGE_SIZE);
+			rs->page_crc[page] =
+				rte_cpu_to_le_32(mig_zero_page_crc());
 			m->st.duplicate++;
 		} else if (e[i].kind == MIG_PAGE_RAW) {
 			memcpy(dst, data + off, VMP_MIG_PAGE_SIZE);
+			rs->page_crc[page] =
+				rte_cpu_to_le_32(mig_page_crc4(dst));
 			m->st.normal++;
 			m->st.raw_pages++;
 		} else {
@@ -171,12 +198,24 @@ handle_end(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 		return -EPROTO;
 	}
 	mig_set_status(m, VMP_MIG_ST_DEVICE);
+	if (!m->have_digest) /* END without a final ROUND_END */
+		mig_digest_combine_all(m, m->digest);
 	for (r = 0; r < m->nb_regions; r++) {
-		uint64_t d = m->have_digest
-				     ? m->digest[r]
-				     : vmp_mig_region_digest(m->reg[r].r.addr,
-							     m->reg[r].r.len);
+		uint64_t d = m->digest[r];
 
+		/* testing: the incremental CRCs against a full re-hash */
+		if (m->p.dest_verify_digest &&
+		    vmp_mig_region_digest(m->reg[r].r.addr, m->reg[r].r.len) !=
+			    d) {
+			res.ok = 0;
+			res.bad_region = rte_cpu_to_le_32(r);
+			res.digest = rte_cpu_to_le_64(d);
+			mig_fail(m, -EPROTO,
+				 "region %u: page CRCs kept while writing "
+				 "disagree with the memory",
+				 r);
+			break;
+		}
 		if (d != rte_le_to_cpu_64(dig[r])) {
 			res.ok = 0;
 			res.bad_region = rte_cpu_to_le_32(r);
@@ -240,9 +279,9 @@ mig_dest_run(struct vmp_mig *m)
 		mig_fail(m, rc, "send: %s", strerror(-rc));
 		goto out;
 	}
-	/* the source measures the END digest now: digest at the same time
-	 * so that, sharing cores, its measure includes ours (as at END) */
-	m->digest_rate = mig_digest_calibrate(m, 3, MIG_CAL_SETUP_PAGES);
+	/* setup: the page CRCs of what our memory holds now; from here on
+	 * every page written updates its own */
+	mig_digest_all(m, m->digest);
 	m->st.setup_time_ms = mig_ms_since(m->t_start);
 	mig_set_status(m, VMP_MIG_ST_ACTIVE);
 	for (;;) {
@@ -302,14 +341,15 @@ mig_dest_run(struct vmp_mig *m)
 				break;
 			}
 			m->dst_round_pages = 0;
+			for (i = 0; i < m->nb_regions; i++)
+				memset(m->reg[i].bitmap, 0,
+				       RTE_ALIGN_CEIL(m->reg[i].nb_pages, 64) /
+					       8);
 			if (rte_le_to_cpu_32(re->final)) {
+				/* drained above: every page CRC is current */
 				mig_set_status(m, VMP_MIG_ST_DEVICE);
-				mig_digest_all(m, m->digest);
+				mig_digest_combine_all(m, m->digest);
 				m->have_digest = true;
-			} else {
-				/* the source re-measures the END digest now */
-				m->digest_rate = mig_digest_calibrate(
-					m, 1, MIG_CAL_ROUND_PAGES);
 			}
 			m->round++;
 			m->st.rounds++;

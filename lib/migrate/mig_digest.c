@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The END digest, spread over the (de)compression workers: the digest is part
- * of the downtime, and one core hashes ~5 GB/s, so a 1 GiB guest costs
- * 200 ms on one core. Workers fill each region's page-CRC array in chunks;
- * the migration thread combines the array (1 MiB per GiB) in order, which
- * gives exactly vmp_mig_region_digest()'s value.
+ * The END digest, spread over the (de)compression workers: the source's
+ * digest of its frozen memory is part of the downtime, and one core hashes
+ * ~5-9 GB/s, so a 1 GiB guest costs 100-200 ms on one core. Workers fill each
+ * region's page-CRC array in chunks; the migration thread combines the array
+ * (1 MiB per GiB) in order, which gives exactly vmp_mig_region_digest()'s
+ * value. The destination fills its array once at setup and then keeps it
+ * current page by page (mig_dest.c): at END it only combines.
  */
 #include <rte_byteorder.h>
 #include <rte_common.h>
@@ -55,6 +57,16 @@ mig_digest_range(struct vmp_mig *m, unsigned int r, uint64_t first, uint64_t n)
 }
 
 void
+mig_digest_combine_all(struct vmp_mig *m, uint64_t *out)
+{
+	unsigned int r;
+
+	for (r = 0; r < m->nb_regions; r++)
+		out[r] = mig_digest_combine(m->reg[r].page_crc,
+					    m->reg[r].nb_pages);
+}
+
+void
 mig_digest_all(struct vmp_mig *m, uint64_t *out)
 {
 	unsigned int r;
@@ -63,19 +75,16 @@ mig_digest_all(struct vmp_mig *m, uint64_t *out)
 		mig_digest_range(m, r, 0, m->reg[r].nb_pages);
 	if (m->cp != NULL)
 		mig_cpool_drain(m->cp);
-	for (r = 0; r < m->nb_regions; r++)
-		out[r] = mig_digest_combine(m->reg[r].page_crc,
-					    m->reg[r].nb_pages);
+	mig_digest_combine_all(m, out);
 }
 
 /*
- * Bytes/s of the END digest as it will run, for the downtime estimate:
- * passes over up to max_pages of region 0 on the workers; with 3 passes the
- * median pass, else the one pass. Both sides call it at once (at setup: the
- * source on receiving ACCEPT, the destination right after sending it; then the
- * source after each round's sync, the destination on each ROUND_END), so when
- * they share cores, as the two END digests do, the measure includes the
- * other side's digest.
+ * Bytes/s of the source's END digest as it will run, for the downtime
+ * estimate: passes over up to max_pages of region 0 on the workers; with 3
+ * passes the median pass, else the one pass. The source calls it at setup
+ * (before connecting) and after each round's sync, when the destination has
+ * nothing to do either: at END the destination only combines its page CRCs,
+ * so the source digests alone then too.
  */
 double
 mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages)

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -222,6 +224,17 @@ mig_chan_readable(struct mig_chan *ch)
 	struct pollfd pfd = {.fd = ch->fd, .events = POLLIN};
 
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP));
+}
+
+int64_t
+mig_chan_unsent(struct mig_chan *ch)
+{
+	int n = 0;
+
+	/* TCP: bytes not yet acknowledged; unix: not yet read by the peer */
+	if (ioctl(ch->fd, SIOCOUTQ, &n) < 0)
+		return -errno;
+	return n;
 }
 
 /* Token bucket: sleep until sending @p len more bytes keeps us under cap. */

@@ -158,6 +158,8 @@ int mig_chan_recv_frame(struct mig_chan *ch, struct mig_frame_hdr *h, void *buf,
 			uint32_t cap, uint32_t timeout_ms);
 /* Is there something to read right now? */
 bool mig_chan_readable(struct mig_chan *ch);
+/* Bytes sent into the socket that the peer has not taken yet (SIOCOUTQ). */
+int64_t mig_chan_unsent(struct mig_chan *ch);
 void mig_chan_close(struct mig_chan *ch);
 
 /* ---- wire helpers ------------------------------------------------------ */
@@ -167,9 +169,12 @@ struct mig_job;
 /* The digest's page CRC (4 lanes) and the region digest from page CRCs. */
 uint32_t mig_page_crc4(const uint8_t *pg);
 uint32_t mig_page_crc4_fast(const uint8_t *pg);
+uint32_t mig_zero_page_crc(void);
 uint64_t mig_digest_combine(const uint32_t *page_crc, uint64_t n);
 /* Digest every region into out[], on the workers when there are some. */
 void mig_digest_all(struct vmp_mig *m, uint64_t *out);
+/* The digest of every region from the page CRC arrays as they are. */
+void mig_digest_combine_all(struct vmp_mig *m, uint64_t *out);
 /* Bytes/s of the END digest on the workers (1 pass, or median of 3). */
 double mig_digest_calibrate(struct vmp_mig *m, int passes, uint64_t max_pages);
 double mig_digest_rate_med3(const double r[3]);
@@ -270,9 +275,13 @@ struct mig_job {
 struct mig_regstate {
 	struct vmp_mig_region r;
 	uint64_t nb_pages;
-	uint64_t *bitmap;   /* source: pages to send */
-	uint64_t *scratch;  /* source: what the last sync returned */
-	uint32_t *page_crc; /* digest: LE CRC of each page */
+	uint64_t *bitmap;  /* source: pages to send; dest: seen this round */
+	uint64_t *scratch; /* source: what the last sync returned */
+	/* LE page CRC of each page (the END digest combines it). Source:
+	 * filled from its frozen memory at END. Destination: filled from its
+	 * memory after ACCEPT, then kept current by whoever writes a page
+	 * (receive thread: ZERO, RAW; worker: ZLIB, after the inflate) */
+	uint32_t *page_crc;
 };
 
 struct vmp_mig {
@@ -323,8 +332,17 @@ struct vmp_mig {
 	int err;		/* first error of the done callbacks */
 	/* Destination. */
 	uint64_t dst_round_pages;
-	bool final_round;		      /* source: sending the last set */
-	bool have_digest;		      /* destination: digest[] valid */
+	bool final_round; /* source: sending the last set */
+	/* Source: the raw path's pace (this thread sends the page itself),
+	 * probed on the first MIG_PROBE_PAGES of every pre-copy round from
+	 * round 1; the last set goes raw when that is the faster estimate. */
+	uint32_t probe_left;
+	uint64_t probe_t0;
+	int64_t probe_unsent0; /* socket backlog when the probe started */
+	double raw_rates[3];   /* pages/s, the last three probes */
+	double raw_rate;       /* their median, 0: not measured */
+	bool final_raw;	       /* the last set goes raw */
+	bool have_digest;      /* destination: digest[] valid */
 	uint64_t digest[VMP_MIG_MAX_REGIONS]; /* destination, after final */
 	pid_t worker_tid[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu0_ns[VMP_MIG_MAX_WORKERS];

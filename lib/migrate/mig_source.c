@@ -24,6 +24,9 @@
 #include "mig_pvt.h"
 
 #define SAMPLE_MS 20
+/* Pages of each pre-copy round (from round 1) sent raw by this thread to
+ * measure the raw path: 1 MiB, a few % of a round. */
+#define MIG_PROBE_PAGES 256
 
 static inline struct mig_pages_hdr *
 batch_hdr(struct vmp_mig *m)
@@ -228,24 +231,49 @@ send_page(struct vmp_mig *m, unsigned int r, uint64_t page)
 	const uint8_t *addr =
 		(const uint8_t *)m->reg[r].r.addr + page * VMP_MIG_PAGE_SIZE;
 	struct mig_job *j;
+	bool probe = m->probe_left > 0;
 
 	if (vmp_mig_page_is_zero(addr, VMP_MIG_PAGE_SIZE)) {
 		batch_add(m, page, MIG_PAGE_ZERO, NULL, 0);
-		return 0;
-	}
-	if (m->p.comp == VMP_MIG_COMP_NONE) {
+	} else if (m->p.comp == VMP_MIG_COMP_NONE || probe ||
+		   (m->final_round && m->final_raw)) {
+		/* raw: no compression, the raw-path probe, or a last set
+		 * that goes faster raw (vCPUs paused: no copy needed) */
+		if (m->final_round && m->final_raw)
+			m->st.switchover_raw_pages++;
 		batch_add(m, page, MIG_PAGE_RAW, addr, VMP_MIG_PAGE_SIZE);
-		return 0;
+	} else {
+		j = mig_cpool_get_wait(m->cp, &m->cancel);
+		if (j == NULL)
+			return -ECANCELED;
+		j->m = m;
+		j->op = MIG_OP_PAGE;
+		j->region = (uint16_t)r;
+		j->page = page;
+		m->st.compression_pages++;
+		mig_cpool_put(m->cp, j);
 	}
-	j = mig_cpool_get_wait(m->cp, &m->cancel);
-	if (j == NULL)
-		return -ECANCELED;
-	j->m = m;
-	j->op = MIG_OP_PAGE;
-	j->region = (uint16_t)r;
-	j->page = page;
-	m->st.compression_pages++;
-	mig_cpool_put(m->cp, j);
+	if (probe && --m->probe_left == 0) {
+		uint64_t hz = rte_get_tsc_hz();
+		double rate;
+
+		/* pace until the peer took the probe: the socket buffer holds
+		 * more than the probe, so wait for its backlog to fall back to
+		 * where it was (at most 100 ms: a slower link shows as a slow
+		 * raw path, and the last set stays compressed) */
+		batch_flush(m);
+		while (m->probe_unsent0 >= 0 && !should_stop(m) &&
+		       mig_chan_unsent(&m->ch) > m->probe_unsent0 &&
+		       rte_get_tsc_cycles() - m->probe_t0 < hz / 10)
+			rte_delay_us_sleep(20);
+		rate = (double)MIG_PROBE_PAGES * hz /
+		       RTE_MAX(rte_get_tsc_cycles() - m->probe_t0, 1ul);
+
+		if (m->raw_rate == 0)
+			m->raw_rates[0] = m->raw_rates[1] = rate;
+		m->raw_rates[m->round % 3] = rate;
+		m->raw_rate = mig_digest_rate_med3(m->raw_rates);
+	}
 	return 0;
 }
 
@@ -260,6 +288,14 @@ send_round(struct vmp_mig *m)
 
 	m->round_pages = 0;
 	m->round_bytes = 0;
+	/* probe the raw path at the start of pre-copy rounds (round 0: the
+	 * destination is still hashing its memory) */
+	if (!m->final_round && m->round >= 1 && m->cp != NULL &&
+	    m->p.max_bandwidth == 0 && !m->p.switchover_compressed) {
+		m->probe_left = MIG_PROBE_PAGES;
+		m->probe_unsent0 = mig_chan_unsent(&m->ch);
+		m->probe_t0 = rte_get_tsc_cycles();
+	}
 	for (r = 0; r < m->nb_regions; r++) {
 		struct mig_regstate *rs = &m->reg[r];
 		uint64_t words = RTE_ALIGN_CEIL(rs->nb_pages, 64) / 64;
@@ -293,6 +329,7 @@ send_round(struct vmp_mig *m)
 		if (batch_flush(m) != 0 || should_stop(m))
 			goto stop;
 	}
+	m->probe_left = 0; /* a round shorter than the probe: no measure */
 	re.pages = rte_cpu_to_le_64(m->round_pages);
 	re.bytes = rte_cpu_to_le_64(m->round_bytes);
 	re.final = rte_cpu_to_le_32(m->final_round ? 1 : 0);
@@ -409,8 +446,8 @@ complete(struct vmp_mig *m, bool *paused)
 	if (n < 0)
 		return (int)n;
 	m->st.remaining = (uint64_t)n * VMP_MIG_PAGE_SIZE;
-	/* the destination digests its memory when this round ends, while we
-	 * digest ours: the two run at the same time */
+	/* the destination combines its page CRCs when this round ends, while
+	 * we digest our frozen memory */
 	m->final_round = true;
 	rc = send_round(m);
 	if (rc < 0)
@@ -436,15 +473,18 @@ complete(struct vmp_mig *m, bool *paused)
 	m->st.transferred = m->ch.tx_bytes;
 	MIG_LOG(INFO,
 		"%s: expected %" PRIu64 " ms = last pages %" PRIu64
-		" + digest %" PRIu64 " + round trip %" PRIu64,
+		" (%s, raw path %.0f pages/s) + digest %" PRIu64
+		" + round trip %" PRIu64,
 		m->name, m->st.expected_downtime_ms, m->est_pages_ms,
+		m->final_raw ? "raw" : "compressed", m->raw_rate,
 		(uint64_t)(m->st.total * 1000.0 / m->digest_rate), m->rtt_ms);
 	MIG_LOG(INFO,
 		"%s: downtime %" PRIu64 " ms = pause %" PRIu64
-		" + last %" PRId64 " pages %" PRIu64 " + digest %" PRIu64
-		" + result %" PRIu64,
+		" + last %" PRId64 " pages (%" PRIu64 " raw) %" PRIu64
+		" + digest %" PRIu64 " + result %" PRIu64,
 		m->name, m->st.downtime_ms,
 		(t_paused - m->t_pause) * 1000 / rte_get_tsc_hz(), n,
+		m->st.switchover_raw_pages,
 		(t_sent - t_paused) * 1000 / rte_get_tsc_hz(),
 		(t_dig - t_sent) * 1000 / rte_get_tsc_hz(),
 		mig_ms_since(t_dig));
@@ -477,14 +517,6 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 	int64_t n;
 	int rc;
 
-	rc = mig_net_connect(uri, &m->ch);
-	if (rc < 0) {
-		mig_fail(m, rc, "connect %s: %s", uri, strerror(-rc));
-		goto out;
-	}
-	rc = handshake(m);
-	if (rc < 0)
-		goto out;
 	if (m->p.comp != VMP_MIG_COMP_NONE) {
 		m->cp = mig_workers_create(m, src_job, src_done);
 		if (m->cp == NULL) {
@@ -494,12 +526,22 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 			goto out;
 		}
 	}
-	/* the destination runs the same passes on receiving ACCEPT */
+	/* before connecting: the destination hashes its memory once after
+	 * ACCEPT, and at END it does not read its memory at all, so our END
+	 * digest runs alone; measure it alone */
 	m->digest_rate = mig_digest_calibrate(m, 3, MIG_CAL_SETUP_PAGES);
 	m->digest_rates[0] = m->digest_rates[1] = m->digest_rates[2] =
 		m->digest_rate;
+	rc = mig_net_connect(uri, &m->ch);
+	if (rc < 0) {
+		mig_fail(m, rc, "connect %s: %s", uri, strerror(-rc));
+		goto out;
+	}
+	rc = handshake(m);
+	if (rc < 0)
+		goto out;
 	MIG_LOG(INFO,
-		"%s: END digest %.1f GB/s (both sides at once), %" PRIu64
+		"%s: END digest %.1f GB/s (source alone), %" PRIu64
 		" ms for the guest; round trip %" PRIu64 " ms",
 		m->name, m->digest_rate / 1e9,
 		(uint64_t)(m->st.total * 1000.0 / m->digest_rate), m->rtt_ms);
@@ -554,14 +596,15 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 			(uint64_t)((double)n * hz /
 				   RTE_MAX(rte_get_tsc_cycles() - t_round,
 					   1ul));
-		/* the load changes: re-measure the END digest while the
-		 * destination does the same on this ROUND_END; median of the
-		 * last three rounds */
+		/* the load changes: re-measure the END digest (the
+		 * destination is idle after this ROUND_END, as at END);
+		 * median of the last three rounds */
 		m->digest_rates[m->st.rounds % 3] =
 			mig_digest_calibrate(m, 1, MIG_CAL_ROUND_PAGES);
 		m->digest_rate = mig_digest_rate_med3(m->digest_rates);
-		/* the last set, plus the END digest as measured with both
-		 * sides digesting at once, plus a RESULT round trip */
+		/* the last set, plus the source's END digest (the
+		 * destination only combines its page CRCs), plus a RESULT
+		 * round trip */
 		m->st.expected_downtime_ms =
 			bw > 0 ? (uint64_t)(rem * 1000.0 / bw +
 					    m->st.total * 1000.0 /
@@ -569,6 +612,18 @@ mig_source_run(struct vmp_mig *m, const char *uri)
 					    m->rtt_ms)
 			       : UINT64_MAX;
 		m->est_pages_ms = bw > 0 ? (uint64_t)(rem * 1000.0 / bw) : 0;
+		/* the last set raw, at the probed raw pace, if that is faster
+		 * (a fast link: compression only costs time once the vCPUs
+		 * are paused) */
+		m->final_raw = false;
+		if (m->raw_rate > 0 && bw > 0 &&
+		    (double)n * 1000.0 / m->raw_rate < m->est_pages_ms) {
+			m->final_raw = true;
+			m->st.expected_downtime_ms -= m->est_pages_ms;
+			m->est_pages_ms =
+				(uint64_t)((double)n * 1000.0 / m->raw_rate);
+			m->st.expected_downtime_ms += m->est_pages_ms;
+		}
 		/* nothing left to send: more rounds cannot lower the downtime
 		 * (the digest alone is over the limit) */
 		if (m->st.expected_downtime_ms <= m->p.downtime_limit_ms ||

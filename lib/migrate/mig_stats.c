@@ -54,6 +54,9 @@ vmp_mig_stats_print(FILE *f, const struct vmp_mig_stats *s)
 		s->compressed_size / 1024);
 	fprintf(f, "compression rate: %.2f\n", s->compression_rate);
 	fprintf(f, "raw pages: %" PRIu64 " pages\n", s->raw_pages);
+	if (s->source)
+		fprintf(f, "switchover raw pages: %" PRIu64 " pages\n",
+			s->switchover_raw_pages);
 	fprintf(f, "migration thread cpu: %.0f %%\n", s->thread_cpu_pct);
 	for (i = 0; i < s->nb_workers && i < VMP_MIG_MAX_WORKERS; i++)
 		fprintf(f, "worker %u (lcore %u): busy %.0f %%, cpu %.0f %%\n",

@@ -149,12 +149,22 @@ struct vmp_mig_params {
 	uint32_t bw_window_ms;	    /**< bandwidth window, 0: 1000 */
 	uint32_t timeout_ms;	    /**< whole migration, 0: none */
 	bool auto_converge;
+	/** Source: false (default): probe the raw path (256 pages raw at the
+	 *  start of each pre-copy round) and send the last set raw when that
+	 *  is faster than compressing it; true: no probe, the last set is
+	 *  compressed like the rounds (the seed's experiment measures the
+	 *  worker models this way). Always compressed with max_bandwidth. */
+	bool switchover_compressed;
 	/** Source only. */
 	struct vmp_mig_dirty_ops dirty;
 	struct vmp_mig_vcpu_ops vcpu;
 	void *cb_arg; /**< passed to every callback */
 	/** Testing only: version put in HELLO (0: VMP_MIG_WIRE_VERSION). */
 	uint16_t wire_version;
+	/** Testing only, destination: at END also re-hash every region in
+	 *  full (one thread, inside the downtime) and fail the migration if
+	 *  the page CRCs kept while writing pages disagree with it. */
+	bool dest_verify_digest;
 };
 
 /** Counters named like QEMU's `info migrate`. Bytes unless noted. */
@@ -182,8 +192,12 @@ struct vmp_mig_stats {
 	uint64_t compressed_size;     /**< compressed bytes produced */
 	double compression_rate;      /**< page bytes / compressed bytes */
 	uint64_t raw_pages;	      /**< pages sent raw (did not shrink) */
-	uint64_t rounds;	      /**< pre-copy rounds sent */
-	uint32_t throttle_pct;	      /**< auto-converge throttle now */
+	/** Source: pages of the last set (vCPUs paused) the migration thread
+	 *  sent raw itself because every worker was busy and the socket had
+	 *  room; not counted in compression pages or raw pages. */
+	uint64_t switchover_raw_pages;
+	uint64_t rounds;       /**< pre-copy rounds sent */
+	uint32_t throttle_pct; /**< auto-converge throttle now */
 	unsigned int nb_workers;
 	double worker_busy_pct[VMP_MIG_MAX_WORKERS]; /**< handler time / wall */
 	double worker_cpu_pct[VMP_MIG_MAX_WORKERS];  /**< CPU time / wall */

@@ -114,5 +114,13 @@ t_grep "the right HELLO is accepted (second implementation)" "^ACCEPT" h4
 t_wait_pid "$M_PID" 20
 t_grep "then a vanished source fails the destination" \
 	"^Migration status: failed" d7.log
+# a page twice in one round (its CRC could race its other copy) is refused
+m_dest d8 --guest-mem 64M --migrate-listen tcp:127.0.0.1:$PORT \
+	--migrate-workers 0
+python3 "$MIGWIRE" twice 127.0.0.1 "$PORT" $((64 << 20)) >h5 2>&1
+t_wait_pid "$M_PID" 20
+t_grep "a page twice in one round fails the destination" \
+	"page 5 twice in round 0" d8.log
+t_grep "and it ends failed" "^Migration status: failed" d8.log
 
 t_done

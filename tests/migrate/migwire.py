@@ -5,6 +5,10 @@
 
   migwire.py hello HOST PORT VERSION PAGE_SIZE REGION_LEN
       send a HELLO and print the answer: "ACCEPT" or "REFUSE <text>"
+  migwire.py twice HOST PORT REGION_LEN
+      after ACCEPT, send one PAGES frame that holds page 5 twice (two ZERO
+      entries, which the format forbids within a round) and a ROUND_END;
+      print what comes back: "EOF" or "FRAME <type>"
   migwire.py proxy LISTEN_PORT DST_PORT FLIP_OFFSET
       forward one TCP connection, flipping one bit of the byte at
       FLIP_OFFSET of the source->destination stream (-1: no flip)
@@ -16,7 +20,7 @@ import threading
 
 FRAME_MAGIC = 0x464D5056
 HELLO_MAGIC = 0x47494D50564D5621
-T_HELLO, T_ACCEPT, T_REFUSE = 1, 2, 3
+T_HELLO, T_ACCEPT, T_REFUSE, T_PAGES, T_ROUND_END = 1, 2, 3, 4, 5
 FEATURES = 0x7
 
 def _table():
@@ -77,6 +81,25 @@ def hello(host, port, version, page_size, region_len):
         print("OTHER %d" % ftype)
     s.close()
 
+def twice(host, port, region_len):
+    payload = struct.pack("<QHHIBBHIQQ", HELLO_MAGIC, 1, 1, 4096,
+                          1, 1, 0, FEATURES, region_len, 0)
+    payload += struct.pack("<IIQQ", 0, 0, 0, region_len)
+    s = socket.create_connection((host, port), timeout=20)
+    s.sendall(frame(T_HELLO, 0, 0, payload))
+    ftype, _ = read_frame(s)
+    assert ftype == T_ACCEPT, "not accepted"
+    pages = struct.pack("<HHI", 0, 2, 0)
+    pages += struct.pack("<QB3xI", 5, 0, 0) * 2
+    s.sendall(frame(T_PAGES, 1, 0, pages))
+    s.sendall(frame(T_ROUND_END, 2, 0, struct.pack("<QQII", 2, 0, 0, 0)))
+    try:
+        ftype, _ = read_frame(s)
+        print("FRAME %d" % ftype)
+    except (EOFError, ConnectionResetError):
+        print("EOF")
+    s.close()
+
 def pump(a, b, flip):
     off = 0
     try:
@@ -117,6 +140,8 @@ if __name__ == "__main__":
     if sys.argv[1] == "hello":
         hello(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
               int(sys.argv[5]), int(sys.argv[6]))
+    elif sys.argv[1] == "twice":
+        twice(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "proxy":
         proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:

@@ -6,8 +6,16 @@
  *      over resident zero memory and over non-zero pages (early exit);
  *   2. the END digest GB/s;
  *   3. zlib level 1 on one core over realistic 4 KiB pages (pages/s, MB/s);
- *   4. compression through the worker models for 1..N workers: pages/s and
- *      the ratio to N x the single-core zlib rate of (3).
+ *   4. compression through the worker models for 1..N workers (the first N
+ *      EAL worker lcores; the submitter on the main lcore): pages/s and the
+ *      ratio to the anchor "N x single-core zlib", measured in the same run,
+ *      right before and right after each pool run (mean of the two), as the
+ *      sum over those N lcores of (3) run on each lcore alone. Each worker
+ *      does what the engine's does: copy the page, then deflate it with the
+ *      same settings as the anchor.
+ * The fair configuration gives each worker its own core, e.g.
+ * `--lcores '0@0,1@1'` (1 worker on CPU 1, submitter on CPU 0); with workers
+ * on every core the submitter shares one of them.
  * Content: 25 % zero, 37.5 % text-like (words), 25 % binary (small counters
  * and pointers), 12.5 % random -- the synthetic guest's mix.
  */
@@ -18,6 +26,7 @@
 #include <zlib.h>
 
 #include <rte_cycles.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
 
 #include <vmp_migrate.h>
@@ -143,6 +152,7 @@ zlib_single(uint64_t *out_bytes)
 struct pjob {
 	uint32_t page;
 	uint32_t len;
+	uint8_t in[VMP_MIG_PAGE_SIZE] __attribute__((aligned(64)));
 	uint8_t out[VMP_MIG_PAGE_SIZE];
 };
 
@@ -169,8 +179,11 @@ p_job(void *data, unsigned int w, void *arg __rte_unused)
 	struct pjob *j = data;
 	z_stream *z = pz[w];
 
+	/* as the engine's worker: the page may be written meanwhile */
+	memcpy(j->in, content + (uint64_t)j->page * VMP_MIG_PAGE_SIZE,
+	       VMP_MIG_PAGE_SIZE);
 	deflateReset(z);
-	z->next_in = content + (uint64_t)j->page * VMP_MIG_PAGE_SIZE;
+	z->next_in = j->in;
 	z->avail_in = VMP_MIG_PAGE_SIZE;
 	z->next_out = j->out;
 	z->avail_out = VMP_MIG_PAGE_SIZE - 64;
@@ -182,6 +195,44 @@ static void
 p_done(void *data __rte_unused, void *arg __rte_unused)
 {
 	done_cnt++;
+}
+
+static unsigned int wlc[VMP_MIG_MAX_WORKERS]; /* EAL worker lcores */
+
+struct zl_arg {
+	double rate;
+	uint64_t bytes;
+};
+
+static int
+zl_on_lcore(void *arg)
+{
+	struct zl_arg *a = arg;
+
+	a->rate = zlib_single(&a->bytes);
+	return 0;
+}
+
+/* The anchor: single-core zlib run alone on each of the first nw worker
+ * lcores in turn, summed (N x single-core where the workers will run). */
+static double
+zlib_anchor(unsigned int nw)
+{
+	struct zl_arg a;
+	double sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < nw; i++) {
+		if (rte_eal_remote_launch(zl_on_lcore, &a, wlc[i]) != 0)
+			return 0;
+		/* sleep, not rte_eal_wait_lcore()'s spin: the main lcore must
+		 * leave the CPU alone, as the submitter mostly does */
+		while (rte_eal_get_lcore_state(wlc[i]) == RUNNING)
+			rte_delay_us_sleep(1000);
+		rte_eal_wait_lcore(wlc[i]);
+		sum += a.rate;
+	}
+	return sum;
 }
 
 static double
@@ -198,6 +249,7 @@ pool_rate(enum vmp_mig_model model, unsigned int nw, double *busy_min,
 	p.name = "perf";
 	p.model = model;
 	p.nb_workers = nw;
+	p.lcores = wlc;
 	p.job_size = sizeof(struct pjob);
 	p.handler = p_job;
 	p.done = p_done;
@@ -242,8 +294,13 @@ migrate_perf_autotest(void)
 	double bmin = 0, bmax = 0;
 	uint8_t *zero;
 	uint64_t cbytes = 0;
-	unsigned int i, nz = 0, nw, maxw = rte_lcore_count() - 1;
+	unsigned int i, nz = 0, nw, maxw = 0, l;
 	int m;
+
+	RTE_LCORE_FOREACH_WORKER (l) {
+		if (maxw < VMP_MIG_MAX_WORKERS)
+			wlc[maxw++] = l;
+	}
 
 	printf("\nmigrate perf (machine shared with other engineers: medians "
 	       "of %d runs)\n",
@@ -296,27 +353,36 @@ migrate_perf_autotest(void)
 	printf("| compression ratio of the mix           | %7.2f      |\n",
 	       (double)nz * VMP_MIG_PAGE_SIZE / (double)cbytes);
 
-	printf("\n| model    | workers | pages/s | vs N x 1-core | busy "
-	       "min-max %% |\n"
-	       "|----------|---------|---------|---------------|---------------"
-	       "-|\n");
+	printf("\nmain lcore %u on cpu %d; worker lcores:",
+	       rte_get_main_lcore(),
+	       rte_lcore_to_cpu_id((int)rte_get_main_lcore()));
+	for (i = 0; i < maxw; i++)
+		printf(" %u", wlc[i]);
+	printf(" (cpusets: see --lcores)\n");
+	printf("\n| model    | workers | pages/s | anchor N x 1-core p/s | "
+	       "vs anchor | busy min-max %% |\n"
+	       "|----------|---------|---------|-----------------------|------"
+	       "-----|----------------|\n");
 	/* the anchor is re-measured right before each pool run: the machine
 	 * is shared, so only ratios taken close together mean something */
 	for (m = 0; m <= 1; m++) {
 		for (nw = 1; nw <= maxw && nw <= 4; nw++) {
-			double r[RUNS];
+			double r[RUNS], an[RUNS];
 
 			for (i = 0; i < RUNS; i++) {
-				double a = zlib_single(&cbytes);
+				double a0 = zlib_anchor(nw);
 
 				v[i] = pool_rate((enum vmp_mig_model)m, nw,
 						 &bmin, &bmax);
-				r[i] = 100.0 * v[i] / (nw * a);
+				/* before and after: the machine drifts */
+				an[i] = (a0 + zlib_anchor(nw)) / 2;
+				r[i] = 100.0 * v[i] / an[i];
 			}
-			printf("| %-8s | %7u | %7.0f | %12.0f%% | %5.0f - "
-			       "%5.0f |\n",
+			printf("| %-8s | %7u | %7.0f | %21.0f | %8.0f%% | "
+			       "%5.0f "
+			       "- %5.0f |\n",
 			       m ? "locked" : "lockless", nw, median(v),
-			       median(r), bmin, bmax);
+			       median(an), median(r), bmin, bmax);
 		}
 	}
 	munmap(zero, ZERO_MEM);
