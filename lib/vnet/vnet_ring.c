@@ -13,26 +13,6 @@
 
 #include "vnet_pvt.h"
 
-void *
-__vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
-		      uint64_t *len)
-{
-	uint32_t i;
-
-	for (i = 0; i < mem->nregions; i++) {
-		const struct rte_vhost_mem_region *r = &mem->regions[i];
-		uint64_t off = gpa - r->guest_phys_addr;
-
-		/* unsigned: gpa below the region wraps to a huge offset */
-		if (off < r->size) {
-			if (*len > r->size - off)
-				*len = r->size - off;
-			return (void *)(uintptr_t)(r->host_user_addr + off);
-		}
-	}
-	return NULL;
-}
-
 /* Translate [gpa, gpa+len) into segments, splitting at region ends. */
 static int
 add_segs(const struct rte_vhost_memory *mem, struct vnet_chain *c, uint64_t gpa,

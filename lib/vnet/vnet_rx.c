@@ -43,8 +43,68 @@ log_range_add(struct vnet_vq *vq, struct vnet_pkt *p, uint64_t gpa,
 	p->nb_log++;
 }
 
-/* Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only). */
+/*
+ * Small CPU copies of a burst are deferred and run back to back once every
+ * packet of the burst is placed (before anything is published): the placing
+ * loop is bound by loads of lines the guest wrote (avail entries,
+ * descriptors), the copies by stores into its buffers, and kept apart the
+ * two kinds of misses overlap instead of stalling each other (the builtin
+ * datapath batches small copies too). Big copies are done at once.
+ */
+#define RX_BATCH 256
+#define RX_BATCH_MAX_LEN 256
+
+struct rx_batch_elem {
+	void *dst;
+	const void *src;
+	uint32_t len;
+};
+
+static RTE_DEFINE_PER_LCORE(struct rx_batch_elem, rx_batch[RX_BATCH]);
+static RTE_DEFINE_PER_LCORE(unsigned int, rx_batch_n);
+
 static void
+rx_batch_flush(void)
+{
+	struct rx_batch_elem *b = RTE_PER_LCORE(rx_batch);
+	unsigned int i, n = RTE_PER_LCORE(rx_batch_n);
+
+	for (i = 0; i < n; i++)
+		rte_memcpy(b[i].dst, b[i].src, b[i].len);
+	RTE_PER_LCORE(rx_batch_n) = 0;
+}
+
+/* One copy into the guest: engine, deferred CPU copy, or CPU copy now.
+ * @iova RTE_BAD_IOVA: @src is a transient buffer, copy it now. */
+static inline void
+rx_copy(struct vnet_vq *vq, uint32_t rec, uint8_t *dst, const uint8_t *src,
+	rte_iova_t iova, uint32_t len, uint64_t gpa)
+{
+	const struct vmp_vnet_dma *d = vq->dma;
+	unsigned int n;
+
+	if (d != NULL && len >= d->threshold && iova != RTE_BAD_IOVA &&
+	    __vmp_vnet_copy_dma(vq, rec, dst, (rte_iova_t)(uintptr_t)dst, src,
+				iova, len, gpa))
+		return;
+	vq->st.cpu_copies++;
+	if (len > RX_BATCH_MAX_LEN || iova == RTE_BAD_IOVA) {
+		rte_memcpy(dst, src, len);
+		return;
+	}
+	n = RTE_PER_LCORE(rx_batch_n);
+	if (n == RX_BATCH) {
+		rx_batch_flush();
+		n = 0;
+	}
+	RTE_PER_LCORE(rx_batch)[n].dst = dst;
+	RTE_PER_LCORE(rx_batch)[n].src = src;
+	RTE_PER_LCORE(rx_batch)[n].len = len;
+	RTE_PER_LCORE(rx_batch_n) = n + 1;
+}
+
+/* Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only). */
+static __rte_always_inline void
 gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 	 const uint8_t *src, rte_iova_t iova, uint32_t len)
 {
@@ -62,9 +122,8 @@ gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 			w->off = 0;
 			continue;
 		}
-		__vmp_vnet_copy(vq, rec, sg->hva + w->off,
-				(rte_iova_t)(uintptr_t)(sg->hva + w->off), src,
-				iova, l, sg->gpa + w->off);
+		rx_copy(vq, rec, sg->hva + w->off, src, iova, l,
+			sg->gpa + w->off);
 		log_range_add(vq, p, sg->gpa + w->off, l);
 		w->written[w->b] += l;
 		w->off += l;
@@ -120,17 +179,52 @@ rx_prefetch_desc(const struct vnet_vq *vq, const volatile uint16_t *ring,
 
 static inline void
 rx_prefetch_buf(const struct vnet_vq *vq, const volatile uint16_t *ring,
-		uint16_t idx)
+		uint16_t idx, uint32_t bytes)
 {
 	uint16_t head = ring[idx & (vq->size - 1)];
-	uint64_t l = 1;
-	void *hva;
+	uint32_t hl = vq->port->hdr_len;
+	uint64_t l;
+	uint8_t *hva;
 
 	if (head >= vq->size)
 		return;
+	l = RTE_MIN(vq->desc[head].len, hl + bytes);
 	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, vq->desc[head].addr, &l);
-	if (hva != NULL)
-		rte_prefetch0_write(hva);
+	if (hva == NULL || l <= hl)
+		return;
+	/* the header is usually left as it is (hdr_store): read it; the
+	 * first payload lines will be written */
+	rte_prefetch0(hva);
+	rte_prefetch0_write(hva + hl);
+	if (l > hl + 64)
+		rte_prefetch0_write(hva + hl + 64);
+}
+
+/*
+ * Store the virtio-net header only if the guest buffer does not already hold
+ * these bytes. A guest that recycles its receive buffers usually finds the
+ * same header there (it read it on its own core when it took the previous
+ * packet): a load leaves that line shared, a store would have to take it back
+ * from the guest's cache first. DPDK's builtin datapath skips unchanged header
+ * fields for the same reason.
+ */
+static inline void
+hdr_store(uint8_t *dst, const uint8_t *hdr, uint32_t len)
+{
+	if (len == VNET_HDR_MRG) {
+		uint64_t a, b;
+		uint32_t c, d;
+
+		memcpy(&a, dst, 8);
+		memcpy(&b, hdr, 8);
+		memcpy(&c, dst + 8, 4);
+		memcpy(&d, hdr + 8, 4);
+		if (a == b && c == d)
+			return;
+	} else if (memcmp(dst, hdr, len) == 0) {
+		return;
+	}
+	memcpy(dst, hdr, len);
 }
 
 static uint16_t
@@ -158,6 +252,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	pf = RTE_MIN(pf, n);
 	for (i = 0; i < pf; i++)
 		rx_prefetch_desc(vq, ring, (uint16_t)(cur + i));
+
 	for (done = 0; done < n; done++) {
 		struct rte_mbuf *m = pkts[done], *s;
 		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len;
@@ -170,9 +265,11 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 
 		if (!room_for_packet(vq))
 			break;
-		if ((uint16_t)(avail_idx - cur) > RX_BUF_AHEAD)
+		if ((uint16_t)(avail_idx - cur) > RX_BUF_AHEAD &&
+		    done + RX_BUF_AHEAD < n)
 			rx_prefetch_buf(vq, ring,
-					(uint16_t)(cur + RX_BUF_AHEAD));
+					(uint16_t)(cur + RX_BUF_AHEAD),
+					pkts[done + RX_BUF_AHEAD]->data_len);
 		while (cap < need && nb < max_bufs) {
 			uint16_t head;
 
@@ -187,8 +284,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 				return done;
 			}
 			cur++;
-			if (__vmp_vnet_chain_walk(vq, head, true, &ch[nb]) <
-			    0) {
+			if (vnet_chain_walk(vq, head, true, &ch[nb]) < 0) {
 				give_back(vq, ch, nb);
 				__vmp_vnet_pkt_drop(vq, head);
 				vq->last_avail = cur;
@@ -227,7 +323,14 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 			hdr[10] = (uint8_t)nb;
 			hdr[11] = (uint8_t)(nb >> 8);
 		}
-		gw_write(vq, rec, &w, hdr, RTE_BAD_IOVA, port->hdr_len);
+		if (ch[0].nb_seg > 0 && ch[0].seg[0].len >= port->hdr_len) {
+			hdr_store(ch[0].seg[0].hva, hdr, port->hdr_len);
+			log_range_add(vq, p, ch[0].seg[0].gpa, port->hdr_len);
+			w.written[0] = port->hdr_len;
+			w.off = port->hdr_len;
+		} else {
+			gw_write(vq, rec, &w, hdr, RTE_BAD_IOVA, port->hdr_len);
+		}
 		for (s = m; s != NULL; s = s->next)
 			gw_write(vq, rec, &w, rte_pktmbuf_mtod(s, uint8_t *),
 				 rte_pktmbuf_iova(s), s->data_len);
@@ -263,6 +366,7 @@ vmp_vnet_enqueue_burst(struct vmp_vnet_port *port, uint16_t qp,
 	if (!__vmp_vnet_vq_enter(vq))
 		return 0;
 	done = (vq->broken || n == 0) ? 0 : rx_pkts(vq, pkts, n);
+	rx_batch_flush(); /* before any record can be published */
 	vq->st.no_buf += n - done;
 	if (vq->dma != NULL) {
 		__vmp_vnet_dma_kick(vq->dma);

@@ -56,11 +56,10 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 		uint8_t *src = c->seg[s].hva + goff;
 
 		if (l)
-			__vmp_vnet_copy(
-				vq, rec,
-				rte_pktmbuf_mtod_offset(m, void *, moff),
-				rte_pktmbuf_iova_offset(m, moff), src,
-				(rte_iova_t)(uintptr_t)src, l, 0);
+			vnet_copy(vq, rec,
+				  rte_pktmbuf_mtod_offset(m, void *, moff),
+				  rte_pktmbuf_iova_offset(m, moff), src,
+				  (rte_iova_t)(uintptr_t)src, l, 0);
 		goff += l;
 		moff += l;
 		if (goff == c->seg[s].len) {
@@ -104,7 +103,7 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 			__vmp_vnet_vq_mark_broken(vq, "avail head", head);
 			return;
 		}
-		if (__vmp_vnet_chain_walk(vq, head, false, &c) < 0 ||
+		if (vnet_chain_walk(vq, head, false, &c) < 0 ||
 		    c.total < port->hdr_len) {
 			__vmp_vnet_pkt_drop(vq, head);
 			vq->last_avail++;
