@@ -13,6 +13,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
+#include <rte_per_lcore.h>
 #include <rte_vhost.h>
 
 #include "vmp_vnet.h"
@@ -268,6 +269,59 @@ vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
 	return rec;
 }
 
+/*
+ * Small CPU copies of a burst are deferred and run back to back once every
+ * packet of the burst is placed, before anything is published: the placing
+ * loop is bound by loads of lines the guest wrote (avail entries,
+ * descriptors), the copies by the guest's buffer lines, and kept apart the
+ * two kinds of misses overlap instead of stalling each other (DPDK's builtin
+ * datapath batches small copies as well). Bigger copies are done at once.
+ * One queue per lcore: vnet_cpu_flush() before the lcore publishes anything.
+ */
+#define VNET_CPU_BATCH 256
+#define VNET_CPU_BATCH_MAX_LEN 256
+
+struct vnet_cpu_batch {
+	unsigned int n;
+	struct {
+		void *dst;
+		const void *src;
+		uint32_t len;
+	} e[VNET_CPU_BATCH];
+};
+
+RTE_DECLARE_PER_LCORE(struct vnet_cpu_batch, vnet_cpu_batch);
+
+void __vmp_vnet_cpu_flush(struct vnet_cpu_batch *b);
+
+static inline void
+vnet_cpu_flush(void)
+{
+	struct vnet_cpu_batch *b = &RTE_PER_LCORE(vnet_cpu_batch);
+
+	if (b->n)
+		__vmp_vnet_cpu_flush(b);
+}
+
+/* Copy @len bytes now, or (small) by the next vnet_cpu_flush(). @src must
+ * stay valid until then. */
+static inline void
+vnet_cpu_copy(void *dst, const void *src, uint32_t len)
+{
+	struct vnet_cpu_batch *b = &RTE_PER_LCORE(vnet_cpu_batch);
+
+	if (len > VNET_CPU_BATCH_MAX_LEN) {
+		rte_memcpy(dst, src, len);
+		return;
+	}
+	if (b->n == VNET_CPU_BATCH)
+		__vmp_vnet_cpu_flush(b);
+	b->e[b->n].dst = dst;
+	b->e[b->n].src = src;
+	b->e[b->n].len = len;
+	b->n++;
+}
+
 /* vnet_dma.c */
 /* Submit one copy to the engine; 1 if it took it (record @pkt gets one more
  * pending), 0 if it was full (the caller copies on the CPU). */
@@ -277,8 +331,9 @@ int __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
 
 /*
  * Copy @len bytes: on the engine if the queue has one, the copy is big enough
- * and the engine accepts it, else on this CPU. Inline: most copies of small
- * packets never leave this function. Returns 1 if submitted to the engine.
+ * and the engine accepts it, else on this CPU (small ones deferred to the
+ * next vnet_cpu_flush()). Inline: most copies of small packets never leave
+ * this function. Returns 1 if submitted to the engine.
  */
 static inline int
 vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst, rte_iova_t dst_iova,
@@ -290,7 +345,7 @@ vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst, rte_iova_t dst_iova,
 	    __vmp_vnet_copy_dma(vq, pkt, dst, dst_iova, src, src_iova, len,
 				pin_gpa))
 		return 1;
-	rte_memcpy(dst, src, len);
+	vnet_cpu_copy(dst, src, len);
 	vq->st.cpu_copies++;
 	return 0;
 }

@@ -13,6 +13,18 @@
 
 #include "vnet_pvt.h"
 
+RTE_DEFINE_PER_LCORE(struct vnet_cpu_batch, vnet_cpu_batch);
+
+void
+__vmp_vnet_cpu_flush(struct vnet_cpu_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++)
+		rte_memcpy(b->e[i].dst, b->e[i].src, b->e[i].len);
+	b->n = 0;
+}
+
 /* Translate [gpa, gpa+len) into segments, splitting at region ends. */
 static int
 add_segs(const struct rte_vhost_memory *mem, struct vnet_chain *c, uint64_t gpa,

@@ -43,37 +43,6 @@ log_range_add(struct vnet_vq *vq, struct vnet_pkt *p, uint64_t gpa,
 	p->nb_log++;
 }
 
-/*
- * Small CPU copies of a burst are deferred and run back to back once every
- * packet of the burst is placed (before anything is published): the placing
- * loop is bound by loads of lines the guest wrote (avail entries,
- * descriptors), the copies by stores into its buffers, and kept apart the
- * two kinds of misses overlap instead of stalling each other (the builtin
- * datapath batches small copies too). Big copies are done at once.
- */
-#define RX_BATCH 256
-#define RX_BATCH_MAX_LEN 256
-
-struct rx_batch_elem {
-	void *dst;
-	const void *src;
-	uint32_t len;
-};
-
-static RTE_DEFINE_PER_LCORE(struct rx_batch_elem, rx_batch[RX_BATCH]);
-static RTE_DEFINE_PER_LCORE(unsigned int, rx_batch_n);
-
-static void
-rx_batch_flush(void)
-{
-	struct rx_batch_elem *b = RTE_PER_LCORE(rx_batch);
-	unsigned int i, n = RTE_PER_LCORE(rx_batch_n);
-
-	for (i = 0; i < n; i++)
-		rte_memcpy(b[i].dst, b[i].src, b[i].len);
-	RTE_PER_LCORE(rx_batch_n) = 0;
-}
-
 /* One copy into the guest: engine, deferred CPU copy, or CPU copy now.
  * @iova RTE_BAD_IOVA: @src is a transient buffer, copy it now. */
 static inline void
@@ -81,26 +50,16 @@ rx_copy(struct vnet_vq *vq, uint32_t rec, uint8_t *dst, const uint8_t *src,
 	rte_iova_t iova, uint32_t len, uint64_t gpa)
 {
 	const struct vmp_vnet_dma *d = vq->dma;
-	unsigned int n;
 
 	if (d != NULL && len >= d->threshold && iova != RTE_BAD_IOVA &&
 	    __vmp_vnet_copy_dma(vq, rec, dst, (rte_iova_t)(uintptr_t)dst, src,
 				iova, len, gpa))
 		return;
 	vq->st.cpu_copies++;
-	if (len > RX_BATCH_MAX_LEN || iova == RTE_BAD_IOVA) {
+	if (iova == RTE_BAD_IOVA)
 		rte_memcpy(dst, src, len);
-		return;
-	}
-	n = RTE_PER_LCORE(rx_batch_n);
-	if (n == RX_BATCH) {
-		rx_batch_flush();
-		n = 0;
-	}
-	RTE_PER_LCORE(rx_batch)[n].dst = dst;
-	RTE_PER_LCORE(rx_batch)[n].src = src;
-	RTE_PER_LCORE(rx_batch)[n].len = len;
-	RTE_PER_LCORE(rx_batch_n) = n + 1;
+	else
+		vnet_cpu_copy(dst, src, len);
 }
 
 /* Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only). */
@@ -366,7 +325,7 @@ vmp_vnet_enqueue_burst(struct vmp_vnet_port *port, uint16_t qp,
 	if (!__vmp_vnet_vq_enter(vq))
 		return 0;
 	done = (vq->broken || n == 0) ? 0 : rx_pkts(vq, pkts, n);
-	rx_batch_flush(); /* before any record can be published */
+	vnet_cpu_flush(); /* before any record can be published */
 	vq->st.no_buf += n - done;
 	if (vq->dma != NULL) {
 		__vmp_vnet_dma_kick(vq->dma);
