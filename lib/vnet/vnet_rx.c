@@ -186,6 +186,44 @@ hdr_store(uint8_t *dst, const uint8_t *hdr, uint32_t len)
 	memcpy(dst, hdr, len);
 }
 
+/* The general case: header and mbuf chain over @nb guest chains. */
+static void
+rx_place(struct vnet_vq *vq, uint32_t rec, struct vnet_chain *ch, uint16_t nb,
+	 const uint8_t *hdr, struct rte_mbuf *m)
+{
+	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
+	uint32_t hl = vq->port->hdr_len;
+	struct gwriter w;
+	uint16_t i;
+
+	w.ch = ch;
+	w.nb = nb;
+	w.b = 0;
+	w.s = 0;
+	w.off = 0;
+	memset(w.written, 0, nb * sizeof(w.written[0]));
+	if (ch[0].nb_seg > 0 && ch[0].seg[0].len >= hl) {
+		hdr_store(ch[0].seg[0].hva, hdr, hl);
+		log_range_add(vq, p, ch[0].seg[0].gpa, hl);
+		w.written[0] = hl;
+		w.off = hl;
+	} else {
+		gw_write(vq, rec, &w, hdr, RTE_BAD_IOVA, hl);
+	}
+	for (; m != NULL; m = m->next)
+		gw_write(vq, rec, &w, rte_pktmbuf_mtod(m, uint8_t *),
+			 rte_pktmbuf_iova(m), m->data_len);
+	p->used_start = vq->us_tail;
+	p->nb_used = nb;
+	for (i = 0; i < nb; i++) {
+		struct vnet_used_elem *u =
+			&vq->ushadow[vq->us_tail++ & (VNET_USHADOW - 1)];
+
+		u->id = ch[i].head;
+		u->len = w.written[i];
+	}
+}
+
 static uint16_t
 rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -213,11 +251,10 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 		rx_prefetch_desc(vq, ring, (uint16_t)(cur + i));
 
 	for (done = 0; done < n; done++) {
-		struct rte_mbuf *m = pkts[done], *s;
+		struct rte_mbuf *m = pkts[done];
 		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len;
 		uint64_t cap = 0;
 		uint16_t nb = 0;
-		struct gwriter w;
 		struct vnet_pkt *p;
 		uint32_t rec;
 		uint8_t hdr[VNET_HDR_MRG];
@@ -269,40 +306,36 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 
 		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
-		w.ch = ch;
-		w.nb = nb;
-		w.b = 0;
-		w.s = 0;
-		w.off = 0;
-		memset(w.written, 0, nb * sizeof(w.written[0]));
-
 		memset(hdr, 0, sizeof(hdr));
 		if (port->hdr_len == VNET_HDR_MRG) {
 			/* num_buffers, little endian (VERSION_1 or MRG) */
 			hdr[10] = (uint8_t)nb;
 			hdr[11] = (uint8_t)(nb >> 8);
 		}
-		if (ch[0].nb_seg > 0 && ch[0].seg[0].len >= port->hdr_len) {
-			hdr_store(ch[0].seg[0].hva, hdr, port->hdr_len);
-			log_range_add(vq, p, ch[0].seg[0].gpa, port->hdr_len);
-			w.written[0] = port->hdr_len;
-			w.off = port->hdr_len;
+		if (nb == 1 && ch[0].nb_seg == 1 && m->next == NULL) {
+			/* The common case, straight: one guest segment (it
+			 * holds header and packet: cap >= need) and one mbuf.
+			 */
+			struct vnet_seg *sg = &ch[0].seg[0];
+			uint32_t hl = port->hdr_len;
+			struct vnet_used_elem *u;
+
+			hdr_store(sg->hva, hdr, hl);
+			rx_copy(vq, rec, sg->hva + hl,
+				rte_pktmbuf_mtod(m, uint8_t *),
+				rte_pktmbuf_iova(m), m->data_len, sg->gpa + hl);
+			vq->logr[vq->lr_tail & (VNET_LOGR - 1)] =
+				(struct vnet_log_range){sg->gpa,
+							hl + m->data_len};
+			vq->lr_tail++;
+			p->nb_log = 1;
+			u = &vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)];
+			u->id = ch[0].head;
+			u->len = hl + m->data_len;
+			p->used_start = vq->us_tail++;
+			p->nb_used = 1;
 		} else {
-			gw_write(vq, rec, &w, hdr, RTE_BAD_IOVA, port->hdr_len);
-		}
-		for (s = m; s != NULL; s = s->next)
-			gw_write(vq, rec, &w, rte_pktmbuf_mtod(s, uint8_t *),
-				 rte_pktmbuf_iova(s), s->data_len);
-
-		p->used_start = vq->us_tail;
-		p->nb_used = nb;
-		for (i = 0; i < nb; i++) {
-			struct vnet_used_elem *u =
-				&vq->ushadow[vq->us_tail++ &
-					     (VNET_USHADOW - 1)];
-
-			u->id = ch[i].head;
-			u->len = w.written[i];
+			rx_place(vq, rec, ch, nb, hdr, m);
 		}
 		vq->pk_tail++;
 		vq->last_avail = cur;
