@@ -312,7 +312,8 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 			hdr[10] = (uint8_t)nb;
 			hdr[11] = (uint8_t)(nb >> 8);
 		}
-		if (nb == 1 && ch[0].nb_seg == 1 && m->next == NULL) {
+		if (nb == 1 && ch[0].nb_seg == 1 && m->next == NULL &&
+		    m->data_len + port->hdr_len <= ch[0].seg[0].len) {
 			/* The common case, straight: one guest segment (it
 			 * holds header and packet: cap >= need) and one mbuf.
 			 */
