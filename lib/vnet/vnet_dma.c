@@ -76,40 +76,33 @@ vmp_vnet_dma_free(struct vmp_vnet_dma *d)
 }
 
 int
-__vmp_vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst,
-		rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
-		uint32_t len, uint64_t pin_gpa)
+__vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
+		    rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
+		    uint32_t len, uint64_t pin_gpa)
 {
 	struct vmp_vnet_dma *d = vq->dma;
+	struct vmp_vnet_port *port = vq->port;
+	struct vnet_dma_tag *t;
 
-	if (d != NULL && len >= d->threshold && d->tail - d->head <= d->mask) {
-		int rc = rte_dma_copy(d->dma_id, d->vchan, src_iova, dst_iova,
-				      len, 0);
-
-		if (rc >= 0) {
-			struct vnet_dma_tag *t = &d->tags[d->tail & d->mask];
-			struct vmp_vnet_port *port = vq->port;
-
-			t->vq = vq;
-			t->pkt = pkt;
-			t->len = len;
-			t->src = (uintptr_t)src;
-			t->dst = (uintptr_t)dst;
-			t->pin_gpa = port->pin_cb != NULL ? pin_gpa : 0;
-			if (t->pin_gpa)
-				port->pin_cb(port->pin_arg, port->vid, pin_gpa,
-					     len, true);
-			d->tail++;
-			d->unsubmitted++;
-			vq->pkts[pkt & (VNET_INFL - 1)].pending++;
-			vq->st.dma_copies++;
-			return 1;
-		}
+	if (d->tail - d->head > d->mask ||
+	    rte_dma_copy(d->dma_id, d->vchan, src_iova, dst_iova, len, 0) < 0) {
 		vq->st.dma_full++;
+		return 0;
 	}
-	rte_memcpy(dst, src, len);
-	vq->st.cpu_copies++;
-	return 0;
+	t = &d->tags[d->tail & d->mask];
+	t->vq = vq;
+	t->pkt = pkt;
+	t->len = len;
+	t->src = (uintptr_t)src;
+	t->dst = (uintptr_t)dst;
+	t->pin_gpa = port->pin_cb != NULL ? pin_gpa : 0;
+	if (t->pin_gpa)
+		port->pin_cb(port->pin_arg, port->vid, pin_gpa, len, true);
+	d->tail++;
+	d->unsubmitted++;
+	vq->pkts[pkt & (VNET_INFL - 1)].pending++;
+	vq->st.dma_copies++;
+	return 1;
 }
 
 void

@@ -38,9 +38,8 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
  * element is written, which the spec allows (batching is optional). */
 #define VNET_FEATURES                                                          \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |     \
-	 (1ULL << VIRTIO_F_IN_ORDER) |                                         \
-	 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << VHOST_F_LOG_ALL) |   \
-	 (1ULL << VIRTIO_F_ANY_LAYOUT) |                                       \
+	 (1ULL << VIRTIO_F_IN_ORDER) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
+	 (1ULL << VHOST_F_LOG_ALL) | (1ULL << VIRTIO_F_ANY_LAYOUT) |           \
 	 (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
 
 /* Protocol features: MQ, LOG_SHMFD, REPLY_ACK, STATUS (bits 0, 1, 3, 16). */

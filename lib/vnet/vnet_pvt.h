@@ -12,6 +12,8 @@
 #include <rte_common.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_per_lcore.h>
 #include <rte_vhost.h>
 
 #include "vmp_vnet.h"
@@ -177,11 +179,66 @@ struct vmp_vnet_dma {
 	struct vnet_dma_tag *tags;
 };
 
+/*
+ * Host address of guest physical @gpa, and *@len cut to what is contiguous
+ * there (the rest of its region); NULL if no region holds @gpa.
+ */
+static inline void *
+__vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
+		      uint64_t *len)
+{
+	uint32_t i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		const struct rte_vhost_mem_region *r = &mem->regions[i];
+		uint64_t off = gpa - r->guest_phys_addr;
+
+		/* unsigned: gpa below the region wraps to a huge offset */
+		if (off < r->size) {
+			if (*len > r->size - off)
+				*len = r->size - off;
+			return (void *)(uintptr_t)(r->host_user_addr + off);
+		}
+	}
+	return NULL;
+}
+
 /* vnet_ring.c */
-void *__vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
-			    uint64_t *len);
 int __vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
 			  struct vnet_chain *c);
+
+/*
+ * __vmp_vnet_chain_walk() with the common case inline: one direct descriptor
+ * (no NEXT, no INDIRECT) of the right direction inside one memory region.
+ * Its fields are read once into locals and checked here; anything else goes
+ * to the full walk, which reads and checks everything again by itself.
+ * @head must be < vq->size.
+ */
+static inline int
+vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
+		struct vnet_chain *c)
+{
+	const volatile struct vring_desc *d = &vq->desc[head];
+	uint64_t addr = d->addr, l;
+	uint32_t len = d->len;
+	uint16_t flags = d->flags;
+	void *hva;
+
+	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
+		     !!(flags & VRING_DESC_F_WRITE) != writable || len == 0))
+		return __vmp_vnet_chain_walk(vq, head, writable, c);
+	l = len;
+	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, addr, &l);
+	if (unlikely(hva == NULL || l != len))
+		return __vmp_vnet_chain_walk(vq, head, writable, c);
+	c->head = head;
+	c->nb_seg = 1;
+	c->total = len;
+	c->seg[0].hva = hva;
+	c->seg[0].gpa = addr;
+	c->seg[0].len = len;
+	return 0;
+}
 bool __vmp_vnet_vq_enter(struct vnet_vq *vq);
 void __vmp_vnet_vq_exit(struct vnet_vq *vq);
 void __vmp_vnet_vq_mark_broken(struct vnet_vq *vq, const char *why,
@@ -212,12 +269,86 @@ vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
 	return rec;
 }
 
+/*
+ * Small CPU copies of a burst are deferred and run back to back once every
+ * packet of the burst is placed, before anything is published: the placing
+ * loop is bound by loads of lines the guest wrote (avail entries,
+ * descriptors), the copies by the guest's buffer lines, and kept apart the
+ * two kinds of misses overlap instead of stalling each other (DPDK's builtin
+ * datapath batches small copies as well). Bigger copies are done at once.
+ * One queue per lcore: vnet_cpu_flush() before the lcore publishes anything.
+ */
+#define VNET_CPU_BATCH 256
+#define VNET_CPU_BATCH_MAX_LEN 256
+
+struct vnet_cpu_batch {
+	unsigned int n;
+	struct {
+		void *dst;
+		const void *src;
+		uint32_t len;
+	} e[VNET_CPU_BATCH];
+};
+
+RTE_DECLARE_PER_LCORE(struct vnet_cpu_batch, vnet_cpu_batch);
+
+void __vmp_vnet_cpu_flush(struct vnet_cpu_batch *b);
+
+static inline void
+vnet_cpu_flush(void)
+{
+	struct vnet_cpu_batch *b = &RTE_PER_LCORE(vnet_cpu_batch);
+
+	if (b->n)
+		__vmp_vnet_cpu_flush(b);
+}
+
+/* Copy @len bytes now, or (small) by the next vnet_cpu_flush(). @src must
+ * stay valid until then. */
+static inline void
+vnet_cpu_copy(void *dst, const void *src, uint32_t len)
+{
+	struct vnet_cpu_batch *b = &RTE_PER_LCORE(vnet_cpu_batch);
+
+	if (len > VNET_CPU_BATCH_MAX_LEN) {
+		rte_memcpy(dst, src, len);
+		return;
+	}
+	if (b->n == VNET_CPU_BATCH)
+		__vmp_vnet_cpu_flush(b);
+	b->e[b->n].dst = dst;
+	b->e[b->n].src = src;
+	b->e[b->n].len = len;
+	b->n++;
+}
+
 /* vnet_dma.c */
-/* Copy @len bytes: on the engine if big enough and it accepts, else CPU.
- * Returns 1 if submitted to the engine (record @pkt gets one more pending). */
-int __vmp_vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst,
-		    rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
-		    uint32_t len, uint64_t pin_gpa);
+/* Submit one copy to the engine; 1 if it took it (record @pkt gets one more
+ * pending), 0 if it was full (the caller copies on the CPU). */
+int __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
+			rte_iova_t dst_iova, const void *src,
+			rte_iova_t src_iova, uint32_t len, uint64_t pin_gpa);
+
+/*
+ * Copy @len bytes: on the engine if the queue has one, the copy is big enough
+ * and the engine accepts it, else on this CPU (small ones deferred to the
+ * next vnet_cpu_flush()). Inline: most copies of small packets never leave
+ * this function. Returns 1 if submitted to the engine.
+ */
+static inline int
+vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst, rte_iova_t dst_iova,
+	  const void *src, rte_iova_t src_iova, uint32_t len, uint64_t pin_gpa)
+{
+	const struct vmp_vnet_dma *d = vq->dma;
+
+	if (d != NULL && len >= d->threshold && src_iova != RTE_BAD_IOVA &&
+	    __vmp_vnet_copy_dma(vq, pkt, dst, dst_iova, src, src_iova, len,
+				pin_gpa))
+		return 1;
+	vnet_cpu_copy(dst, src, len);
+	vq->st.cpu_copies++;
+	return 0;
+}
 void __vmp_vnet_dma_kick(struct vmp_vnet_dma *dma);
 unsigned int __vmp_vnet_dma_poll(struct vmp_vnet_dma *dma);
 

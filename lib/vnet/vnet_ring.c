@@ -13,24 +13,16 @@
 
 #include "vnet_pvt.h"
 
-void *
-__vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
-		      uint64_t *len)
+RTE_DEFINE_PER_LCORE(struct vnet_cpu_batch, vnet_cpu_batch);
+
+void
+__vmp_vnet_cpu_flush(struct vnet_cpu_batch *b)
 {
-	uint32_t i;
+	unsigned int i;
 
-	for (i = 0; i < mem->nregions; i++) {
-		const struct rte_vhost_mem_region *r = &mem->regions[i];
-		uint64_t off = gpa - r->guest_phys_addr;
-
-		/* unsigned: gpa below the region wraps to a huge offset */
-		if (off < r->size) {
-			if (*len > r->size - off)
-				*len = r->size - off;
-			return (void *)(uintptr_t)(r->host_user_addr + off);
-		}
-	}
-	return NULL;
+	for (i = 0; i < b->n; i++)
+		rte_memcpy(b->e[i].dst, b->e[i].src, b->e[i].len);
+	b->n = 0;
 }
 
 /* Translate [gpa, gpa+len) into segments, splitting at region ends. */

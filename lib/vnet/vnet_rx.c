@@ -43,8 +43,27 @@ log_range_add(struct vnet_vq *vq, struct vnet_pkt *p, uint64_t gpa,
 	p->nb_log++;
 }
 
+/* One copy into the guest: engine, deferred CPU copy, or CPU copy now.
+ * @iova RTE_BAD_IOVA: @src is a transient buffer, copy it now. */
+static inline void
+rx_copy(struct vnet_vq *vq, uint32_t rec, uint8_t *dst, const uint8_t *src,
+	rte_iova_t iova, uint32_t len, uint64_t gpa)
+{
+	const struct vmp_vnet_dma *d = vq->dma;
+
+	if (d != NULL && len >= d->threshold && iova != RTE_BAD_IOVA &&
+	    __vmp_vnet_copy_dma(vq, rec, dst, (rte_iova_t)(uintptr_t)dst, src,
+				iova, len, gpa))
+		return;
+	vq->st.cpu_copies++;
+	if (iova == RTE_BAD_IOVA)
+		rte_memcpy(dst, src, len);
+	else
+		vnet_cpu_copy(dst, src, len);
+}
+
 /* Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only). */
-static void
+static __rte_always_inline void
 gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 	 const uint8_t *src, rte_iova_t iova, uint32_t len)
 {
@@ -62,9 +81,8 @@ gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 			w->off = 0;
 			continue;
 		}
-		__vmp_vnet_copy(vq, rec, sg->hva + w->off,
-				(rte_iova_t)(uintptr_t)(sg->hva + w->off), src,
-				iova, l, sg->gpa + w->off);
+		rx_copy(vq, rec, sg->hva + w->off, src, iova, l,
+			sg->gpa + w->off);
 		log_range_add(vq, p, sg->gpa + w->off, l);
 		w->written[w->b] += l;
 		w->off += l;
@@ -120,17 +138,90 @@ rx_prefetch_desc(const struct vnet_vq *vq, const volatile uint16_t *ring,
 
 static inline void
 rx_prefetch_buf(const struct vnet_vq *vq, const volatile uint16_t *ring,
-		uint16_t idx)
+		uint16_t idx, uint32_t bytes)
 {
 	uint16_t head = ring[idx & (vq->size - 1)];
-	uint64_t l = 1;
-	void *hva;
+	uint32_t hl = vq->port->hdr_len;
+	uint64_t l;
+	uint8_t *hva;
 
 	if (head >= vq->size)
 		return;
+	l = RTE_MIN(vq->desc[head].len, hl + bytes);
 	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, vq->desc[head].addr, &l);
-	if (hva != NULL)
-		rte_prefetch0_write(hva);
+	if (hva == NULL || l <= hl)
+		return;
+	/* the header is usually left as it is (hdr_store): read it; the
+	 * first payload lines will be written */
+	rte_prefetch0(hva);
+	rte_prefetch0_write(hva + hl);
+	if (l > hl + 64)
+		rte_prefetch0_write(hva + hl + 64);
+}
+
+/*
+ * Store the virtio-net header only if the guest buffer does not already hold
+ * these bytes. A guest that recycles its receive buffers usually finds the
+ * same header there (it read it on its own core when it took the previous
+ * packet): a load leaves that line shared, a store would have to take it back
+ * from the guest's cache first. DPDK's builtin datapath skips unchanged header
+ * fields for the same reason.
+ */
+static inline void
+hdr_store(uint8_t *dst, const uint8_t *hdr, uint32_t len)
+{
+	if (len == VNET_HDR_MRG) {
+		uint64_t a, b;
+		uint32_t c, d;
+
+		memcpy(&a, dst, 8);
+		memcpy(&b, hdr, 8);
+		memcpy(&c, dst + 8, 4);
+		memcpy(&d, hdr + 8, 4);
+		if (a == b && c == d)
+			return;
+	} else if (memcmp(dst, hdr, len) == 0) {
+		return;
+	}
+	memcpy(dst, hdr, len);
+}
+
+/* The general case: header and mbuf chain over @nb guest chains. */
+static void
+rx_place(struct vnet_vq *vq, uint32_t rec, struct vnet_chain *ch, uint16_t nb,
+	 const uint8_t *hdr, struct rte_mbuf *m)
+{
+	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
+	uint32_t hl = vq->port->hdr_len;
+	struct gwriter w;
+	uint16_t i;
+
+	w.ch = ch;
+	w.nb = nb;
+	w.b = 0;
+	w.s = 0;
+	w.off = 0;
+	memset(w.written, 0, nb * sizeof(w.written[0]));
+	if (ch[0].nb_seg > 0 && ch[0].seg[0].len >= hl) {
+		hdr_store(ch[0].seg[0].hva, hdr, hl);
+		log_range_add(vq, p, ch[0].seg[0].gpa, hl);
+		w.written[0] = hl;
+		w.off = hl;
+	} else {
+		gw_write(vq, rec, &w, hdr, RTE_BAD_IOVA, hl);
+	}
+	for (; m != NULL; m = m->next)
+		gw_write(vq, rec, &w, rte_pktmbuf_mtod(m, uint8_t *),
+			 rte_pktmbuf_iova(m), m->data_len);
+	p->used_start = vq->us_tail;
+	p->nb_used = nb;
+	for (i = 0; i < nb; i++) {
+		struct vnet_used_elem *u =
+			&vq->ushadow[vq->us_tail++ & (VNET_USHADOW - 1)];
+
+		u->id = ch[i].head;
+		u->len = w.written[i];
+	}
 }
 
 static uint16_t
@@ -158,21 +249,23 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	pf = RTE_MIN(pf, n);
 	for (i = 0; i < pf; i++)
 		rx_prefetch_desc(vq, ring, (uint16_t)(cur + i));
+
 	for (done = 0; done < n; done++) {
-		struct rte_mbuf *m = pkts[done], *s;
+		struct rte_mbuf *m = pkts[done];
 		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len;
 		uint64_t cap = 0;
 		uint16_t nb = 0;
-		struct gwriter w;
 		struct vnet_pkt *p;
 		uint32_t rec;
 		uint8_t hdr[VNET_HDR_MRG];
 
 		if (!room_for_packet(vq))
 			break;
-		if ((uint16_t)(avail_idx - cur) > RX_BUF_AHEAD)
+		if ((uint16_t)(avail_idx - cur) > RX_BUF_AHEAD &&
+		    done + RX_BUF_AHEAD < n)
 			rx_prefetch_buf(vq, ring,
-					(uint16_t)(cur + RX_BUF_AHEAD));
+					(uint16_t)(cur + RX_BUF_AHEAD),
+					pkts[done + RX_BUF_AHEAD]->data_len);
 		while (cap < need && nb < max_bufs) {
 			uint16_t head;
 
@@ -187,8 +280,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 				return done;
 			}
 			cur++;
-			if (__vmp_vnet_chain_walk(vq, head, true, &ch[nb]) <
-			    0) {
+			if (vnet_chain_walk(vq, head, true, &ch[nb]) < 0) {
 				give_back(vq, ch, nb);
 				__vmp_vnet_pkt_drop(vq, head);
 				vq->last_avail = cur;
@@ -214,33 +306,37 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 
 		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
-		w.ch = ch;
-		w.nb = nb;
-		w.b = 0;
-		w.s = 0;
-		w.off = 0;
-		memset(w.written, 0, nb * sizeof(w.written[0]));
-
 		memset(hdr, 0, sizeof(hdr));
 		if (port->hdr_len == VNET_HDR_MRG) {
 			/* num_buffers, little endian (VERSION_1 or MRG) */
 			hdr[10] = (uint8_t)nb;
 			hdr[11] = (uint8_t)(nb >> 8);
 		}
-		gw_write(vq, rec, &w, hdr, RTE_BAD_IOVA, port->hdr_len);
-		for (s = m; s != NULL; s = s->next)
-			gw_write(vq, rec, &w, rte_pktmbuf_mtod(s, uint8_t *),
-				 rte_pktmbuf_iova(s), s->data_len);
+		if (nb == 1 && ch[0].nb_seg == 1 && m->next == NULL &&
+		    m->data_len + port->hdr_len <= ch[0].seg[0].len) {
+			/* The common case, straight: one guest segment (it
+			 * holds header and packet: cap >= need) and one mbuf.
+			 */
+			struct vnet_seg *sg = &ch[0].seg[0];
+			uint32_t hl = port->hdr_len;
+			struct vnet_used_elem *u;
 
-		p->used_start = vq->us_tail;
-		p->nb_used = nb;
-		for (i = 0; i < nb; i++) {
-			struct vnet_used_elem *u =
-				&vq->ushadow[vq->us_tail++ &
-					     (VNET_USHADOW - 1)];
-
-			u->id = ch[i].head;
-			u->len = w.written[i];
+			hdr_store(sg->hva, hdr, hl);
+			rx_copy(vq, rec, sg->hva + hl,
+				rte_pktmbuf_mtod(m, uint8_t *),
+				rte_pktmbuf_iova(m), m->data_len, sg->gpa + hl);
+			vq->logr[vq->lr_tail & (VNET_LOGR - 1)] =
+				(struct vnet_log_range){sg->gpa,
+							hl + m->data_len};
+			vq->lr_tail++;
+			p->nb_log = 1;
+			u = &vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)];
+			u->id = ch[0].head;
+			u->len = hl + m->data_len;
+			p->used_start = vq->us_tail++;
+			p->nb_used = 1;
+		} else {
+			rx_place(vq, rec, ch, nb, hdr, m);
 		}
 		vq->pk_tail++;
 		vq->last_avail = cur;
@@ -263,6 +359,7 @@ vmp_vnet_enqueue_burst(struct vmp_vnet_port *port, uint16_t qp,
 	if (!__vmp_vnet_vq_enter(vq))
 		return 0;
 	done = (vq->broken || n == 0) ? 0 : rx_pkts(vq, pkts, n);
+	vnet_cpu_flush(); /* before any record can be published */
 	vq->st.no_buf += n - done;
 	if (vq->dma != NULL) {
 		__vmp_vnet_dma_kick(vq->dma);

@@ -8,19 +8,17 @@
 #include <string.h>
 
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "vnet_pvt.h"
 
-/* Allocate an mbuf chain able to hold @len bytes. */
+/* Make @head (a fresh mbuf) an mbuf chain able to hold @len bytes. */
 static struct rte_mbuf *
-alloc_chain(struct rte_mempool *mp, uint32_t len)
+chain_fill(struct rte_mempool *mp, struct rte_mbuf *head, uint32_t len)
 {
-	struct rte_mbuf *head = rte_pktmbuf_alloc(mp), *last = head;
-	uint32_t room;
+	struct rte_mbuf *last = head;
+	uint32_t room = rte_pktmbuf_tailroom(head);
 
-	if (head == NULL)
-		return NULL;
-	room = rte_pktmbuf_tailroom(head);
 	head->data_len = (uint16_t)RTE_MIN(room, len);
 	head->pkt_len = len;
 	len -= head->data_len;
@@ -56,11 +54,10 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 		uint8_t *src = c->seg[s].hva + goff;
 
 		if (l)
-			__vmp_vnet_copy(
-				vq, rec,
-				rte_pktmbuf_mtod_offset(m, void *, moff),
-				rte_pktmbuf_iova_offset(m, moff), src,
-				(rte_iova_t)(uintptr_t)src, l, 0);
+			vnet_copy(vq, rec,
+				  rte_pktmbuf_mtod_offset(m, void *, moff),
+				  rte_pktmbuf_iova_offset(m, moff), src,
+				  (rte_iova_t)(uintptr_t)src, l, 0);
 		goff += l;
 		moff += l;
 		if (goff == c->seg[s].len) {
@@ -74,22 +71,34 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 	}
 }
 
-static void
-tx_pkts(struct vnet_vq *vq, uint16_t budget)
+/* Heads whose descriptors are prefetched at the start of a burst. */
+#define TX_LOOKAHEAD 32
+
+/* Up to @budget (<= TX_LOOKAHEAD) packets; returns false to stop the burst
+ * (broken ring, no mbufs, no room for records). */
+static bool
+tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 {
 	struct vmp_vnet_port *port = vq->port;
 	const volatile uint16_t *ring = vq->avail->ring;
-	uint16_t mask = vq->size - 1, avail_idx, k;
+	uint16_t mask = vq->size - 1, k, nb, used = 0;
+	struct rte_mbuf *heads[TX_LOOKAHEAD];
 	struct vnet_chain c;
+	bool more = true;
 
-	/* Load-acquire of avail->idx: pairs with the guest's write barrier
-	 * before it stores avail->idx. */
-	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
-	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
-		__vmp_vnet_vq_mark_broken(
-			vq, "avail index moved by",
-			(uint16_t)(avail_idx - vq->last_avail));
-		return;
+	/* One bulk allocation of the chunk's head mbufs and, as hints, its
+	 * descriptors: the guest just wrote them on its core, so their misses
+	 * overlap instead of coming one per packet. */
+	for (k = 0; k < budget; k++) {
+		uint16_t h = ring[(vq->last_avail + k) & mask];
+
+		if (h < vq->size)
+			rte_prefetch0((const void *)&vq->desc[h]);
+	}
+	nb = budget;
+	if (rte_pktmbuf_alloc_bulk(port->mp, heads, nb) < 0) {
+		vq->st.no_mbuf++;
+		return false; /* left in the ring: retried next burst */
 	}
 	for (k = 0; k < budget && vq->last_avail != avail_idx; k++) {
 		uint16_t head = ring[vq->last_avail & mask];
@@ -98,13 +107,16 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 		uint32_t rec, plen;
 
 		if (vnet_infl_count(vq) + 1 >= VNET_INFL ||
-		    vq->us_tail - vq->us_head >= VNET_USHADOW)
+		    vq->us_tail - vq->us_head >= VNET_USHADOW) {
+			more = false;
 			break;
+		}
 		if (head >= vq->size) {
 			__vmp_vnet_vq_mark_broken(vq, "avail head", head);
-			return;
+			more = false;
+			break;
 		}
-		if (__vmp_vnet_chain_walk(vq, head, false, &c) < 0 ||
+		if (vnet_chain_walk(vq, head, false, &c) < 0 ||
 		    c.total < port->hdr_len) {
 			__vmp_vnet_pkt_drop(vq, head);
 			vq->last_avail++;
@@ -118,10 +130,11 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 			vq->last_avail++;
 			continue;
 		}
-		m = alloc_chain(port->mp, plen);
+		m = chain_fill(port->mp, heads[used++], plen);
 		if (m == NULL) {
 			vq->st.no_mbuf++;
-			break; /* left in the ring: retried next burst */
+			more = false; /* left in the ring: retried next burst */
+			break;
 		}
 		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
@@ -135,6 +148,32 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 		vq->last_avail++;
 		vq->st.packets++;
 		vq->st.bytes += plen;
+	}
+	if (used < nb)
+		rte_pktmbuf_free_bulk(heads + used, nb - used);
+	return more;
+}
+
+static void
+tx_pkts(struct vnet_vq *vq, uint16_t budget)
+{
+	uint16_t avail_idx, n;
+
+	/* Load-acquire of avail->idx: pairs with the guest's write barrier
+	 * before it stores avail->idx. */
+	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
+		__vmp_vnet_vq_mark_broken(
+			vq, "avail index moved by",
+			(uint16_t)(avail_idx - vq->last_avail));
+		return;
+	}
+	while (budget > 0 && vq->last_avail != avail_idx) {
+		n = RTE_MIN(budget, (uint16_t)(avail_idx - vq->last_avail));
+		n = RTE_MIN(n, (uint16_t)TX_LOOKAHEAD);
+		if (!tx_chunk(vq, avail_idx, n))
+			break;
+		budget -= n;
 	}
 }
 
@@ -161,6 +200,7 @@ vmp_vnet_dequeue_burst(struct vmp_vnet_port *port, uint16_t qp,
 		__vmp_vnet_dma_poll(vq->dma);
 	if (!vq->broken)
 		tx_pkts(vq, n - nout);
+	vnet_cpu_flush(); /* before any record can be published */
 	if (vq->dma != NULL)
 		__vmp_vnet_dma_kick(vq->dma);
 	nout += __vmp_vnet_publish(vq, pkts + nout, n - nout);

@@ -17,17 +17,13 @@
 
 #include <linux/virtio_net.h>
 
-#include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_dmadev.h>
 #include <rte_mbuf.h>
 
-#include <vmp_config.h>
 #include <vmp_vnet.h>
-#if VMP_HAS_DMA_DRIVER
-#include <rte_pmd_swdma.h>
-#endif
 
+#include "test_dma_open.h"
 #include "vhu_front.h"
 #include "vmp_test.h"
 
@@ -197,39 +193,6 @@ measure(bool enq, unsigned int size)
 	return nsamples ? samples[nsamples / 2] : -1;
 }
 
-/* A started 1-vchan DMA device from vdev @name, or -1. */
-static int
-engine_open(const char *name)
-{
-	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
-					.nb_desc = 1024};
-	struct rte_dma_conf dc = {.nb_vchans = 1};
-	int id;
-
-	if (rte_vdev_init(name, NULL) < 0)
-		return -1;
-	id = rte_dma_get_dev_id_by_name(name);
-	if (id < 0 || rte_dma_configure(id, &dc) < 0 ||
-	    rte_dma_vchan_setup(id, 0, &vc) < 0)
-		return -1;
-#if VMP_HAS_DMA_DRIVER
-	/* dma_swdma: its engine runs on service lcore 1 */
-	if (strncmp(name, "dma_swdma", 9) == 0 &&
-	    rte_pmd_swdma_service_lcore_set((int16_t)id,
-					    rte_get_next_lcore(-1, 1, 0)) < 0)
-		return -1;
-#endif
-	return rte_dma_start(id) == 0 ? id : -1;
-}
-
-static void
-engine_close(int id, const char *name)
-{
-	rte_dma_stop(id);
-	rte_dma_close(id);
-	rte_vdev_uninit(name);
-}
-
 static int
 test_vnet_cost(void)
 {
@@ -275,7 +238,9 @@ test_vnet_cost(void)
 		res[1][s][0] = measure(false, sizes[s]);
 	}
 	for (e = 0; e < RTE_DIM(engines); e++) {
-		id = engine_open(engines[e]);
+		/* dma_swdma: its engine runs on service lcore 1 */
+		id = test_dma_open(engines[e], NULL,
+				   rte_get_next_lcore(-1, 1, 0));
 		if (id < 0) {
 			printf("%s: not available, skipped\n", engines[e]);
 			for (s = 0; s < 2; s++)
@@ -292,7 +257,7 @@ test_vnet_cost(void)
 		vmp_vnet_port_set_dma(port, 0, NULL);
 		vmp_vnet_dma_free(dma);
 		alone[e] = engine_alone(id, 1518);
-		engine_close(id, engines[e]);
+		test_dma_close(id, engines[e]);
 	}
 	printf("\nlib/vnet datapath TSC cycles/packet, one lcore, bursts of "
 	       "%d, median over %d x %d bursts of each burst's cycles/packet\n",
