@@ -179,8 +179,30 @@ int vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
  */
 typedef void (*vmp_vnet_pin_cb_t)(void *arg, int vid, uint64_t gpa,
 				  uint64_t len, bool pin);
-/** Set the pin hook of @p port. @return 0, -EINVAL. */
+/**
+ * Set the pin hook of @p port. Set it before the port's queues get a DMA
+ * channel (or while none of its copies is in flight): a completion calls the
+ * hook that is set then.
+ *
+ * @return 0, -EINVAL.
+ */
 int vmp_vnet_port_set_pin_cb(struct vmp_vnet_port *port, vmp_vnet_pin_cb_t cb,
 			     void *arg);
+
+struct vmp_dirty_tracker;
+
+/**
+ * Report the port's in-flight DMA destinations to a lib/dirtylog tracker whose
+ * regions are in the guest-physical space of this port's guest: each copy
+ * submitted to an engine pins the tracker pages it covers
+ * (vmp_dirty_pin()), its completion unpins them, so the tracker reports them
+ * dirty while the engine may still write and once more after. Ranges outside
+ * the tracker's regions are ignored. NULL detaches. Same rule as
+ * vmp_vnet_port_set_pin_cb() for when to call it.
+ *
+ * @return 0, -EINVAL (port NULL).
+ */
+int vmp_vnet_port_set_dirty_tracker(struct vmp_vnet_port *port,
+				    struct vmp_dirty_tracker *t);
 
 #endif /* VMP_VNET_H */

@@ -10,6 +10,7 @@
  *   rte_vhost for GET_VRING_BASE / reconnect) -> destroy_connection.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
+
+#include <vmp_dirtylog.h>
 
 #include "vnet_pvt.h"
 
@@ -569,6 +572,31 @@ vmp_vnet_port_set_dma(struct vmp_vnet_port *port, uint16_t qp,
 			dma->users++;
 	}
 	return 0;
+}
+
+/* vmp_vnet_pin_cb_t onto lib/dirtylog: whole tracker pages. */
+static void
+dirty_pin(void *arg, int vid, uint64_t gpa, uint64_t len, bool pin)
+{
+	struct vmp_dirty_tracker *t = arg;
+	uint64_t pg = vmp_dirty_page_size(t);
+	uint64_t a = RTE_ALIGN_FLOOR(gpa, pg);
+	uint64_t e = RTE_ALIGN_CEIL(gpa + len, pg);
+	int rc;
+
+	RTE_SET_USED(vid);
+	rc = pin ? vmp_dirty_pin(t, a, e - a) : vmp_dirty_unpin(t, a, e - a);
+	/* -ENOENT: not memory the tracker covers; anything else is a bug */
+	if (rc < 0 && rc != -ENOENT)
+		VNET_LOG(ERR, "dirty tracker %s 0x%" PRIx64 "+%" PRIu64 ": %d",
+			 pin ? "pin" : "unpin", a, e - a, rc);
+}
+
+int
+vmp_vnet_port_set_dirty_tracker(struct vmp_vnet_port *port,
+				struct vmp_dirty_tracker *t)
+{
+	return vmp_vnet_port_set_pin_cb(port, t != NULL ? dirty_pin : NULL, t);
 }
 
 int

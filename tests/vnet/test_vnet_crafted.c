@@ -19,6 +19,7 @@
 #include <rte_dmadev.h>
 #include <rte_mbuf.h>
 
+#include <vmp_dirtylog.h>
 #include <vmp_vnet.h>
 
 #include "vhu_front.h"
@@ -459,6 +460,75 @@ test_memtable_waits_for_copies(void)
 }
 
 /* Rings that lie: the vring stops and is reported, the other one serves. */
+/* Pages of one page at @gpa the tracker reports now (read-and-clear). */
+static int64_t
+tracked(struct vmp_dirty_tracker *t, uint64_t gpa)
+{
+	uint64_t bm[1];
+
+	return vmp_dirty_bitmap_get(t, gpa, 4096, 4096, bm, sizeof(bm), 0);
+}
+
+/* lib/dirtylog sees a DMA destination pinned while its copy is in flight
+ * and dirty once more after it landed, then clean. */
+static int
+test_dirty_tracker_pins(void)
+{
+	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
+					.nb_desc = 128};
+	struct rte_dma_conf dc = {.nb_vchans = 1};
+	struct vmp_dirty_region reg = {
+		.iova = VHU_GPA_BASE, .host = fr.mem, .len = VHU_MEM_SIZE};
+	struct vmp_dirty_params dp = {.name = "vnet_pins",
+				      .regions = &reg,
+				      .nb_regions = 1,
+				      .mode = VMP_DIRTY_MODE_SOFT,
+				      .socket_id = SOCKET_ID_ANY};
+	struct vmp_dirty_tracker *t;
+	struct vring_used_elem e;
+	struct vmp_vnet_dma *dma;
+	int id, i, rc;
+
+	t = vmp_dirty_tracker_create(&dp);
+	TEST_ASSERT_NOT_NULL(t, "tracker");
+	TEST_ASSERT_SUCCESS(vmp_dirty_start(t), "start");
+	TEST_ASSERT_EQUAL(tracked(t, BUF(32)), 0, "clean at start");
+	if (rte_vdev_init("dma_skeleton_pin", NULL) < 0)
+		return TEST_SKIPPED;
+	id = rte_dma_get_dev_id_by_name("dma_skeleton_pin");
+	TEST_ASSERT(id >= 0 && rte_dma_configure(id, &dc) == 0 &&
+			    rte_dma_vchan_setup(id, 0, &vc) == 0 &&
+			    rte_dma_start(id) == 0,
+		    "dma");
+	dma = vmp_vnet_dma_create((int16_t)id, 0, 256, 0);
+	TEST_ASSERT_NOT_NULL(dma, "vnet dma");
+	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dirty_tracker(port, t),
+			    "set tracker");
+	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, dma), "set dma");
+	if (!copy_in_flight(10)) {
+		rc = TEST_SKIPPED;
+		goto out;
+	}
+	TEST_ASSERT_EQUAL(tracked(t, BUF(32)), 1, "pinned while in flight");
+	TEST_ASSERT_EQUAL(tracked(t, BUF(32)), 1, "still pinned");
+	TEST_ASSERT_EQUAL(tracked(t, BUF(40)), 0, "only the destination");
+	for (i = 0; i < 1000 && vhu_front_used(&fr, RXQ, &e) < 0; i++) {
+		vmp_vnet_enqueue_burst(port, 0, NULL, 0);
+		usleep(1000);
+	}
+	TEST_ASSERT(i < 1000 && e.id == 10, "published");
+	TEST_ASSERT_EQUAL(tracked(t, BUF(32)), 1, "dirty once after landing");
+	TEST_ASSERT_EQUAL(tracked(t, BUF(32)), 0, "then clean: unpinned");
+	rc = TEST_SUCCESS;
+out:
+	vmp_vnet_port_set_dma(port, 0, NULL);
+	vmp_vnet_port_set_dirty_tracker(port, NULL);
+	vmp_dirty_tracker_free(t);
+	if (dma_release(dma, id, "dma_skeleton_pin") != TEST_SUCCESS)
+		return TEST_FAILED;
+	return rc;
+}
+
 static int
 test_broken_queue(void)
 {
@@ -504,6 +574,7 @@ static struct vmp_test_suite crafted_suite = {
 			TEST_CASE(test_rx_bad_chain_then_good),
 			TEST_CASE(test_dirty_log),
 			TEST_CASE(test_memtable_waits_for_copies),
+			TEST_CASE(test_dirty_tracker_pins),
 			TEST_CASE(test_broken_queue),
 			TEST_CASES_END(),
 		},
