@@ -4,6 +4,7 @@
 
 /* Internals of lib/vnet: not for use outside lib/vnet. */
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -56,10 +57,14 @@ enum {
 	VQ_DRAIN,
 };
 
+/* Same layout as struct vring_used_elem (publication copies runs of them
+ * into the used ring). */
 struct vnet_used_elem {
 	uint32_t id;
 	uint32_t len;
 };
+static_assert(sizeof(struct vnet_used_elem) == sizeof(struct vring_used_elem),
+	      "used element layout");
 
 struct vnet_log_range {
 	uint64_t gpa;

@@ -224,6 +224,7 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 	volatile struct vring_used_elem *ring = vq->used->ring;
 	struct rte_mbuf *fr[PUBLISH_FREE_BULK];
 	unsigned int nfr = 0;
+	uint32_t nused = 0;
 
 	while (vq->pk_head != vq->pk_tail) {
 		struct vnet_pkt *p = &vq->pkts[vq->pk_head & (VNET_INFL - 1)];
@@ -243,16 +244,7 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 			}
 			vq->st.logged += p->nb_log;
 		}
-		for (i = 0; i < p->nb_used; i++) {
-			const struct vnet_used_elem *u =
-				&vq->ushadow[(p->used_start + i) &
-					     (VNET_USHADOW - 1)];
-
-			ring[idx & mask].id = u->id;
-			ring[idx & mask].len = u->len;
-			idx++;
-		}
-		vq->us_head += p->nb_used;
+		nused += p->nb_used;
 		vq->lr_head += p->nb_log;
 		if (p->m != NULL) {
 			if (!vq->rx) {
@@ -268,6 +260,20 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 		vq->pk_head++;
 	}
 	vq->st.inflight = vnet_infl_count(vq);
+	/* The published records' used elements are the next nused of the
+	 * shadow, in order: copied in runs (a few wide stores into the lines
+	 * the guest reads, not two narrow ones per element). */
+	while (nused > 0) {
+		uint32_t so = vq->us_head & (VNET_USHADOW - 1);
+		uint32_t run = RTE_MIN(nused, VNET_USHADOW - so);
+
+		run = RTE_MIN(run, (uint32_t)(vq->size - (idx & mask)));
+		rte_memcpy((void *)(uintptr_t)&ring[idx & mask],
+			   &vq->ushadow[so], run * sizeof(ring[0]));
+		idx = (uint16_t)(idx + run);
+		vq->us_head += run;
+		nused -= run;
+	}
 	if (idx != vq->last_used) {
 		if (log)
 			log_used(vq, vid, vq->last_used, idx);
