@@ -231,6 +231,15 @@ main(int argc, char **argv)
 	       nb_samples ? samples[nb_samples / 2] : 0, nb_samples);
 	fflush(stdout);
 	stop = true;
+	{
+		struct vmp_vnet_vq_stats st;
+
+		if (vmp_vnet_vq_stats_get(port, o.enq ? 0 : 1, &st) == 0)
+			printf("vnetbench: vring %d: %" PRIu64 " packets, %" PRIu64
+			       " no_buf (offered but no guest buffer), %" PRIu64
+			       " notifications\n",
+			       o.enq ? 0 : 1, st.packets, st.no_buf, st.notify);
+	}
 	vmp_vnet_port_destroy(port);
 	if (dma != NULL)
 		vmp_vnet_dma_free(dma);
