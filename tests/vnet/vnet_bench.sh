@@ -125,6 +125,8 @@ run_vnet() { # MODE SIZE DMA -> PPS, CYC (busy cycles/packet)
 		"${MED:-?} full-burst median ($SHARE)"
 }
 
+LINEPP=$VMPATH_BUILD/app/vnetbench/vmpath-linepp
+[ -x "$LINEPP" ] && "$LINEPP" 1 0
 printf "\n%-5s %5s | %13s | %13s %9s | %13s %9s\n" mode size \
 	"builtin Mpps" "sync Mpps" "cyc/pkt" "async Mpps" "cyc/pkt"
 for mode in $MODES; do
@@ -150,6 +152,7 @@ for mode in $MODES; do
 			"$(printf '%s\n' "${ac[@]}" | median)"
 	done
 done
+[ -x "$LINEPP" ] && "$LINEPP" 1 0
 echo "(medians of $REPS runs of ${SECS}s; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg))"
 t_ok "benchmark ran"
 t_done
