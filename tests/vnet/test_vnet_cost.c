@@ -23,8 +23,8 @@
 
 #include <vmp_vnet.h>
 
-#include "test_dma_open.h"
 #include "vhu_front.h"
+#include "vnet_test_util.h"
 #include "vmp_test.h"
 
 #define B 32
@@ -78,17 +78,13 @@ round_enq(unsigned int size)
 {
 	struct rte_mbuf *m[B];
 	uint64_t cyc, t;
-	unsigned int i, k, n;
+	unsigned int i, n;
 
 	for (i = 0; i < ITERS; i++) {
 		cyc = 0;
 		post(0, 2048, VRING_DESC_F_WRITE);
-		if (rte_pktmbuf_alloc_bulk(mp, m, B) < 0)
+		if (vnet_test_mbufs(mp, m, B, (uint16_t)size) < 0)
 			return -1;
-		for (k = 0; k < B; k++) {
-			m[k]->data_len = (uint16_t)size;
-			m[k]->pkt_len = size;
-		}
 		t = rte_rdtsc();
 		n = vmp_vnet_enqueue_burst(port, 0, m, B);
 		cyc += rte_rdtsc() - t;
@@ -196,43 +192,17 @@ measure(bool enq, unsigned int size)
 static int
 test_vnet_cost(void)
 {
-	struct vmp_vnet_port_conf pc = {.nb_qp = 1};
-	struct vmp_vnet_port_info in;
 	static const char *const engines[] = {"dma_swdma_cost",
 					      "dma_skeleton_cost"};
 	static const unsigned int sizes[] = {64, 1518};
 	/* [enq/deq][size][sync, async swdma, async skeleton] */
 	double res[2][2][3], alone[2] = {-1, -1};
 	struct vmp_vnet_dma *dma;
-	char path[64];
 	unsigned int s, e;
 	int i, id;
 
-	snprintf(path, sizeof(path), "/tmp/vmpt-cost-%d.sock", getpid());
-	unlink(path);
-	mp = rte_pktmbuf_pool_create("vnet_cost", 4095, 256, 0,
-				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	TEST_ASSERT_NOT_NULL(mp, "mempool");
-	pc.path = path;
-	pc.mp = mp;
-	port = vmp_vnet_port_create(&pc);
-	TEST_ASSERT_NOT_NULL(port, "port");
-	TEST_ASSERT_SUCCESS(
-		vhu_front_open(&fr, path,
-			       (1ULL << VIRTIO_F_VERSION_1) |
-				       (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-				       (1ULL << 30)),
-		"frontend");
-	for (i = 0; i < 500; i++) {
-		vmp_vnet_port_info_get(port, &in);
-		if (in.connected && in.running == 3)
-			break;
-		usleep(10000);
-	}
-	TEST_ASSERT_EQUAL(in.running, 3, "running");
-	/* a polling driver, like virtio-user: no interrupts wanted */
-	fr.ring[0].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
-	fr.ring[1].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	TEST_ASSERT_SUCCESS(vnet_test_port_open("vnet_cost", &fr, &port, &mp),
+			    "port and frontend");
 	for (s = 0; s < 2; s++) {
 		res[0][s][0] = measure(true, sizes[s]);
 		res[1][s][0] = measure(false, sizes[s]);
@@ -274,10 +244,7 @@ test_vnet_cost(void)
 	printf("engine alone, 1518 B, rte_dma_copy+submit+completed per copy: "
 	       "swdma %.1f, skeleton %.1f cycles\n",
 	       alone[0], alone[1]);
-	vhu_front_close(&fr);
-	vmp_vnet_port_destroy(port);
-	rte_mempool_free(mp);
-	unlink(path);
+	vnet_test_port_close("vnet_cost", &fr, port, mp);
 	return TEST_SUCCESS;
 }
 

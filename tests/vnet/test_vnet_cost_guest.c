@@ -34,8 +34,8 @@
 
 #include <vmp_vnet.h>
 
-#include "test_dma_open.h"
 #include "vhu_front.h"
+#include "vnet_test_util.h"
 #include "vmp_test.h"
 
 #define B 32
@@ -145,19 +145,15 @@ measure(bool enq, uint32_t size)
 	for (i = 0; i < ROUNDS * ITERS; i++) {
 		struct rte_mbuf *m[B];
 		uint64_t cyc = 0, t;
-		unsigned int got = 0, k;
+		unsigned int got = 0;
 
 		__atomic_store_n(&sh.go, sh.go + 1, __ATOMIC_RELEASE);
 		wait_eq(&sh.posted, sh.go, false);
 		if (enq) {
 			uint16_t n;
 
-			if (rte_pktmbuf_alloc_bulk(mp, m, B) < 0)
+			if (vnet_test_mbufs(mp, m, B, (uint16_t)size) < 0)
 				return -1;
-			for (k = 0; k < B; k++) {
-				m[k]->data_len = (uint16_t)size;
-				m[k]->pkt_len = size;
-			}
 			t = rte_rdtsc();
 			n = vmp_vnet_enqueue_burst(port, 0, m, B);
 			cyc = rte_rdtsc() - t;
@@ -203,13 +199,10 @@ static int
 test_vnet_cost_guest(void)
 {
 	static const unsigned int sizes[] = {64, 1518};
-	struct vmp_vnet_port_conf pc = {.nb_qp = 1};
-	struct vmp_vnet_port_info in;
 	double res[2][2][2]; /* [enq/deq][size][sync, async swdma] */
 	unsigned int glc, elc, s, d;
 	struct vmp_vnet_dma *dma;
-	char path[64];
-	int i, id;
+	int id;
 
 	elc = rte_get_next_lcore(-1, 1, 0);
 	glc = rte_get_next_lcore(elc, 1, 0);
@@ -217,30 +210,8 @@ test_vnet_cost_guest(void)
 		printf("needs 3 lcores: --lcores '0@0,1@1,2@1'\n");
 		return TEST_SKIPPED;
 	}
-	snprintf(path, sizeof(path), "/tmp/vmpt-costg-%d.sock", getpid());
-	unlink(path);
-	mp = rte_pktmbuf_pool_create("vnet_costg", 4095, 256, 0,
-				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	TEST_ASSERT_NOT_NULL(mp, "mempool");
-	pc.path = path;
-	pc.mp = mp;
-	port = vmp_vnet_port_create(&pc);
-	TEST_ASSERT_NOT_NULL(port, "port");
-	TEST_ASSERT_SUCCESS(
-		vhu_front_open(&fr, path,
-			       (1ULL << VIRTIO_F_VERSION_1) |
-				       (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-				       (1ULL << 30)),
-		"frontend");
-	for (i = 0; i < 500; i++) {
-		vmp_vnet_port_info_get(port, &in);
-		if (in.connected && in.running == 3)
-			break;
-		usleep(10000);
-	}
-	TEST_ASSERT_EQUAL(in.running, 3, "running");
-	fr.ring[0].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
-	fr.ring[1].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	TEST_ASSERT_SUCCESS(vnet_test_port_open("vnet_costg", &fr, &port, &mp),
+			    "port and frontend");
 	memset(&sh, 0, sizeof(sh));
 	rte_eal_remote_launch(guest, NULL, glc);
 	for (d = 0; d < 2; d++)
@@ -278,10 +249,7 @@ test_vnet_cost_guest(void)
 			       d ? "dequeue" : "enqueue", sizes[s],
 			       res[d][s][0], res[d][s][1],
 			       res[d][s][0] / res[d][s][1]);
-	vhu_front_close(&fr);
-	vmp_vnet_port_destroy(port);
-	rte_mempool_free(mp);
-	unlink(path);
+	vnet_test_port_close("vnet_costg", &fr, port, mp);
 	return TEST_SUCCESS;
 }
 

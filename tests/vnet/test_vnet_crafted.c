@@ -23,6 +23,7 @@
 #include <vmp_vnet.h>
 
 #include "vhu_front.h"
+#include "vnet_test_util.h"
 #include "vmp_test.h"
 
 #define RXQ 0
@@ -414,20 +415,13 @@ wait_running(void)
 static int
 test_memtable_waits_for_copies(void)
 {
-	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
-					.nb_desc = 128};
-	struct rte_dma_conf dc = {.nb_vchans = 1};
 	struct vring_used_elem e;
 	struct vmp_vnet_dma *dma;
 	int id, i;
 
-	if (rte_vdev_init("dma_skeleton_mt", NULL) < 0)
+	id = test_dma_open("dma_skeleton_mt", NULL, 0);
+	if (id < 0)
 		return TEST_SKIPPED;
-	id = rte_dma_get_dev_id_by_name("dma_skeleton_mt");
-	TEST_ASSERT(id >= 0 && rte_dma_configure(id, &dc) == 0 &&
-			    rte_dma_vchan_setup(id, 0, &vc) == 0 &&
-			    rte_dma_start(id) == 0,
-		    "dma");
 	dma = vmp_vnet_dma_create((int16_t)id, 0, 256, 0);
 	TEST_ASSERT_NOT_NULL(dma, "vnet dma");
 	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, dma), "set dma");
@@ -474,9 +468,6 @@ tracked(struct vmp_dirty_tracker *t, uint64_t gpa)
 static int
 test_dirty_tracker_pins(void)
 {
-	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
-					.nb_desc = 128};
-	struct rte_dma_conf dc = {.nb_vchans = 1};
 	struct vmp_dirty_region reg = {
 		.iova = VHU_GPA_BASE, .host = fr.mem, .len = VHU_MEM_SIZE};
 	struct vmp_dirty_params dp = {.name = "vnet_pins",
@@ -493,13 +484,9 @@ test_dirty_tracker_pins(void)
 	TEST_ASSERT_NOT_NULL(t, "tracker");
 	TEST_ASSERT_SUCCESS(vmp_dirty_start(t), "start");
 	TEST_ASSERT_EQUAL(tracked(t, BUF(32)), 0, "clean at start");
-	if (rte_vdev_init("dma_skeleton_pin", NULL) < 0)
+	id = test_dma_open("dma_skeleton_pin", NULL, 0);
+	if (id < 0)
 		return TEST_SKIPPED;
-	id = rte_dma_get_dev_id_by_name("dma_skeleton_pin");
-	TEST_ASSERT(id >= 0 && rte_dma_configure(id, &dc) == 0 &&
-			    rte_dma_vchan_setup(id, 0, &vc) == 0 &&
-			    rte_dma_start(id) == 0,
-		    "dma");
 	dma = vmp_vnet_dma_create((int16_t)id, 0, 256, 0);
 	TEST_ASSERT_NOT_NULL(dma, "vnet dma");
 	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dirty_tracker(port, t),

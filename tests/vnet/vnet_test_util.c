@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_net.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_dmadev.h>
+#include <rte_mbuf.h>
+
+#include <vmp_config.h>
+#include <vmp_vnet.h>
+#if VMP_HAS_DMA_DRIVER
+#include <rte_pmd_swdma.h>
+#endif
+
+#include "vhu_front.h"
+#include "vnet_test_util.h"
+
+int
+test_dma_open(const char *name, const char *args, unsigned int lcore)
+{
+	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
+					.nb_desc = 1024};
+	struct rte_dma_conf dc = {.nb_vchans = 1};
+	int id;
+
+	if (rte_vdev_init(name, args) < 0)
+		return -1;
+	id = rte_dma_get_dev_id_by_name(name);
+	if (id < 0 || rte_dma_configure(id, &dc) < 0 ||
+	    rte_dma_vchan_setup(id, 0, &vc) < 0)
+		return -1;
+#if VMP_HAS_DMA_DRIVER
+	if (strncmp(name, "dma_swdma", 9) == 0 &&
+	    rte_pmd_swdma_service_lcore_set((int16_t)id, lcore) < 0)
+		return -1;
+#else
+	(void)lcore;
+#endif
+	return rte_dma_start(id) == 0 ? id : -1;
+}
+
+void
+test_dma_close(int id, const char *name)
+{
+	rte_dma_stop(id);
+	rte_dma_close(id);
+	rte_vdev_uninit(name);
+}
+
+static void
+sock_path(char *buf, size_t n, const char *tag)
+{
+	snprintf(buf, n, "/tmp/vmpt-%s-%d.sock", tag, getpid());
+}
+
+int
+vnet_test_port_open(const char *tag, struct vhu_front *fr,
+		    struct vmp_vnet_port **port, struct rte_mempool **mp)
+{
+	struct vmp_vnet_port_conf pc = {.nb_qp = 1};
+	struct vmp_vnet_port_info in = {0};
+	char path[64];
+	int i;
+
+	sock_path(path, sizeof(path), tag);
+	unlink(path);
+	*mp = rte_pktmbuf_pool_create(tag, 4095, 256, 0,
+				      RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (*mp == NULL) {
+		printf("%s: no mempool\n", tag);
+		return -1;
+	}
+	pc.path = path;
+	pc.mp = *mp;
+	*port = vmp_vnet_port_create(&pc);
+	if (*port == NULL) {
+		printf("%s: no port\n", tag);
+		return -1;
+	}
+	if (vhu_front_open(fr, path,
+			   (1ULL << VIRTIO_F_VERSION_1) |
+				   (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+				   (1ULL << 30)) != 0) {
+		printf("%s: frontend did not connect\n", tag);
+		return -1;
+	}
+	for (i = 0; i < 500; i++) {
+		vmp_vnet_port_info_get(*port, &in);
+		if (in.connected && in.running == 3)
+			break;
+		usleep(10000);
+	}
+	if (in.running != 3) {
+		printf("%s: vrings not running\n", tag);
+		return -1;
+	}
+	/* a polling driver, like virtio-user: no interrupts wanted */
+	fr->ring[0].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	fr->ring[1].avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	return 0;
+}
+
+void
+vnet_test_port_close(const char *tag, struct vhu_front *fr,
+		     struct vmp_vnet_port *port, struct rte_mempool *mp)
+{
+	char path[64];
+
+	sock_path(path, sizeof(path), tag);
+	vhu_front_close(fr);
+	vmp_vnet_port_destroy(port);
+	rte_mempool_free(mp);
+	unlink(path);
+}
+
+int
+vnet_test_mbufs(struct rte_mempool *mp, struct rte_mbuf **m, unsigned int n,
+		uint16_t size)
+{
+	unsigned int k;
+
+	if (rte_pktmbuf_alloc_bulk(mp, m, n) < 0)
+		return -1;
+	for (k = 0; k < n; k++) {
+		m[k]->data_len = size;
+		m[k]->pkt_len = size;
+	}
+	return 0;
+}
