@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 #include <rte_per_lcore.h>
+#include <rte_prefetch.h>
 #include <rte_vhost.h>
 
 #include "vmp_vnet.h"
@@ -260,6 +261,54 @@ vnet_infl_count(const struct vnet_vq *vq)
 	return vq->pk_tail - vq->pk_head;
 }
 
+/*
+ * Load-acquire of avail->idx (pairs with the guest's write barrier before it
+ * stores avail->idx, so the ring entries below it are visible). An index that
+ * moved by more than the ring size (backwards or garbage) breaks the vring:
+ * returns false.
+ */
+static inline bool
+vnet_avail_load(struct vnet_vq *vq, uint16_t *avail_idx)
+{
+	uint16_t a = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
+
+	if ((uint16_t)(a - vq->last_avail) > vq->size) {
+		__vmp_vnet_vq_mark_broken(vq, "avail index moved by",
+					  (uint16_t)(a - vq->last_avail));
+		return false;
+	}
+	*avail_idx = a;
+	return true;
+}
+
+/*
+ * Prefetch hint only: the avail entry @idx and its descriptor are read here
+ * unchecked except for bounds, so that the cache misses on the lines the
+ * guest last wrote overlap instead of being taken one after the other while
+ * each packet is placed. Nothing read here is used: the chain walk reads and
+ * validates everything again.
+ */
+static inline void
+vnet_prefetch_desc(const struct vnet_vq *vq, uint16_t idx)
+{
+	uint16_t head = vq->avail->ring[idx & (vq->size - 1)];
+
+	if (head < vq->size)
+		rte_prefetch0((const void *)&vq->desc[head]);
+}
+
+/* Append a used element to the shadow; returns its index there. */
+static inline uint32_t
+vnet_used_push(struct vnet_vq *vq, uint16_t id, uint32_t len)
+{
+	struct vnet_used_elem *u =
+		&vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)];
+
+	u->id = id;
+	u->len = len;
+	return vq->us_tail++;
+}
+
 /* Start the record of the next packet (owning @m); returns its index. */
 static inline uint32_t
 vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
@@ -337,8 +386,10 @@ int __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
 /*
  * Copy @len bytes: on the engine if the queue has one, the copy is big enough
  * and the engine accepts it, else on this CPU (small ones deferred to the
- * next vnet_cpu_flush()). Inline: most copies of small packets never leave
- * this function. Returns 1 if submitted to the engine.
+ * next vnet_cpu_flush()). @src_iova RTE_BAD_IOVA: @src is a transient buffer
+ * (e.g. a header on the stack), copied on the CPU at once. Inline: most
+ * copies of small packets never leave this function. Returns 1 if submitted
+ * to the engine.
  */
 static inline int
 vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst, rte_iova_t dst_iova,
@@ -350,7 +401,10 @@ vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst, rte_iova_t dst_iova,
 	    __vmp_vnet_copy_dma(vq, pkt, dst, dst_iova, src, src_iova, len,
 				pin_gpa))
 		return 1;
-	vnet_cpu_copy(dst, src, len);
+	if (src_iova == RTE_BAD_IOVA)
+		rte_memcpy(dst, src, len);
+	else
+		vnet_cpu_copy(dst, src, len);
 	vq->st.cpu_copies++;
 	return 0;
 }

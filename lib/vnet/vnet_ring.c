@@ -170,13 +170,9 @@ void
 __vmp_vnet_pkt_drop(struct vnet_vq *vq, uint16_t head)
 {
 	struct vnet_pkt *p = &vq->pkts[vq->pk_tail & (VNET_INFL - 1)];
-	struct vnet_used_elem *u =
-		&vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)];
 
-	u->id = head;
-	u->len = 0;
 	p->m = NULL;
-	p->used_start = vq->us_tail++;
+	p->used_start = vnet_used_push(vq, head, 0);
 	p->nb_used = 1;
 	p->log_start = vq->lr_tail;
 	p->nb_log = 0;

@@ -43,25 +43,6 @@ log_range_add(struct vnet_vq *vq, struct vnet_pkt *p, uint64_t gpa,
 	p->nb_log++;
 }
 
-/* One copy into the guest: engine, deferred CPU copy, or CPU copy now.
- * @iova RTE_BAD_IOVA: @src is a transient buffer, copy it now. */
-static inline void
-rx_copy(struct vnet_vq *vq, uint32_t rec, uint8_t *dst, const uint8_t *src,
-	rte_iova_t iova, uint32_t len, uint64_t gpa)
-{
-	const struct vmp_vnet_dma *d = vq->dma;
-
-	if (d != NULL && len >= d->threshold && iova != RTE_BAD_IOVA &&
-	    __vmp_vnet_copy_dma(vq, rec, dst, (rte_iova_t)(uintptr_t)dst, src,
-				iova, len, gpa))
-		return;
-	vq->st.cpu_copies++;
-	if (iova == RTE_BAD_IOVA)
-		rte_memcpy(dst, src, len);
-	else
-		vnet_cpu_copy(dst, src, len);
-}
-
 /* Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only). */
 static __rte_always_inline void
 gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
@@ -81,8 +62,9 @@ gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 			w->off = 0;
 			continue;
 		}
-		rx_copy(vq, rec, sg->hva + w->off, src, iova, l,
-			sg->gpa + w->off);
+		vnet_copy(vq, rec, sg->hva + w->off,
+			  (rte_iova_t)(uintptr_t)(sg->hva + w->off), src, iova,
+			  l, sg->gpa + w->off);
 		log_range_add(vq, p, sg->gpa + w->off, l);
 		w->written[w->b] += l;
 		w->off += l;
@@ -118,23 +100,6 @@ room_for_packet(const struct vnet_vq *vq)
  * the first guest buffer is prefetched for writing. */
 #define RX_LOOKAHEAD 32
 #define RX_BUF_AHEAD 2
-
-/*
- * Prefetch hints only: the avail entry @idx and its descriptor are read here
- * unchecked except for bounds, so that the cache misses on the lines the
- * guest last wrote overlap instead of being taken one after the other while
- * each packet is placed. Nothing read here is used: the chain walk reads and
- * validates everything again.
- */
-static inline void
-rx_prefetch_desc(const struct vnet_vq *vq, const volatile uint16_t *ring,
-		 uint16_t idx)
-{
-	uint16_t head = ring[idx & (vq->size - 1)];
-
-	if (head < vq->size)
-		rte_prefetch0((const void *)&vq->desc[head]);
-}
 
 static inline void
 rx_prefetch_buf(const struct vnet_vq *vq, const volatile uint16_t *ring,
@@ -215,13 +180,8 @@ rx_place(struct vnet_vq *vq, uint32_t rec, struct vnet_chain *ch, uint16_t nb,
 			 rte_pktmbuf_iova(m), m->data_len);
 	p->used_start = vq->us_tail;
 	p->nb_used = nb;
-	for (i = 0; i < nb; i++) {
-		struct vnet_used_elem *u =
-			&vq->ushadow[vq->us_tail++ & (VNET_USHADOW - 1)];
-
-		u->id = ch[i].head;
-		u->len = w.written[i];
-	}
+	for (i = 0; i < nb; i++)
+		vnet_used_push(vq, ch[i].head, w.written[i]);
 }
 
 static uint16_t
@@ -234,21 +194,14 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t max_bufs = port->mrg ? VNET_MAX_BUFS : 1;
 	uint16_t i, pf;
 
-	/* Load-acquire of avail->idx: pairs with the guest's write barrier
-	 * before it stores avail->idx, so the ring entries are visible. */
-	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
-	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
-		__vmp_vnet_vq_mark_broken(
-			vq, "avail index moved by",
-			(uint16_t)(avail_idx - vq->last_avail));
+	if (!vnet_avail_load(vq, &avail_idx))
 		return 0;
-	}
 	cur = vq->last_avail;
 	/* Overlap the burst's misses on the avail ring and descriptors. */
 	pf = RTE_MIN((uint16_t)(avail_idx - cur), RX_LOOKAHEAD);
 	pf = RTE_MIN(pf, n);
 	for (i = 0; i < pf; i++)
-		rx_prefetch_desc(vq, ring, (uint16_t)(cur + i));
+		vnet_prefetch_desc(vq, (uint16_t)(cur + i));
 
 	for (done = 0; done < n; done++) {
 		struct rte_mbuf *m = pkts[done];
@@ -319,21 +272,16 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 			 */
 			struct vnet_seg *sg = &ch[0].seg[0];
 			uint32_t hl = port->hdr_len;
-			struct vnet_used_elem *u;
 
 			hdr_store(sg->hva, hdr, hl);
-			rx_copy(vq, rec, sg->hva + hl,
-				rte_pktmbuf_mtod(m, uint8_t *),
-				rte_pktmbuf_iova(m), m->data_len, sg->gpa + hl);
-			vq->logr[vq->lr_tail & (VNET_LOGR - 1)] =
-				(struct vnet_log_range){sg->gpa,
-							hl + m->data_len};
-			vq->lr_tail++;
-			p->nb_log = 1;
-			u = &vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)];
-			u->id = ch[0].head;
-			u->len = hl + m->data_len;
-			p->used_start = vq->us_tail++;
+			vnet_copy(vq, rec, sg->hva + hl,
+				  (rte_iova_t)(uintptr_t)(sg->hva + hl),
+				  rte_pktmbuf_mtod(m, uint8_t *),
+				  rte_pktmbuf_iova(m), m->data_len,
+				  sg->gpa + hl);
+			log_range_add(vq, p, sg->gpa, hl + m->data_len);
+			p->used_start = vnet_used_push(vq, ch[0].head,
+						       hl + m->data_len);
 			p->nb_used = 1;
 		} else {
 			rx_place(vq, rec, ch, nb, hdr, m);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include "vnet_pvt.h"
 
@@ -81,7 +80,7 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 {
 	struct vmp_vnet_port *port = vq->port;
 	const volatile uint16_t *ring = vq->avail->ring;
-	uint16_t mask = vq->size - 1, k, nb, used = 0;
+	uint16_t mask = vq->size - 1, k, used = 0;
 	struct rte_mbuf *heads[TX_LOOKAHEAD];
 	struct vnet_chain c;
 	bool more = true;
@@ -89,14 +88,9 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 	/* One bulk allocation of the chunk's head mbufs and, as hints, its
 	 * descriptors: the guest just wrote them on its core, so their misses
 	 * overlap instead of coming one per packet. */
-	for (k = 0; k < budget; k++) {
-		uint16_t h = ring[(vq->last_avail + k) & mask];
-
-		if (h < vq->size)
-			rte_prefetch0((const void *)&vq->desc[h]);
-	}
-	nb = budget;
-	if (rte_pktmbuf_alloc_bulk(port->mp, heads, nb) < 0) {
+	for (k = 0; k < budget; k++)
+		vnet_prefetch_desc(vq, (uint16_t)(vq->last_avail + k));
+	if (rte_pktmbuf_alloc_bulk(port->mp, heads, budget) < 0) {
 		vq->st.no_mbuf++;
 		return false; /* left in the ring: retried next burst */
 	}
@@ -139,18 +133,15 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
 		copy_out(vq, rec, &c, port->hdr_len, m);
-		p->used_start = vq->us_tail;
+		p->used_start = vnet_used_push(vq, head, 0);
 		p->nb_used = 1;
-		vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)].id = head;
-		vq->ushadow[vq->us_tail & (VNET_USHADOW - 1)].len = 0;
-		vq->us_tail++;
 		vq->pk_tail++;
 		vq->last_avail++;
 		vq->st.packets++;
 		vq->st.bytes += plen;
 	}
-	if (used < nb)
-		rte_pktmbuf_free_bulk(heads + used, nb - used);
+	if (used < budget)
+		rte_pktmbuf_free_bulk(heads + used, budget - used);
 	return more;
 }
 
@@ -159,15 +150,8 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 {
 	uint16_t avail_idx, n;
 
-	/* Load-acquire of avail->idx: pairs with the guest's write barrier
-	 * before it stores avail->idx. */
-	avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
-	if ((uint16_t)(avail_idx - vq->last_avail) > vq->size) {
-		__vmp_vnet_vq_mark_broken(
-			vq, "avail index moved by",
-			(uint16_t)(avail_idx - vq->last_avail));
+	if (!vnet_avail_load(vq, &avail_idx))
 		return;
-	}
 	while (budget > 0 && vq->last_avail != avail_idx) {
 		n = RTE_MIN(budget, (uint16_t)(avail_idx - vq->last_avail));
 		n = RTE_MIN(n, (uint16_t)TX_LOOKAHEAD);
