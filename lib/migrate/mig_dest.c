@@ -198,8 +198,8 @@ handle_end(struct vmp_mig *m, const uint8_t *buf, uint32_t len)
 		return -EPROTO;
 	}
 	mig_set_status(m, VMP_MIG_ST_DEVICE);
-	if (!m->have_digest) /* END without a final ROUND_END */
-		mig_digest_combine_all(m, m->digest);
+	/* drained before END was handled: every page CRC is current */
+	mig_digest_combine_all(m, m->digest);
 	for (r = 0; r < m->nb_regions; r++) {
 		uint64_t d = m->digest[r];
 
@@ -307,7 +307,7 @@ mig_dest_run(struct vmp_mig *m)
 			break;
 		}
 		if (h.type == MIG_F_PAGES) {
-			if (m->have_digest) {
+			if (m->final_seen) {
 				rc = -EPROTO;
 				mig_fail(m, rc, "PAGES after the final round");
 				break;
@@ -346,10 +346,8 @@ mig_dest_run(struct vmp_mig *m)
 				       RTE_ALIGN_CEIL(m->reg[i].nb_pages, 64) /
 					       8);
 			if (rte_le_to_cpu_32(re->final)) {
-				/* drained above: every page CRC is current */
 				mig_set_status(m, VMP_MIG_ST_DEVICE);
-				mig_digest_combine_all(m, m->digest);
-				m->have_digest = true;
+				m->final_seen = true;
 			}
 			m->round++;
 			m->st.rounds++;

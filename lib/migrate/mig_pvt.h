@@ -342,8 +342,8 @@ struct vmp_mig {
 	double raw_rates[3];   /* pages/s, the last three probes */
 	double raw_rate;       /* their median, 0: not measured */
 	bool final_raw;	       /* the last set goes raw */
-	bool have_digest;      /* destination: digest[] valid */
-	uint64_t digest[VMP_MIG_MAX_REGIONS]; /* destination, after final */
+	bool final_seen;       /* destination: final ROUND_END, no PAGES now */
+	uint64_t digest[VMP_MIG_MAX_REGIONS]; /* destination, at END */
 	pid_t worker_tid[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu0_ns[VMP_MIG_MAX_WORKERS];
 	uint64_t worker_cpu_ns[VMP_MIG_MAX_WORKERS]; /* at uninit */
