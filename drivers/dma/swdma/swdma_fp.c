@@ -169,10 +169,16 @@ swdma_completed_status(void *priv, uint16_t vchan, const uint16_t nb_cpls,
 			status[i] = RTE_DMA_STATUS_SUCCESSFUL;
 	} else {
 		for (i = 0; i < n; i++) {
-			status[i] = (enum rte_dma_status_code)vc
-					    ->ring[(vc->tail + i) & vc->mask]
-					    .status;
-			errs += status[i] != RTE_DMA_STATUS_SUCCESSFUL;
+			struct swdma_desc *d =
+				&vc->ring[(vc->tail + i) & vc->mask];
+
+			status[i] = (enum rte_dma_status_code)d->status;
+			if (status[i] != RTE_DMA_STATUS_SUCCESSFUL) {
+				errs++;
+				/* the engine writes failures only: the slot
+				 * is FREE again with the success value */
+				d->status = RTE_DMA_STATUS_SUCCESSFUL;
+			}
 		}
 	}
 	vc->errs_seen += errs;
@@ -284,6 +290,7 @@ vchan_drain(struct swdma_vchan *vc, uint32_t batch)
 	uint32_t done = vc->done; /* the engine is its only writer */
 	uint32_t n = RTE_MIN(sub - done, batch);
 	uint32_t i, errs = 0;
+	uint16_t st;
 
 	if (n == 0)
 		return 0;
@@ -297,9 +304,14 @@ vchan_drain(struct swdma_vchan *vc, uint32_t batch)
 
 			rte_prefetch0((const void *)(uintptr_t)nx->src);
 		}
-		d->status = exec_desc(
-			d, &vc->sg[(size_t)slot * 2 * SWDMA_MAX_SGES]);
-		errs += d->status != RTE_DMA_STATUS_SUCCESSFUL;
+		st = exec_desc(d, &vc->sg[(size_t)slot * 2 * SWDMA_MAX_SGES]);
+		/* Only a failure is written back: on success the slot's line
+		 * stays clean (shared), so the app's next write to it does not
+		 * have to fetch it from this core. */
+		if (unlikely(st != RTE_DMA_STATUS_SUCCESSFUL)) {
+			d->status = st;
+			errs++;
+		}
 	}
 	if (unlikely(errs))
 		__atomic_store_n(&vc->errs, vc->errs + errs, __ATOMIC_RELAXED);

@@ -20,11 +20,15 @@
  * Slot labels and the only transitions (who moves which index):
  *   FREE -> PENDING        app: copy/fill/copy_sg writes the slot, head++
  *   PENDING -> SUBMITTED   app: submit, store-release `submitted` = head  (B1)
- *   SUBMITTED -> DONE      engine: runs up to `batch` slots, writes each
- *                          slot's status, store-release `done` += n       (B2)
+ *   SUBMITTED -> DONE      engine: runs up to `batch` slots, writes the
+ *                          status of each that failed (a slot's status is
+ *                          SUCCESSFUL unless written so), store-release
+ *                          `done` += n                                    (B2)
  *                          (or dev_stop, with the engine quiesced: the slots
  *                          get NOT_ATTEMPTED and `done` = `submitted`)
  *   DONE -> FREE           app: completed/completed_status, tail += n
+ *                          (completed_status puts a failed slot's status
+ *                          back to SUCCESSFUL as it reaps it)
  *
  * Barrier pairs:
  *   B1  app store-release of `submitted` (vchan_doorbell, from submit or
@@ -76,8 +80,8 @@ extern int swdma_logtype;
 #define SWDMA_RING_SIZE_MAX 32768
 #define SWDMA_BATCH_DEFAULT 32
 #define SWDMA_BATCH_MAX 1024
-#define SWDMA_PASSES 4	      /* passes over the vchans per service call */
-#define SWDMA_IDLE_POLLS 1024 /* empty calls before an idle_us sleep */
+#define SWDMA_PASSES 4	       /* passes over the vchans per service call */
+#define SWDMA_IDLE_POLLS 1024  /* empty calls before an idle_us sleep */
 #define SWDMA_IDLE_US_MAX 1000
 /* Addresses below this are never mapped (Linux mmap_min_addr >= 4096):
  * such a source or destination completes with INVALID_*_ADDR. */
@@ -98,25 +102,29 @@ struct swdma_desc {
 	uint8_t nb_src; /**< copy_sg: sges in the slot's sg table */
 	uint8_t nb_dst; /**< copy_sg */
 	uint8_t pad;
-	uint16_t status; /**< enum rte_dma_status_code, written by the engine */
+	uint16_t status; /**< rte_dma_status_code, engine writes failures */
 	uint16_t pad2[3];
 };
 
 struct swdma_vchan {
-	/* Written only by the fast-path caller (app). */
-	uint32_t head;	     /**< next slot to fill */
+	/* Set up while stopped, then only read (app and engine). */
+	struct swdma_desc *ring;
+	struct rte_dma_sge *sg; /**< 2 * SWDMA_MAX_SGES per slot: src, dst */
+	uint32_t mask;		/**< ring slots - 1 */
+	uint32_t nb_desc;	/**< capacity the user configured */
+	uint16_t id;		/**< vchan number */
+	uint16_t engine;	/**< index of the engine serving it */
+
+	/* Written only by the fast-path caller (app), on a line of its own:
+	 * the engine reads the line above for every slot it runs, and would
+	 * take this one back on each submission if they shared it. */
+	uint32_t head __rte_cache_aligned; /**< next slot to fill */
 	uint32_t sub_shadow; /**< last value stored to `submitted` */
 	uint32_t tail;	     /**< next slot to reap */
 	uint32_t errs_seen;  /**< errors reaped so far */
-	uint32_t mask;	     /**< ring slots - 1 */
-	uint32_t nb_desc;    /**< capacity the user configured */
-	struct swdma_desc *ring;
-	struct rte_dma_sge *sg; /**< 2 * SWDMA_MAX_SGES per slot: src, dst */
 	uint64_t st_submitted;
 	uint64_t st_completed;
 	uint64_t st_errors;
-	uint16_t id;	 /**< vchan number */
-	uint16_t engine; /**< index of the engine serving it */
 
 	/* Doorbell, written by the app (B1). */
 	uint32_t submitted __rte_cache_aligned;
