@@ -52,8 +52,8 @@ post(unsigned int r, unsigned int len, uint16_t flags)
 	for (k = 0; k < B; k++) {
 		uint16_t d = (uint16_t)((fr.ring[r].avail_idx) % VHU_QSIZE);
 
-		fr.ring[r].desc[d] =
-			(struct vring_desc){SLOT(r * 64 + d), len, flags, 0};
+		fr.ring[r].desc[d] = (struct vring_desc){
+			SLOT(r * VHU_QSIZE + d), len, flags, 0};
 		vhu_front_post(&fr, r, d);
 	}
 }

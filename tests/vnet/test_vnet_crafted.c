@@ -180,7 +180,7 @@ test_tx_bad_chains(void)
 	desc(TXQ, 5, BUF(1), 100, VRING_DESC_F_NEXT, 6);
 	desc(TXQ, 6, BUF(2), 100, VRING_DESC_F_NEXT, 5);
 	TEST_ASSERT_SUCCESS(tx_expect(5, 0, 1, "chain loop"), "");
-	desc(TXQ, 7, BUF(1), 100, VRING_DESC_F_NEXT, 200);
+	desc(TXQ, 7, BUF(1), 100, VRING_DESC_F_NEXT, VHU_QSIZE + 8);
 	TEST_ASSERT_SUCCESS(tx_expect(7, 0, 1, "next index past table"), "");
 	desc(TXQ, 8, BUF(1), 100, VRING_DESC_F_WRITE, 0);
 	TEST_ASSERT_SUCCESS(tx_expect(8, 0, 1, "writable in TX"), "");

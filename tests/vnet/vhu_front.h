@@ -14,7 +14,7 @@
 
 #define VHU_GPA_BASE 0x100000ULL /* guest memory starts here */
 #define VHU_MEM_SIZE (4u << 20)
-#define VHU_QSIZE 64
+#define VHU_QSIZE 256 /* the whole desc page of setup_ring() */
 
 struct vhu_ring {
 	struct vring_desc *desc;
