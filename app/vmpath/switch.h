@@ -5,7 +5,7 @@
 /**
  * @file
  * The vmpath L2 switch over lib/vnet ports (switch.c) and the embedded
- * virtio-user guests (guests.c). Application code, not a library API.
+ * virtio-user guests (embedded_guests.c). Application code, not a library API.
  */
 
 #include <stdint.h>
@@ -75,7 +75,7 @@ const char *vmp_dma_kind_name(enum vmp_dma_kind k);
 void vmp_show_ports(FILE *f);
 int vmp_show_port_stats(FILE *f, unsigned int p);
 
-/* guests.c */
+/* embedded_guests.c */
 int vmp_guests_init(void);
 /** One round of the embedded guests' traffic (main lcore). */
 void vmp_guests_poll(void);
