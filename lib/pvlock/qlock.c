@@ -5,23 +5,46 @@
  * Lock word (tail, pending, locked), see vmp_pvlock.h for the bits. tail = n
  * means a queue whose last node is n. Transitions, labelled Qn below:
  *
- *   Q0 fast path        (0,0,0) -> (0,0,1)          CAS, acquire
+ *   Q0 fast path        (0,0,0) -> (0,0,1)          loads of pending and
+ *                                                   tail, then 8-bit CAS
+ *                                                   0 -> 1 of locked,
+ *                                                   acquire (inline)
  *   Q1 take pending     (0,0,*) -> (0,1,*)          fetch_or, acquire
  *      undo pending     (n,1,*) -> (n,0,*)          when a queue appeared
- *   Q2 pending owner    (0,1,1) -> wait -> (0,1,0)  load-acquire of locked
- *   Q3 pending to lock  (*,1,0) -> (*,0,1)          16-bit store
+ *   Q2 pending owner    (0,1,1) -> wait -> (*,1,0)  load-acquire of locked
+ *   Q3 pending to lock  (*,1,0) -> (*,0,1)          16-bit CAS, acquire;
+ *                                                   fails if a Q0 won the
+ *                                                   byte: Q2 again
  *   Q4 enqueue          (p,*,*) -> (n,*,*)          xchg of tail, acq_rel
  *   Q5 head waits       (n,*,*) until (n,0,0)       load-acquire of word
- *   Q6 head, alone      (n,0,0) -> (0,0,1)          CAS, clears the tail
- *   Q7 head, followers  (m,0,0) -> (m,0,1)          8-bit store (nobody else
- *                                                   may set locked now)
- *   Q8 unlock           (*,*,1) -> (*,*,0)          store-release (inline)
- * Q8's release pairs with the acquires of Q0, Q2 and Q5. Q4 is acq_rel: its
- * release publishes our node's init, its acquire pairs with the previous
- * tail's Q4 so prev's node is initialised. The MCS hand-off: prev->next =
+ *   Q6 head, alone      (n,0,0) -> (0,0,1)          CAS, clears the tail,
+ *                                                   acquire; fails: Q5 again
+ *   Q7 head, followers  (m,0,0) -> (m,0,1)          8-bit CAS 0 -> 1 of
+ *                                                   locked, acquire; fails
+ *                                                   if a Q0 won the byte:
+ *                                                   Q5 again
+ *   Q8 unlock           (*,*,1) -> (*,*,0)          8-bit store-release
+ *                                                   (inline)
+ * Q8's release pairs with the acquires of Q0, Q2, Q3, Q5, Q6, Q7 and, PV,
+ * Q5' and Q9 (Q3/Q6/Q7 acquire too: a Q0 may have taken and released the
+ * byte between the wait and the CAS). Q4 is acq_rel: its release publishes
+ * our node's init, its acquire pairs with the previous tail's Q4 so prev's
+ * node is initialised. The MCS hand-off: prev->next =
  * node (store-release M1) pairs with the load-acquire of next (M2);
  * next->locked = 1 (M3, release; PV: xchg) pairs with the load-acquire of
  * node->locked (M4) in the waiter.
+ *
+ * Why Q3 and Q7 are CAS: Q0 is a byte CAS so that it does not overlap
+ * unlock's byte store (a 32-bit CAS over a byte store still in the store
+ * buffer stalls until it drains: docs/pvlock.md), and it checks pending and
+ * tail with two loads before it, which are not one snapshot of the word. A
+ * Q0 that read (0,0,*) may still reach its CAS after a waiter has set
+ * pending or queued; were Q3 / Q7 plain stores, that waiter and Q0 could
+ * both see locked == 0 and both own the lock (the model's BROKEN_Q3_STORE /
+ * BROKEN_Q7_STORE). With every setter of the locked byte a CAS, exactly one
+ * wins; the loser waits again. Fairness: such a Q0 bypasses a waiter that
+ * appeared after its loads, once: its next Q0 sees the waiter and takes the
+ * slow path, so each waiter is bypassed at most once per other lcore.
  *
  * PV locks: waiters never take the pending path; pending instead means "the
  * queue head is running" (P1), and lock stealing is allowed while it is clear:
@@ -31,8 +54,9 @@
  *                                                   later PV design does too)
  *   P1 head runs        (n,0,*) -> (n,1,*)          8-bit store
  *   Q5' head takes      (n,1,0) -> (n,0,1)          16-bit CAS (a stealer
- *                                                   that read pending 0 may
- *                                                   still win the byte)
+ *                                                   that read pending 0, or
+ *                                                   a Q0 that read (0,0,*),
+ *                                                   may still win the byte)
  *   P2 head halts       (n,1,*) -> (n,0,*)          8-bit store, before S1
  *   Q6' head, alone     (n,0,1) -> (0,0,1)          CAS, clears the tail
  * and its waiters halt after spinning:
@@ -115,17 +139,6 @@ decode_tail(uint32_t code)
 			.n[(code >> Q_IDX_SHIFT) & (Q_MAX_NEST - 1)];
 }
 
-static inline int
-q_try(struct vmp_pvlock_q *l)
-{
-	uint32_t v = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
-
-	/* Q0 again; acquire pairs with Q8 */
-	return v == 0 &&
-	       __atomic_compare_exchange_n(&l->val, &v, Q_LOCKED, 0,
-					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
-}
-
 /* PV non-head waiter: spin on node->locked, then halt until the hand-off. */
 static void
 wait_node_pv(struct vmp_pvlock_q *l, struct qnode *node)
@@ -171,8 +184,9 @@ wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 			lp = __atomic_load_n(&l->locked_pending,
 					     __ATOMIC_RELAXED);
 			/* Q5': (n,1,0) -> (n,0,1); a stealer that read
-			 * pending == 0 before P1 may still win the byte, so
-			 * CAS. Acquire pairs with Q8.
+			 * pending == 0 before P1, or a Q0 that read (0,0,*)
+			 * before we queued, may still win the byte, so CAS.
+			 * Acquire pairs with Q8.
 			 */
 			if ((lp & Q_LOCKED_MASK) == 0 &&
 			    __atomic_compare_exchange_n(
@@ -230,6 +244,8 @@ pv_steal(struct vmp_pvlock_q *l)
 static int
 pending_path(struct vmp_pvlock_q *l, uint32_t val)
 {
+	uint16_t lp;
+
 	if (val & ~Q_LOCKED_MASK)
 		return 0; /* pending or queue already there */
 	/* Q1: (0,0,*) -> (0,1,*); acquire pairs with Q8 */
@@ -241,25 +257,33 @@ pending_path(struct vmp_pvlock_q *l, uint32_t val)
 					   __ATOMIC_RELAXED);
 		return 0;
 	}
-	/* Q2: (0,1,1) until (*,1,0); load-acquire pairs with Q8 */
-	if (val & Q_LOCKED_MASK)
+	for (;;) {
+		/* Q2: (0,1,1) until (*,1,0); load-acquire pairs with Q8 */
 		while (__atomic_load_n(&l->locked, __ATOMIC_ACQUIRE))
 			rte_pause();
-	/* Q3: (*,1,0) -> (*,0,1). Only the pending owner writes these two
-	 * bytes now; ordering came from Q2's acquire.
-	 */
-	__atomic_store_n(&l->locked_pending, Q_LOCKED, __ATOMIC_RELAXED);
-	return 1;
+		/* Q3: (*,1,0) -> (*,0,1). Only we write pending now, but a Q0
+		 * that read pending before our Q1 may CAS the locked byte: CAS
+		 * both bytes, and wait again if it won. Acquire pairs with Q8
+		 * (that Q0's unlock may be the one Q2 saw).
+		 */
+		lp = Q_PENDING;
+		if (__atomic_compare_exchange_n(&l->locked_pending, &lp,
+						Q_LOCKED, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return 1;
+	}
 }
 
 void
-__vmp_pvlock_q_slow(struct vmp_pvlock_q *l, uint32_t val)
+__vmp_pvlock_q_slow(struct vmp_pvlock_q *l)
 {
+	uint32_t val = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
 	unsigned int lc = rte_lcore_id();
 	struct qnode *node, *prev, *next;
 	struct qnode_set *set;
 	uint32_t code, old, idx;
 	int pv = l->pv;
+	uint8_t z;
 
 	__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_SLOWPATH, 1);
 	/* PV waiters never take pending (the head uses it, P1) */
@@ -267,14 +291,14 @@ __vmp_pvlock_q_slow(struct vmp_pvlock_q *l, uint32_t val)
 		return;
 	if (lc >= RTE_MAX_LCORE) {
 		/* no queue node for a non-EAL thread: spin on trylock */
-		while (!q_try(l))
+		while (!__vmp_pvlock_q_fast(l))
 			rte_pause();
 		return;
 	}
 	set = &qnodes[lc];
 	idx = set->count++;
 	if (idx >= Q_MAX_NEST) {
-		while (!q_try(l))
+		while (!__vmp_pvlock_q_fast(l))
 			rte_pause();
 		goto release;
 	}
@@ -284,7 +308,7 @@ __vmp_pvlock_q_slow(struct vmp_pvlock_q *l, uint32_t val)
 	node->next = NULL;
 	node->state = PVN_RUNNING;
 	node->code = code;
-	if (q_try(l))
+	if (__vmp_pvlock_q_fast(l))
 		goto release;
 
 	/* Q4: (p,*,*) -> (n,*,*) */
@@ -317,18 +341,35 @@ __vmp_pvlock_q_slow(struct vmp_pvlock_q *l, uint32_t val)
 			goto release;
 		goto handoff;
 	}
-	/* Q5: wait for (n,0,0) */
-	while ((val = __atomic_load_n(&l->val, __ATOMIC_ACQUIRE)) & Q_LP_MASK)
-		rte_pause();
-	/* Q6: alone in the queue, (n,0,0) -> (0,0,1) */
-	if ((val & Q_TAIL_MASK) == code &&
-	    __atomic_compare_exchange_n(&l->val, &val, Q_LOCKED, 0,
-					__ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		goto release;
-	/* Q7: (m,0,0) -> (m,0,1). A successor exists, or a transient pending
-	 * setter saw our tail and will queue behind us.
-	 */
-	__atomic_store_n(&l->locked, Q_LOCKED, __ATOMIC_RELAXED);
+	for (;;) {
+		/* Q5: wait for (n,0,0); acquire pairs with Q8 */
+		while ((val = __atomic_load_n(&l->val, __ATOMIC_ACQUIRE)) &
+		       Q_LP_MASK)
+			rte_pause();
+		if ((val & Q_TAIL_MASK) == code) {
+			/* Q6: alone in the queue, (n,0,0) -> (0,0,1). If it
+			 * fails (a successor queued, a transient pending
+			 * setter, a Q0 won the byte), look again: Q7 needs a
+			 * successor, which a tail other than ours proves.
+			 * Acquire pairs with Q8: a Q0 may have taken and
+			 * released the byte since Q5 read it.
+			 */
+			if (__atomic_compare_exchange_n(&l->val, &val, Q_LOCKED,
+							0, __ATOMIC_ACQUIRE,
+							__ATOMIC_RELAXED))
+				goto release;
+			continue;
+		}
+		/* Q7: (m,0,0) -> (m,0,1), m != n: a successor exists. A CAS:
+		 * a Q0 that read (0,0,*) before we queued may win the byte,
+		 * then Q5 again. Acquire pairs with Q8, as Q6's.
+		 */
+		z = 0;
+		if (__atomic_compare_exchange_n(&l->locked, &z, Q_LOCKED, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+	}
 handoff:
 
 	/* M2: wait for the successor's M1 */

@@ -119,7 +119,7 @@ struct vmp_pvlock_stats {
 /* ---- internals used by the inline fast paths (do not call) ---- */
 void __vmp_pvlock_ticket_slow(struct vmp_pvlock_ticket *l, uint32_t t);
 void __vmp_pvlock_ticket_kick(struct vmp_pvlock_ticket *l, uint32_t t);
-void __vmp_pvlock_q_slow(struct vmp_pvlock_q *l, uint32_t val);
+void __vmp_pvlock_q_slow(struct vmp_pvlock_q *l);
 void __vmp_pvlock_q_kick(struct vmp_pvlock_q *l);
 int __vmp_pvlock_debug_unlock(int *holder, enum vmp_pvlock_type type);
 void __vmp_pvlock_debug_lock(int *holder);
@@ -212,6 +212,28 @@ vmp_pvlock_ticket_unlock(struct vmp_pvlock_ticket *l)
 		__vmp_pvlock_ticket_kick(l, o);
 }
 
+/* Q0, the queued lock's fast path (qlock.c): (0,0,0) -> (0,0,1) as a byte CAS
+ * of the locked byte after reading pending and tail, which must be clear
+ * (no waiter to bypass). Only narrow accesses that do not straddle the
+ * locked byte: unlock's byte store may still sit in the store buffer, and a
+ * 32-bit load or CAS over it would wait for it to drain (store-forwarding
+ * stall, docs/pvlock.md). Every other setter of the locked byte is a CAS too
+ * (Q3, Q5', Q6, Q6', Q7, Q9), so the byte CAS alone gives mutual exclusion;
+ * the two loads are not one snapshot, so a waiter that appears between them
+ * and the CAS may be bypassed once (see qlock.c). The acquire pairs with
+ * unlock's store-release (Q8). Returns 1 if the lock is ours.
+ */
+static inline int
+__vmp_pvlock_q_fast(struct vmp_pvlock_q *l)
+{
+	uint8_t z = 0;
+
+	return __atomic_load_n(&l->pending, __ATOMIC_RELAXED) == 0 &&
+	       __atomic_load_n(&l->tail, __ATOMIC_RELAXED) == 0 &&
+	       __atomic_compare_exchange_n(&l->locked, &z, 1, 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 /**
  * Initialise a queued lock (unlocked).
  *
@@ -238,17 +260,14 @@ int vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin);
 static inline void
 vmp_pvlock_q_lock(struct vmp_pvlock_q *l)
 {
-	uint32_t v = 0;
-
-	/* (0,0,0) -> (0,0,1); acquire pairs with the store-release in unlock */
-	if (unlikely(!__atomic_compare_exchange_n(
-		    &l->val, &v, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
-		__vmp_pvlock_q_slow(l, v);
+	if (unlikely(!__vmp_pvlock_q_fast(l))) /* Q0 */
+		__vmp_pvlock_q_slow(l);
 	__VMP_PVLOCK_LOCKED(l);
 }
 
 /**
- * Take a queued lock if the word is all zero (free, nobody waiting).
+ * Take a queued lock if it is free and nobody waits for it (no pending
+ * waiter, no queue).
  * @param l
  *   An initialised lock.
  * @return 1 if taken, 0 if not.
@@ -256,12 +275,7 @@ vmp_pvlock_q_lock(struct vmp_pvlock_q *l)
 static inline int
 vmp_pvlock_q_trylock(struct vmp_pvlock_q *l)
 {
-	uint32_t v = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
-
-	/* (0,0,0) -> (0,0,1); acquire pairs with the store-release in unlock */
-	if (v == 0 &&
-	    __atomic_compare_exchange_n(&l->val, &v, 1, 0, __ATOMIC_ACQUIRE,
-					__ATOMIC_RELAXED)) {
+	if (__vmp_pvlock_q_fast(l)) { /* Q0 */
 		__VMP_PVLOCK_LOCKED(l);
 		return 1;
 	}
@@ -278,8 +292,8 @@ vmp_pvlock_q_unlock(struct vmp_pvlock_q *l)
 {
 	if (!__VMP_PVLOCK_UNLOCK_OK(l, VMP_PVLOCK_QUEUE))
 		return;
-	/* (*,*,1) -> (*,*,0); release pairs with the load-acquire of the
-	 * word by the pending waiter or queue head (qlock.c, Q4/Q6).
+	/* Q8: (*,*,1) -> (*,*,0); release pairs with the acquire of whoever
+	 * takes the locked byte next (qlock.c: Q0, Q2, Q5, Q5', Q9).
 	 */
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 	/* Store then load with no CPU fence: a halting head's membarrier()

@@ -4,11 +4,21 @@
  * (tests/pvlock/pvlock_model.sh). Labels match the comments in qlock.c and
  * ticket.c.
  *
- * QUEUED LOCK (default): A holds the lock, B is the queue head, C is queued
- * behind B. Each waiter may spin (see the lock free) or, at any time (the
- * spin threshold), halt. B then takes the lock, hands the head over to C
+ * QUEUED LOCK, PV (default): A holds the lock, B is the queue head, C is
+ * queued behind B. Each waiter may spin (see the lock free) or, at any time
+ * (the spin threshold), halt. B then takes the lock, hands the head over to C
  * (lazy kick: W3), and unlocks; C takes the lock and unlocks. A, after its
- * unlock, may steal the lock once while the head does not hold pending.
+ * unlock, may steal the lock once while the head does not hold pending (Q9).
+ * D is a fast-path locker (Q0) whose loads of pending and tail read zero
+ * before B and C queued: its byte CAS of the locked byte may come at any
+ * moment, pending or not, and its unlock kicks like any other.
+ *
+ * QUEUED LOCK, PV off (-DPVOFF): the whole lock (Q0 fast path, pending path
+ * Q1-Q3, queue Q4-Q7, MCS hand-off M1-M4), sequentially consistent (every
+ * step that sets the locked byte is an atomic RMW, nobody halts). A holds
+ * the lock, unlocks, and locks once more; B, C and D each lock once. Every
+ * interleaving of their loads and RMWs is explored, among them a Q0 whose
+ * loads read (0,0,*) before a waiter took pending or queued.
  *
  * TICKET LOCK (-DTICKET): A holds ticket 0, B and C wait for tickets 1 and 2.
  *
@@ -25,6 +35,11 @@
  * Broken variants the test asserts spin rejects:
  *   -DBROKEN_NO_MEMBARRIER  the waiter does not execute H3 / T3
  *   -DBROKEN_NO_RECHECK     the waiter halts without re-checking (H4 / T4)
+ * (both: invalid end state, a waiter asleep forever), and, a lock owned
+ * twice (assertion in enter_cs) against the byte-CAS fast path Q0:
+ *   -DBROKEN_Q5_STORE       PV head takes the byte by load + store, not Q5'
+ *   -DPVOFF -DBROKEN_Q3_STORE  pending owner: 16-bit store, not CAS (Q3)
+ *   -DPVOFF -DBROKEN_Q7_STORE  queue head with followers: byte store (Q7)
  */
 
 #define RUNNING 0
@@ -33,12 +48,13 @@
 #define A 0
 #define B 1
 #define C 2
+#define D 3
 
-byte state[3];      /* per-waiter futex word */
-bit sleeping[3];    /* inside futex_wait */
+byte state[4];      /* per-waiter futex word */
+bit sleeping[4];    /* inside futex_wait */
 byte in_cs;         /* threads in the critical section */
 bit spurious_used;  /* the one spurious wake-up was used */
-bit buf[3];         /* thread i has its unlock store in its store buffer */
+bit buf[4];         /* thread i has its unlock store in its store buffer */
 
 #ifdef TICKET
 byte owner;         /* ticket served */
@@ -49,7 +65,11 @@ bit nlock[3];       /* node.lock == l */
 bit locked = 1;     /* lock byte, as seen by other threads */
 bit pending;        /* PV: the queue head is running (P1), no stealing */
 byte hint;          /* l->hint: 0 none, else waiter + 1 */
-bit nlocked[3];     /* MCS hand-off flag of each node */
+bit nlocked[4];     /* MCS hand-off flag of each node */
+#ifdef PVOFF
+byte tail;          /* 0: no queue, else last queued thread + 1 */
+byte nnext[4];      /* MCS next of each node: 0 none, else thread + 1 */
+#endif
 #endif
 
 inline drain(i)
@@ -71,7 +91,7 @@ inline drain(i)
 inline membarrier()
 {
 #ifndef BROKEN_NO_MEMBARRIER
-	atomic { drain(A); drain(B); drain(C) }
+	atomic { drain(A); drain(B); drain(C); drain(D) }
 #else
 	skip
 #endif
@@ -107,7 +127,147 @@ inline enter_cs()
 	in_cs--
 }
 
-#ifndef TICKET
+#if defined(PVOFF) && !defined(TICKET)
+
+/* Q0's byte CAS, and Q7's: (*,*,0) -> (*,*,1) */
+inline cas_locked(got)
+{
+	atomic {
+		if
+		:: locked == 0 -> locked = 1; got = 1
+		:: else -> skip
+		fi
+	}
+}
+
+/* Q0: load pending, load tail (two steps), then the byte CAS */
+inline fast(got)
+{
+	if
+	:: pending == 0 ->
+		if
+		:: tail == 0 -> cas_locked(got)
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi
+}
+
+/* Q1-Q3: PV off, word free of pending and queue when the slow path read it */
+inline pending_path(got)
+{
+	atomic { vt = tail; vp = pending };                /* slow path's load */
+	if
+	:: vt == 0 && vp == 0 ->
+		atomic { vt = tail; vp = pending; pending = 1 };  /* Q1 */
+		if
+		:: vt != 0 || vp != 0 ->
+			if
+			:: vp == 0 -> pending = 0          /* undo our bit */
+			:: else -> skip
+			fi
+		:: else ->
+			do
+			:: (locked == 0);                  /* Q2 */
+#ifdef BROKEN_Q3_STORE
+				atomic { locked = 1; pending = 0 };
+				got = 1; break
+#else
+				atomic {                   /* Q3: 16-bit CAS */
+					if
+					:: locked == 0 && pending == 1 ->
+						locked = 1; pending = 0; got = 1
+					:: else -> skip
+					fi
+				};
+				if
+				:: got -> break
+				:: else -> skip
+				fi
+#endif
+			od
+		fi
+	:: else -> skip
+	fi
+}
+
+/* the whole PV-off lock, as __vmp_pvlock_q_slow */
+inline lock_off(me)
+{
+	byte vt, prev;
+	bit vp, got, alone;
+	fast(got);
+	if
+	:: !got -> pending_path(got)
+	:: else -> skip
+	fi;
+	if
+	:: !got ->
+		nlocked[me] = 0; nnext[me] = 0;
+		fast(got)                                  /* Q0 again */
+	:: else -> skip
+	fi;
+	if
+	:: !got ->
+		atomic { prev = tail; tail = me + 1 };     /* Q4 */
+		if
+		:: prev != 0 ->
+			nnext[prev - 1] = me + 1;          /* M1 */
+			(nlocked[me] == 1)                 /* M4 */
+		:: else -> skip
+		fi;
+		do
+		:: atomic { locked == 0 && pending == 0 -> vt = tail };  /* Q5 */
+			if
+			:: vt == me + 1 ->
+				atomic {                   /* Q6: word CAS */
+					if
+					:: tail == me + 1 && pending == 0 &&
+					   locked == 0 ->
+						tail = 0; locked = 1;
+						got = 1; alone = 1
+					:: else -> skip
+					fi
+				}
+			:: else ->
+#ifdef BROKEN_Q7_STORE
+				locked = 1; got = 1        /* Q7 as a store */
+#else
+				cas_locked(got)            /* Q7: byte CAS */
+#endif
+			fi;
+			if
+			:: got -> break
+			:: else -> skip
+			fi
+		od;
+		if
+		:: !alone ->
+			(nnext[me] != 0);                  /* M2 */
+			nlocked[nnext[me] - 1] = 1         /* M3 */
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi
+}
+
+active proctype thread_a()
+{
+	enter_cs();
+	locked = 0;                                        /* Q8 */
+	lock_off(A);
+	enter_cs();
+	locked = 0
+}
+
+active [3] proctype thread_bcd()
+{
+	lock_off(_pid);
+	enter_cs();
+	locked = 0
+}
+
+#elif !defined(TICKET)
 
 inline unlock(me)
 {
@@ -133,8 +293,13 @@ inline head_wait(me)
 	do
 	:: pending = 1;                                   /* P1 */
 		if
+#ifdef BROKEN_Q5_STORE
+		:: locked == 0 -> locked = 1; pending = 0;
+			break                             /* Q5' as a store */
+#else
 		:: atomic { locked == 0 -> locked = 1; pending = 0 };
-			break                             /* Q5: CAS */
+			break                             /* Q5': CAS */
+#endif
 		:: true -> skip                           /* spun 2x spin */
 		fi;
 		pending = 0;                              /* P2 */
@@ -206,6 +371,14 @@ active proctype thread_c()
 	head_wait(C);
 	enter_cs();
 	unlock(C)
+}
+
+/* Q0 (byte CAS) whose loads of pending and tail ran before B and C queued */
+active proctype thread_d()
+{
+	atomic { locked == 0 -> locked = 1 };
+	enter_cs();
+	unlock(D)
 }
 
 #else /* TICKET */

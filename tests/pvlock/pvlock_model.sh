@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The PV halt/kick handshakes of lib/pvlock, model-checked by spin: the real
-# protocol (queued and ticket lock) has no lost wake-up and keeps mutual
-# exclusion; each deliberately broken variant (no membarrier, no re-check
-# before halting) is shown to lose a wake-up.
+# protocol (queued lock PV on and off, ticket lock) has no lost wake-up and
+# keeps mutual exclusion; each deliberately broken variant is shown to fail:
+# no membarrier or no re-check before halting loses a wake-up, a plain store
+# taking the locked byte (Q3, Q5', Q7) against the byte-CAS fast path gives
+# the lock two owners.
 . "$VMPATH_SRC/tests/lib.sh"
 
 if ! command -v spin >/dev/null || ! command -v cc >/dev/null; then
@@ -22,26 +24,45 @@ verify() {
 	grep -E 'errors:|states, stored' out.txt | sed 's/^/       /'
 }
 
-for lock in queue ticket; do
+# broken "what spin must find" "pattern in out.txt" "pattern in the trail"
+broken() {
+	local what=$1 out=$2 trail=$3 b
+	shift 3
+	b="$*"
+	echo "-- $lock lock: $b"
+	verify "${d[@]}" "$@"
+	t_grep "$lock $b: spin finds an error" 'errors: [1-9]' out.txt
+	t_grep "$lock $b: it is $what" "$out" out.txt
+	# replay the counterexample: its last step shows the error
+	spin "${d[@]}" "$@" -t -g model.pml >trail.txt 2>&1
+	t_grep "$lock $b: trail ends with $what" "$trail" trail.txt
+}
+
+for lock in queue pvoff ticket; do
 	d=()
 	[ "$lock" = ticket ] && d=(-DTICKET)
+	[ "$lock" = pvoff ] && d=(-DPVOFF)
 	echo "-- $lock lock: the protocol"
 	verify "${d[@]}"
 	t_grep "$lock: no lost wake-up, no exclusion violation" \
 		'errors: 0$' out.txt
 	t_check "$lock: search completed" \
 		bash -c '! grep -q "Search not completed" out.txt'
-	for broken in BROKEN_NO_MEMBARRIER BROKEN_NO_RECHECK; do
-		echo "-- $lock lock: $broken"
-		verify "${d[@]}" -D$broken
-		t_grep "$lock $broken: spin finds an error" \
-			'errors: [1-9]' out.txt
-		t_grep "$lock $broken: it is a lost wake-up (waiter asleep)" \
-			'invalid end state' out.txt
-		# replay the counterexample: the last step leaves a sleeper
-		spin "${d[@]}" -D$broken -t -g model.pml >trail.txt 2>&1
-		t_grep "$lock $broken: trail ends with a waiter asleep" \
-			'sleeping\[[0-2]\] = 1' trail.txt
+	if [ "$lock" != pvoff ]; then
+		for b in BROKEN_NO_MEMBARRIER BROKEN_NO_RECHECK; do
+			broken "a lost wake-up (waiter asleep)" \
+				'invalid end state' 'sleeping\[[0-3]\] = 1' -D$b
+		done
+	fi
+	# the byte-CAS fast path (Q0) against a plain store taking the byte
+	case $lock in
+	queue) stores=(BROKEN_Q5_STORE) ;;
+	pvoff) stores=(BROKEN_Q3_STORE BROKEN_Q7_STORE) ;;
+	*) stores=() ;;
+	esac
+	for b in "${stores[@]}"; do
+		broken "two owners (mutual exclusion)" \
+			'assertion violated' 'assertion violated' -D$b
 	done
 done
 t_done
