@@ -28,8 +28,10 @@ static_assert(sizeof(struct __vmp_pool_req) == VMP_POOL_REQ_HDR_SIZE,
 
 static unsigned int pool_seq;
 
-static int
-wp_check_params(const struct vmp_pool_params *p, unsigned int *ring_size)
+/* Shared with the locked baseline (workpool_locked.c). */
+int
+__vmp_pool_check_params(const struct vmp_pool_params *p,
+			unsigned int *ring_size)
 {
 	unsigned int rs;
 
@@ -68,9 +70,10 @@ wp_check_params(const struct vmp_pool_params *p, unsigned int *ring_size)
 	return 0;
 }
 
-/* Fill lcores[] with the pool's worker lcores, checked idle and distinct. */
-static int
-wp_pick_lcores(const struct vmp_pool_params *p, unsigned int *lcores)
+/* Fill lcores[] with the pool's worker lcores, checked idle and distinct.
+ * Shared with the locked baseline (workpool_locked.c). */
+int
+__vmp_pool_pick_lcores(const struct vmp_pool_params *p, unsigned int *lcores)
 {
 	unsigned int i, j, l, n = 0;
 
@@ -223,9 +226,9 @@ vmp_pool_create(const struct vmp_pool_params *params)
 	char rname[RTE_RING_NAMESIZE];
 	int socket, rc;
 
-	rc = wp_check_params(params, &ring_size);
+	rc = __vmp_pool_check_params(params, &ring_size);
 	if (rc == 0)
-		rc = wp_pick_lcores(params, lcores);
+		rc = __vmp_pool_pick_lcores(params, lcores);
 	if (rc != 0) {
 		rte_errno = -rc;
 		return NULL;

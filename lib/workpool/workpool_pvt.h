@@ -136,6 +136,12 @@ wp_req(struct vmp_pool_req *r)
 #define WP_INC(field, n)                                                       \
 	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
+/* workpool.c, also used by workpool_locked.c: 0 or -errno, logged */
+int __vmp_pool_check_params(const struct vmp_pool_params *p,
+			    unsigned int *ring_size);
+int __vmp_pool_pick_lcores(const struct vmp_pool_params *p,
+			   unsigned int *lcores);
+
 /* workpool_worker.c */
 int __vmp_pool_worker_main(void *arg);
 void __vmp_pool_worker_kick(struct vmp_pool *pool, struct __vmp_pool_worker *w);
