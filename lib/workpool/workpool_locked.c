@@ -245,16 +245,12 @@ vmp_workpool_locked_create(const struct vmp_pool_params *params)
 	size_t sz;
 	int socket, rc;
 
-	rc = __vmp_pool_check_params(params, &ring_size);
-	if (rc == 0)
-		rc = __vmp_pool_pick_lcores(params, lcores);
+	rc = __vmp_pool_create_check(params, lcores, &ring_size, &socket);
 	if (rc != 0) {
 		rte_errno = -rc;
 		return NULL;
 	}
-	socket = params->socket_id;
-	if (socket < 0)
-		socket = (int)rte_lcore_to_socket_id(lcores[0]);
+	RTE_SET_USED(ring_size); /* validated only: one job per worker */
 	pool = rte_zmalloc_socket("vmp_workpool_locked",
 				  sizeof(*pool) + params->nb_workers *
 							  sizeof(pool->w[0]),
