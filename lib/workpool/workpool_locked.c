@@ -98,8 +98,9 @@ struct vmp_workpool_locked {
 	pthread_mutex_t done_lock;
 	pthread_cond_t done_cond;
 
-	/* written by the submitter only (relaxed), read by stats_get */
-	uint64_t taken; /* successful gets */
+	/* written by the submitter only (relaxed), read by stats_get; own
+	 * cache line, away from done_lock that the workers take at K2 */
+	uint64_t taken __rte_cache_aligned; /* successful gets */
 	uint64_t submitted;
 	uint64_t completed;
 	uint64_t submit_full;
