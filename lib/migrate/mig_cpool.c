@@ -3,7 +3,8 @@
  * The compression worker front: one small interface over three back ends so
  * the source and destination code does not care which runs their jobs:
  *   - lockless: lib/workpool (vmp_pool_*), the model under test;
- *   - locked:   mig_locked.c, the seed's "before" model;
+ *   - locked:   lib/workpool's locked baseline (vmp_workpool_locked_*), the
+ *               seed's "before" model;
  *   - inline:   no workers, the job runs on the caller (nb_workers 0).
  */
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <rte_pause.h>
 
 #include <vmp_workpool.h>
+#include <vmp_workpool_locked.h>
 
 #include "mig_pvt.h"
 
@@ -34,10 +36,10 @@ struct mig_wtime {
 
 struct mig_cpool {
 	struct mig_cpool_params p;
-	struct vmp_pool *pool;	   /* lockless */
-	struct mig_locked *locked; /* locked */
-	void *inline_job;	   /* inline */
-	uint64_t busy;		   /* get() found no room */
+	struct vmp_pool *pool;		    /* lockless */
+	struct vmp_workpool_locked *locked; /* locked */
+	void *inline_job;		    /* inline */
+	uint64_t busy;			    /* get() found no room */
 	uint64_t t0;
 	struct mig_wtime wt[VMP_MIG_MAX_WORKERS];
 };
@@ -141,25 +143,34 @@ mig_cpool_create(const struct mig_cpool_params *p)
 		}
 		return cp;
 	}
-	if (p->model == VMP_MIG_MODEL_LOCKED) {
-		cp->locked = mig_locked_create(p);
-		if (cp->locked == NULL) {
-			rc = rte_errno;
-			goto out_free;
-		}
-		return cp;
-	}
 	memset(&pp, 0, sizeof(pp));
 	pp.name = p->name;
 	pp.nb_workers = p->nb_workers;
 	pp.lcores = p->lcores;
 	pp.req_size = p->job_size;
+	pp.socket_id = SOCKET_ID_ANY;
+	if (p->model == VMP_MIG_MODEL_LOCKED) {
+		/* one job per worker, no ring, no spinning: the caller's
+		 * callbacks directly, as the seed's threads ran them */
+		pp.handler = p->handler;
+		pp.done = p->done;
+		pp.worker_init = p->worker_init;
+		pp.worker_uninit = p->worker_uninit;
+		pp.cb_arg = p->arg;
+		cp->locked = vmp_workpool_locked_create(&pp);
+		if (cp->locked == NULL) {
+			rc = rte_errno;
+			MIG_LOG(ERR, "cannot create the %s locked workers: %s",
+				p->name, rte_strerror(rc));
+			goto out_free;
+		}
+		return cp;
+	}
 	/* deeper than the pool's default 4: a submitter descheduled for a
 	 * time slice (2 shared cores) must not leave the workers idle */
 	pp.ring_size = p->ring_size ? p->ring_size : MIG_RING_SIZE_DEFAULT;
 	pp.dispatch = VMP_POOL_DISPATCH_LEAST_LOADED;
 	pp.spin_polls = p->spin_polls;
-	pp.socket_id = SOCKET_ID_ANY;
 	pp.handler = pool_handler;
 	pp.done = pool_done;
 	pp.worker_init = pool_winit;
@@ -191,7 +202,7 @@ mig_cpool_get(struct mig_cpool *cp)
 	if (cp->inline_job != NULL)
 		return cp->inline_job;
 	if (cp->locked != NULL) {
-		job = mig_locked_get(cp->locked, false);
+		job = vmp_workpool_locked_get(cp->locked, 0);
 		if (job == NULL)
 			cp->busy++;
 		return job;
@@ -217,7 +228,7 @@ mig_cpool_get_wait(struct mig_cpool *cp, const volatile bool *stop)
 	if (job != NULL)
 		return job;
 	if (cp->locked != NULL)
-		return mig_locked_get(cp->locked, true);
+		return vmp_workpool_locked_get(cp->locked, 1);
 	for (;;) {
 		if (stop != NULL && *stop)
 			return NULL;
@@ -245,7 +256,7 @@ mig_cpool_put(struct mig_cpool *cp, void *job)
 		return;
 	}
 	if (cp->locked != NULL) {
-		mig_locked_put(cp->locked, job);
+		vmp_workpool_locked_put(cp->locked, job);
 		return;
 	}
 	vmp_pool_submit_commit(cp->pool, vmp_pool_req_from_data(job));
@@ -257,7 +268,7 @@ mig_cpool_poll(struct mig_cpool *cp)
 	if (cp->inline_job != NULL)
 		return 0;
 	if (cp->locked != NULL)
-		return mig_locked_poll(cp->locked);
+		return vmp_workpool_locked_poll(cp->locked);
 	return vmp_pool_poll_done(cp->pool, 0);
 }
 
@@ -267,7 +278,7 @@ mig_cpool_drain(struct mig_cpool *cp)
 	if (cp->inline_job != NULL)
 		return;
 	if (cp->locked != NULL)
-		mig_locked_drain(cp->locked);
+		vmp_workpool_locked_drain(cp->locked);
 	else
 		vmp_pool_wait_done(cp->pool);
 }
@@ -282,8 +293,10 @@ mig_cpool_destroy(struct mig_cpool *cp)
 			cp->p.worker_uninit(0, cp->p.arg);
 		rte_free(cp->inline_job);
 	} else if (cp->locked != NULL) {
-		mig_locked_drain(cp->locked);
-		mig_locked_destroy(cp->locked);
+		vmp_workpool_locked_drain(cp->locked);
+		if (vmp_workpool_locked_destroy(cp->locked) < 0)
+			MIG_LOG(ERR, "locked workers %s not destroyed (busy)",
+				cp->p.name);
 	} else {
 		vmp_pool_wait_done(cp->pool);
 		if (vmp_pool_destroy(cp->pool) < 0)
@@ -309,9 +322,9 @@ mig_cpool_worker_busy(const struct mig_cpool *cp, double *pct,
 
 	if (cp->inline_job != NULL)
 		return 0;
-	if (cp->locked != NULL)
-		return mig_locked_worker_busy(cp->locked, pct, lcores, max);
-	if (vmp_pool_stats_get(cp->pool, &st) < 0)
+	if (cp->locked != NULL
+		    ? vmp_workpool_locked_stats_get(cp->locked, &st) < 0
+		    : vmp_pool_stats_get(cp->pool, &st) < 0)
 		return 0;
 	for (i = 0; i < st.nb_workers && i < max; i++) {
 		pct[i] = el ? 100.0 * (double)st.worker[i].busy_cycles / el : 0;

@@ -237,17 +237,6 @@ uint64_t mig_cpool_busy_count(const struct mig_cpool *cp);
 unsigned int mig_cpool_worker_busy(const struct mig_cpool *cp, double *pct,
 				   unsigned int *lcores, unsigned int max);
 
-/* The locked model (mig_locked.c), same contract as above. */
-struct mig_locked;
-struct mig_locked *mig_locked_create(const struct mig_cpool_params *p);
-void *mig_locked_get(struct mig_locked *l, bool wait);
-void mig_locked_put(struct mig_locked *l, void *job);
-int mig_locked_poll(struct mig_locked *l);
-void mig_locked_drain(struct mig_locked *l);
-void mig_locked_destroy(struct mig_locked *l);
-unsigned int mig_locked_worker_busy(const struct mig_locked *l, double *pct,
-				    unsigned int *lcores, unsigned int max);
-
 /* Thread CPU time (utime + stime) in ns from /proc/self/task/TID/stat. */
 uint64_t mig_thread_cpu_ns(pid_t tid);
 

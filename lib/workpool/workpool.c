@@ -111,6 +111,26 @@ wp_pick_lcores(const struct vmp_pool_params *p, unsigned int *lcores)
 	return 0;
 }
 
+/* Checks and lcore choice of a create, shared with the locked baseline
+ * (workpool_locked.c): 0 or -errno (logged). socket: params->socket_id, or
+ * the first worker lcore's socket if that is SOCKET_ID_ANY. */
+int
+__vmp_pool_create_check(const struct vmp_pool_params *p, unsigned int *lcores,
+			unsigned int *ring_size, int *socket)
+{
+	int rc;
+
+	rc = wp_check_params(p, ring_size);
+	if (rc == 0)
+		rc = wp_pick_lcores(p, lcores);
+	if (rc != 0)
+		return rc;
+	*socket = p->socket_id;
+	if (*socket < 0)
+		*socket = (int)rte_lcore_to_socket_id(lcores[0]);
+	return 0;
+}
+
 static struct rte_ring *
 wp_ring_alloc(const char *name, unsigned int count, unsigned int flags,
 	      int socket)
@@ -223,16 +243,11 @@ vmp_pool_create(const struct vmp_pool_params *params)
 	char rname[RTE_RING_NAMESIZE];
 	int socket, rc;
 
-	rc = wp_check_params(params, &ring_size);
-	if (rc == 0)
-		rc = wp_pick_lcores(params, lcores);
+	rc = __vmp_pool_create_check(params, lcores, &ring_size, &socket);
 	if (rc != 0) {
 		rte_errno = -rc;
 		return NULL;
 	}
-	socket = params->socket_id;
-	if (socket < 0)
-		socket = (int)rte_lcore_to_socket_id(lcores[0]);
 
 	pool = rte_zmalloc_socket("vmp_pool", sizeof(*pool),
 				  RTE_CACHE_LINE_SIZE, socket);

@@ -136,6 +136,12 @@ wp_req(struct vmp_pool_req *r)
 #define WP_INC(field, n)                                                       \
 	__atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
+/* workpool.c, also used by workpool_locked.c: parameter checks and lcore
+ * choice of a create; 0 or -errno (logged). */
+int __vmp_pool_create_check(const struct vmp_pool_params *p,
+			    unsigned int *lcores, unsigned int *ring_size,
+			    int *socket);
+
 /* workpool_worker.c */
 int __vmp_pool_worker_main(void *arg);
 void __vmp_pool_worker_kick(struct vmp_pool *pool, struct __vmp_pool_worker *w);

@@ -3,7 +3,8 @@
  * lib/workpool benchmark (perf-tests; prints tables, asserts nothing about
  * speed). For 1..N workers (every worker lcore the EAL was given):
  *  (a) no-op handler: requests/s, submitter cycles per request and submitter
- *      CPU %, lockless pool vs the locked model it replaces (locked_pool.c);
+ *      CPU %, lockless pool vs the locked model it replaces (the baseline
+ *      lib/workpool/workpool_locked.c);
  *  (b) zlib level-1 compression of generated 4 KiB pages (perf_pages.c):
  *      pages/s, MB/s, ratio to N x single-core zlib measured in the same
  *      run, per-worker busy %.
@@ -28,8 +29,8 @@
 #include <rte_malloc.h>
 
 #include <vmp_workpool.h>
+#include <vmp_workpool_locked.h>
 
-#include "locked_pool.h"
 #include "perf_pages.h"
 #include "vmp_test.h"
 
@@ -197,36 +198,45 @@ static const struct model lockless = {
 	.destroy = lf_destroy,
 };
 
+/* The locked baseline (lib/workpool vmp_workpool_locked.h): submit blocks
+ * in get() until a worker is idle, so it always hands a request over. */
 static void *
 lk_create(const struct vmp_pool_params *p)
 {
-	return lk_pool_create(p);
+	return vmp_workpool_locked_create(p);
 }
 
 static int
 lk_submit(void *pool, fill_t fill, struct ctx *c)
 {
-	lk_pool_submit(pool, fill, c);
+	void *data = vmp_workpool_locked_get(pool, 1);
+
+	if (data == NULL)
+		return 0;
+	fill(data, c);
+	vmp_workpool_locked_put(pool, data);
 	return 1;
 }
 
 static void
 lk_wait(void *pool)
 {
-	lk_pool_flush(pool);
+	vmp_workpool_locked_drain(pool);
 }
 
 static uint64_t
 lk_busy(void *pool, unsigned int w)
 {
-	return lk_pool_busy_cycles(pool, w);
+	static struct vmp_pool_stats s;
+
+	vmp_workpool_locked_stats_get(pool, &s);
+	return s.worker[w].busy_cycles;
 }
 
 static int
 lk_destroy(void *pool)
 {
-	lk_pool_destroy(pool);
-	return 0;
+	return vmp_workpool_locked_destroy(pool);
 }
 
 static const struct model locked = {

@@ -618,6 +618,7 @@ static struct vmp_test_suite workpool_suite = {
 			TEST_CASE(test_stuck_worker),
 			TEST_CASE(test_counters_telemetry),
 			TEST_CASE(test_no_syscall_when_awake),
+			TEST_CASE(test_locked_baseline),
 			TEST_CASES_END(),
 		},
 };

@@ -8,4 +8,7 @@ int test_counters_telemetry(void);
 /* test_workpool_nosys.c: no syscall on the submit path, by the kernel */
 int test_no_syscall_when_awake(void);
 
+/* test_workpool_locked.c: the locked baseline */
+int test_locked_baseline(void);
+
 #endif /* TEST_WORKPOOL_H */
