@@ -111,7 +111,7 @@ struct vmp_pvlock_stats {
 	uint64_t kick;	      /**< kicks of a halted waiter */
 	uint64_t kick_nohalt; /**< kicks of a waiter that was not halted */
 	uint64_t spurious;    /**< wake-ups that found it was not its turn */
-	uint64_t steal;	      /**< lock steals (none by design: always 0) */
+	uint64_t steal;	      /**< slow-path lock steals (Q9, PV queued lock) */
 	uint64_t wakes;	      /**< kicked waiters that measured a latency */
 	uint64_t kick_wake_ns_avg; /**< average kick-to-wake latency, ns */
 };
