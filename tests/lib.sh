@@ -22,8 +22,10 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
-t_ok() { T_PASS=$((T_PASS + 1)); echo "  ok   $*"; }
-t_bad() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL $*"; }
+# Each result line carries the script's elapsed seconds, so a slow step shows
+# in the log of the run that was slow.
+t_ok() { T_PASS=$((T_PASS + 1)); echo "  ok   [${SECONDS}s] $*"; }
+t_bad() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL [${SECONDS}s] $*"; }
 
 # t_check "what" cond...: run the condition, count the result.
 t_check() {
