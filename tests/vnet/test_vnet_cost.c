@@ -77,29 +77,22 @@ static double
 round_enq(unsigned int size)
 {
 	struct rte_mbuf *m[B];
-	uint64_t cyc, t;
-	unsigned int i, n;
+	unsigned int i;
+	uint64_t cyc;
+	uint16_t n;
+	bool did;
 
 	for (i = 0; i < ITERS; i++) {
 		cyc = 0;
 		post(0, 2048, VRING_DESC_F_WRITE);
 		if (vnet_test_mbufs(mp, m, B, (uint16_t)size) < 0)
 			return -1;
-		t = rte_rdtsc();
-		n = vmp_vnet_enqueue_burst(port, 0, m, B);
-		cyc += rte_rdtsc() - t;
+		cyc += vnet_test_call(port, &fr, true, m, B, &n, &did);
 		/* async: publish what landed; a poll that found nothing
 		 * landed is the engine's latency, not datapath work (a real
 		 * lcore serves other queues then): not counted */
-		while (fr.ring[0].used->idx != fr.ring[0].avail_idx) {
-			uint16_t u = fr.ring[0].used->idx;
-
-			t = rte_rdtsc();
-			vmp_vnet_enqueue_burst(port, 0, NULL, 0);
-			t = rte_rdtsc() - t;
-			if (fr.ring[0].used->idx != u)
-				cyc += t;
-		}
+		cyc += vnet_test_publish_until(port, &fr, true,
+					       fr.ring[0].avail_idx, NULL);
 		drain_used(0);
 		if (n)
 			samples[nsamples++] = (double)cyc / n;
@@ -110,7 +103,6 @@ round_enq(unsigned int size)
 static double
 round_deq(unsigned int size)
 {
-	struct rte_mbuf *m[B];
 	uint64_t cyc, t;
 	unsigned int i, got;
 
@@ -119,16 +111,12 @@ round_deq(unsigned int size)
 		post(1, size + 12, 0);
 		for (got = 0; got < B;) {
 			uint16_t k;
+			bool did;
 
-			uint16_t a = fr.ring[1].used->idx;
-
-			t = rte_rdtsc();
-			k = vmp_vnet_dequeue_burst(port, 0, m, B - got);
-			t = rte_rdtsc() - t;
+			t = vnet_test_call(port, &fr, false, NULL, 0, &k, &did);
 			/* same rule: empty polls waiting for the engine */
-			if (k || fr.ring[1].used->idx != a || got == 0)
+			if (did || got == 0)
 				cyc += t;
-			rte_pktmbuf_free_bulk(m, k);
 			got += k;
 		}
 		drain_used(1);

@@ -180,43 +180,13 @@ trimmed_mean(unsigned int ns)
 	return sum / (hi - lo);
 }
 
-/* Packets the datapath gave back on the vring so far. */
-static uint16_t
-published(bool enq)
-{
-	return __atomic_load_n(&fr.ring[enq ? 0 : 1].used->idx,
-			       __ATOMIC_ACQUIRE);
-}
-
-/* One datapath call, its TSC cycles; *@did: it took or published
- * something. TX mbufs it returns are freed (not timed). */
-static uint64_t
-call(bool enq, struct rte_mbuf **m, uint16_t n, uint16_t *took, bool *did)
-{
-	uint16_t u = published(enq), k;
-	struct rte_mbuf *out[2 * B];
-	uint64_t t;
-
-	t = rte_rdtsc();
-	if (enq)
-		k = vmp_vnet_enqueue_burst(port, 0, m, n);
-	else
-		k = vmp_vnet_dequeue_burst(port, 0, out, 2 * B);
-	t = rte_rdtsc() - t;
-	if (!enq && k)
-		rte_pktmbuf_free_bulk(out, k);
-	if (took)
-		*took = k;
-	*did = k || published(enq) != u;
-	return t;
-}
-
 /* Steady state: burst i taken and burst i-1 published by (mostly) one call.
  * Every burst's cost includes the polls that finished its predecessor. */
 static double
 measure_pipe(bool enq, uint32_t size, double *extra)
 {
-	uint16_t taken = published(enq); /* packets taken, mod 2^16 */
+	/* packets taken, mod 2^16 */
+	uint16_t taken = fr.ring[enq ? 0 : 1].used->idx;
 	uint32_t i, ns = 0, polls = 0;
 
 	sh.enq = enq;
@@ -224,6 +194,7 @@ measure_pipe(bool enq, uint32_t size, double *extra)
 	sh.pipe = true;
 	for (i = 0; i < ROUNDS * ITERS + 2; i++) {
 		struct rte_mbuf *m[B];
+		unsigned int np;
 		uint64_t cyc;
 		uint16_t took;
 		bool did;
@@ -233,29 +204,21 @@ measure_pipe(bool enq, uint32_t size, double *extra)
 		if (enq && vnet_test_mbufs(mp, m, B, (uint16_t)size) < 0)
 			return -1;
 		/* the call that takes the burst counts, whatever it returns */
-		cyc = call(enq, m, B, &took, &did);
+		cyc = vnet_test_call(port, &fr, enq, m, B, &took, &did);
 		if (enq && took != B)
 			return -1;
 		/* posted by the guest: taken by this call or the polls below */
 		taken = (uint16_t)(taken + B);
-		/* the oldest burst back before the guest reuses its slots */
-		while ((uint16_t)(taken - published(enq)) > VHU_QSIZE - B) {
-			uint64_t t = call(enq, NULL, 0, NULL, &did);
-
-			/* a poll counts when it published something */
-			if (did) {
-				cyc += t;
-				polls++;
-			}
-		}
+		/* the oldest burst back before the guest reuses its slots; a
+		 * poll counts when it published something */
+		cyc += vnet_test_publish_until(
+			port, &fr, enq, (uint16_t)(taken - (VHU_QSIZE - B)),
+			&np);
+		polls += np;
 		if (i >= 2) /* from the first burst that had a predecessor */
 			samples[ns++] = (double)cyc / B;
 	}
-	while (published(enq) != taken) {
-		bool did;
-
-		call(enq, NULL, 0, NULL, &did);
-	}
+	vnet_test_publish_until(port, &fr, enq, taken, NULL);
 	sh.pipe = false;
 	*extra = (double)polls / ns;
 	return trimmed_mean(ns);
@@ -277,41 +240,31 @@ measure(bool enq, uint32_t size)
 		wait_eq(&sh.posted, sh.go, false);
 		if (enq) {
 			uint16_t n;
+			bool did;
 
 			if (vnet_test_mbufs(mp, m, B, (uint16_t)size) < 0)
 				return -1;
-			t = rte_rdtsc();
-			n = vmp_vnet_enqueue_burst(port, 0, m, B);
-			cyc = rte_rdtsc() - t;
+			cyc = vnet_test_call(port, &fr, true, m, B, &n, &did);
 			if (n != B)
 				return -1;
-			while (fr.ring[0].used->idx != fr.ring[0].avail_idx) {
-				uint16_t u = fr.ring[0].used->idx;
-
-				t = rte_rdtsc();
-				vmp_vnet_enqueue_burst(port, 0, NULL, 0);
-				t = rte_rdtsc() - t;
-				if (fr.ring[0].used->idx != u)
-					cyc += t;
-			}
+			cyc += vnet_test_publish_until(
+				port, &fr, true, fr.ring[0].avail_idx, NULL);
 		} else {
 			bool first = true;
 
 			while (got < B) {
-				uint16_t a = fr.ring[1].used->idx, n;
+				uint16_t n;
+				bool did;
 
-				t = rte_rdtsc();
-				n = vmp_vnet_dequeue_burst(port, 0, m + got,
-							   B - got);
-				t = rte_rdtsc() - t;
+				t = vnet_test_call(port, &fr, false, NULL, 0,
+						   &n, &did);
 				/* the call that took the burst, and the ones
 				 * that published something */
-				if (first || n || fr.ring[1].used->idx != a)
+				if (first || did)
 					cyc += t;
 				first = false;
 				got += n;
 			}
-			rte_pktmbuf_free_bulk(m, B);
 		}
 		__atomic_store_n(&sh.done, sh.go, __ATOMIC_RELEASE);
 		wait_eq(&sh.consumed, sh.go, false);

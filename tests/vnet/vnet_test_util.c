@@ -6,6 +6,7 @@
 #include <linux/virtio_net.h>
 
 #include <rte_bus_vdev.h>
+#include <rte_cycles.h>
 #include <rte_dmadev.h>
 #include <rte_mbuf.h>
 
@@ -129,4 +130,55 @@ vnet_test_mbufs(struct rte_mempool *mp, struct rte_mbuf **m, unsigned int n,
 		m[k]->pkt_len = size;
 	}
 	return 0;
+}
+
+/* The used index of the guest's RX (@enq) or TX vring. */
+static uint16_t
+used_idx(struct vhu_front *fr, bool enq)
+{
+	return __atomic_load_n(&fr->ring[enq ? 0 : 1].used->idx,
+			       __ATOMIC_ACQUIRE);
+}
+
+uint64_t
+vnet_test_call(struct vmp_vnet_port *port, struct vhu_front *fr, bool enq,
+	       struct rte_mbuf **m, uint16_t n, uint16_t *took, bool *did)
+{
+	uint16_t u = used_idx(fr, enq), k;
+	struct rte_mbuf *out[64];
+	uint64_t t;
+
+	t = rte_rdtsc();
+	if (enq)
+		k = vmp_vnet_enqueue_burst(port, 0, m, n);
+	else
+		k = vmp_vnet_dequeue_burst(port, 0, out, RTE_DIM(out));
+	t = rte_rdtsc() - t;
+	if (!enq && k)
+		rte_pktmbuf_free_bulk(out, k);
+	if (took)
+		*took = k;
+	*did = k || used_idx(fr, enq) != u;
+	return t;
+}
+
+uint64_t
+vnet_test_publish_until(struct vmp_vnet_port *port, struct vhu_front *fr,
+			bool enq, uint16_t until, unsigned int *polls)
+{
+	unsigned int np = 0;
+	uint64_t cyc = 0;
+
+	while ((int16_t)(until - used_idx(fr, enq)) > 0) {
+		bool did;
+		uint64_t t = vnet_test_call(port, fr, enq, NULL, 0, NULL, &did);
+
+		if (did) {
+			cyc += t;
+			np++;
+		}
+	}
+	if (polls)
+		*polls = np;
+	return cyc;
 }

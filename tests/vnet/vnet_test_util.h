@@ -2,6 +2,7 @@
 #ifndef VNET_TEST_UTIL_H
 #define VNET_TEST_UTIL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -28,6 +29,26 @@ int vnet_test_port_open(const char *tag, struct vhu_front *fr,
 struct rte_mbuf;
 int vnet_test_mbufs(struct rte_mempool *mp, struct rte_mbuf **m, unsigned int n,
 		    uint16_t size);
+/*
+ * One datapath call on queue pair 0 of @port, timed: enqueue the @n mbufs @m
+ * (@enq, the guest's RX vring) or dequeue up to 2 x 32 packets (TX; the mbufs
+ * it returns are freed after the timer). Returns its TSC cycles; *@took (if
+ * not NULL): what the call returned; *@did: it took or published something
+ * (returned packets, or the guest's used index moved).
+ */
+uint64_t vnet_test_call(struct vmp_vnet_port *port, struct vhu_front *fr,
+			bool enq, struct rte_mbuf **m, uint16_t n,
+			uint16_t *took, bool *did);
+/*
+ * Empty datapath calls (vnet_test_call) until the guest's used index on the
+ * RX (@enq) or TX vring has reached @until (mod 2^16, at most 2^15 behind).
+ * Returns the TSC cycles of the calls that published something, and their
+ * number in *@polls (if not NULL): a call that found nothing landed waits for
+ * the engine, which a real lcore spends on other queues.
+ */
+uint64_t vnet_test_publish_until(struct vmp_vnet_port *port,
+				 struct vhu_front *fr, bool enq, uint16_t until,
+				 unsigned int *polls);
 /* Close what vnet_test_port_open() opened. */
 void vnet_test_port_close(const char *tag, struct vhu_front *fr,
 			  struct vmp_vnet_port *port, struct rte_mempool *mp);
