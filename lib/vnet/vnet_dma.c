@@ -75,36 +75,6 @@ vmp_vnet_dma_free(struct vmp_vnet_dma *d)
 	return 0;
 }
 
-int
-__vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
-		    rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
-		    uint32_t len, uint64_t pin_gpa)
-{
-	struct vmp_vnet_dma *d = vq->dma;
-	struct vmp_vnet_port *port = vq->port;
-	struct vnet_dma_tag *t;
-
-	if (d->tail - d->head > d->mask ||
-	    rte_dma_copy(d->dma_id, d->vchan, src_iova, dst_iova, len, 0) < 0) {
-		vq->st.dma_full++;
-		return 0;
-	}
-	t = &d->tags[d->tail & d->mask];
-	t->vq = vq;
-	t->pkt = pkt;
-	t->len = len;
-	t->src = (uintptr_t)src;
-	t->dst = (uintptr_t)dst;
-	t->pin_gpa = port->pin_cb != NULL ? pin_gpa : 0;
-	if (t->pin_gpa)
-		port->pin_cb(port->pin_arg, port->vid, pin_gpa, len, true);
-	d->tail++;
-	d->unsubmitted++;
-	vq->pkts[pkt & (VNET_INFL - 1)].pending++;
-	vq->st.dma_copies++;
-	return 1;
-}
-
 void
 __vmp_vnet_dma_kick(struct vmp_vnet_dma *d)
 {
@@ -114,41 +84,64 @@ __vmp_vnet_dma_kick(struct vmp_vnet_dma *d)
 	}
 }
 
+/* Retire the @n oldest tags; @status NULL: all succeeded. A copy the
+ * engine failed is redone on the CPU (its source mbuf / guest buffer is
+ * still held), so a packet is never published with missing data; it is
+ * counted in dma_errors. */
+static void
+retire(struct vmp_vnet_dma *d, uint16_t n,
+       const enum rte_dma_status_code *status)
+{
+	uint16_t i;
+
+	for (i = 0; i < n && d->head != d->tail; i++) {
+		struct vnet_dma_tag *t = &d->tags[d->head & d->mask];
+		struct vnet_vq *vq = t->vq;
+
+		if (unlikely(status != NULL &&
+			     status[i] != RTE_DMA_STATUS_SUCCESSFUL)) {
+			rte_memcpy((void *)t->dst, (const void *)t->src,
+				   t->len);
+			vq->st.dma_errors++;
+		}
+		if (t->pin_gpa)
+			vq->port->pin_cb(vq->port->pin_arg, vq->port->vid,
+					 t->pin_gpa, t->len, false);
+		vq->pkts[t->pkt & (VNET_INFL - 1)].pending--;
+		d->head++;
+	}
+}
+
 /*
- * Retire completed copies, oldest first. A copy the engine failed is redone
- * on the CPU (its source mbuf / guest buffer is still held), so a packet is
- * never published with missing data; it is counted in dma_errors.
+ * Retire completed copies, oldest first. rte_dma_completed() while the
+ * engine reports no error (it stops in front of a failed copy and says so);
+ * then rte_dma_completed_status() for the copies from the failed one on.
  */
 unsigned int
 __vmp_vnet_dma_poll(struct vmp_vnet_dma *d)
 {
 	enum rte_dma_status_code status[DMA_POLL_BURST];
 	unsigned int total = 0;
-	uint16_t last, n, i;
+	uint16_t last, n;
+	bool err = false;
 
 	if (d->head == d->tail)
 		return 0;
 	__vmp_vnet_dma_kick(d);
 	do {
-		n = rte_dma_completed_status(d->dma_id, d->vchan,
-					     DMA_POLL_BURST, &last, status);
-		for (i = 0; i < n && d->head != d->tail; i++) {
-			struct vnet_dma_tag *t = &d->tags[d->head & d->mask];
-			struct vnet_vq *vq = t->vq;
-
-			if (unlikely(status[i] != RTE_DMA_STATUS_SUCCESSFUL)) {
-				rte_memcpy((void *)t->dst, (const void *)t->src,
-					   t->len);
-				vq->st.dma_errors++;
-			}
-			if (t->pin_gpa)
-				vq->port->pin_cb(vq->port->pin_arg,
-						 vq->port->vid, t->pin_gpa,
-						 t->len, false);
-			vq->pkts[t->pkt & (VNET_INFL - 1)].pending--;
-			d->head++;
-		}
+		n = rte_dma_completed(d->dma_id, d->vchan, DMA_POLL_BURST,
+				      &last, &err);
+		retire(d, n, NULL);
 		total += n;
-	} while (n == DMA_POLL_BURST);
+	} while (n == DMA_POLL_BURST && !err);
+	if (unlikely(err)) {
+		do {
+			n = rte_dma_completed_status(d->dma_id, d->vchan,
+						     DMA_POLL_BURST, &last,
+						     status);
+			retire(d, n, status);
+			total += n;
+		} while (n == DMA_POLL_BURST);
+	}
 	return total;
 }

@@ -11,6 +11,7 @@
 #include <linux/virtio_ring.h>
 
 #include <rte_common.h>
+#include <rte_dmadev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
@@ -376,12 +377,38 @@ vnet_cpu_copy(void *dst, const void *src, uint32_t len)
 	b->n++;
 }
 
-/* vnet_dma.c */
 /* Submit one copy to the engine; 1 if it took it (record @pkt gets one more
- * pending), 0 if it was full (the caller copies on the CPU). */
-int __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
-			rte_iova_t dst_iova, const void *src,
-			rte_iova_t src_iova, uint32_t len, uint64_t pin_gpa);
+ * pending, its tag says what to redo on the CPU if the engine fails it), 0 if
+ * it was full (the caller copies on the CPU). Inline: one per packet. */
+static inline int
+__vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
+		    rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
+		    uint32_t len, uint64_t pin_gpa)
+{
+	struct vmp_vnet_dma *d = vq->dma;
+	struct vmp_vnet_port *port = vq->port;
+	struct vnet_dma_tag *t;
+
+	if (d->tail - d->head > d->mask ||
+	    rte_dma_copy(d->dma_id, d->vchan, src_iova, dst_iova, len, 0) < 0) {
+		vq->st.dma_full++;
+		return 0;
+	}
+	t = &d->tags[d->tail & d->mask];
+	t->vq = vq;
+	t->pkt = pkt;
+	t->len = len;
+	t->src = (uintptr_t)src;
+	t->dst = (uintptr_t)dst;
+	t->pin_gpa = port->pin_cb != NULL ? pin_gpa : 0;
+	if (t->pin_gpa)
+		port->pin_cb(port->pin_arg, port->vid, pin_gpa, len, true);
+	d->tail++;
+	d->unsubmitted++;
+	vq->pkts[pkt & (VNET_INFL - 1)].pending++;
+	vq->st.dma_copies++;
+	return 1;
+}
 
 /*
  * Copy @len bytes: on the engine if the queue has one, the copy is big enough

@@ -45,6 +45,16 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 	uint16_t s = 0;
 	uint32_t goff = skip, moff = 0;
 
+	/* The common case: one guest segment into one mbuf (chain_fill made
+	 * data_len = the payload). */
+	if (likely(c->nb_seg == 1 && m->next == NULL && c->seg[0].len > skip)) {
+		uint8_t *src = c->seg[0].hva + skip;
+
+		vnet_copy(vq, rec, rte_pktmbuf_mtod(m, void *),
+			  rte_pktmbuf_iova(m), src, (rte_iova_t)(uintptr_t)src,
+			  c->seg[0].len - skip, 0);
+		return;
+	}
 	while (s < c->nb_seg && goff >= c->seg[s].len)
 		goff -= c->seg[s++].len;
 	while (m != NULL && s < c->nb_seg) {
