@@ -50,7 +50,7 @@
 #include "vmp_test.h"
 
 #define B 32
-#define ROUNDS 5
+#define MAX_ROUNDS 50
 #define ITERS 1000
 #define HDR 12
 #define SLOT(r, k)                                                             \
@@ -164,7 +164,10 @@ cmp_d(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double samples[ROUNDS * ITERS];
+/* VNET_COSTG_ROUNDS (1..50, default 5): rounds of ITERS bursts per cell,
+ * e.g. longer runs to profile one cell. */
+static unsigned int rounds = 5;
+static double samples[MAX_ROUNDS * ITERS];
 
 /* Mean of the middle 80 % of the bursts: drops the ones the kernel
  * preempted, keeps a mix (e.g. every other burst also publishing). */
@@ -192,7 +195,7 @@ measure_pipe(bool enq, uint32_t size, double *extra)
 	sh.enq = enq;
 	sh.size = size;
 	sh.pipe = true;
-	for (i = 0; i < ROUNDS * ITERS + 2; i++) {
+	for (i = 0; i < rounds * ITERS + 2; i++) {
 		struct rte_mbuf *m[B];
 		unsigned int np;
 		uint64_t cyc;
@@ -231,7 +234,7 @@ measure(bool enq, uint32_t size)
 
 	sh.enq = enq;
 	sh.size = size;
-	for (i = 0; i < ROUNDS * ITERS; i++) {
+	for (i = 0; i < rounds * ITERS; i++) {
 		struct rte_mbuf *m[B];
 		uint64_t cyc = 0, t;
 		unsigned int got = 0;
@@ -294,6 +297,19 @@ cell(bool enq, uint32_t size, struct vmp_vnet_dma *dma, double r[2][2],
 	return r[0][0] < 0 || r[1][0] < 0 || (dma && r[1][1] < 0) ? -1 : 0;
 }
 
+/* VNET_COSTG_PATH (enqueue or dequeue) and VNET_COSTG_SIZE (64 or 1518)
+ * restrict the table to the rows they name, e.g. to profile one of them. */
+static bool
+row_wanted(bool enq, unsigned int size)
+{
+	const char *p = getenv("VNET_COSTG_PATH");
+	const char *z = getenv("VNET_COSTG_SIZE");
+
+	if (p != NULL && strcmp(p, enq ? "enqueue" : "dequeue") != 0)
+		return false;
+	return z == NULL || (unsigned int)atoi(z) == size;
+}
+
 static int
 test_vnet_cost_guest(void)
 {
@@ -305,6 +321,13 @@ test_vnet_cost_guest(void)
 	unsigned int glc, elc, s, d;
 	int id, rc = 0;
 
+	if (getenv("VNET_COSTG_ROUNDS") != NULL) {
+		rounds = (unsigned int)atoi(getenv("VNET_COSTG_ROUNDS"));
+		if (rounds < 1 || rounds > MAX_ROUNDS) {
+			printf("VNET_COSTG_ROUNDS: 1 to %d\n", MAX_ROUNDS);
+			return TEST_FAILED;
+		}
+	}
 	elc = rte_get_next_lcore(-1, 1, 0);
 	glc = rte_get_next_lcore(elc, 1, 0);
 	if (rte_lcore_count() < 3 || glc >= RTE_MAX_LCORE) {
@@ -323,9 +346,13 @@ test_vnet_cost_guest(void)
 		printf("dma_swdma: not available\n");
 	}
 	for (d = 0; d < 2 && rc == 0; d++)
-		for (s = 0; s < 2 && rc == 0; s++)
+		for (s = 0; s < 2 && rc == 0; s++) {
+			res[d][s][0][0] = -1;
+			if (!row_wanted(d == 0, sizes[s]))
+				continue;
 			rc = cell(d == 0, sizes[s], dma, res[d][s],
 				  &extra[d][s]);
+		}
 	if (dma != NULL) {
 		vmp_vnet_dma_free(dma);
 		test_dma_close(id, "dma_swdma_costg");
@@ -339,7 +366,7 @@ test_vnet_cost_guest(void)
 	       "middle 80%% of %d bursts; async = dma_swdma, threshold 256 B; "
 	       "sync and "
 	       "async of a row measured back to back\n",
-	       B, ROUNDS * ITERS);
+	       B, rounds * ITERS);
 	printf("%-8s %5s | %-27s | %-27s | %s\n", "", "", "serialized",
 	       "pipelined (steady state)", "extra polls");
 	printf("%-8s %5s | %7s %7s %11s | %7s %7s %11s | %s\n", "path", "size",
@@ -348,6 +375,9 @@ test_vnet_cost_guest(void)
 	for (d = 0; d < 2; d++)
 		for (s = 0; s < 2; s++) {
 			double(*r)[2] = res[d][s];
+
+			if (r[0][0] < 0)
+				continue;
 
 			printf("%-8s %5u | %7.1f %7.1f %10.2fx | %7.1f %7.1f "
 			       "%10.2fx | %.2f\n",
