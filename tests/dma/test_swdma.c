@@ -77,6 +77,7 @@ test_devargs_refused(void)
 		{"lcores=1:", "lcores='1:'"},
 		{"lcores=77", "lcore 77 is not an enabled"},
 		{"idle_us=1001", "idle_us='1001'"},
+		{"fail_every=1000001", "fail_every='1000001'"},
 		{"bogus=1", "bad devargs 'bogus=1'"},
 	};
 	unsigned int i;
@@ -537,6 +538,52 @@ out:
 	return rc;
 }
 
+/* ---- injected failures (devarg fail_every) ---- */
+
+#define FAIL_JOBS 30
+#define FAIL_SZ 64
+
+/* Every 3rd copy fails with ERROR_UNKNOWN and writes nothing; the others
+ * land. The count runs on across submissions. */
+static int
+test_fail_every(void)
+{
+	enum rte_dma_status_code st[FAIL_JOBS];
+	uint8_t src[FAIL_SZ], dst[FAIL_JOBS][FAIL_SZ];
+	unsigned int i, half = FAIL_JOBS / 2;
+
+	TEST_ASSERT(dev_new("lcores=1,fail_every=3") >= 0, "create");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 64), "setup");
+	for (i = 0; i < FAIL_SZ; i++)
+		src[i] = (uint8_t)(i * 7 + 1);
+	memset(dst, 0xee, sizeof(dst));
+	for (i = 0; i < FAIL_JOBS; i++) {
+		TEST_ASSERT_EQUAL(rte_dma_copy(dev_id, 0, BUF_IOVA(src),
+					       BUF_IOVA(dst[i]), FAIL_SZ, 0),
+				  (int)i, "job %u id", i);
+		if (i == half - 1 || i == FAIL_JOBS - 1) {
+			rte_dma_submit(dev_id, 0);
+			TEST_ASSERT_EQUAL(swdma_test_reap(dev_id, 0, half,
+							  st + i + 1 - half,
+							  WAIT_MS),
+					  half, "reaped by job %u", i);
+		}
+	}
+	for (i = 0; i < FAIL_JOBS; i++) {
+		bool fail = i % 3 == 2;
+
+		TEST_ASSERT_EQUAL(st[i],
+				  fail ? RTE_DMA_STATUS_ERROR_UNKNOWN
+				       : RTE_DMA_STATUS_SUCCESSFUL,
+				  "job %u status", i);
+		TEST_ASSERT(fail ? dst[i][0] == 0xee &&
+					    dst[i][FAIL_SZ - 1] == 0xee
+				 : memcmp(dst[i], src, FAIL_SZ) == 0,
+			    "job %u data", i);
+	}
+	return TEST_SUCCESS;
+}
+
 /* ---- stop with copies in flight ---- */
 
 #define STOP_JOBS 512
@@ -754,6 +801,7 @@ static struct vmp_test_suite swdma_suite = {
 				     test_order_across_vchans),
 			TEST_CASE_ST(NULL, case_teardown,
 				     test_error_completions),
+			TEST_CASE_ST(NULL, case_teardown, test_fail_every),
 			TEST_CASE_ST(NULL, case_teardown, test_stop_in_flight),
 			TEST_CASE_ST(NULL, case_teardown,
 				     test_burst_capacity_full),

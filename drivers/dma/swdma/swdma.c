@@ -4,7 +4,8 @@
  * devargs, rte_dma_dev_ops. The fast path is in swdma_fp.c, the engines
  * (services) in swdma_engine.c, the ring protocol in swdma_pvt.h.
  *
- *   --vdev 'dma_swdma0[,ring_size=N][,batch=N][,engines=N][,lcores=L0:L1..]'
+ *   --vdev 'dma_swdma0[,ring_size=N][,batch=N][,engines=N][,lcores=L0:L1..]
+ *           [,idle_us=N][,fail_every=N]'
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,9 +32,11 @@ RTE_LOG_REGISTER(swdma_logtype, pmd.dma.swdma, INFO);
 #define ARG_ENGINES "engines"
 #define ARG_LCORES "lcores"
 #define ARG_IDLE_US "idle_us"
+#define ARG_FAIL_EVERY "fail_every"
 
 static const char *const swdma_valid_args[] = {
-	ARG_RING_SIZE, ARG_BATCH, ARG_ENGINES, ARG_LCORES, ARG_IDLE_US, NULL,
+	ARG_RING_SIZE, ARG_BATCH,      ARG_ENGINES, ARG_LCORES,
+	ARG_IDLE_US,   ARG_FAIL_EVERY, NULL,
 };
 
 /* ---- devargs ---- */
@@ -95,6 +98,15 @@ arg_idle_us(const char *key, const char *val, void *opaque)
 
 	return parse_u32(c->dev, key, val, 0, SWDMA_IDLE_US_MAX,
 			 &c->p->idle_us);
+}
+
+static int
+arg_fail_every(const char *key, const char *val, void *opaque)
+{
+	struct arg_ctx *c = opaque;
+
+	return parse_u32(c->dev, key, val, 0, SWDMA_FAIL_EVERY_MAX,
+			 &c->p->fail_every);
 }
 
 static int
@@ -164,13 +176,14 @@ parse_devargs(struct rte_vdev_device *vdev, const char *name,
 	p->nb_engines = 1;
 	p->nb_lcores = 0;
 	p->idle_us = 0;
+	p->fail_every = 0;
 	if (args == NULL || args[0] == '\0')
 		return 0;
 	kv = rte_kvargs_parse(args, swdma_valid_args);
 	if (kv == NULL) {
 		SWDMA_LOG(ERR,
 			  "%s: bad devargs '%s' (valid keys: ring_size, "
-			  "batch, engines, lcores, idle_us)",
+			  "batch, engines, lcores, idle_us, fail_every)",
 			  name, args);
 		return -EINVAL;
 	}
@@ -179,7 +192,8 @@ parse_devargs(struct rte_vdev_device *vdev, const char *name,
 	    rte_kvargs_process(kv, ARG_BATCH, arg_batch, &c) < 0 ||
 	    rte_kvargs_process(kv, ARG_ENGINES, arg_engines, &c) < 0 ||
 	    rte_kvargs_process(kv, ARG_LCORES, arg_lcores, &c) < 0 ||
-	    rte_kvargs_process(kv, ARG_IDLE_US, arg_idle_us, &c) < 0) {
+	    rte_kvargs_process(kv, ARG_IDLE_US, arg_idle_us, &c) < 0 ||
+	    rte_kvargs_process(kv, ARG_FAIL_EVERY, arg_fail_every, &c) < 0) {
 		rc = -EINVAL;
 		goto out_free_kv;
 	}
@@ -273,6 +287,7 @@ swdma_vchan_setup(struct rte_dma_dev *dev, uint16_t v,
 	vc->nb_desc = conf->nb_desc;
 	vc->id = v;
 	vc->engine = v % sd->p.nb_engines;
+	vc->fail_every = sd->p.fail_every;
 	return 0;
 
 out_free_vchan:
@@ -519,8 +534,9 @@ swdma_probe(struct rte_vdev_device *vdev)
 	dev->state = RTE_DMA_DEV_READY;
 	SWDMA_LOG(INFO,
 		  "%s: ring_size %u batch %u engines %u idle_us %u "
-		  "lcores %s",
+		  "fail_every %u lcores %s",
 		  name, p.ring_size, p.batch, p.nb_engines, p.idle_us,
+		  p.fail_every,
 		  p.nb_lcores ? "devarg" : "by EAL -s or application");
 	return 0;
 
@@ -546,4 +562,5 @@ RTE_PMD_REGISTER_VDEV(dma_swdma, swdma_pmd_drv);
 RTE_PMD_REGISTER_PARAM_STRING(dma_swdma,
 			      "ring_size=<64..32768, pow2> "
 			      "batch=<1..1024> engines=<1..8> "
-			      "lcores=<id[:id...]> idle_us=<0..1000>");
+			      "lcores=<id[:id...]> idle_us=<0..1000> "
+			      "fail_every=<0..1000000>");

@@ -304,7 +304,16 @@ vchan_drain(struct swdma_vchan *vc, uint32_t batch)
 
 			rte_prefetch0((const void *)(uintptr_t)nx->src);
 		}
-		st = exec_desc(d, &vc->sg[(size_t)slot * 2 * SWDMA_MAX_SGES]);
+		/* devarg fail_every: an injected failure copies nothing, so
+		 * that the application's error path is seen to redo it */
+		if (unlikely(vc->fail_every != 0) &&
+		    ++vc->since_fail == vc->fail_every) {
+			vc->since_fail = 0;
+			st = RTE_DMA_STATUS_ERROR_UNKNOWN;
+		} else {
+			st = exec_desc(
+				d, &vc->sg[(size_t)slot * 2 * SWDMA_MAX_SGES]);
+		}
 		/* Only a failure is written back: on success the slot's line
 		 * stays clean (shared), so the app's next write to it does not
 		 * have to fetch it from this core. */

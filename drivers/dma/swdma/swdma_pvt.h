@@ -80,9 +80,10 @@ extern int swdma_logtype;
 #define SWDMA_RING_SIZE_MAX 32768
 #define SWDMA_BATCH_DEFAULT 32
 #define SWDMA_BATCH_MAX 1024
-#define SWDMA_PASSES 4	       /* passes over the vchans per service call */
-#define SWDMA_IDLE_POLLS 1024  /* empty calls before an idle_us sleep */
+#define SWDMA_PASSES 4	      /* passes over the vchans per service call */
+#define SWDMA_IDLE_POLLS 1024 /* empty calls before an idle_us sleep */
 #define SWDMA_IDLE_US_MAX 1000
+#define SWDMA_FAIL_EVERY_MAX 1000000
 /* Addresses below this are never mapped (Linux mmap_min_addr >= 4096):
  * such a source or destination completes with INVALID_*_ADDR. */
 #define SWDMA_ADDR_MIN 4096
@@ -114,6 +115,7 @@ struct swdma_vchan {
 	uint32_t nb_desc;	/**< capacity the user configured */
 	uint16_t id;		/**< vchan number */
 	uint16_t engine;	/**< index of the engine serving it */
+	uint32_t fail_every;	/**< devarg: fail every Nth copy, 0: never */
 
 	/* Written only by the fast-path caller (app), on a line of its own:
 	 * the engine reads the line above for every slot it runs, and would
@@ -132,6 +134,7 @@ struct swdma_vchan {
 	/* Written by the engine (B2). */
 	uint32_t done __rte_cache_aligned;
 	uint32_t errs;	     /**< errors among slots [0, done) */
+	uint32_t since_fail; /**< slots run since the last injected failure */
 	uint64_t nb_batches; /**< engine passes that found work */
 } __rte_cache_aligned;
 
@@ -161,6 +164,7 @@ struct swdma_params {
 	uint32_t ring_size;  /**< max_desc: largest ring a vchan may ask */
 	uint32_t batch;	     /**< slots an engine runs per vchan per pass */
 	uint32_t idle_us;    /**< idle backoff sleep, 0: pure polling */
+	uint32_t fail_every; /**< fail every Nth slot run (tests), 0: never */
 	uint16_t nb_engines; /**< services registered for the device */
 	uint16_t nb_lcores;  /**< lcores= entries; 0: not mapped by us */
 	uint16_t lcores[SWDMA_MAX_ENGINES];
