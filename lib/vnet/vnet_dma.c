@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Async copies over any rte_dma vchan. A channel keeps, in submission order,
- * a tag per copy naming the vring record it belongs to; rte_dma completes in
- * order, so the n completions of a poll are the n oldest tags. A record is
- * published (vnet_ring.c) only when all its copies landed, so used elements
- * still reach the guest in order while copies fly. The channel, its tags and
- * the records are touched only by the lcore that polls them: no locks.
+ * Async copies over any rte_dma vchan. rte_dma completes a vchan's copies in
+ * order, so the n completions of a poll are the n oldest copies: the channel
+ * counts copies submitted (tail) and retired (head), and a vring record that
+ * remembers the channel's tail after its last copy has landed once head got
+ * there. A record is published (vnet_ring.c) only when it and every record
+ * before it landed, so used elements reach the guest in order while copies
+ * fly. A tag per copy, in submission order, is read only when the engine
+ * failed a copy (redone on the CPU from the tag) or a pin callback must hear
+ * that it landed. The channel, its tags and the records are touched only by
+ * the lcore that polls them: no locks.
  */
 #include <errno.h>
 
@@ -51,11 +55,18 @@ vmp_vnet_dma_create(int16_t dma_id, uint16_t vchan, uint32_t threshold,
 				   RTE_CACHE_LINE_SIZE, socket_id);
 	if (d->tags == NULL)
 		goto free_d;
+	d->pin_gpa = rte_zmalloc_socket("vnet_dma_pins",
+					DMA_TAGS * sizeof(*d->pin_gpa),
+					RTE_CACHE_LINE_SIZE, socket_id);
+	if (d->pin_gpa == NULL)
+		goto free_tags;
 	d->dma_id = dma_id;
 	d->vchan = vchan;
 	d->threshold = threshold ? threshold : VMP_VNET_ASYNC_THRESHOLD;
 	d->mask = DMA_TAGS - 1;
 	return d;
+free_tags:
+	rte_free(d->tags);
 free_d:
 	rte_free(d);
 nomem:
@@ -70,6 +81,7 @@ vmp_vnet_dma_free(struct vmp_vnet_dma *d)
 		return -EINVAL;
 	if (d->users || d->head != d->tail)
 		return -EBUSY;
+	rte_free(d->pin_gpa);
 	rte_free(d->tags);
 	rte_free(d);
 	return 0;
@@ -84,18 +96,28 @@ __vmp_vnet_dma_kick(struct vmp_vnet_dma *d)
 	}
 }
 
-/* Retire the @n oldest tags; @status NULL: all succeeded. A copy the
- * engine failed is redone on the CPU (its source mbuf / guest buffer is
- * still held), so a packet is never published with missing data; it is
- * counted in dma_errors. */
+/*
+ * Retire the @n oldest copies; @status NULL: all succeeded. Without an error
+ * or a pinned tag this only moves head, which lands the records waiting for
+ * it. A copy the engine failed is redone on the CPU first (its source mbuf
+ * or guest buffer is still held: the record is not published before head
+ * passes it), so no packet is published with missing data; it is counted in
+ * dma_errors.
+ */
 static void
-retire(struct vmp_vnet_dma *d, uint16_t n,
+retire(struct vmp_vnet_dma *d, uint32_t n,
        const enum rte_dma_status_code *status)
 {
-	uint16_t i;
+	uint32_t i;
 
-	for (i = 0; i < n && d->head != d->tail; i++) {
-		struct vnet_dma_tag *t = &d->tags[d->head & d->mask];
+	n = RTE_MIN(n, d->tail - d->head);
+	if (likely(status == NULL && d->pinned == 0)) {
+		d->head += n;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t k = d->head & d->mask;
+		struct vnet_dma_tag *t = &d->tags[k];
 		struct vnet_vq *vq = t->vq;
 
 		if (unlikely(status != NULL &&
@@ -104,10 +126,11 @@ retire(struct vmp_vnet_dma *d, uint16_t n,
 				   t->len);
 			vq->st.dma_errors++;
 		}
-		if (t->pin_gpa)
+		if (t->pinned) {
 			vq->port->pin_cb(vq->port->pin_arg, vq->port->vid,
-					 t->pin_gpa, t->len, false);
-		vq->pkts[t->pkt & (VNET_INFL - 1)].pending--;
+					 d->pin_gpa[k], t->len, false);
+			d->pinned--;
+		}
 		d->head++;
 	}
 }
@@ -122,18 +145,20 @@ __vmp_vnet_dma_poll(struct vmp_vnet_dma *d)
 {
 	enum rte_dma_status_code status[DMA_POLL_BURST];
 	unsigned int total = 0;
-	uint16_t last, n;
+	uint16_t last, n, want;
 	bool err = false;
 
 	if (d->head == d->tail)
 		return 0;
 	__vmp_vnet_dma_kick(d);
 	do {
-		n = rte_dma_completed(d->dma_id, d->vchan, DMA_POLL_BURST,
-				      &last, &err);
+		/* no status array: ask for every copy in flight at once */
+		want = (uint16_t)RTE_MIN(d->tail - d->head,
+					 (uint32_t)UINT16_MAX);
+		n = rte_dma_completed(d->dma_id, d->vchan, want, &last, &err);
 		retire(d, n, NULL);
 		total += n;
-	} while (n == DMA_POLL_BURST && !err);
+	} while (n == want && !err && d->head != d->tail);
 	if (unlikely(err)) {
 		do {
 			n = rte_dma_completed_status(d->dma_id, d->vchan,

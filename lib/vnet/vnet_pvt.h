@@ -75,8 +75,10 @@ struct vnet_log_range {
 
 /*
  * One packet in flight, in guest order. Life cycle:
- *   submitted (pending = its DMA copies) -> landed (pending 0) ->
- *   published (used elems written, payload logged, mbuf freed or returned).
+ *   submitted (ndma = its copies on the DMA channel, the last of them the
+ *   channel's copy number seq - 1) -> landed (no copies, or the channel's
+ *   head reached seq: the channel completes in order) -> published (used
+ *   elems written, payload logged, mbuf freed or returned).
  * Written only by the lcore that polls the vring (and its DMA channel).
  */
 struct vnet_pkt {
@@ -85,7 +87,8 @@ struct vnet_pkt {
 	uint32_t log_start;  /* first log range in vq->logr */
 	uint16_t nb_used;
 	uint16_t nb_log;
-	uint16_t pending; /* DMA copies not yet landed */
+	uint16_t ndma; /* copies submitted to vq->dma */
+	uint32_t seq;  /* vq->dma->tail after the last of them */
 };
 
 struct vnet_seg {
@@ -166,14 +169,20 @@ struct vmp_vnet_port {
 	struct vnet_vq vq[VNET_NB_VRINGS];
 };
 
-/* A DMA vchan and the FIFO of what its copies belong to (one polling lcore). */
+/*
+ * A DMA vchan and, per copy in submission order, what to do if the engine
+ * fails it (redo on the CPU) and whom to tell when it lands (the pin
+ * callback). rte_dma completes a vchan's copies in order, so `head` (copies
+ * retired) is all a record needs to know it landed: see struct vnet_pkt.
+ * One polling lcore per channel.
+ */
 struct vnet_dma_tag {
-	struct vnet_vq *vq;
-	uint32_t pkt; /* record index in vq->pkts */
-	uint32_t len;
+	struct vnet_vq *vq; /* for its stats and its port's pin callback */
 	uintptr_t src, dst; /* virtual addresses: redo on the CPU on error */
-	uint64_t pin_gpa;   /* guest destination reported pinned, or 0 */
+	uint32_t len;
+	uint32_t pinned; /* pin_gpa[] of this tag was reported pinned */
 };
+static_assert(sizeof(struct vnet_dma_tag) == 32, "two tags per cache line");
 
 struct vmp_vnet_dma {
 	int16_t dma_id;
@@ -181,9 +190,11 @@ struct vmp_vnet_dma {
 	uint32_t threshold;
 	uint32_t users;
 	uint32_t mask;
-	uint32_t head, tail; /* tags: tail = submitted, head = completed */
+	uint32_t head, tail; /* copies: tail = submitted, head = retired */
+	uint32_t pinned;     /* tags in flight with pinned set */
 	uint16_t unsubmitted;
 	struct vnet_dma_tag *tags;
+	uint64_t *pin_gpa; /* per tag, written only when it is pinned */
 };
 
 /*
@@ -318,7 +329,7 @@ vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
 	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
 
 	p->m = m;
-	p->pending = 0;
+	p->ndma = 0;
 	p->nb_log = 0;
 	p->log_start = vq->lr_tail;
 	return rec;
@@ -377,9 +388,9 @@ vnet_cpu_copy(void *dst, const void *src, uint32_t len)
 	b->n++;
 }
 
-/* Submit one copy to the engine; 1 if it took it (record @pkt gets one more
- * pending, its tag says what to redo on the CPU if the engine fails it), 0 if
- * it was full (the caller copies on the CPU). Inline: one per packet. */
+/* Submit one copy to the engine; 1 if it took it (record @pkt now waits for
+ * it; its tag says what to redo on the CPU if the engine fails it), 0 if it
+ * was full (the caller copies on the CPU). Inline: one per packet. */
 static inline int
 __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
 		    rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
@@ -387,27 +398,38 @@ __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
 {
 	struct vmp_vnet_dma *d = vq->dma;
 	struct vmp_vnet_port *port = vq->port;
-	struct vnet_dma_tag *t;
+	struct vnet_pkt *p = &vq->pkts[pkt & (VNET_INFL - 1)];
+	uint32_t i = d->tail & d->mask;
+	struct vnet_dma_tag *t = &d->tags[i];
 
 	if (d->tail - d->head > d->mask ||
 	    rte_dma_copy(d->dma_id, d->vchan, src_iova, dst_iova, len, 0) < 0) {
 		vq->st.dma_full++;
 		return 0;
 	}
-	t = &d->tags[d->tail & d->mask];
 	t->vq = vq;
-	t->pkt = pkt;
-	t->len = len;
 	t->src = (uintptr_t)src;
 	t->dst = (uintptr_t)dst;
-	t->pin_gpa = port->pin_cb != NULL ? pin_gpa : 0;
-	if (t->pin_gpa)
+	t->len = len;
+	t->pinned = pin_gpa != 0 && port->pin_cb != NULL;
+	if (t->pinned) {
+		d->pin_gpa[i] = pin_gpa;
+		d->pinned++;
 		port->pin_cb(port->pin_arg, port->vid, pin_gpa, len, true);
+	}
 	d->tail++;
 	d->unsubmitted++;
-	vq->pkts[pkt & (VNET_INFL - 1)].pending++;
+	p->ndma++;
+	p->seq = d->tail;
 	vq->st.dma_copies++;
 	return 1;
+}
+
+/* Record @p landed: all its copies (if any) retired. */
+static inline bool
+vnet_pkt_landed(const struct vnet_vq *vq, const struct vnet_pkt *p)
+{
+	return p->ndma == 0 || (int32_t)(vq->dma->head - p->seq) >= 0;
 }
 
 /*

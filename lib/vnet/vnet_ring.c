@@ -176,7 +176,7 @@ __vmp_vnet_pkt_drop(struct vnet_vq *vq, uint16_t head)
 	p->nb_used = 1;
 	p->log_start = vq->lr_tail;
 	p->nb_log = 0;
-	p->pending = 0;
+	p->ndma = 0;
 	vq->pk_tail++;
 	vq->st.bad_chain++;
 }
@@ -226,7 +226,7 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 		struct vnet_pkt *p = &vq->pkts[vq->pk_head & (VNET_INFL - 1)];
 		uint16_t i;
 
-		if (p->pending)
+		if (!vnet_pkt_landed(vq, p))
 			break;
 		if (!vq->rx && p->m != NULL && nout == n)
 			break;

@@ -453,6 +453,128 @@ test_memtable_waits_for_copies(void)
 	return dma_release(dma, id, "dma_skeleton_mt");
 }
 
+#define ERR_PKTS 6
+#define ERR_LEN 1000
+
+static uint8_t
+err_byte(unsigned int k, unsigned int j)
+{
+	return (uint8_t)(k * 13 + j * 7 + 1);
+}
+
+/* Wait until @n used elements came back on vring @r (polling the
+ * datapath); 0 if they did. */
+static int
+err_wait_used(unsigned int r, unsigned int n)
+{
+	struct vring_used_elem e;
+	struct rte_mbuf *m[ERR_PKTS];
+	unsigned int got = 0, i;
+	uint16_t k;
+
+	for (i = 0; i < 2000 && got < n; i++) {
+		if (r == RXQ) {
+			vmp_vnet_enqueue_burst(port, 0, NULL, 0);
+		} else {
+			k = vmp_vnet_dequeue_burst(port, 0, m, ERR_PKTS);
+			rte_pktmbuf_free_bulk(m, k);
+		}
+		while (got < n && vhu_front_used(&fr, r, &e) == 0)
+			got++;
+		if (got < n)
+			usleep(500);
+	}
+	return got == n ? 0 : -1;
+}
+
+/*
+ * The engine fails every 3rd copy (dma_swdma devarg fail_every=3) and
+ * writes nothing for it: the datapath redoes it on the CPU before the
+ * packet is published, so every byte arrives, in both directions, and the
+ * failures are counted.
+ */
+static int
+test_dma_errors_redone(void)
+{
+	struct vmp_vnet_vq_stats t0 = stats(TXQ), r0 = stats(RXQ);
+	struct rte_mbuf *m[ERR_PKTS];
+	struct vmp_vnet_dma *dma;
+	unsigned int k, j, got = 0, i;
+	int id;
+
+	id = test_dma_open("dma_swdma_err", "fail_every=3", 1);
+	if (id < 0)
+		return TEST_SKIPPED; /* not built */
+	dma = vmp_vnet_dma_create((int16_t)id, 0, 256, 0);
+	TEST_ASSERT_NOT_NULL(dma, "vnet dma");
+	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, dma), "set dma");
+
+	/* guest TX: 6 packets into mbufs */
+	for (k = 0; k < ERR_PKTS; k++) {
+		uint8_t *b = vhu_gpa(&fr, BUF(40 + k));
+
+		memset(b, 0, HDR);
+		for (j = 0; j < ERR_LEN; j++)
+			b[HDR + j] = err_byte(k, j);
+		desc(TXQ, (uint16_t)(20 + k), BUF(40 + k), HDR + ERR_LEN, 0, 0);
+		vhu_front_post(&fr, TXQ, (uint16_t)(20 + k));
+	}
+	for (i = 0; i < 2000 && got < ERR_PKTS; i++) {
+		got += vmp_vnet_dequeue_burst(port, 0, m + got,
+					      (uint16_t)(ERR_PKTS - got));
+		if (got < ERR_PKTS)
+			usleep(500);
+	}
+	TEST_ASSERT_EQUAL(got, ERR_PKTS, "TX packets returned");
+	for (k = 0; k < ERR_PKTS; k++) {
+		const uint8_t *d = rte_pktmbuf_mtod(m[k], const uint8_t *);
+
+		TEST_ASSERT_EQUAL(m[k]->pkt_len, ERR_LEN, "TX %u length", k);
+		for (j = 0; j < ERR_LEN; j++)
+			TEST_ASSERT_EQUAL(d[j], err_byte(k, j),
+					  "TX packet %u byte %u", k, j);
+	}
+	rte_pktmbuf_free_bulk(m, ERR_PKTS);
+	TEST_ASSERT_SUCCESS(err_wait_used(TXQ, ERR_PKTS), "TX used");
+	TEST_ASSERT_EQUAL_U64(stats(TXQ).dma_copies - t0.dma_copies, ERR_PKTS,
+			      "TX copies on the engine");
+	TEST_ASSERT_EQUAL_U64(stats(TXQ).dma_errors - t0.dma_errors, 2,
+			      "TX copies the engine failed");
+
+	/* guest RX: 6 mbufs into guest buffers (copies 7..12: 9, 12 fail) */
+	for (k = 0; k < ERR_PKTS; k++) {
+		uint8_t *b = vhu_gpa(&fr, BUF(50 + k));
+
+		memset(b, 0xee, HDR + ERR_LEN);
+		desc(RXQ, (uint16_t)(30 + k), BUF(50 + k), 2048,
+		     VRING_DESC_F_WRITE, 0);
+		vhu_front_post(&fr, RXQ, (uint16_t)(30 + k));
+		m[k] = rte_pktmbuf_alloc(mp);
+		TEST_ASSERT_NOT_NULL(m[k], "mbuf");
+		b = (uint8_t *)rte_pktmbuf_append(m[k], ERR_LEN);
+		for (j = 0; j < ERR_LEN; j++)
+			b[j] = err_byte(k + 100, j);
+	}
+	TEST_ASSERT_EQUAL(vmp_vnet_enqueue_burst(port, 0, m, ERR_PKTS),
+			  ERR_PKTS, "RX packets taken");
+	TEST_ASSERT_SUCCESS(err_wait_used(RXQ, ERR_PKTS), "RX used");
+	for (k = 0; k < ERR_PKTS; k++) {
+		const uint8_t *b = vhu_gpa(&fr, BUF(50 + k));
+
+		for (j = 0; j < ERR_LEN; j++)
+			TEST_ASSERT_EQUAL(b[HDR + j], err_byte(k + 100, j),
+					  "RX packet %u byte %u", k, j);
+	}
+	TEST_ASSERT_EQUAL_U64(stats(RXQ).dma_copies - r0.dma_copies, ERR_PKTS,
+			      "RX copies on the engine");
+	TEST_ASSERT_EQUAL_U64(stats(RXQ).dma_errors - r0.dma_errors, 2,
+			      "RX copies the engine failed");
+	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, NULL), "unset");
+	TEST_ASSERT_SUCCESS(vmp_vnet_dma_free(dma), "dma free");
+	test_dma_close(id, "dma_swdma_err");
+	return TEST_SUCCESS;
+}
+
 /* Rings that lie: the vring stops and is reported, the other one serves. */
 /* Pages of one page at @gpa the tracker reports now (read-and-clear). */
 static int64_t
@@ -562,6 +684,7 @@ static struct vmp_test_suite crafted_suite = {
 			TEST_CASE(test_dirty_log),
 			TEST_CASE(test_memtable_waits_for_copies),
 			TEST_CASE(test_dirty_tracker_pins),
+			TEST_CASE(test_dma_errors_redone),
 			TEST_CASE(test_broken_queue),
 			TEST_CASES_END(),
 		},
