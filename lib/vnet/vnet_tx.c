@@ -45,16 +45,6 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 	uint16_t s = 0;
 	uint32_t goff = skip, moff = 0;
 
-	/* The common case: one guest segment into one mbuf (chain_fill made
-	 * data_len = the payload). */
-	if (likely(c->nb_seg == 1 && m->next == NULL && c->seg[0].len > skip)) {
-		uint8_t *src = c->seg[0].hva + skip;
-
-		vnet_copy(vq, rec, rte_pktmbuf_mtod(m, void *),
-			  rte_pktmbuf_iova(m), src, (rte_iova_t)(uintptr_t)src,
-			  c->seg[0].len - skip, 0);
-		return;
-	}
 	while (s < c->nb_seg && goff >= c->seg[s].len)
 		goff -= c->seg[s++].len;
 	while (m != NULL && s < c->nb_seg) {
@@ -80,6 +70,46 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 	}
 }
 
+/*
+ * The common packet, without building a struct vnet_chain: one direct
+ * readable descriptor inside one memory region, header and payload in it,
+ * the payload fitting @m's tailroom. Its fields are read once and checked
+ * here; false (nothing done) sends the packet to the full walk, which reads
+ * and checks everything again. Returns the payload length, or -1.
+ */
+static inline int32_t
+tx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, uint32_t hdr)
+{
+	const volatile struct vring_desc *d = &vq->desc[head];
+	uint64_t addr = d->addr, l;
+	uint32_t len = d->len, plen;
+	uint16_t flags = d->flags;
+	struct vnet_pkt *p;
+	uint8_t *hva;
+	uint32_t rec;
+
+	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT |
+			       VRING_DESC_F_WRITE)) ||
+		     len <= hdr || len - hdr > rte_pktmbuf_tailroom(m)))
+		return -1;
+	l = len;
+	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, addr, &l);
+	if (unlikely(hva == NULL || l != len))
+		return -1;
+	plen = len - hdr;
+	m->data_len = (uint16_t)plen;
+	m->pkt_len = plen;
+	rec = vnet_pkt_open(vq, m);
+	p = &vq->pkts[rec & (VNET_INFL - 1)];
+	vnet_copy(vq, rec, rte_pktmbuf_mtod(m, void *), rte_pktmbuf_iova(m),
+		  hva + hdr, (rte_iova_t)(uintptr_t)(hva + hdr), plen, 0);
+	p->used_start = vnet_used_push(vq, head, 0);
+	p->nb_used = 1;
+	vq->pk_tail++;
+	vq->last_avail++;
+	return (int32_t)plen;
+}
+
 /* Heads whose descriptors are prefetched at the start of a burst. */
 #define TX_LOOKAHEAD 32
 
@@ -92,6 +122,8 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 	const volatile uint16_t *ring = vq->avail->ring;
 	uint16_t mask = vq->size - 1, k, used = 0;
 	struct rte_mbuf *heads[TX_LOOKAHEAD];
+	uint32_t hdr = port->hdr_len, npkt = 0;
+	uint64_t nbytes = 0;
 	struct vnet_chain c;
 	bool more = true;
 
@@ -120,6 +152,13 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 			more = false;
 			break;
 		}
+		plen = (uint32_t)tx_fast(vq, head, heads[used], hdr);
+		if (likely(plen != UINT32_MAX)) {
+			used++;
+			npkt++;
+			nbytes += plen;
+			continue;
+		}
 		if (vnet_chain_walk(vq, head, false, &c) < 0 ||
 		    c.total < port->hdr_len) {
 			__vmp_vnet_pkt_drop(vq, head);
@@ -147,9 +186,11 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 		p->nb_used = 1;
 		vq->pk_tail++;
 		vq->last_avail++;
-		vq->st.packets++;
-		vq->st.bytes += plen;
+		npkt++;
+		nbytes += plen;
 	}
+	vq->st.packets += npkt;
+	vq->st.bytes += nbytes;
 	if (used < budget)
 		rte_pktmbuf_free_bulk(heads + used, budget - used);
 	return more;
