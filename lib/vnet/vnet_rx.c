@@ -151,6 +151,51 @@ hdr_store(uint8_t *dst, const uint8_t *hdr, uint32_t len)
 	memcpy(dst, hdr, len);
 }
 
+/*
+ * The common packet, without building a struct vnet_chain: a one-segment
+ * mbuf into one direct writable descriptor inside one memory region that
+ * holds header and packet. Its fields are read once and checked here; false
+ * (nothing done) sends the packet to the general path, which reads and
+ * checks everything again. @log: keep the payload's log range (logging is
+ * on, or a copy may still be in flight when it is switched on: a sync-only
+ * queue publishes every record in the call that placed it, and logging
+ * changes only while the queue is parked).
+ */
+static inline bool
+rx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, bool log)
+{
+	const volatile struct vring_desc *d = &vq->desc[head];
+	uint64_t addr = d->addr, l;
+	uint32_t len = d->len, hl = vq->port->hdr_len, dl = m->data_len;
+	uint16_t flags = d->flags;
+	/* num_buffers = 1 (little endian) in the 12-byte header */
+	static const uint8_t hdr[VNET_HDR_MRG] = {[10] = 1};
+	struct vnet_pkt *p;
+	uint8_t *hva;
+	uint32_t rec;
+
+	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT |
+			       VRING_DESC_F_WRITE)) != VRING_DESC_F_WRITE ||
+		     m->next != NULL || len < hl + dl))
+		return false;
+	l = len;
+	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, addr, &l);
+	if (unlikely(hva == NULL || l != len))
+		return false;
+	rec = vnet_pkt_open(vq, m);
+	p = &vq->pkts[rec & (VNET_INFL - 1)];
+	hdr_store(hva, hdr, hl);
+	vnet_copy(vq, rec, hva + hl, (rte_iova_t)(uintptr_t)(hva + hl),
+		  rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_iova(m), dl,
+		  addr + hl);
+	if (log)
+		log_range_add(vq, p, addr, hl + dl);
+	p->used_start = vnet_used_push(vq, head, hl + dl);
+	p->nb_used = 1;
+	vq->pk_tail++;
+	return true;
+}
+
 /* The general case: header and mbuf chain over @nb guest chains. */
 static void
 rx_place(struct vnet_vq *vq, uint32_t rec, struct vnet_chain *ch, uint16_t nb,
@@ -192,7 +237,9 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	const volatile uint16_t *ring = vq->avail->ring;
 	uint16_t mask = vq->size - 1, avail_idx, cur, done;
 	uint16_t max_bufs = port->mrg ? VNET_MAX_BUFS : 1;
-	uint16_t i, pf;
+	bool log = port->log_on || vq->dma != NULL;
+	uint64_t nbytes = 0;
+	uint16_t i, pf, npkt = 0;
 
 	if (!vnet_avail_load(vq, &avail_idx))
 		return 0;
@@ -219,6 +266,17 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 			rx_prefetch_buf(vq, ring,
 					(uint16_t)(cur + RX_BUF_AHEAD),
 					pkts[done + RX_BUF_AHEAD]->data_len);
+		if (likely(cur != avail_idx)) {
+			uint16_t head = ring[cur & mask];
+
+			if (likely(head < vq->size) &&
+			    rx_fast(vq, head, m, log)) {
+				vq->last_avail = ++cur;
+				npkt++;
+				nbytes += m->pkt_len;
+				continue;
+			}
+		}
 		while (cap < need && nb < max_bufs) {
 			uint16_t head;
 
@@ -230,7 +288,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 							  head);
 				give_back(vq, ch, nb);
 				vq->last_avail = cur;
-				return done;
+				goto out;
 			}
 			cur++;
 			if (vnet_chain_walk(vq, head, true, &ch[nb]) < 0) {
@@ -288,9 +346,12 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 		}
 		vq->pk_tail++;
 		vq->last_avail = cur;
-		vq->st.packets++;
-		vq->st.bytes += m->pkt_len;
+		npkt++;
+		nbytes += m->pkt_len;
 	}
+out:
+	vq->st.packets += npkt;
+	vq->st.bytes += nbytes;
 	return done;
 }
 
