@@ -45,7 +45,7 @@ static struct vmp_vnet_dma *dma;
 static int dma_id = -1;
 static struct rte_mempool *mp;
 static volatile bool stop, done;
-static uint64_t pkts, busy_cyc, all_cyc, start_tsc;
+static uint64_t pkts, busy_cyc, all_cyc, start_tsc, moves;
 
 /* Cycles/packet of every full burst (32 moved): their median drops the
  * iterations the kernel preempted, which on a shared machine dominate the
@@ -83,7 +83,7 @@ worker(void *arg)
 		if (!warm && t - t0 > rte_get_tsc_hz()) {
 			/* one second of warm-up, then count */
 			warm = true;
-			pkts = busy_cyc = 0;
+			pkts = busy_cyc = moves = 0;
 			nb_samples = 0;
 			start_tsc = t;
 		}
@@ -114,6 +114,7 @@ worker(void *arg)
 			uint64_t c = rte_rdtsc() - t;
 
 			pkts += n;
+			moves++;
 			busy_cyc += c;
 			if (n == BURST && nb_samples < NB_SAMPLES)
 				samples[nb_samples++] = (uint32_t)RTE_MIN(
@@ -223,19 +224,22 @@ main(int argc, char **argv)
 	qsort(samples, nb_samples, sizeof(samples[0]), cmp_u32);
 	printf("vnetbench: mode %s size %u dma %s: %.3f Mpps, %.1f busy "
 	       "cycles/pkt, %.1f cycles/pkt overall (%" PRIu64 " pkts), "
-	       "%u cycles/pkt median of %u full bursts\n",
+	       "%u cycles/pkt median of %u full bursts, %.1f pkts per "
+	       "burst that moved any\n",
 	       o.enq ? "enq" : "deq", o.size, o.dma ? "skeleton" : "none",
 	       (double)pkts / ((double)all_cyc / rte_get_tsc_hz()) / 1e6,
 	       pkts ? (double)busy_cyc / pkts : 0.0,
 	       pkts ? (double)all_cyc / pkts : 0.0, pkts,
-	       nb_samples ? samples[nb_samples / 2] : 0, nb_samples);
+	       nb_samples ? samples[nb_samples / 2] : 0, nb_samples,
+	       moves ? (double)pkts / moves : 0.0);
 	fflush(stdout);
 	stop = true;
 	{
 		struct vmp_vnet_vq_stats st;
 
 		if (vmp_vnet_vq_stats_get(port, o.enq ? 0 : 1, &st) == 0)
-			printf("vnetbench: vring %d: %" PRIu64 " packets, %" PRIu64
+			printf("vnetbench: vring %d: %" PRIu64
+			       " packets, %" PRIu64
 			       " no_buf (offered but no guest buffer), %" PRIu64
 			       " notifications\n",
 			       o.enq ? 0 : 1, st.packets, st.no_buf, st.notify);

@@ -121,7 +121,8 @@ run_vnet() { # MODE SIZE DMA -> PPS, CYC (busy cycles/packet)
 	CYC=$(grep -ao '[0-9.]* busy cycles/pkt' bench.log | awk '{print $1}')
 	CYC=${CYC:-0}
 	MED=$(grep -ao '[0-9]* cycles/pkt median' bench.log | awk '{print $1}')
-	echo "  run vnet $3 $1 $2: $PPS Mpps, $CYC busy cyc/pkt," \
+	BPB=$(grep -ao '[0-9.]* pkts per burst' bench.log | awk '{print $1}')
+	echo "  run vnet $3 $1 $2: $PPS Mpps, $CYC busy cyc/pkt, ${BPB:-?} pkts/burst," \
 		"${MED:-?} full-burst median ($SHARE)"
 }
 
