@@ -27,6 +27,10 @@
  *   reuses its slots (counted as extra polls; none while the engine keeps
  *   up, as the ring holds VHU_QSIZE / B bursts).
  *
+ * Sync and async of a row alternate in blocks of BLOCK bursts (the queue
+ * empty between blocks), so that both see the same mix of the VM's vCPU
+ * placements, which change within seconds and move both costs by up to 3x.
+ *
  * A perf test: prints, asserts nothing about speed.
  */
 #include <sched.h>
@@ -167,35 +171,41 @@ cmp_d(const void *a, const void *b)
 /* VNET_COSTG_ROUNDS (1..50, default 5): rounds of ITERS bursts per cell,
  * e.g. longer runs to profile one cell. */
 static unsigned int rounds = 5;
-static double samples[MAX_ROUNDS * ITERS];
+/* Cycles/packet of each burst: [serialized/pipelined][sync/async] */
+static double samples[2][2][MAX_ROUNDS * ITERS];
+
+/* Sync and async alternate in blocks of this many bursts, so that both see
+ * the same mix of the VM's placements (its vCPUs move within seconds). */
+#define BLOCK 250
 
 /* Mean of the middle 80 % of the bursts: drops the ones the kernel
  * preempted, keeps a mix (e.g. every other burst also publishing). */
 static double
-trimmed_mean(unsigned int ns)
+trimmed_mean(double *v, unsigned int ns)
 {
 	unsigned int i, lo = ns / 10, hi = ns - ns / 10;
 	double sum = 0;
 
-	qsort(samples, ns, sizeof(samples[0]), cmp_d);
+	qsort(v, ns, sizeof(v[0]), cmp_d);
 	for (i = lo; i < hi; i++)
-		sum += samples[i];
+		sum += v[i];
 	return sum / (hi - lo);
 }
 
 /* Steady state: burst i taken and burst i-1 published by (mostly) one call.
  * Every burst's cost includes the polls that finished its predecessor. */
-static double
-measure_pipe(bool enq, uint32_t size, double *extra)
+static int
+measure_pipe(bool enq, uint32_t size, double *out, unsigned int nb,
+	     unsigned int *polls)
 {
 	/* packets taken, mod 2^16 */
 	uint16_t taken = fr.ring[enq ? 0 : 1].used->idx;
-	uint32_t i, ns = 0, polls = 0;
+	uint32_t i, ns = 0;
 
 	sh.enq = enq;
 	sh.size = size;
 	sh.pipe = true;
-	for (i = 0; i < rounds * ITERS + 2; i++) {
+	for (i = 0; i < nb + 2; i++) {
 		struct rte_mbuf *m[B];
 		unsigned int np;
 		uint64_t cyc;
@@ -217,24 +227,25 @@ measure_pipe(bool enq, uint32_t size, double *extra)
 		cyc += vnet_test_publish_until(
 			port, &fr, enq, (uint16_t)(taken - (VHU_QSIZE - B)),
 			&np);
-		polls += np;
-		if (i >= 2) /* from the first burst that had a predecessor */
-			samples[ns++] = (double)cyc / B;
+		if (i >= 2) { /* from the first burst that had a predecessor */
+			out[ns++] = (double)cyc / B;
+			*polls += np;
+		}
 	}
+	/* everything back: the queue is empty for the next block */
 	vnet_test_publish_until(port, &fr, enq, taken, NULL);
 	sh.pipe = false;
-	*extra = (double)polls / ns;
-	return trimmed_mean(ns);
+	return 0;
 }
 
-static double
-measure(bool enq, uint32_t size)
+static int
+measure(bool enq, uint32_t size, double *out, unsigned int nb)
 {
 	unsigned int i, ns = 0;
 
 	sh.enq = enq;
 	sh.size = size;
-	for (i = 0; i < rounds * ITERS; i++) {
+	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m[B];
 		uint64_t cyc = 0, t;
 		unsigned int got = 0;
@@ -271,30 +282,45 @@ measure(bool enq, uint32_t size)
 		}
 		__atomic_store_n(&sh.done, sh.go, __ATOMIC_RELEASE);
 		wait_eq(&sh.consumed, sh.go, false);
-		samples[ns++] = (double)cyc / B;
+		out[ns++] = (double)cyc / B;
 	}
-	return trimmed_mean(ns);
+	return 0;
 }
 
-/* Sync and async (if @dma) back to back, both methods: r[method][sync,
- * async], x = extra publishing polls per pipelined async burst. */
+/* Sync and async (if @dma), both methods, alternating in blocks of BLOCK
+ * bursts: r[method][sync, async] (mean of the middle 80 % of all their
+ * bursts), x = extra publishing polls per pipelined async burst. */
 static int
 cell(bool enq, uint32_t size, struct vmp_vnet_dma *dma, double r[2][2],
      double *x)
 {
-	double xs;
+	unsigned int n = rounds * ITERS, b, a, polls[2] = {0, 0};
+	int rc = 0;
 
+	for (b = 0; b < n / BLOCK && rc == 0; b++)
+		for (a = 0; a < (dma != NULL ? 2u : 1u) && rc == 0; a++) {
+			/* the queue is empty between blocks: no copy in
+			 * flight when the channel changes */
+			if (vmp_vnet_port_set_dma(port, 0, a ? dma : NULL) < 0)
+				return -1;
+			rc = measure(enq, size, samples[0][a] + b * BLOCK,
+				     BLOCK);
+			if (rc == 0)
+				rc = measure_pipe(enq, size,
+						  samples[1][a] + b * BLOCK,
+						  BLOCK, &polls[a]);
+		}
 	vmp_vnet_port_set_dma(port, 0, NULL);
-	r[0][0] = measure(enq, size);
-	r[1][0] = measure_pipe(enq, size, &xs);
-	r[0][1] = r[1][1] = *x = -1;
-	if (dma != NULL) {
-		vmp_vnet_port_set_dma(port, 0, dma);
-		r[0][1] = measure(enq, size);
-		r[1][1] = measure_pipe(enq, size, x);
-		vmp_vnet_port_set_dma(port, 0, NULL);
+	if (rc != 0)
+		return -1;
+	for (a = 0; a < 2; a++) {
+		r[0][a] = dma != NULL || a == 0 ? trimmed_mean(samples[0][a], n)
+						: -1;
+		r[1][a] = dma != NULL || a == 0 ? trimmed_mean(samples[1][a], n)
+						: -1;
 	}
-	return r[0][0] < 0 || r[1][0] < 0 || (dma && r[1][1] < 0) ? -1 : 0;
+	*x = dma != NULL ? (double)polls[1] / n : -1;
+	return 0;
 }
 
 /* VNET_COSTG_PATH (enqueue or dequeue) and VNET_COSTG_SIZE (64 or 1518)
@@ -364,9 +390,8 @@ test_vnet_cost_guest(void)
 	printf("\nlib/vnet datapath TSC cycles/packet with a guest lcore on "
 	       "the other CPU touching its buffers; bursts of %d, mean of the "
 	       "middle 80%% of %d bursts; async = dma_swdma, threshold 256 B; "
-	       "sync and "
-	       "async of a row measured back to back\n",
-	       B, rounds * ITERS);
+	       "sync and async of a row alternate in blocks of %d bursts\n",
+	       B, rounds * ITERS, BLOCK);
 	printf("%-8s %5s | %-27s | %-27s | %s\n", "", "", "serialized",
 	       "pipelined (steady state)", "extra polls");
 	printf("%-8s %5s | %7s %7s %11s | %7s %7s %11s | %s\n", "path", "size",
