@@ -90,9 +90,9 @@ vmp_vnet_dma_free(struct vmp_vnet_dma *d)
 void
 __vmp_vnet_dma_kick(struct vmp_vnet_dma *d)
 {
-	if (d->unsubmitted) {
+	if (d->tail != d->kicked) {
 		rte_dma_submit(d->dma_id, d->vchan);
-		d->unsubmitted = 0;
+		d->kicked = d->tail;
 	}
 }
 
@@ -126,9 +126,10 @@ retire(struct vmp_vnet_dma *d, uint32_t n,
 				   t->len);
 			vq->st.dma_errors++;
 		}
-		if (t->pinned) {
+		if (d->pin_gpa[k] != 0) {
 			vq->port->pin_cb(vq->port->pin_arg, vq->port->vid,
 					 d->pin_gpa[k], t->len, false);
+			d->pin_gpa[k] = 0;
 			d->pinned--;
 		}
 		d->head++;

@@ -179,8 +179,7 @@ struct vmp_vnet_port {
 struct vnet_dma_tag {
 	struct vnet_vq *vq; /* for its stats and its port's pin callback */
 	uintptr_t src, dst; /* virtual addresses: redo on the CPU on error */
-	uint32_t len;
-	uint32_t pinned; /* pin_gpa[] of this tag was reported pinned */
+	uint64_t len;
 };
 static_assert(sizeof(struct vnet_dma_tag) == 32, "two tags per cache line");
 
@@ -191,10 +190,12 @@ struct vmp_vnet_dma {
 	uint32_t users;
 	uint32_t mask;
 	uint32_t head, tail; /* copies: tail = submitted, head = retired */
-	uint32_t pinned;     /* tags in flight with pinned set */
-	uint16_t unsubmitted;
+	uint32_t kicked;     /* tail at the last rte_dma_submit() */
+	uint32_t pinned;     /* tags in flight with a pin_gpa */
 	struct vnet_dma_tag *tags;
-	uint64_t *pin_gpa; /* per tag, written only when it is pinned */
+	/* per tag: the guest address reported pinned, 0 if none; written
+	 * only when pinning, cleared when the copy retires */
+	uint64_t *pin_gpa;
 };
 
 /*
@@ -411,14 +412,12 @@ __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
 	t->src = (uintptr_t)src;
 	t->dst = (uintptr_t)dst;
 	t->len = len;
-	t->pinned = pin_gpa != 0 && port->pin_cb != NULL;
-	if (t->pinned) {
+	if (pin_gpa != 0 && port->pin_cb != NULL) {
 		d->pin_gpa[i] = pin_gpa;
 		d->pinned++;
 		port->pin_cb(port->pin_arg, port->vid, pin_gpa, len, true);
 	}
 	d->tail++;
-	d->unsubmitted++;
 	p->ndma++;
 	p->seq = d->tail;
 	vq->st.dma_copies++;
