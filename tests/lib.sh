@@ -2,6 +2,7 @@
 # Helpers for vmpath's integration scripts (bash). Source it.
 #   VMPATH_BUILD  build directory (meson sets it)
 #   VMPATH_SRC    source directory
+#   VMPATH_KEEP_TMP  if set: keep the temp dir (the processes' logs), print its path
 set -u
 : "${VMPATH_BUILD:?run through meson test, or set VMPATH_BUILD}"
 VMPATH="$VMPATH_BUILD/app/vmpath/vmpath"
@@ -16,7 +17,11 @@ t_cleanup() {
 	for p in "${T_PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
-	rm -rf "$T_TMP"
+	if [ -n "${VMPATH_KEEP_TMP:-}" ]; then
+		echo "kept $T_TMP"
+	else
+		rm -rf "$T_TMP"
+	fi
 	# EAL runtime dirs of the prefixes this script made (they end in $$)
 	rm -rf /var/run/dpdk/*-"$$" 2>/dev/null || true
 }
@@ -25,6 +30,7 @@ trap t_cleanup EXIT
 # Each result line carries the script's elapsed seconds, so a slow step shows
 # in the log of the run that was slow.
 t_ok() { T_PASS=$((T_PASS + 1)); echo "  ok   [${SECONDS}s] $*"; }
+t_note() { echo "  ..   [${SECONDS}s] $*"; }
 t_bad() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL [${SECONDS}s] $*"; }
 
 # t_check "what" cond...: run the condition, count the result.

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -124,6 +125,18 @@ check(struct rte_mbuf *m, uint64_t *seqp)
 	return NULL;
 }
 
+/* Wall-clock stamp, to line the peer's phases up with the script's log. */
+static void
+wall(const char *what)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf("vnet-peer: %s at %ld.%03ld\n", what, (long)ts.tv_sec,
+	       ts.tv_nsec / 1000000);
+	fflush(stdout);
+}
+
 static void
 usage(void)
 {
@@ -188,10 +201,14 @@ main(int argc, char **argv)
 {
 	struct rte_eth_conf conf;
 	struct rte_mempool *mp;
-	uint64_t sent = 0, rcvd = 0, bad = 0, end, hz;
+	uint64_t sent = 0, rcvd = 0, bad = 0, end, hz, t0, t_loop, t_stop,
+		 t_clean;
+	uint64_t last_rcvd = 0, last_prog, stalled = 0;
 	uint16_t port = 0, q;
 	int rc;
 
+	wall("main");
+	t0 = rte_get_tsc_cycles();
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "EAL init failed\n");
@@ -225,7 +242,9 @@ main(int argc, char **argv)
 	rte_eth_macaddr_get(port, &me);
 
 	hz = rte_get_tsc_hz();
-	end = rte_get_tsc_cycles() + o.timeout * hz;
+	t_loop = rte_get_tsc_cycles();
+	end = t_loop + o.timeout * hz;
+	last_prog = t_loop;
 	q = 0;
 	while (rcvd + bad < o.count && rte_get_tsc_cycles() < end) {
 		struct rte_mbuf *pk[BURST];
@@ -265,7 +284,27 @@ main(int argc, char **argv)
 		}
 		if (sent >= o.count && rcvd + bad < o.count)
 			usleep(0);
+		/* A stall (nothing back for a second) is reported with its
+		 * length: a slow run's log shows where it waited. */
+		if (rcvd + bad != last_rcvd) {
+			uint64_t now = rte_get_tsc_cycles();
+
+			if (stalled)
+				printf("vnet-peer: resumed after %.1f s\n",
+				       (double)(now - last_prog) / hz);
+			stalled = 0;
+			last_rcvd = rcvd + bad;
+			last_prog = now;
+		} else if (!stalled && rte_get_tsc_cycles() - last_prog > hz) {
+			stalled = 1;
+			printf("vnet-peer: stalled at %.1f s: sent %" PRIu64
+			       " received %" PRIu64 " in flight %" PRIu64 "\n",
+			       (double)(rte_get_tsc_cycles() - t_loop) / hz,
+			       sent, rcvd + bad, sent - rcvd - bad);
+			fflush(stdout);
+		}
 	}
+	t_stop = rte_get_tsc_cycles();
 	printf("vnet-peer: size %u segs %u queues %u: sent %" PRIu64
 	       " received %" PRIu64 " bad %" PRIu64 " missing %" PRIu64 "\n",
 	       o.size, o.segs, o.queues, sent, rcvd, bad, o.count - rcvd);
@@ -280,6 +319,13 @@ main(int argc, char **argv)
 	}
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
+	t_clean = rte_get_tsc_cycles();
 	rte_eal_cleanup();
+	printf("vnet-peer: init+start %.1f s, traffic %.1f s, stop %.1f s, "
+	       "EAL cleanup %.1f s\n",
+	       (double)(t_loop - t0) / hz, (double)(t_stop - t_loop) / hz,
+	       (double)(t_clean - t_stop) / hz,
+	       (double)(rte_get_tsc_cycles() - t_clean) / hz);
+	wall("exit");
 	return (rcvd == o.count && bad == 0) ? 0 : 1;
 }

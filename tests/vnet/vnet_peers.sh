@@ -10,6 +10,15 @@
 # queue pairs, 64 B, 1518 B, and 1518 B as 3-segment mbufs into 512 B guest
 # buffers (indirect TX chains, mergeable RX). Port 1 is a client socket in the
 # 2-queue runs, and its peer restarts (reconnect).
+#
+# No thread of the three processes is pinned to one CPU (EAL --lcores
+# N@(0-1)): on these 2-vCPU VMs one vCPU can make (almost) no progress for
+# seconds to minutes (dmesg: "workqueue lockup - pool cpus=0 ... stuck for
+# 43s"). Pinned (the peer, testpmd's forwarding lcore and the switch's control
+# threads all on CPU 0), a run waited for CPU 0 as long; unpinned, the kernel
+# runs them on the other vCPU. "a starved CPU 0 does not stall a peer run"
+# checks it with an RT busy loop on CPU 0.
+ANY="(0-1)" # every lcore may run on either CPU
 . "$VMPATH_SRC/tests/lib.sh"
 PEER="$VMPATH_BUILD/tests/vnet/vnet-peer"
 cd "$T_TMP"
@@ -25,7 +34,8 @@ start_switch() {
 	local b="$T_TMP/b.sock,queues=$2"
 	[ "$3" = 1 ] && b="$b,client"
 	rm -f "$T_TMP/a.sock" "$T_TMP/b.sock"
-	"$VMPATH" ${SW_LCORES:--l 0-1} --no-pci --no-huge -m 256 --iova-mode=va \
+	"$VMPATH" ${SW_LCORES:---lcores 0@$ANY,1@$ANY} --no-pci --no-huge \
+		-m 256 --iova-mode=va \
 		--file-prefix=$SWP "${LOGS[@]}" -- \
 		--vhost "$T_TMP/a.sock,queues=$2" --vhost "$b" "${@:4}" \
 		--stats-period 0 >sw-$1.log 2>&1 &
@@ -36,22 +46,26 @@ start_switch() {
 
 # start_echo QP SERVER(0|1)
 start_echo() {
+	echo "== [${SECONDS}s] start_echo $*" >>tp.log
 	local extra=""
 	[ "$2" = 1 ] && extra=",server=1"
-	dpdk-testpmd -l 0-1 --main-lcore 1 --no-pci --no-huge -m 512 \
+	dpdk-testpmd --lcores "0@$ANY,1@$ANY" --main-lcore 1 --no-pci \
+		--no-huge -m 512 \
 		--file-prefix=vmpt-vn-tp-$$ "${LOGS[@]}" \
 		--vdev "net_virtio_user0,path=$T_TMP/b.sock,queues=$1,queue_size=1024,mac=02:00:00:00:00:b1$extra" \
 		-- --forward-mode=macswap --rxq=$1 --txq=$1 \
 		--total-num-mbufs=8192 --stats-period 100 -a --no-mlockall \
-		</dev/null >tp.log 2>&1 &
+		</dev/null >>tp.log 2>&1 &
 	TP=$!
 	T_PIDS+=("$TP")
 	t_wait_for "tel $SWP /vmpath/ports | grep -q '\"1\": {[^}]*\"connected\": 1'" 40
+	t_note "echo started, rc $?"
 }
 
 stop_echo() {
 	kill -INT "$TP" 2>/dev/null
 	t_wait_pid "$TP" 20
+	t_note "echo stopped, rc $T_RC"
 }
 
 stop_switch() {
@@ -62,18 +76,62 @@ stop_switch() {
 
 # run_peer LABEL QP [peer args...]
 run_peer() {
-	timeout 90 "$PEER" -l 0 --no-pci --no-huge -m 256 \
+	local w t0 tpid
+	t0=$(date +%s.%N)
+	timeout 90 "$PEER" --lcores "0@$ANY" --no-pci --no-huge -m 256 \
 		--file-prefix=vmpt-vn-peer-$$ "${LOGS[@]}" \
 		--vdev "net_virtio_user0,path=$T_TMP/a.sock,queues=$2,queue_size=1024,mac=02:00:00:00:00:a1" \
 		-- --dst 02:00:00:00:00:b1 --queues "$2" --count "$N" \
-		--timeout 60 "${@:3}" >peer.log 2>&1
+		--timeout 60 "${@:3}" >peer.log 2>&1 &
+	tpid=$!
+	# Diagnostics of a slow peer run, every 2 s: where the peer's threads
+	# are (state, CPU, kernel stack) and the switch's counters. Reads no
+	# /proc file that needs the peer's mm (cmdline, as pgrep reads it).
+	( sleep 2; while :; do
+		echo "== [${SECONDS}s] $1 $(date +%s.%N)"
+		grep -E '^cpu[0-9]' /proc/stat
+		for p in $tpid $(cat /proc/$tpid/task/$tpid/children 2>/dev/null); do
+			for t in /proc/$p/task/*; do
+				echo "$t $(cat $t/comm) $(cut -d' ' -f3,39 $t/stat) $(cat $t/wchan)"
+				cat $t/stack
+			done
+		done
+		tel $SWP /vmpath/port_stats,0; tel $SWP /vmpath/port_stats,1
+		sleep 2
+	done ) >>watch.log 2>&1 &
+	w=$!
+	wait $tpid
 	local rc=$?
+	kill $w
+	{ echo "== [${SECONDS}s] $1 rc $rc, ran $t0 .. $(date +%s.%N)"; cat peer.log; } >>peer-all.log
 	if [ $rc -eq 0 ]; then
-		t_ok "$1: $(grep -a 'vnet-peer:' peer.log | head -1)"
+		t_ok "$1: $(grep -a 'vnet-peer: size' peer.log | head -1)"
 	else
 		t_bad "$1 (rc $rc)"
 		grep -av TELEMETRY peer.log | tail -n 5 | sed 's/^/       | /'
+		# where the peer's threads were while it was slow
+		grep -av '^{' watch.log 2>/dev/null | tail -n 40 |
+			sed 's/^/       w /'
 	fi
+}
+
+# starved_run LABEL: a peer run while CPU 0 makes almost no progress (a
+# SCHED_FIFO busy loop there; the kernel leaves others 5%). With no thread
+# pinned to CPU 0 the run ends while the loop still spins; pinned, it waited
+# for the loop (a 10 s loop: 10 s). The loop ends by itself after 8 s.
+starved_run() {
+	if ! chrt -f 1 true 2>/dev/null; then
+		echo "  skip a starved CPU 0: no SCHED_FIFO here"
+		return
+	fi
+	chrt -f 10 taskset -c 0 bash -c \
+		'e=$((SECONDS + 8)); while [ $SECONDS -lt $e ]; do :; done' &
+	local hog=$!
+	sleep 0.5
+	run_peer "$1 qp=1 1518B, CPU 0 starved" 1 --size 1518 --window 256
+	t_check "$1: a starved CPU 0 does not stall a peer run" kill -0 $hog
+	kill $hog 2>/dev/null
+	wait $hog
 }
 
 matrix() { # matrix LABEL QP
@@ -118,14 +176,14 @@ for mode in sync async sw; do
 	dma=()
 	SW_LCORES=
 	[ $mode = async ] && dma=(--dma skeleton)
-	# our dma_swdma: its engine runs on a DMA lcore sharing core 0 with
-	# the (mostly sleeping) main lcore
+	# our dma_swdma: its engines run on a DMA lcore (lcore 2)
 	[ $mode = sw ] && dma=(--dma sw --dma-lcores 1) &&
-		SW_LCORES="--lcores 0@0,1@1,2@0"
+		SW_LCORES="--lcores 0@$ANY,1@$ANY,2@$ANY"
 	echo "-- $mode, 1 queue pair, server sockets"
 	start_switch $mode-1 1 0 "${dma[@]}"
 	start_echo 1 0
 	matrix $mode 1
+	[ $mode = sync ] && starved_run $mode
 	tel $SWP /vmpath/port_stats,0 >ps0.json
 	tel $SWP /vmpath/port_stats,1 >ps1.json
 	stop_echo
