@@ -138,12 +138,11 @@ struct vmp_vnet_vq_stats {
 	uint64_t broken;     /**< times the queue was stopped as broken */
 	uint64_t dma_copies; /**< copies submitted to the DMA engine */
 	uint64_t cpu_copies; /**< copies done on the CPU */
-	uint64_t
-		dma_errors; /**< copies the engine failed (redone on the CPU) */
-	uint64_t dma_full;  /**< submissions refused by the engine */
-	uint64_t inflight;  /**< packets with copies in flight (gauge) */
-	uint64_t notify;    /**< guest notifications sent */
-	uint64_t logged;    /**< dirty-log writes (payload ranges) */
+	uint64_t dma_errors; /**< engine-failed copies, redone on the CPU */
+	uint64_t dma_full;   /**< submissions refused by the engine */
+	uint64_t inflight;   /**< packets with copies in flight (gauge) */
+	uint64_t notify;     /**< guest notifications sent */
+	uint64_t logged;     /**< dirty-log writes (payload ranges) */
 };
 
 /**
