@@ -227,34 +227,51 @@ int __vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
 			  struct vnet_chain *c);
 
 /*
- * __vmp_vnet_chain_walk() with the common case inline: one direct descriptor
- * (no NEXT, no INDIRECT) of the right direction inside one memory region.
- * Its fields are read once into locals and checked here; anything else goes
- * to the full walk, which reads and checks everything again by itself.
+ * The common chain: @head is one direct descriptor (no NEXT, no INDIRECT),
+ * non-empty, of the right direction, inside one memory region. Its fields
+ * are read once into locals and checked here. Returns its host address with
+ * *@gpa and *@len set, or NULL for anything else: the caller then takes the
+ * full walk, which reads and checks everything again by itself.
  * @head must be < vq->size.
  */
+static inline uint8_t *
+vnet_desc_one(const struct vnet_vq *vq, uint16_t head, bool writable,
+	      uint64_t *gpa, uint32_t *len)
+{
+	const volatile struct vring_desc *d = &vq->desc[head];
+	uint64_t addr = d->addr, l;
+	uint32_t n = d->len;
+	uint16_t flags = d->flags;
+	uint8_t *hva;
+
+	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
+		     !!(flags & VRING_DESC_F_WRITE) != writable || n == 0))
+		return NULL;
+	l = n;
+	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, addr, &l);
+	if (unlikely(hva == NULL || l != n))
+		return NULL;
+	*gpa = addr;
+	*len = n;
+	return hva;
+}
+
+/* __vmp_vnet_chain_walk() with the common chain (vnet_desc_one()) inline. */
 static inline int
 vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
 		struct vnet_chain *c)
 {
-	const volatile struct vring_desc *d = &vq->desc[head];
-	uint64_t addr = d->addr, l;
-	uint32_t len = d->len;
-	uint16_t flags = d->flags;
-	void *hva;
+	uint64_t gpa;
+	uint32_t len;
+	uint8_t *hva = vnet_desc_one(vq, head, writable, &gpa, &len);
 
-	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) ||
-		     !!(flags & VRING_DESC_F_WRITE) != writable || len == 0))
-		return __vmp_vnet_chain_walk(vq, head, writable, c);
-	l = len;
-	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, addr, &l);
-	if (unlikely(hva == NULL || l != len))
+	if (unlikely(hva == NULL))
 		return __vmp_vnet_chain_walk(vq, head, writable, c);
 	c->head = head;
 	c->nb_seg = 1;
 	c->total = len;
 	c->seg[0].hva = hva;
-	c->seg[0].gpa = addr;
+	c->seg[0].gpa = gpa;
 	c->seg[0].len = len;
 	return 0;
 }

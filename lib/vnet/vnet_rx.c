@@ -153,43 +153,33 @@ hdr_store(uint8_t *dst, const uint8_t *hdr, uint32_t len)
 
 /*
  * The common packet, without building a struct vnet_chain: a one-segment
- * mbuf into one direct writable descriptor inside one memory region that
- * holds header and packet. Its fields are read once and checked here; false
- * (nothing done) sends the packet to the general path, which reads and
- * checks everything again. @log: keep the payload's log range (logging is
- * on, or a copy may still be in flight when it is switched on: a sync-only
- * queue publishes every record in the call that placed it, and logging
- * changes only while the queue is parked).
+ * mbuf into one direct writable descriptor (vnet_desc_one()) that holds
+ * header and packet. False (nothing done) sends the packet to the general
+ * path. @log: keep the payload's log range (logging is on, or a copy may
+ * still be in flight when it is switched on: a sync-only queue publishes
+ * every record in the call that placed it, and logging changes only while
+ * the queue is parked).
  */
 static inline bool
 rx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, bool log)
 {
-	const volatile struct vring_desc *d = &vq->desc[head];
-	uint64_t addr = d->addr, l;
-	uint32_t len = d->len, hl = vq->port->hdr_len, dl = m->data_len;
-	uint16_t flags = d->flags;
 	/* num_buffers = 1 (little endian) in the 12-byte header */
 	static const uint8_t hdr[VNET_HDR_MRG] = {[10] = 1};
+	uint32_t hl = vq->port->hdr_len, dl = m->data_len, len, rec;
 	struct vnet_pkt *p;
-	uint8_t *hva;
-	uint32_t rec;
+	uint64_t gpa;
+	uint8_t *hva = vnet_desc_one(vq, head, true, &gpa, &len);
 
-	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT |
-			       VRING_DESC_F_WRITE)) != VRING_DESC_F_WRITE ||
-		     m->next != NULL || len < hl + dl))
-		return false;
-	l = len;
-	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, addr, &l);
-	if (unlikely(hva == NULL || l != len))
+	if (unlikely(hva == NULL || m->next != NULL || len < hl + dl))
 		return false;
 	rec = vnet_pkt_open(vq, m);
 	p = &vq->pkts[rec & (VNET_INFL - 1)];
 	hdr_store(hva, hdr, hl);
 	vnet_copy(vq, rec, hva + hl, (rte_iova_t)(uintptr_t)(hva + hl),
 		  rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_iova(m), dl,
-		  addr + hl);
+		  gpa + hl);
 	if (log)
-		log_range_add(vq, p, addr, hl + dl);
+		log_range_add(vq, p, gpa, hl + dl);
 	p->used_start = vnet_used_push(vq, head, hl + dl);
 	p->nb_used = 1;
 	vq->pk_tail++;

@@ -72,42 +72,34 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 
 /*
  * The common packet, without building a struct vnet_chain: one direct
- * readable descriptor inside one memory region, header and payload in it,
- * the payload fitting @m's tailroom. Its fields are read once and checked
- * here; false (nothing done) sends the packet to the full walk, which reads
- * and checks everything again. Returns the payload length, or -1.
+ * readable descriptor (vnet_desc_one()) holding header and payload, the
+ * payload fitting @m's tailroom. False (nothing done) sends the packet to
+ * the full walk; true: placed, its payload length in *@plen.
  */
-static inline int32_t
-tx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, uint32_t hdr)
+static inline bool
+tx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, uint32_t hdr,
+	uint32_t *plen)
 {
-	const volatile struct vring_desc *d = &vq->desc[head];
-	uint64_t addr = d->addr, l;
-	uint32_t len = d->len, plen;
-	uint16_t flags = d->flags;
 	struct vnet_pkt *p;
-	uint8_t *hva;
-	uint32_t rec;
+	uint64_t gpa;
+	uint32_t len, rec;
+	uint8_t *hva = vnet_desc_one(vq, head, false, &gpa, &len);
 
-	if (unlikely((flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT |
-			       VRING_DESC_F_WRITE)) ||
-		     len <= hdr || len - hdr > rte_pktmbuf_tailroom(m)))
-		return -1;
-	l = len;
-	hva = __vmp_vnet_gpa_to_hva(vq->port->mem, addr, &l);
-	if (unlikely(hva == NULL || l != len))
-		return -1;
-	plen = len - hdr;
-	m->data_len = (uint16_t)plen;
-	m->pkt_len = plen;
+	if (unlikely(hva == NULL || len <= hdr ||
+		     len - hdr > rte_pktmbuf_tailroom(m)))
+		return false;
+	*plen = len - hdr;
+	m->data_len = (uint16_t)*plen;
+	m->pkt_len = *plen;
 	rec = vnet_pkt_open(vq, m);
 	p = &vq->pkts[rec & (VNET_INFL - 1)];
 	vnet_copy(vq, rec, rte_pktmbuf_mtod(m, void *), rte_pktmbuf_iova(m),
-		  hva + hdr, (rte_iova_t)(uintptr_t)(hva + hdr), plen, 0);
+		  hva + hdr, (rte_iova_t)(uintptr_t)(hva + hdr), *plen, 0);
 	p->used_start = vnet_used_push(vq, head, 0);
 	p->nb_used = 1;
 	vq->pk_tail++;
 	vq->last_avail++;
-	return (int32_t)plen;
+	return true;
 }
 
 /* Heads whose descriptors are prefetched at the start of a burst. */
@@ -152,8 +144,7 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 			more = false;
 			break;
 		}
-		plen = (uint32_t)tx_fast(vq, head, heads[used], hdr);
-		if (likely(plen != UINT32_MAX)) {
+		if (likely(tx_fast(vq, head, heads[used], hdr, &plen))) {
 			used++;
 			npkt++;
 			nbytes += plen;
