@@ -584,6 +584,114 @@ test_fail_every(void)
 	return TEST_SUCCESS;
 }
 
+/* ---- slot formats ---- */
+
+/*
+ * A copy of 1..65535 bytes is all in its 16-byte ring slot; 0, 64 KiB and
+ * longer, fills and copy_sg go through the slot's ext entry. Both kinds,
+ * interleaved on one ring past the point where it wraps, each land their
+ * own bytes and nothing else (the slot reused by the other kind must not
+ * keep a stale field).
+ */
+#define FMT_BIG (200 * 1000)
+#define FMT_ROUNDS 5
+static const uint32_t fmt_len[] = {1, 65535, 65536, 2, FMT_BIG, 4095};
+
+static int
+test_slot_formats(void)
+{
+	const unsigned int nl = RTE_DIM(fmt_len), per = nl + 2;
+	enum rte_dma_status_code st[RTE_DIM(fmt_len) + 2];
+	uint64_t pat = 0x1122334455667788ULL;
+	uint8_t *src, *dst[RTE_DIM(fmt_len) + 2];
+	struct rte_dma_sge s[2], d[1];
+	unsigned int r, i, k;
+	int rc = TEST_FAILED;
+
+	TEST_ASSERT(dev_new("lcores=1") >= 0, "create");
+	/* a 32-slot ring: FMT_ROUNDS * per jobs wrap it */
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 32), "setup");
+	src = rte_malloc(NULL, FMT_BIG, 64);
+	memset(dst, 0, sizeof(dst));
+	for (i = 0; i < per; i++)
+		dst[i] = rte_malloc(NULL, FMT_BIG + 64, 64);
+	for (i = 0; i < per; i++)
+		if (src == NULL || dst[i] == NULL)
+			goto out;
+	for (r = 0; r < FMT_ROUNDS; r++) {
+		for (k = 0; k < FMT_BIG; k++)
+			src[k] = (uint8_t)(k * 13 + r + 1);
+		for (i = 0; i < per; i++)
+			memset(dst[i], 0xee, FMT_BIG + 64);
+		/* the copies, a fill and a copy_sg, in a rotated order */
+		for (k = 0; k < per; k++) {
+			i = (k + r) % per;
+			if (i < nl) {
+				rc = rte_dma_copy(dev_id, 0, BUF_IOVA(src),
+						  BUF_IOVA(dst[i]), fmt_len[i],
+						  0);
+			} else if (i == nl) {
+				rc = rte_dma_fill(dev_id, 0, pat,
+						  BUF_IOVA(dst[i]), 1000, 0);
+			} else {
+				s[0] = (struct rte_dma_sge){BUF_IOVA(src), 100};
+				s[1] = (struct rte_dma_sge){BUF_IOVA(src + 100),
+							    900};
+				d[0] = (struct rte_dma_sge){BUF_IOVA(dst[i]),
+							    1000};
+				rc = rte_dma_copy_sg(dev_id, 0, s, d, 2, 1, 0);
+			}
+			if (rc < 0) {
+				printf("round %u job %u: %d\n", r, i, rc);
+				rc = TEST_FAILED;
+				goto out;
+			}
+		}
+		rte_dma_submit(dev_id, 0);
+		if (swdma_test_reap(dev_id, 0, per, st, WAIT_MS) != per) {
+			printf("round %u: not all reaped\n", r);
+			rc = TEST_FAILED;
+			goto out;
+		}
+		rc = TEST_FAILED;
+		for (k = 0; k < per; k++) {
+			uint32_t len, b;
+
+			i = (k + r) % per;
+			len = i < nl ? fmt_len[i] : 1000;
+			if (st[k] != RTE_DMA_STATUS_SUCCESSFUL) {
+				printf("round %u job %u: status %d\n", r, i,
+				       st[k]);
+				goto out;
+			}
+			if (i == nl) {
+				for (b = 0; b < len; b++)
+					if (dst[i][b] !=
+					    ((uint8_t *)&pat)[b % 8]) {
+						printf("fill byte %u\n", b);
+						goto out;
+					}
+			} else if (memcmp(dst[i], src, len) != 0) {
+				printf("round %u job %u (%u B): data\n", r, i,
+				       len);
+				goto out;
+			}
+			if (dst[i][len] != 0xee) {
+				printf("round %u job %u (%u B): wrote past "
+				       "its end\n",
+				       r, i, len);
+				goto out;
+			}
+		}
+	}
+	rc = TEST_SUCCESS;
+out:
+	for (i = 0; i < per; i++)
+		rte_free(dst[i]);
+	rte_free(src);
+	return rc;
+}
+
 /* ---- stop with copies in flight ---- */
 
 #define STOP_JOBS 512
@@ -802,6 +910,7 @@ static struct vmp_test_suite swdma_suite = {
 			TEST_CASE_ST(NULL, case_teardown,
 				     test_error_completions),
 			TEST_CASE_ST(NULL, case_teardown, test_fail_every),
+			TEST_CASE_ST(NULL, case_teardown, test_slot_formats),
 			TEST_CASE_ST(NULL, case_teardown, test_stop_in_flight),
 			TEST_CASE_ST(NULL, case_teardown,
 				     test_burst_capacity_full),

@@ -232,7 +232,8 @@ vchan_free(struct swdma_dev *sd, uint16_t v)
 
 	if (vc == NULL)
 		return;
-	rte_free(vc->sg);
+	rte_free(vc->status);
+	rte_free(vc->ext);
 	rte_free(vc->ring);
 	rte_free(vc);
 	sd->vchans[v] = NULL;
@@ -277,11 +278,13 @@ swdma_vchan_setup(struct rte_dma_dev *dev, uint16_t v,
 	vc->ring = rte_zmalloc_socket("swdma_ring",
 				      (size_t)slots * sizeof(*vc->ring),
 				      RTE_CACHE_LINE_SIZE, sd->socket);
-	vc->sg = rte_zmalloc_socket("swdma_sg",
-				    (size_t)slots * 2 * SWDMA_MAX_SGES *
-					    sizeof(*vc->sg),
-				    RTE_CACHE_LINE_SIZE, sd->socket);
-	if (vc->ring == NULL || vc->sg == NULL)
+	vc->ext = rte_zmalloc_socket("swdma_ext",
+				     (size_t)slots * sizeof(*vc->ext),
+				     RTE_CACHE_LINE_SIZE, sd->socket);
+	vc->status = rte_zmalloc_socket("swdma_status",
+					(size_t)slots * sizeof(*vc->status),
+					RTE_CACHE_LINE_SIZE, sd->socket);
+	if (vc->ring == NULL || vc->ext == NULL || vc->status == NULL)
 		goto out_free_vchan;
 	vc->mask = slots - 1;
 	vc->nb_desc = conf->nb_desc;

@@ -54,36 +54,58 @@ vchan_commit(struct swdma_vchan *vc, uint64_t flags)
 	return id;
 }
 
-/* FREE -> PENDING for a copy or a fill (src holds the fill pattern). */
-static inline int
-vchan_put(void *priv, uint16_t vchan, uint8_t op, uint64_t src, uint64_t dst,
-	  uint32_t length, uint64_t flags)
+/* FREE -> PENDING for a job the slot cannot hold: in the slot's ext entry.
+ * @hint: an address the engine may prefetch (a source, or the destination). */
+static inline struct swdma_ext *
+vchan_put_ext(struct swdma_vchan *vc, struct swdma_desc *d, uint8_t op,
+	      uint64_t hint)
 {
-	struct swdma_vchan *vc = vchan_of(priv, vchan);
-	struct swdma_desc *d = vchan_slot(vc);
+	struct swdma_ext *e = &vc->ext[vc->head & vc->mask];
 
-	if (unlikely(d == NULL))
-		return -ENOSPC;
-	d->src = src;
-	d->dst = dst;
-	d->len = length;
-	d->op = op;
-	return vchan_commit(vc, flags);
+	e->op = op;
+	d->src = hint;
+	d->dl = 0;
+	return e;
 }
 
 int
 swdma_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
 	   uint32_t length, uint64_t flags)
 {
-	return vchan_put(priv, vchan, SWDMA_OP_COPY, src, dst, length, flags);
+	struct swdma_vchan *vc = vchan_of(priv, vchan);
+	struct swdma_desc *d = vchan_slot(vc);
+	struct swdma_ext *e;
+
+	if (unlikely(d == NULL))
+		return -ENOSPC;
+	/* 1..SWDMA_DL_LEN_MAX bytes (0 wraps to UINT32_MAX) */
+	if (likely(length - 1 < SWDMA_DL_LEN_MAX && dst <= SWDMA_DL_ADDR_MAX)) {
+		d->src = src;
+		d->dl = dst | (uint64_t)length << SWDMA_DL_SHIFT;
+	} else {
+		e = vchan_put_ext(vc, d, SWDMA_OP_COPY, src);
+		e->src = src;
+		e->dst = dst;
+		e->len = length;
+	}
+	return vchan_commit(vc, flags);
 }
 
 int
 swdma_fill(void *priv, uint16_t vchan, uint64_t pattern, rte_iova_t dst,
 	   uint32_t length, uint64_t flags)
 {
-	return vchan_put(priv, vchan, SWDMA_OP_FILL, pattern, dst, length,
-			 flags);
+	struct swdma_vchan *vc = vchan_of(priv, vchan);
+	struct swdma_desc *d = vchan_slot(vc);
+	struct swdma_ext *e;
+
+	if (unlikely(d == NULL))
+		return -ENOSPC;
+	e = vchan_put_ext(vc, d, SWDMA_OP_FILL, dst);
+	e->src = pattern;
+	e->dst = dst;
+	e->len = length;
+	return vchan_commit(vc, flags);
 }
 
 int
@@ -93,7 +115,7 @@ swdma_copy_sg(void *priv, uint16_t vchan, const struct rte_dma_sge *src,
 {
 	struct swdma_vchan *vc = vchan_of(priv, vchan);
 	struct swdma_desc *d;
-	struct rte_dma_sge *sg;
+	struct swdma_ext *e;
 
 	/* Refused before it is accepted: no job id is consumed. */
 	if (unlikely(nb_src == 0 || nb_dst == 0 || nb_src > SWDMA_MAX_SGES ||
@@ -102,12 +124,11 @@ swdma_copy_sg(void *priv, uint16_t vchan, const struct rte_dma_sge *src,
 	d = vchan_slot(vc);
 	if (unlikely(d == NULL))
 		return -ENOSPC;
-	sg = &vc->sg[(size_t)(vc->head & vc->mask) * 2 * SWDMA_MAX_SGES];
-	memcpy(sg, src, nb_src * sizeof(*sg));
-	memcpy(sg + SWDMA_MAX_SGES, dst, nb_dst * sizeof(*sg));
-	d->nb_src = (uint8_t)nb_src;
-	d->nb_dst = (uint8_t)nb_dst;
-	d->op = SWDMA_OP_COPY_SG;
+	e = vchan_put_ext(vc, d, SWDMA_OP_COPY_SG, src[0].addr);
+	memcpy(e->sg, src, nb_src * sizeof(e->sg[0]));
+	memcpy(e->sg + SWDMA_MAX_SGES, dst, nb_dst * sizeof(e->sg[0]));
+	e->nb_src = (uint8_t)nb_src;
+	e->nb_dst = (uint8_t)nb_dst;
 	return vchan_commit(vc, flags);
 }
 
@@ -141,7 +162,7 @@ swdma_completed(void *priv, uint16_t vchan, const uint16_t nb_cpls,
 		     vc->errs_seen)) {
 		/* an unreaped error exists: stop in front of the first */
 		for (i = 0; i < n; i++)
-			if (vc->ring[(vc->tail + i) & vc->mask].status !=
+			if (vc->status[(vc->tail + i) & vc->mask] !=
 			    RTE_DMA_STATUS_SUCCESSFUL)
 				break;
 		if (i < n)
@@ -169,15 +190,14 @@ swdma_completed_status(void *priv, uint16_t vchan, const uint16_t nb_cpls,
 			status[i] = RTE_DMA_STATUS_SUCCESSFUL;
 	} else {
 		for (i = 0; i < n; i++) {
-			struct swdma_desc *d =
-				&vc->ring[(vc->tail + i) & vc->mask];
+			uint32_t slot = (vc->tail + i) & vc->mask;
 
-			status[i] = (enum rte_dma_status_code)d->status;
+			status[i] = (enum rte_dma_status_code)vc->status[slot];
 			if (status[i] != RTE_DMA_STATUS_SUCCESSFUL) {
 				errs++;
 				/* the engine writes failures only: the slot
 				 * is FREE again with the success value */
-				d->status = RTE_DMA_STATUS_SUCCESSFUL;
+				vc->status[slot] = RTE_DMA_STATUS_SUCCESSFUL;
 			}
 		}
 	}
@@ -215,26 +235,26 @@ fill_bytes(uint8_t *dst, uint64_t pattern, uint32_t len)
 }
 
 static uint16_t
-exec_sg(const struct swdma_desc *d, const struct rte_dma_sge *sg)
+exec_sg(const struct swdma_ext *e)
 {
-	const struct rte_dma_sge *s = sg, *t = sg + SWDMA_MAX_SGES;
+	const struct rte_dma_sge *s = e->sg, *t = e->sg + SWDMA_MAX_SGES;
 	uint64_t slen = 0, dlen = 0;
 	uint32_t si = 0, ti = 0, so = 0, to = 0;
 	unsigned int k;
 
-	for (k = 0; k < d->nb_src; k++) {
+	for (k = 0; k < e->nb_src; k++) {
 		if (addr_bad(s[k].addr, s[k].length))
 			return RTE_DMA_STATUS_INVALID_SRC_ADDR;
 		slen += s[k].length;
 	}
-	for (k = 0; k < d->nb_dst; k++) {
+	for (k = 0; k < e->nb_dst; k++) {
 		if (addr_bad(t[k].addr, t[k].length))
 			return RTE_DMA_STATUS_INVALID_DST_ADDR;
 		dlen += t[k].length;
 	}
 	if (slen == 0 || slen != dlen)
 		return RTE_DMA_STATUS_INVALID_LENGTH;
-	while (si < d->nb_src && ti < d->nb_dst) {
+	while (si < e->nb_src && ti < e->nb_dst) {
 		uint32_t n = RTE_MIN(s[si].length - so, t[ti].length - to);
 
 		rte_memcpy((void *)(uintptr_t)(t[ti].addr + to),
@@ -254,31 +274,47 @@ exec_sg(const struct swdma_desc *d, const struct rte_dma_sge *sg)
 }
 
 static inline uint16_t
-exec_desc(const struct swdma_desc *d, const struct rte_dma_sge *sg)
+exec_copy(uint64_t src, uint64_t dst, uint32_t len)
 {
-	switch (d->op) {
+	if (unlikely(len == 0))
+		return RTE_DMA_STATUS_INVALID_LENGTH;
+	if (unlikely(addr_bad(src, len)))
+		return RTE_DMA_STATUS_INVALID_SRC_ADDR;
+	if (unlikely(addr_bad(dst, len)))
+		return RTE_DMA_STATUS_INVALID_DST_ADDR;
+	rte_memcpy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, len);
+	return RTE_DMA_STATUS_SUCCESSFUL;
+}
+
+static uint16_t
+exec_ext(const struct swdma_ext *e)
+{
+	switch (e->op) {
 	case SWDMA_OP_COPY:
-		if (unlikely(d->len == 0))
-			return RTE_DMA_STATUS_INVALID_LENGTH;
-		if (unlikely(addr_bad(d->src, d->len)))
-			return RTE_DMA_STATUS_INVALID_SRC_ADDR;
-		if (unlikely(addr_bad(d->dst, d->len)))
-			return RTE_DMA_STATUS_INVALID_DST_ADDR;
-		rte_memcpy((void *)(uintptr_t)d->dst,
-			   (const void *)(uintptr_t)d->src, d->len);
-		return RTE_DMA_STATUS_SUCCESSFUL;
+		return exec_copy(e->src, e->dst, e->len);
 	case SWDMA_OP_FILL:
-		if (unlikely(d->len == 0))
+		if (unlikely(e->len == 0))
 			return RTE_DMA_STATUS_INVALID_LENGTH;
-		if (unlikely(addr_bad(d->dst, d->len)))
+		if (unlikely(addr_bad(e->dst, e->len)))
 			return RTE_DMA_STATUS_INVALID_DST_ADDR;
-		fill_bytes((uint8_t *)(uintptr_t)d->dst, d->src, d->len);
+		fill_bytes((uint8_t *)(uintptr_t)e->dst, e->src, e->len);
 		return RTE_DMA_STATUS_SUCCESSFUL;
 	case SWDMA_OP_COPY_SG:
-		return exec_sg(d, sg);
+		return exec_sg(e);
 	default:
 		return RTE_DMA_STATUS_ERROR_UNKNOWN;
 	}
+}
+
+static inline uint16_t
+exec_desc(const struct swdma_desc *d, const struct swdma_ext *e)
+{
+	uint64_t dl = d->dl;
+
+	if (likely(dl != 0))
+		return exec_copy(d->src, dl & SWDMA_DL_ADDR_MAX,
+				 (uint32_t)(dl >> SWDMA_DL_SHIFT));
+	return exec_ext(e);
 }
 
 /* SUBMITTED -> DONE for up to `batch` slots of one vchan; returns how many. */
@@ -311,14 +347,13 @@ vchan_drain(struct swdma_vchan *vc, uint32_t batch)
 			vc->since_fail = 0;
 			st = RTE_DMA_STATUS_ERROR_UNKNOWN;
 		} else {
-			st = exec_desc(
-				d, &vc->sg[(size_t)slot * 2 * SWDMA_MAX_SGES]);
+			st = exec_desc(d, &vc->ext[slot]);
 		}
-		/* Only a failure is written back: on success the slot's line
-		 * stays clean (shared), so the app's next write to it does not
-		 * have to fetch it from this core. */
+		/* Only a failure is written back, and apart from the ring: a
+		 * slot's line stays clean (shared), so the app's next write to
+		 * it does not have to fetch it dirty from this core. */
 		if (unlikely(st != RTE_DMA_STATUS_SUCCESSFUL)) {
-			d->status = st;
+			vc->status[slot] = st;
 			errs++;
 		}
 	}
@@ -381,7 +416,7 @@ swdma_vchan_abort(struct swdma_vchan *vc)
 	if (sub == done)
 		return;
 	for (i = done; i != sub; i++)
-		vc->ring[i & vc->mask].status = RTE_DMA_STATUS_NOT_ATTEMPTED;
+		vc->status[i & vc->mask] = RTE_DMA_STATUS_NOT_ATTEMPTED;
 	__atomic_store_n(&vc->errs, vc->errs + (sub - done), __ATOMIC_RELAXED);
 	/* B2: pairs with the app's load-acquire in completed* */
 	__atomic_store_n(&vc->done, sub, __ATOMIC_RELEASE);

@@ -58,6 +58,7 @@
  * (Q1), so stop then sees every `done`/status the engine wrote.
  */
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -94,28 +95,47 @@ enum swdma_op {
 	SWDMA_OP_COPY_SG,
 };
 
-/* One ring slot: 32 bytes, two per cache line. */
+/*
+ * One ring slot: 16 bytes, four per cache line, so the app takes a line back
+ * from the engine's core once per four jobs. The common job is all in it: a
+ * copy of 1..65535 bytes whose destination is below 2^48 (any user-space
+ * address on x86-64 with 4-level paging), dl = dst | len << 48. Any other
+ * job (fill, copy_sg, a copy of length 0 or >= 64 KiB or to a higher
+ * address) has dl == 0 and is described by the slot's entry in the ext
+ * table; its src is then only an address the engine may prefetch.
+ */
 struct swdma_desc {
-	uint64_t src;	/**< source address, or the fill pattern */
-	uint64_t dst;	/**< destination address */
-	uint32_t len;	/**< bytes (copy, fill) */
-	uint8_t op;	/**< enum swdma_op */
-	uint8_t nb_src; /**< copy_sg: sges in the slot's sg table */
-	uint8_t nb_dst; /**< copy_sg */
-	uint8_t pad;
-	uint16_t status; /**< rte_dma_status_code, engine writes failures */
-	uint16_t pad2[3];
+	uint64_t src; /**< source address (ext job: a prefetch hint) */
+	uint64_t dl;  /**< dst | len << SWDMA_DL_SHIFT; 0: ext job */
+};
+static_assert(sizeof(struct swdma_desc) == 16, "four slots per cache line");
+#define SWDMA_DL_SHIFT 48
+#define SWDMA_DL_ADDR_MAX ((UINT64_C(1) << SWDMA_DL_SHIFT) - 1)
+#define SWDMA_DL_LEN_MAX UINT16_MAX
+
+/* The whole job of a slot whose dl is 0. */
+struct swdma_ext {
+	uint64_t src; /**< source address, or the fill pattern */
+	uint64_t dst; /**< destination address */
+	uint32_t len; /**< bytes (copy, fill) */
+	uint8_t op;   /**< enum swdma_op */
+	uint8_t nb_src;
+	uint8_t nb_dst;
+	struct rte_dma_sge sg[2 * SWDMA_MAX_SGES]; /**< copy_sg: src, dst */
 };
 
 struct swdma_vchan {
 	/* Set up while stopped, then only read (app and engine). */
 	struct swdma_desc *ring;
-	struct rte_dma_sge *sg; /**< 2 * SWDMA_MAX_SGES per slot: src, dst */
-	uint32_t mask;		/**< ring slots - 1 */
-	uint32_t nb_desc;	/**< capacity the user configured */
-	uint16_t id;		/**< vchan number */
-	uint16_t engine;	/**< index of the engine serving it */
-	uint32_t fail_every;	/**< devarg: fail every Nth copy, 0: never */
+	struct swdma_ext *ext; /**< per slot, read for ext jobs only */
+	/* per slot: rte_dma_status_code, SUCCESSFUL unless the engine wrote
+	 * a failure (apart from the ring: written only on failures) */
+	uint16_t *status;
+	uint32_t mask;	     /**< ring slots - 1 */
+	uint32_t nb_desc;    /**< capacity the user configured */
+	uint16_t id;	     /**< vchan number */
+	uint16_t engine;     /**< index of the engine serving it */
+	uint32_t fail_every; /**< devarg: fail every Nth copy, 0: never */
 
 	/* Written only by the fast-path caller (app), on a line of its own:
 	 * the engine reads the line above for every slot it runs, and would
