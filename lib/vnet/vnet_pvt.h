@@ -80,11 +80,12 @@ struct vnet_log_range {
  *   head reached seq: the channel completes in order) -> published (used
  *   elems written, payload logged, mbuf freed or returned).
  * Written only by the lcore that polls the vring (and its DMA channel).
+ * Its used elements and log ranges are the next nb_used of vq->ushadow and
+ * nb_log of vq->logr: records are opened, filled and published in order,
+ * so at publication they start at us_head and lr_head.
  */
 struct vnet_pkt {
 	struct rte_mbuf *m; /* RX: freed at publish; TX: returned; NULL: drop */
-	uint32_t used_start; /* first used elem in vq->ushadow */
-	uint32_t log_start;  /* first log range in vq->logr */
 	uint16_t nb_used;
 	uint16_t nb_log;
 	uint16_t ndma; /* copies submitted to vq->dma */
@@ -327,8 +328,8 @@ vnet_prefetch_desc(const struct vnet_vq *vq, uint16_t idx)
 		rte_prefetch0((const void *)&vq->desc[head]);
 }
 
-/* Append a used element to the shadow; returns its index there. */
-static inline uint32_t
+/* Append a used element to the shadow (of the newest record). */
+static inline void
 vnet_used_push(struct vnet_vq *vq, uint16_t id, uint32_t len)
 {
 	struct vnet_used_elem *u =
@@ -336,7 +337,7 @@ vnet_used_push(struct vnet_vq *vq, uint16_t id, uint32_t len)
 
 	u->id = id;
 	u->len = len;
-	return vq->us_tail++;
+	vq->us_tail++;
 }
 
 /* Start the record of the next packet (owning @m); returns its index. */
@@ -349,7 +350,6 @@ vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
 	p->m = m;
 	p->ndma = 0;
 	p->nb_log = 0;
-	p->log_start = vq->lr_tail;
 	return rec;
 }
 

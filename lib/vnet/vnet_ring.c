@@ -172,9 +172,8 @@ __vmp_vnet_pkt_drop(struct vnet_vq *vq, uint16_t head)
 	struct vnet_pkt *p = &vq->pkts[vq->pk_tail & (VNET_INFL - 1)];
 
 	p->m = NULL;
-	p->used_start = vnet_used_push(vq, head, 0);
+	vnet_used_push(vq, head, 0);
 	p->nb_used = 1;
-	p->log_start = vq->lr_tail;
 	p->nb_log = 0;
 	p->ndma = 0;
 	vq->pk_tail++;
@@ -231,9 +230,10 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 		if (!vq->rx && p->m != NULL && nout == n)
 			break;
 		if (log) {
+			/* the record's ranges: the oldest nb_log */
 			for (i = 0; i < p->nb_log; i++) {
 				const struct vnet_log_range *r =
-					&vq->logr[(p->log_start + i) &
+					&vq->logr[(vq->lr_head + i) &
 						  (VNET_LOGR - 1)];
 
 				rte_vhost_log_write(vid, r->gpa, r->len);

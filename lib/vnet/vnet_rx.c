@@ -180,7 +180,7 @@ rx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, bool log)
 		  gpa + hl);
 	if (log)
 		log_range_add(vq, p, gpa, hl + dl);
-	p->used_start = vnet_used_push(vq, head, hl + dl);
+	vnet_used_push(vq, head, hl + dl);
 	p->nb_used = 1;
 	vq->pk_tail++;
 	return true;
@@ -213,7 +213,6 @@ rx_place(struct vnet_vq *vq, uint32_t rec, struct vnet_chain *ch, uint16_t nb,
 	for (; m != NULL; m = m->next)
 		gw_write(vq, rec, &w, rte_pktmbuf_mtod(m, uint8_t *),
 			 rte_pktmbuf_iova(m), m->data_len);
-	p->used_start = vq->us_tail;
 	p->nb_used = nb;
 	for (i = 0; i < nb; i++)
 		vnet_used_push(vq, ch[i].head, w.written[i]);
@@ -328,8 +327,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 				  rte_pktmbuf_iova(m), m->data_len,
 				  sg->gpa + hl);
 			log_range_add(vq, p, sg->gpa, hl + m->data_len);
-			p->used_start = vnet_used_push(vq, ch[0].head,
-						       hl + m->data_len);
+			vnet_used_push(vq, ch[0].head, hl + m->data_len);
 			p->nb_used = 1;
 		} else {
 			rx_place(vq, rec, ch, nb, hdr, m);

@@ -95,7 +95,7 @@ tx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, uint32_t hdr,
 	p = &vq->pkts[rec & (VNET_INFL - 1)];
 	vnet_copy(vq, rec, rte_pktmbuf_mtod(m, void *), rte_pktmbuf_iova(m),
 		  hva + hdr, (rte_iova_t)(uintptr_t)(hva + hdr), *plen, 0);
-	p->used_start = vnet_used_push(vq, head, 0);
+	vnet_used_push(vq, head, 0);
 	p->nb_used = 1;
 	vq->pk_tail++;
 	vq->last_avail++;
@@ -173,7 +173,7 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
 		copy_out(vq, rec, &c, port->hdr_len, m);
-		p->used_start = vnet_used_push(vq, head, 0);
+		vnet_used_push(vq, head, 0);
 		p->nb_used = 1;
 		vq->pk_tail++;
 		vq->last_avail++;
