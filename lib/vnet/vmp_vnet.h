@@ -122,7 +122,11 @@ int vmp_vnet_dma_free(struct vmp_vnet_dma *dma);
  * Call it from the lcore that polls the queue pair, or while nobody polls it
  * (before the datapath starts); refused while copies are in flight.
  *
- * @return 0, -EINVAL (bad port/qp), -EBUSY (copies still in flight).
+ * A channel serves up to 256 vrings (128 queue pairs).
+ *
+ * @return 0, -EINVAL (bad port/qp), -EBUSY (copies still in flight),
+ *   -ENOSPC (the channel already serves 256 vrings; the pair then uses
+ *   CPU copies).
  */
 int vmp_vnet_port_set_dma(struct vmp_vnet_port *port, uint16_t qp,
 			  struct vmp_vnet_dma *dma);

@@ -87,6 +87,40 @@ vmp_vnet_dma_free(struct vmp_vnet_dma *d)
 	return 0;
 }
 
+/* Put @vq on @dma's users. No copy of @vq in flight: the caller checked. */
+int
+__vmp_vnet_dma_attach(struct vnet_vq *vq, struct vmp_vnet_dma *dma)
+{
+	unsigned int u;
+
+	for (u = 0; u < VNET_DMA_MAX_USERS; u++)
+		if (dma->user[u] == NULL)
+			break;
+	if (u == VNET_DMA_MAX_USERS) {
+		VNET_LOG(ERR, "dma %d vchan %u: already %u vrings on it",
+			 dma->dma_id, dma->vchan, VNET_DMA_MAX_USERS);
+		return -ENOSPC;
+	}
+	dma->user[u] = vq;
+	dma->users++;
+	vq->dma = dma;
+	vq->dma_user = (uint16_t)u;
+	return 0;
+}
+
+/* Take @vq off its channel, if any. No copy of @vq in flight. */
+void
+__vmp_vnet_dma_detach(struct vnet_vq *vq)
+{
+	struct vmp_vnet_dma *dma = vq->dma;
+
+	if (dma == NULL)
+		return;
+	dma->user[vq->dma_user] = NULL;
+	dma->users--;
+	vq->dma = NULL;
+}
+
 void
 __vmp_vnet_dma_kick(struct vmp_vnet_dma *d)
 {
@@ -94,6 +128,61 @@ __vmp_vnet_dma_kick(struct vmp_vnet_dma *d)
 		rte_dma_submit(d->dma_id, d->vchan);
 		d->kicked = d->tail;
 	}
+}
+
+/*
+ * The record that copy number @copy belongs to, and its vring: a record's
+ * copies are consecutive on the channel, [seq - ndma, seq). Only for a
+ * failed copy: a walk over the in-flight records of the channel's users.
+ */
+static struct vnet_pkt *
+copy_owner(struct vmp_vnet_dma *d, uint32_t copy, struct vnet_vq **vqp)
+{
+	unsigned int u;
+	uint32_t r;
+
+	for (u = 0; u < VNET_DMA_MAX_USERS; u++) {
+		struct vnet_vq *vq = d->user[u];
+
+		if (vq == NULL)
+			continue;
+		for (r = vq->pk_head; r != vq->pk_tail; r++) {
+			struct vnet_pkt *p = &vq->pkts[r & (VNET_INFL - 1)];
+
+			if (copy - (p->seq - p->ndma) < p->ndma) {
+				*vqp = vq;
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Redo failed copy number @copy (its tag, or its untagged record's). */
+static void
+redo(struct vmp_vnet_dma *d, uint32_t copy)
+{
+	const struct vnet_dma_tag *t = &d->tags[copy & d->mask];
+	struct vnet_vq *vq = NULL;
+	struct vnet_pkt *p = copy_owner(d, copy, &vq);
+	uint8_t *mb;
+
+	if (p == NULL) {
+		/* every copy in flight has a record: a bug if not */
+		VNET_LOG(ERR, "dma %d: failed copy %u has no record", d->dma_id,
+			 copy);
+		return;
+	}
+	vq->st.dma_errors++;
+	if (p->gbuf == NULL) {
+		rte_memcpy((void *)t->dst, (const void *)t->src, t->len);
+		return;
+	}
+	mb = rte_pktmbuf_mtod(p->m, uint8_t *);
+	if (vq->rx)
+		rte_memcpy(p->gbuf, mb, p->m->data_len);
+	else
+		rte_memcpy(mb, p->gbuf, p->m->data_len);
 }
 
 /*
@@ -118,15 +207,14 @@ retire(struct vmp_vnet_dma *d, uint32_t n,
 	for (i = 0; i < n; i++) {
 		uint32_t k = d->head & d->mask;
 		struct vnet_dma_tag *t = &d->tags[k];
-		struct vnet_vq *vq = t->vq;
 
 		if (unlikely(status != NULL &&
-			     status[i] != RTE_DMA_STATUS_SUCCESSFUL)) {
-			rte_memcpy((void *)t->dst, (const void *)t->src,
-				   t->len);
-			vq->st.dma_errors++;
-		}
+			     status[i] != RTE_DMA_STATUS_SUCCESSFUL))
+			redo(d, d->head);
 		if (d->pin_gpa[k] != 0) {
+			/* pinned copies are tagged */
+			struct vnet_vq *vq = t->vq;
+
 			vq->port->pin_cb(vq->port->pin_arg, vq->port->vid,
 					 d->pin_gpa[k], t->len, false);
 			d->pin_gpa[k] = 0;

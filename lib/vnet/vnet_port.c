@@ -428,8 +428,7 @@ free_port(struct vmp_vnet_port *port)
 
 		for (k = 0; k < vq->stash_n; k++)
 			rte_pktmbuf_free(vq->stash[k]);
-		if (vq->dma != NULL)
-			vq->dma->users--;
+		__vmp_vnet_dma_detach(vq);
 		rte_free(vq->pkts);
 		rte_free(vq->ushadow);
 		rte_free(vq->logr);
@@ -565,11 +564,13 @@ vmp_vnet_port_set_dma(struct vmp_vnet_port *port, uint16_t qp,
 		if (vnet_infl_count(&port->vq[i]))
 			return -EBUSY;
 	for (i = 2 * qp; i < 2u * qp + 2; i++) {
-		if (port->vq[i].dma != NULL)
-			port->vq[i].dma->users--;
-		port->vq[i].dma = dma;
-		if (dma != NULL)
-			dma->users++;
+		__vmp_vnet_dma_detach(&port->vq[i]);
+		if (dma != NULL && __vmp_vnet_dma_attach(&port->vq[i], dma)) {
+			/* all or nothing: the pair's other vring backs off */
+			while (i-- > 2u * qp)
+				__vmp_vnet_dma_detach(&port->vq[i]);
+			return -ENOSPC;
+		}
 	}
 	return 0;
 }

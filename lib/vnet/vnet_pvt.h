@@ -86,6 +86,10 @@ struct vnet_log_range {
  */
 struct vnet_pkt {
 	struct rte_mbuf *m; /* RX: freed at publish; TX: returned; NULL: drop */
+	/* Not NULL: the record's one copy was submitted without a tag (the
+	 * common packet): it moves m's one segment, data_len bytes, from (TX)
+	 * or to (RX) this guest address, which is all a redo needs. */
+	uint8_t *gbuf;
 	uint16_t nb_used;
 	uint16_t nb_log;
 	uint16_t ndma; /* copies submitted to vq->dma */
@@ -125,6 +129,7 @@ struct vnet_vq {
 	uint16_t last_used;  /* used elems published */
 
 	struct vmp_vnet_dma *dma;
+	uint16_t dma_user; /* its slot in dma->user[] */
 	uint64_t polls; /* datapath entries: the ctl sees if anyone polls */
 
 	/* In-flight packets (FIFO), their used elems and log ranges. */
@@ -176,6 +181,12 @@ struct vmp_vnet_port {
  * callback). rte_dma completes a vchan's copies in order, so `head` (copies
  * retired) is all a record needs to know it landed: see struct vnet_pkt.
  * One polling lcore per channel.
+ *
+ * The common packet's one copy gets no tag (four stores less per packet):
+ * its record says what to redo (vnet_pkt.gbuf). A failed copy is matched
+ * to its record through the channel's users (a record's copies are
+ * consecutive on the channel: [seq - ndma, seq)); only a copy of another
+ * record (or a pinned one) has a tag to read.
  */
 struct vnet_dma_tag {
 	struct vnet_vq *vq; /* for its stats and its port's pin callback */
@@ -183,6 +194,7 @@ struct vnet_dma_tag {
 	uint64_t len;
 };
 static_assert(sizeof(struct vnet_dma_tag) == 32, "two tags per cache line");
+#define VNET_DMA_MAX_USERS 256 /* vrings on one channel */
 
 struct vmp_vnet_dma {
 	int16_t dma_id;
@@ -197,6 +209,9 @@ struct vmp_vnet_dma {
 	/* per tag: the guest address reported pinned, 0 if none; written
 	 * only when pinning, cleared when the copy retires */
 	uint64_t *pin_gpa;
+	/* the vrings using the channel (a slot changes only while its vring
+	 * has no copy in flight), searched when a copy failed */
+	struct vnet_vq *user[VNET_DMA_MAX_USERS];
 };
 
 /*
@@ -348,6 +363,7 @@ vnet_pkt_open(struct vnet_vq *vq, struct rte_mbuf *m)
 	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
 
 	p->m = m;
+	p->gbuf = NULL;
 	p->ndma = 0;
 	p->nb_log = 0;
 	return rec;
@@ -407,12 +423,14 @@ vnet_cpu_copy(void *dst, const void *src, uint32_t len)
 }
 
 /* Submit one copy to the engine; 1 if it took it (record @pkt now waits for
- * it; its tag says what to redo on the CPU if the engine fails it), 0 if it
- * was full (the caller copies on the CPU). Inline: one per packet. */
+ * it; its tag, or with @gbuf the record, says what to redo on the CPU if
+ * the engine fails it), 0 if it was full (the caller copies on the CPU).
+ * @gbuf: not NULL for the one copy of a common packet (see vnet_pkt.gbuf).
+ * Inline: one per packet. */
 static inline int
 __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
 		    rte_iova_t dst_iova, const void *src, rte_iova_t src_iova,
-		    uint32_t len, uint64_t pin_gpa)
+		    uint32_t len, uint64_t pin_gpa, uint8_t *gbuf)
 {
 	struct vmp_vnet_dma *d = vq->dma;
 	struct vmp_vnet_port *port = vq->port;
@@ -425,14 +443,20 @@ __vmp_vnet_copy_dma(struct vnet_vq *vq, uint32_t pkt, void *dst,
 		vq->st.dma_full++;
 		return 0;
 	}
-	t->vq = vq;
-	t->src = (uintptr_t)src;
-	t->dst = (uintptr_t)dst;
-	t->len = len;
-	if (pin_gpa != 0 && port->pin_cb != NULL) {
+	if (unlikely(pin_gpa != 0 && port->pin_cb != NULL)) {
+		/* a pinned copy is tagged: its release reads the tag */
 		d->pin_gpa[i] = pin_gpa;
 		d->pinned++;
 		port->pin_cb(port->pin_arg, port->vid, pin_gpa, len, true);
+		gbuf = NULL;
+	}
+	if (gbuf != NULL) {
+		p->gbuf = gbuf;
+	} else {
+		t->vq = vq;
+		t->src = (uintptr_t)src;
+		t->dst = (uintptr_t)dst;
+		t->len = len;
 	}
 	d->tail++;
 	p->ndma++;
@@ -452,19 +476,20 @@ vnet_pkt_landed(const struct vnet_vq *vq, const struct vnet_pkt *p)
  * Copy @len bytes: on the engine if the queue has one, the copy is big enough
  * and the engine accepts it, else on this CPU (small ones deferred to the
  * next vnet_cpu_flush()). @src_iova RTE_BAD_IOVA: @src is a transient buffer
- * (e.g. a header on the stack), copied on the CPU at once. Inline: most
- * copies of small packets never leave this function. Returns 1 if submitted
- * to the engine.
+ * (e.g. a header on the stack), copied on the CPU at once. @gbuf: see
+ * __vmp_vnet_copy_dma(). Inline: most copies of small packets never leave
+ * this function. Returns 1 if submitted to the engine.
  */
 static inline int
 vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst, rte_iova_t dst_iova,
-	  const void *src, rte_iova_t src_iova, uint32_t len, uint64_t pin_gpa)
+	  const void *src, rte_iova_t src_iova, uint32_t len, uint64_t pin_gpa,
+	  uint8_t *gbuf)
 {
 	const struct vmp_vnet_dma *d = vq->dma;
 
 	if (d != NULL && len >= d->threshold && src_iova != RTE_BAD_IOVA &&
 	    __vmp_vnet_copy_dma(vq, pkt, dst, dst_iova, src, src_iova, len,
-				pin_gpa))
+				pin_gpa, gbuf))
 		return 1;
 	if (src_iova == RTE_BAD_IOVA)
 		rte_memcpy(dst, src, len);
@@ -475,6 +500,8 @@ vnet_copy(struct vnet_vq *vq, uint32_t pkt, void *dst, rte_iova_t dst_iova,
 }
 void __vmp_vnet_dma_kick(struct vmp_vnet_dma *dma);
 unsigned int __vmp_vnet_dma_poll(struct vmp_vnet_dma *dma);
+int __vmp_vnet_dma_attach(struct vnet_vq *vq, struct vmp_vnet_dma *dma);
+void __vmp_vnet_dma_detach(struct vnet_vq *vq);
 
 /* vnet_ctl.c: the queue state machine on the control side */
 void __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);

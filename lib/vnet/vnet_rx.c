@@ -64,7 +64,7 @@ gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 		}
 		vnet_copy(vq, rec, sg->hva + w->off,
 			  (rte_iova_t)(uintptr_t)(sg->hva + w->off), src, iova,
-			  l, sg->gpa + w->off);
+			  l, sg->gpa + w->off, NULL);
 		log_range_add(vq, p, sg->gpa + w->off, l);
 		w->written[w->b] += l;
 		w->off += l;
@@ -177,7 +177,7 @@ rx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, bool log)
 	hdr_store(hva, hdr, hl);
 	vnet_copy(vq, rec, hva + hl, (rte_iova_t)(uintptr_t)(hva + hl),
 		  rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_iova(m), dl,
-		  gpa + hl);
+		  gpa + hl, hva + hl);
 	if (log)
 		log_range_add(vq, p, gpa, hl + dl);
 	vnet_used_push(vq, head, hl + dl);
@@ -325,7 +325,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 				  (rte_iova_t)(uintptr_t)(sg->hva + hl),
 				  rte_pktmbuf_mtod(m, uint8_t *),
 				  rte_pktmbuf_iova(m), m->data_len,
-				  sg->gpa + hl);
+				  sg->gpa + hl, sg->hva + hl);
 			log_range_add(vq, p, sg->gpa, hl + m->data_len);
 			vnet_used_push(vq, ch[0].head, hl + m->data_len);
 			p->nb_used = 1;

@@ -56,7 +56,7 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 			vnet_copy(vq, rec,
 				  rte_pktmbuf_mtod_offset(m, void *, moff),
 				  rte_pktmbuf_iova_offset(m, moff), src,
-				  (rte_iova_t)(uintptr_t)src, l, 0);
+				  (rte_iova_t)(uintptr_t)src, l, 0, NULL);
 		goff += l;
 		moff += l;
 		if (goff == c->seg[s].len) {
@@ -94,7 +94,8 @@ tx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, uint32_t hdr,
 	rec = vnet_pkt_open(vq, m);
 	p = &vq->pkts[rec & (VNET_INFL - 1)];
 	vnet_copy(vq, rec, rte_pktmbuf_mtod(m, void *), rte_pktmbuf_iova(m),
-		  hva + hdr, (rte_iova_t)(uintptr_t)(hva + hdr), *plen, 0);
+		  hva + hdr, (rte_iova_t)(uintptr_t)(hva + hdr), *plen, 0,
+		  hva + hdr);
 	vnet_used_push(vq, head, 0);
 	p->nb_used = 1;
 	vq->pk_tail++;

@@ -455,6 +455,7 @@ test_memtable_waits_for_copies(void)
 
 #define ERR_PKTS 6
 #define ERR_LEN 1000
+#define ERR_GEN 3 /* general-path packets */
 
 static uint8_t
 err_byte(unsigned int k, unsigned int j)
@@ -569,6 +570,46 @@ test_dma_errors_redone(void)
 			      "RX copies on the engine");
 	TEST_ASSERT_EQUAL_U64(stats(RXQ).dma_errors - r0.dma_errors, 2,
 			      "RX copies the engine failed");
+
+	/* guest TX through the general path (tagged copies): 3 packets of
+	 * two descriptors, HDR + 400 B and 600 B, two copies each (13..18:
+	 * 15 and 18 fail, the first copy of packet 1 and the last of 2) */
+	t0 = stats(TXQ);
+	for (k = 0; k < ERR_GEN; k++) {
+		uint8_t *a = vhu_gpa(&fr, BUF(60 + k));
+		uint8_t *b = vhu_gpa(&fr, BUF(70 + k));
+		uint16_t i0 = (uint16_t)(40 + 2 * k);
+
+		memset(a, 0, HDR);
+		for (j = 0; j < ERR_LEN; j++)
+			(j < 400 ? a + HDR : b - 400)[j] = err_byte(k + 200, j);
+		desc(TXQ, i0, BUF(60 + k), HDR + 400, VRING_DESC_F_NEXT,
+		     (uint16_t)(i0 + 1));
+		desc(TXQ, (uint16_t)(i0 + 1), BUF(70 + k), 600, 0, 0);
+		vhu_front_post(&fr, TXQ, i0);
+	}
+	for (i = 0, got = 0; i < 2000 && got < ERR_GEN; i++) {
+		got += vmp_vnet_dequeue_burst(port, 0, m + got,
+					      (uint16_t)(ERR_GEN - got));
+		if (got < ERR_GEN)
+			usleep(500);
+	}
+	TEST_ASSERT_EQUAL(got, ERR_GEN, "TX chained packets returned");
+	for (k = 0; k < ERR_GEN; k++) {
+		TEST_ASSERT_EQUAL(m[k]->pkt_len, ERR_LEN, "TX chained %u len",
+				  k);
+		for (j = 0; j < ERR_LEN; j++)
+			TEST_ASSERT_EQUAL(
+				*rte_pktmbuf_mtod_offset(m[k], uint8_t *, j),
+				err_byte(k + 200, j),
+				"TX chained packet %u byte %u", k, j);
+	}
+	rte_pktmbuf_free_bulk(m, ERR_GEN);
+	TEST_ASSERT_SUCCESS(err_wait_used(TXQ, ERR_GEN), "TX chained used");
+	TEST_ASSERT_EQUAL_U64(stats(TXQ).dma_copies - t0.dma_copies,
+			      2 * ERR_GEN, "TX chained copies on the engine");
+	TEST_ASSERT_EQUAL_U64(stats(TXQ).dma_errors - t0.dma_errors, 2,
+			      "TX chained copies the engine failed");
 	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, NULL), "unset");
 	TEST_ASSERT_SUCCESS(vmp_vnet_dma_free(dma), "dma free");
 	test_dma_close(id, "dma_swdma_err");
