@@ -130,7 +130,7 @@ struct vnet_vq {
 
 	struct vmp_vnet_dma *dma;
 	uint16_t dma_user; /* its slot in dma->user[] */
-	uint64_t polls; /* datapath entries: the ctl sees if anyone polls */
+	uint64_t polls;	   /* datapath entries: the ctl sees if anyone polls */
 
 	/* In-flight packets (FIFO), their used elems and log ranges. */
 	uint32_t pk_head, pk_tail;
