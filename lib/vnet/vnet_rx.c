@@ -152,6 +152,28 @@ hdr_store(uint8_t *dst, const uint8_t *hdr, uint32_t len)
 }
 
 /*
+ * A one-segment mbuf @m into one guest segment (@hva at @gpa, from chain
+ * @head) that holds header and packet, as record @rec. @log: keep the
+ * payload's log range.
+ */
+static __rte_always_inline void
+rx_place_one(struct vnet_vq *vq, uint32_t rec, uint16_t head, uint8_t *hva,
+	     uint64_t gpa, const uint8_t *hdr, struct rte_mbuf *m, bool log)
+{
+	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
+	uint32_t hl = vq->port->hdr_len, dl = m->data_len;
+
+	hdr_store(hva, hdr, hl);
+	vnet_copy(vq, rec, hva + hl, (rte_iova_t)(uintptr_t)(hva + hl),
+		  rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_iova(m), dl,
+		  gpa + hl, hva + hl);
+	if (log)
+		log_range_add(vq, p, gpa, hl + dl);
+	vnet_used_push(vq, head, hl + dl);
+	p->nb_used = 1;
+}
+
+/*
  * The common packet, without building a struct vnet_chain: a one-segment
  * mbuf into one direct writable descriptor (vnet_desc_one()) that holds
  * header and packet. False (nothing done) sends the packet to the general
@@ -165,23 +187,14 @@ rx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, bool log)
 {
 	/* num_buffers = 1 (little endian) in the 12-byte header */
 	static const uint8_t hdr[VNET_HDR_MRG] = {[10] = 1};
-	uint32_t hl = vq->port->hdr_len, dl = m->data_len, len, rec;
-	struct vnet_pkt *p;
+	uint32_t len;
 	uint64_t gpa;
 	uint8_t *hva = vnet_desc_one(vq, head, true, &gpa, &len);
 
-	if (unlikely(hva == NULL || m->next != NULL || len < hl + dl))
+	if (unlikely(hva == NULL || m->next != NULL ||
+		     len < vq->port->hdr_len + m->data_len))
 		return false;
-	rec = vnet_pkt_open(vq, m);
-	p = &vq->pkts[rec & (VNET_INFL - 1)];
-	hdr_store(hva, hdr, hl);
-	vnet_copy(vq, rec, hva + hl, (rte_iova_t)(uintptr_t)(hva + hl),
-		  rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_iova(m), dl,
-		  gpa + hl, hva + hl);
-	if (log)
-		log_range_add(vq, p, gpa, hl + dl);
-	vnet_used_push(vq, head, hl + dl);
-	p->nb_used = 1;
+	rx_place_one(vq, vnet_pkt_open(vq, m), head, hva, gpa, hdr, m, log);
 	vq->pk_tail++;
 	return true;
 }
@@ -244,7 +257,6 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len;
 		uint64_t cap = 0;
 		uint16_t nb = 0;
-		struct vnet_pkt *p;
 		uint32_t rec;
 		uint8_t hdr[VNET_HDR_MRG];
 
@@ -305,7 +317,6 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 		}
 
 		rec = vnet_pkt_open(vq, m);
-		p = &vq->pkts[rec & (VNET_INFL - 1)];
 		memset(hdr, 0, sizeof(hdr));
 		if (port->hdr_len == VNET_HDR_MRG) {
 			/* num_buffers, little endian (VERSION_1 or MRG) */
@@ -317,18 +328,8 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 			/* The common case, straight: one guest segment (it
 			 * holds header and packet: cap >= need) and one mbuf.
 			 */
-			struct vnet_seg *sg = &ch[0].seg[0];
-			uint32_t hl = port->hdr_len;
-
-			hdr_store(sg->hva, hdr, hl);
-			vnet_copy(vq, rec, sg->hva + hl,
-				  (rte_iova_t)(uintptr_t)(sg->hva + hl),
-				  rte_pktmbuf_mtod(m, uint8_t *),
-				  rte_pktmbuf_iova(m), m->data_len,
-				  sg->gpa + hl, sg->hva + hl);
-			log_range_add(vq, p, sg->gpa, hl + m->data_len);
-			vnet_used_push(vq, ch[0].head, hl + m->data_len);
-			p->nb_used = 1;
+			rx_place_one(vq, rec, ch[0].head, ch[0].seg[0].hva,
+				     ch[0].seg[0].gpa, hdr, m, true);
 		} else {
 			rx_place(vq, rec, ch, nb, hdr, m);
 		}
