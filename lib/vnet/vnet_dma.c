@@ -6,10 +6,11 @@
  * remembers the channel's tail after its last copy has landed once head got
  * there. A record is published (vnet_ring.c) only when it and every record
  * before it landed, so used elements reach the guest in order while copies
- * fly. A tag per copy, in submission order, is read only when the engine
- * failed a copy (redone on the CPU from the tag) or a pin callback must hear
- * that it landed. The channel, its tags and the records are touched only by
- * the lcore that polls them: no locks.
+ * fly. A copy the engine failed is redone on the CPU from its record (the
+ * common packet's one copy: vnet_pkt.gbuf) or from its tag (any other copy,
+ * and every pinned one, whose pin callback must hear that it landed). The
+ * channel, its tags and the records are touched only by the lcore that
+ * polls them: no locks.
  */
 #include <errno.h>
 
