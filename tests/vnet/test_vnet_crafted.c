@@ -488,6 +488,21 @@ err_wait_used(unsigned int r, unsigned int n)
 	return got == n ? 0 : -1;
 }
 
+/* Dequeue @n packets into @m, polling up to ~1 s; returns how many came. */
+static unsigned int
+err_dequeue(struct rte_mbuf **m, unsigned int n)
+{
+	unsigned int got = 0, i;
+
+	for (i = 0; i < 2000 && got < n; i++) {
+		got += vmp_vnet_dequeue_burst(port, 0, m + got,
+					      (uint16_t)(n - got));
+		if (got < n)
+			usleep(500);
+	}
+	return got;
+}
+
 /*
  * The engine fails every 3rd copy (dma_swdma devarg fail_every=3) and
  * writes nothing for it: the datapath redoes it on the CPU before the
@@ -500,7 +515,7 @@ test_dma_errors_redone(void)
 	struct vmp_vnet_vq_stats t0 = stats(TXQ), r0 = stats(RXQ);
 	struct rte_mbuf *m[ERR_PKTS];
 	struct vmp_vnet_dma *dma;
-	unsigned int k, j, got = 0, i;
+	unsigned int k, j;
 	int id;
 
 	id = test_dma_open("dma_swdma_err", "fail_every=3", 1);
@@ -520,13 +535,8 @@ test_dma_errors_redone(void)
 		desc(TXQ, (uint16_t)(20 + k), BUF(40 + k), HDR + ERR_LEN, 0, 0);
 		vhu_front_post(&fr, TXQ, (uint16_t)(20 + k));
 	}
-	for (i = 0; i < 2000 && got < ERR_PKTS; i++) {
-		got += vmp_vnet_dequeue_burst(port, 0, m + got,
-					      (uint16_t)(ERR_PKTS - got));
-		if (got < ERR_PKTS)
-			usleep(500);
-	}
-	TEST_ASSERT_EQUAL(got, ERR_PKTS, "TX packets returned");
+	TEST_ASSERT_EQUAL(err_dequeue(m, ERR_PKTS), ERR_PKTS,
+			  "TX packets returned");
 	for (k = 0; k < ERR_PKTS; k++) {
 		const uint8_t *d = rte_pktmbuf_mtod(m[k], const uint8_t *);
 
@@ -588,13 +598,8 @@ test_dma_errors_redone(void)
 		desc(TXQ, (uint16_t)(i0 + 1), BUF(70 + k), 600, 0, 0);
 		vhu_front_post(&fr, TXQ, i0);
 	}
-	for (i = 0, got = 0; i < 2000 && got < ERR_GEN; i++) {
-		got += vmp_vnet_dequeue_burst(port, 0, m + got,
-					      (uint16_t)(ERR_GEN - got));
-		if (got < ERR_GEN)
-			usleep(500);
-	}
-	TEST_ASSERT_EQUAL(got, ERR_GEN, "TX chained packets returned");
+	TEST_ASSERT_EQUAL(err_dequeue(m, ERR_GEN), ERR_GEN,
+			  "TX chained packets returned");
 	for (k = 0; k < ERR_GEN; k++) {
 		TEST_ASSERT_EQUAL(m[k]->pkt_len, ERR_LEN, "TX chained %u len",
 				  k);
