@@ -147,6 +147,17 @@ struct vmp_vnet_vq_stats {
 	uint64_t inflight;   /**< packets with copies in flight (gauge) */
 	uint64_t notify;     /**< guest notifications sent */
 	uint64_t logged;     /**< dirty-log writes (payload ranges) */
+	/** guest descriptors read by chain walks (the work a guest can ask
+	 * of the polling lcore; see VMP_VNET_BURST_DESC) */
+	uint64_t desc_walked;
+	/** bursts cut short by the descriptor budget (rest left in ring) */
+	uint64_t desc_budget;
+	/** chains dropped: valid, but over the device limits
+	 * (VMP_VNET_CHAIN_DESC descriptors, VMP_VNET_CHAIN_SEGS segments) */
+	uint64_t over_limit;
+	/** RX: packets not offered to a set of guest buffers already found
+	 * too small, while avail->idx had not moved */
+	uint64_t nofit_skip;
 };
 
 /**

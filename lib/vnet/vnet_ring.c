@@ -79,6 +79,7 @@ __vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
 
 		if (idx >= tsize || ++n > tsize)
 			return -1;
+		vq->st.desc_walked++;
 		addr = table[idx].addr;
 		len = table[idx].len;
 		flags = table[idx].flags;
