@@ -276,6 +276,8 @@ rx_collect(struct vnet_vq *vq, struct vnet_chain *ch, uint64_t need,
 
 	*nb = 0;
 	*cap = 0;
+	/* Bound: each pass consumes an avail entry or keeps a chain, and walks
+	 * >= 1 descriptor charged to the call's VMP_VNET_BURST_DESC */
 	while (*cap < need) {
 		uint32_t d0 = vq->burst_desc;
 		uint16_t head;
@@ -393,6 +395,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < pf; i++)
 		vnet_prefetch_desc(vq, (uint16_t)(cur + i));
 
+	/* Bound: @n packets; see above for the descriptors */
 	for (done = 0; done < n; done++) {
 		struct rte_mbuf *m = pkts[done];
 		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len, cap;

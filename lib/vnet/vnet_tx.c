@@ -21,6 +21,7 @@ chain_fill(struct rte_mempool *mp, struct rte_mbuf *head, uint32_t len)
 	head->data_len = (uint16_t)RTE_MIN(room, len);
 	head->pkt_len = len;
 	len -= head->data_len;
+	/* Bound: len <= VNET_MAX_TX_PKT, one mbuf's data room per pass */
 	while (len > 0) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 
@@ -47,6 +48,7 @@ copy_out(struct vnet_vq *vq, uint32_t rec, const struct vnet_chain *c,
 
 	while (s < c->nb_seg && goff >= c->seg[s].len)
 		goff -= c->seg[s++].len;
+	/* Bound: each pass ends a guest segment (< nb_seg) or an mbuf */
 	while (m != NULL && s < c->nb_seg) {
 		uint32_t l = RTE_MIN(c->seg[s].len - goff,
 				     (uint32_t)m->data_len - moff);
@@ -130,6 +132,8 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 		vq->st.no_mbuf++;
 		return false; /* left in the ring: retried next burst */
 	}
+	/* Bound: @budget heads, each consumed or left for the next call;
+	 * full walks also stop at the call's VMP_VNET_BURST_DESC */
 	for (k = 0; k < budget && vq->last_avail != avail_idx; k++) {
 		uint16_t head = ring[vq->last_avail & mask];
 		struct rte_mbuf *m;

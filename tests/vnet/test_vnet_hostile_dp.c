@@ -624,6 +624,15 @@ atk_rx_over_limit(void)
 }
 
 static void
+atk_rx_readonly(void)
+{
+	uint16_t i;
+
+	for (i = 0; i < 200; i++)
+		desc(&atk.fr, RXQ, i, BUF(20), 64, 0, 0);
+}
+
+static void
 atk_rx_never_fits(void)
 {
 	uint16_t k;
@@ -645,6 +654,7 @@ static const struct attack attacks[] = {
 	{"TX: 65535 empty in an indirect table", TXQ, atk_tx_empty65535, 0, 1},
 	{"TX: valid 64-descriptor chains", TXQ, atk_tx_long, 0, 1},
 	{"RX: 100-descriptor empty chains", RXQ, atk_rx_over_limit, 100, 1},
+	{"RX: 200 one-descriptor bad chains", RXQ, atk_rx_readonly, 0, 200},
 	{"RX: a set that never fits", RXQ, atk_rx_never_fits, 0, 64},
 };
 
