@@ -63,6 +63,12 @@
  * one-descriptor fast path (at most the burst size).
  */
 #define VMP_VNET_BURST_DESC 512
+/**
+ * Bad chains one enqueue call may return before it stops (a dequeue call
+ * consumes at most its burst size of chains, good or bad): a guest that
+ * offers nothing but bad chains costs a call at most this many drops.
+ */
+#define VMP_VNET_BURST_DROPS 32
 
 struct vmp_vnet_port;
 struct vmp_vnet_dma;
@@ -176,7 +182,8 @@ struct vmp_vnet_vq_stats {
 	 * one-descriptor fast path (one per packet): the work a guest can ask
 	 * of the polling lcore beyond that (see VMP_VNET_BURST_DESC) */
 	uint64_t desc_walked;
-	/** bursts cut short by the descriptor budget (rest left in ring) */
+	/** bursts cut short by the descriptor budget, or (RX) the drop
+	 * budget VMP_VNET_BURST_DROPS (rest left in ring) */
 	uint64_t desc_budget;
 	/** of bad_chain: chains over VMP_VNET_CHAIN_DESC descriptors or
 	 * VMP_VNET_CHAIN_SEGS segments (valid ones, or loops that reached the

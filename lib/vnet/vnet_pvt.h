@@ -133,6 +133,9 @@ struct vnet_vq {
 	/* Descriptors read by full chain walks in the current call, charged
 	 * against VMP_VNET_BURST_DESC; added to st.desc_walked at its end. */
 	uint32_t burst_desc;
+	/* RX: bad chains returned in the current call, charged against
+	 * VMP_VNET_BURST_DROPS. */
+	uint32_t burst_drops;
 	/*
 	 * RX: the buffers from last_avail on, up to avail->idx, were walked
 	 * and hold only nofit_cap bytes (nofit_full: as many buffers as one

@@ -277,7 +277,8 @@ rx_collect(struct vnet_vq *vq, struct vnet_chain *ch, uint64_t need,
 	*nb = 0;
 	*cap = 0;
 	/* Bound: each pass consumes an avail entry or keeps a chain, and walks
-	 * >= 1 descriptor charged to the call's VMP_VNET_BURST_DESC */
+	 * >= 1 descriptor charged to the call's VMP_VNET_BURST_DESC; a consumed
+	 * (bad) chain is charged to its VMP_VNET_BURST_DROPS */
 	while (*cap < need) {
 		uint32_t d0 = vq->burst_desc;
 		uint16_t head;
@@ -287,7 +288,8 @@ rx_collect(struct vnet_vq *vq, struct vnet_chain *ch, uint64_t need,
 			return RX_SET_FULL;
 		if (*cur == avail_idx)
 			return RX_SET_SHORT;
-		if (vq->burst_desc >= VMP_VNET_BURST_DESC)
+		if (vq->burst_desc >= VMP_VNET_BURST_DESC ||
+		    vq->burst_drops >= VMP_VNET_BURST_DROPS)
 			return RX_SET_BUDGET;
 		head = ring[*cur & mask];
 		if (head >= vq->size) {
@@ -309,6 +311,7 @@ rx_collect(struct vnet_vq *vq, struct vnet_chain *ch, uint64_t need,
 		if (rc < 0) {
 			give_back(vq, ch, *nb);
 			vnet_chain_drop(vq, head, rc);
+			vq->burst_drops++;
 			vq->last_avail = *cur;
 			*nb = 0;
 			*cap = 0;
@@ -370,8 +373,9 @@ rx_place_set(struct vnet_vq *vq, struct vnet_chain *ch, uint16_t nb,
 
 /*
  * Bound: @n packets; full chain walks stop at the call's descriptor budget
- * (rx_collect), and buffers already found too small are not walked again
- * until last_avail or avail->idx moves (rx_nofit).
+ * and bad chains at its drop budget (rx_collect), and buffers already found
+ * too small are not walked again until last_avail or avail->idx moves
+ * (rx_nofit).
  */
 static uint16_t
 rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
@@ -388,6 +392,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	if (!vnet_avail_load(vq, &avail_idx))
 		return 0;
 	vq->burst_desc = 0;
+	vq->burst_drops = 0;
 	cur = vq->last_avail;
 	/* Overlap the burst's misses on the avail ring and descriptors. */
 	pf = RTE_MIN((uint16_t)(avail_idx - cur), RX_LOOKAHEAD);
