@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,8 @@ main(int argc, char **argv)
 	char **orig_argv = argv;
 
 	vmp_test_argv0 = argv[0];
+	/* As the app: a peer's pipe or socket without a reader gives EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	argv = with_file_prefix(&argc, argv);
 	if (huge != NULL && strcmp(huge, "1") == 0 && free_hugepages() == 0) {
 		printf("vmpath-test: this test needs hugepages and none are "
