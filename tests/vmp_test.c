@@ -37,6 +37,9 @@ find_cmd(const char *name)
 int
 vmp_test_suite_run(struct vmp_test_suite *suite)
 {
+	/* one case only (its function name), e.g. to check a regression
+	 * test against an older library */
+	const char *only = getenv("VMPATH_TEST_CASE");
 	unsigned int pass = 0, fail = 0, skip = 0, i;
 	int rc;
 
@@ -55,6 +58,8 @@ vmp_test_suite_run(struct vmp_test_suite *suite)
 		uint64_t t0 = rte_get_timer_cycles();
 		const char *what;
 
+		if (only != NULL && strcmp(only, tc->name) != 0)
+			continue;
 		rc = tc->setup ? tc->setup() : TEST_SUCCESS;
 		if (rc == TEST_SUCCESS) {
 			rc = tc->fn();
