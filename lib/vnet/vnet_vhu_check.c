@@ -67,9 +67,9 @@ check_shm_fd(const struct vmp_vnet_port *port, const char *what, int fd,
 		return -EINVAL;
 	}
 	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || (seals & F_SEAL_SHRINK))
+	if (seals >= 0 && (seals & F_SEAL_SHRINK))
 		return 0;
-	if (!(seals & F_SEAL_SEAL)) {
+	if (seals >= 0 && !(seals & F_SEAL_SEAL)) {
 		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0)
 			return 0;
 		VNET_LOG(ERR,
@@ -77,6 +77,9 @@ check_shm_fd(const struct vmp_vnet_port *port, const char *what, int fd,
 			 port->path, what);
 		return -EPERM;
 	}
+	VNET_LOG(INFO, "%s: %s accepted unsealed (%s): its owner can shrink it",
+		 port->path, what,
+		 seals < 0 ? "not shmem" : "cannot be sealed");
 	return 0;
 }
 

@@ -58,6 +58,12 @@
 #define SET_VRING_NUM 8
 #define SET_VRING_ADDR 9
 
+/* SET_MEM_TABLE payload with one region */
+struct mem_table {
+	uint32_t n, pad;
+	uint64_t gpa, size, uaddr, off;
+};
+
 static struct rte_mempool *mp;
 static struct vmp_vnet_port *port[2];
 static char path[2][64];
@@ -258,17 +264,14 @@ test_second_connection(void)
 }
 
 /* SET_MEM_TABLE that rte_vhost fails (a new table, on a read-only fd: its
- * mmap fails) on a
- * running device: rte_vhost keeps no table; the next message must not make
- * vmpath read it; a good table brings the vrings back. */
+ * mmap fails) on a running device: rte_vhost keeps no table; the next
+ * message must not make vmpath read it; a good table brings the vrings
+ * back. */
 static int
 test_mem_table_fails_running(void)
 {
 	struct vhu_front_opts o = {.protocol_features = REPLY_ACK};
-	struct {
-		uint32_t n, pad;
-		uint64_t gpa, size, uaddr, off;
-	} mt = {1, 0, VHU_GPA_BASE, VHU_MEM_SIZE / 2, 0, 0};
+	struct mem_table mt = {1, 0, VHU_GPA_BASE, VHU_MEM_SIZE / 2, 0, 0};
 	char proc[64];
 	uint64_t v = 0;
 	int ro;
@@ -476,6 +479,60 @@ test_short_log(void)
 	return TEST_SUCCESS;
 }
 
+static unsigned int
+count_fds(void)
+{
+	char p[64];
+	unsigned int n = 0;
+	int fd;
+
+	for (fd = 0; fd < 4096; fd++) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		if (access(p, F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Messages vmpath refuses (short memory, bad payload sizes) with
+ * REPLY_ACK: each is answered with an error, the connection stays, the
+ * vrings keep running on the old table, and no fd stays open. */
+static int
+test_refused_fds_closed(void)
+{
+	struct vhu_front_opts o = {.protocol_features = REPLY_ACK};
+	struct mem_table mt = {1, 0, VHU_GPA_BASE, VHU_MEM_SIZE, 0, 0};
+	unsigned int before, after, i;
+	uint64_t v;
+
+	TEST_ASSERT_SUCCESS(vhu_front_open_opts(&fa, path[0], FEATURES, &o),
+			    "open");
+	TEST_ASSERT(wait_running(0, 3), "both vrings run");
+	mt.uaddr = (uint64_t)(uintptr_t)fa.mem;
+	before = count_fds();
+	for (i = 0; i < 50; i++) {
+		int fd = memfd_create("short", 0);
+		/* 0: region past the file; 1: payload shorter than its
+		 * regions; 2: two regions declared, one fd */
+		uint32_t size = i % 3 == 1 ? 16 : sizeof(mt);
+
+		TEST_ASSERT(fd >= 0 && ftruncate(fd, 4096) == 0, "memfd");
+		mt.n = i % 3 == 2 ? 2 : 1;
+		TEST_ASSERT_SUCCESS(vhu_front_send(&fa, SET_MEM_TABLE,
+						   NEED_REPLY, &mt, size, fd),
+				    "send %u", i);
+		close(fd);
+		TEST_ASSERT_SUCCESS(vhu_front_recv(&fa, &v), "ack %u", i);
+		TEST_ASSERT(v != 0, "table %u refused", i);
+	}
+	after = count_fds();
+	TEST_ASSERT(after <= before, "fds %u before, %u after 50 refusals",
+		    before, after);
+	TEST_ASSERT(wait_running(0, 3), "vrings still run");
+	TEST_ASSERT_EQUAL(tx_one(&fa, 0, 0), 1, "old table still serves");
+	return TEST_SUCCESS;
+}
+
 /* Open @f on port @k and wait until both vrings run: 0 and the time in ms,
  * or a negative errno. */
 static int
@@ -577,6 +634,8 @@ static struct vmp_test_suite hostile_ctl_suite = {
 			TEST_CASE_ST(case_setup, case_teardown, test_short_log),
 			TEST_CASE_ST(case_setup, case_teardown,
 				     test_half_sent_message),
+			TEST_CASE_ST(case_setup, case_teardown,
+				     test_refused_fds_closed),
 			TEST_CASES_END(),
 		},
 };
