@@ -12,16 +12,44 @@
 #include "switch.h"
 #include "vmpath.h"
 
+/* "vid[*]" per frontend connection, comma separated: * marks the one whose
+ * rings are polled, ? one without a memory table, - not started yet. */
+static void
+conns_str(const struct vmp_vnet_port_info *in, char *buf, size_t len)
+{
+	unsigned int i;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < in->nb_conns && o < len; i++) {
+		const struct vmp_vnet_conn_info *c = &in->conn[i];
+		int n = snprintf(buf + o, len - o, "%s%d%s", i ? "," : "",
+				 c->vid,
+				 c->polled	 ? "*"
+				 : !c->mem_valid ? "?"
+				 : !c->running	 ? "-"
+						 : "");
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	if (in->nb_conns == 0)
+		snprintf(buf, len, "none");
+}
+
 void
 vmp_show_ports(FILE *f)
 {
 	unsigned int p;
 
-	fprintf(f, "%4s %-28s %-6s %3s %-8s %-9s %10s %5s %s\n", "port", "path",
-		"mode", "qp", "dma", "state", "features", "log", "connects");
+	fprintf(f, "%4s %-28s %-6s %3s %-8s %-9s %10s %5s %8s %s\n", "port",
+		"path", "mode", "qp", "dma", "state", "features", "log",
+		"connects", "conns");
 	for (p = 0; p < vmp_sw.nb_ports; p++) {
 		const struct vmp_sw_port *sp = &vmp_sw.port[p];
 		struct vmp_vnet_port_info in;
+		char conns[64];
 
 		if (sp->is_eth) {
 			struct rte_eth_link link;
@@ -35,13 +63,14 @@ vmp_show_ports(FILE *f)
 		}
 		if (vmp_vnet_port_info_get(sp->vp, &in) < 0)
 			continue;
+		conns_str(&in, conns, sizeof(conns));
 		fprintf(f,
 			"%4u %-28s %-6s %3u %-8s %-9s %#10" PRIx64
-			" %5s %" PRIu64 "%s\n",
+			" %5s %8" PRIu64 " %s%s\n",
 			p, in.path, in.client ? "client" : "server", in.nb_qp,
 			vmp_dma_kind_name(sp->dma),
 			in.connected ? "up" : "down", in.features,
-			in.log_on ? "on" : "off", in.connects,
+			in.log_on ? "on" : "off", in.connects, conns,
 			in.broken ? " BROKEN-QUEUE" : "");
 	}
 	fflush(f);

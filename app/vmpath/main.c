@@ -51,6 +51,9 @@ install_signals(void)
 	sa.sa_flags = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A write to a pipe or socket whose reader is gone (a frontend's fd,
+	 * a control client) must fail with EPIPE, not end the process. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 static void

@@ -201,12 +201,25 @@ struct vmp_vnet_vq_stats {
 int vmp_vnet_vq_stats_get(const struct vmp_vnet_port *port, uint16_t vring,
 			  struct vmp_vnet_vq_stats *st);
 
+/** Most frontend connections open at once on one port's socket (more are
+ * refused): a live migration's source and destination, and room for a
+ * reconnect that overlaps a close. */
+#define VMP_VNET_MAX_CONN 4
+
+/** One frontend connection of a port. */
+struct vmp_vnet_conn_info {
+	int vid;	/**< rte_vhost id */
+	bool running;	/**< its device started (all its vrings set up) */
+	bool mem_valid; /**< it has a memory table */
+	bool polled;	/**< its rings are the ones the datapath polls */
+};
+
 /** Port state for `show ports` and telemetry. */
 struct vmp_vnet_port_info {
 	char path[108];
 	bool client;
 	bool connected;	    /**< a frontend is attached (device running) */
-	int vid;	    /**< rte_vhost id, -1 when not connected */
+	int vid;	    /**< rte_vhost id of the polled connection, or -1 */
 	uint64_t features;  /**< negotiated virtio features */
 	uint16_t nb_qp;	    /**< queue pairs offered */
 	uint16_t nb_vrings; /**< vrings the frontend set up */
@@ -214,6 +227,8 @@ struct vmp_vnet_port_info {
 	uint32_t broken;    /**< bitmask of vrings stopped as broken */
 	bool log_on;	    /**< dirty logging (VHOST_F_LOG_ALL) on */
 	uint64_t connects;  /**< times a frontend attached */
+	uint16_t nb_conns;  /**< frontend connections open, in conn[] */
+	struct vmp_vnet_conn_info conn[VMP_VNET_MAX_CONN];
 };
 
 /** @return 0, or -EINVAL if an argument is NULL. */

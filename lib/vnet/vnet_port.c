@@ -26,13 +26,13 @@
 #include <vmp_dirtylog.h>
 
 #include "vnet_pvt.h"
+#include "vnet_vhu_msg.h"
 
 RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 
 #ifndef VHOST_USER_F_PROTOCOL_FEATURES
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 #endif
-#define VHOST_USER_GET_QUEUE_NUM 17
 
 /* Honest set: what the datapath implements. No EVENT_IDX (flags-based
  * suppression), no offloads, no packed ring. IN_ORDER: buffers are used in
@@ -61,6 +61,29 @@ port_of_vid(int vid)
 	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
 		return NULL;
 	return vid_port[vid];
+}
+
+/* The port and connection of @vid; NULL if neither is ours. */
+static struct vnet_conn *
+conn_of_vid(int vid, struct vmp_vnet_port **pport)
+{
+	struct vmp_vnet_port *port = port_of_vid(vid);
+	unsigned int i;
+
+	if (port == NULL)
+		return NULL;
+	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
+		if (port->conn[i].vid == vid) {
+			*pport = port;
+			return &port->conn[i];
+		}
+	return NULL;
+}
+
+static bool
+conn_is_active(const struct vmp_vnet_port *port, const struct vnet_conn *c)
+{
+	return port->active >= 0 && &port->conn[port->active] == c;
 }
 
 /*
@@ -162,11 +185,13 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	if (rte_vhost_get_vhost_vring(port->vid, vq->index, &vr) < 0 ||
 	    vr.desc == NULL || vr.avail == NULL || vr.used == NULL)
 		return false;
-	if (vr.size == 0 || vr.size > 32768 || !rte_is_power_of_2(vr.size)) {
-		VNET_LOG(ERR,
-			 "%s vring %u: size %u refused (split ring needs "
-			 "a power of 2 <= 32768)",
-			 port->path, vq->index, vr.size);
+	/* rte_vhost takes a new size (SET_VRING_NUM) without translating the
+	 * rings again: the size, layout and call fd are checked here, at
+	 * every start, against the memory table the datapath will use. */
+	if (!__vmp_vnet_check_ring(port, vq, &vr) ||
+	    !__vmp_vnet_check_callfd(port, vq, vr.callfd)) {
+		vq->broken = true;
+		vq->st.broken++;
 		return false;
 	}
 	if (rte_vhost_get_vring_base(port->vid, vq->index, &la, &lu) < 0)
@@ -191,15 +216,22 @@ void
 __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 {
 	struct rte_vhost_memory *mem = NULL;
+	const struct vnet_conn *c;
 	uint64_t f = 0;
 	unsigned int i, n;
 
-	if (!port->running || port->vid < 0)
+	if (!port->running || port->vid < 0 || port->active < 0)
 		return;
+	c = &port->conn[port->active];
 	/* Every path here parked already, except post_msg after a message
 	 * pre_msg answered itself: park (light, a no-op when OFF) before the
 	 * memory table the datapath reads is replaced. */
 	__vmp_vnet_port_park(port, false);
+	/* rte_vhost_get_mem_table() dereferences a table rte_vhost may have
+	 * freed (a failed SET_MEM_TABLE, RESET_OWNER): ask only when we know
+	 * one is there; the vrings stay OFF until the next one is. */
+	if (!c->mem_ok)
+		return;
 	if (rte_vhost_get_mem_table(port->vid, &mem) < 0 ||
 	    rte_vhost_get_negotiated_features(port->vid, &f) < 0) {
 		free(mem);
@@ -218,7 +250,7 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 	for (i = 0; i < n; i++) {
 		struct vnet_vq *vq = &port->vq[i];
 
-		if (!port->enabled[i] || vq->broken)
+		if (!c->enabled[i] || vq->broken)
 			continue;
 		if (!start_vq(port, vq))
 			continue;
@@ -232,51 +264,84 @@ static bool
 vhost_msg_needs_drain(uint32_t req)
 {
 	switch (req) {
-	case 4:	 /* RESET_OWNER */
-	case 5:	 /* SET_MEM_TABLE */
-	case 8:	 /* SET_VRING_NUM */
-	case 9:	 /* SET_VRING_ADDR */
-	case 10: /* SET_VRING_BASE */
-	case 11: /* GET_VRING_BASE: the device stops */
+	case VHU_RESET_OWNER:
+	case VHU_SET_MEM_TABLE:
+	case VHU_SET_VRING_NUM:
+	case VHU_SET_VRING_ADDR:
+	case VHU_SET_VRING_BASE:
+	case VHU_GET_VRING_BASE: /* the device stops */
 		return true;
 	default:
 		return false;
 	}
 }
 
+/* Refuse a message before rte_vhost uses it: its fds are closed here,
+ * since rte_vhost drops them without closing once a hook answered. */
 static enum rte_vhost_msg_result
-pre_msg(int vid, void *msg)
+refuse_msg(void *msg)
 {
-	struct vmp_vnet_port *port = port_of_vid(vid);
-	uint32_t req;
+	int *fds, n, k;
 
-	if (port == NULL)
-		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-	memcpy(&req, msg, sizeof(req));
-	if (req == VHOST_USER_GET_QUEUE_NUM) {
-		/* Answer with what we serve, not rte_vhost's maximum. The
-		 * message is packed: request, flags, size, then payload. */
-		uint32_t size = sizeof(uint64_t);
-		uint64_t nb = port->nb_qp;
-
-		memcpy((uint8_t *)msg + 8, &size, sizeof(size));
-		memcpy((uint8_t *)msg + 12, &nb, sizeof(nb));
-		return RTE_VHOST_MSG_RESULT_REPLY;
-	}
-	/* Any message may change what the datapath reads: stop the vrings
-	 * first; wait for copies in flight only when memory, the rings or
-	 * the device itself go away. */
-	__vmp_vnet_port_park(port, vhost_msg_needs_drain(req));
-	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	fds = (int *)(uintptr_t)vnet_vhu_fds(msg, &n);
+	for (k = 0; k < n; k++)
+		if (fds[k] >= 0) {
+			close(fds[k]);
+			fds[k] = -1;
+		}
+	return RTE_VHOST_MSG_RESULT_ERR;
 }
 
 static enum rte_vhost_msg_result
+pre_msg(int vid, void *msg)
+{
+	struct vmp_vnet_port *port = NULL;
+	struct vnet_conn *c = conn_of_vid(vid, &port);
+	uint32_t req;
+
+	if (c == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	req = vnet_vhu_u32(msg, VHU_OFF_REQUEST);
+	if (req == VHU_GET_QUEUE_NUM) {
+		/* Answer with what we serve, not rte_vhost's maximum. */
+		uint32_t size = sizeof(uint64_t);
+		uint64_t nb = port->nb_qp;
+
+		memcpy((uint8_t *)msg + VHU_OFF_SIZE, &size, sizeof(size));
+		memcpy((uint8_t *)msg + VHU_OFF_PAYLOAD, &nb, sizeof(nb));
+		return RTE_VHOST_MSG_RESULT_REPLY;
+	}
+	if (req == VHU_SET_MEM_TABLE &&
+	    __vmp_vnet_check_mem_table(port, msg) < 0)
+		return refuse_msg(msg);
+	if (req == VHU_SET_LOG_BASE && __vmp_vnet_check_log_base(port, msg) < 0)
+		return refuse_msg(msg);
+	/* rte_vhost frees this connection's table in both (and keeps none
+	 * if the new one fails): valid again only after post_msg. */
+	if (req == VHU_SET_MEM_TABLE || req == VHU_RESET_OWNER)
+		c->mem_ok = false;
+	/* Any message may change what the datapath reads: stop the vrings
+	 * first; wait for copies in flight only when memory, the rings or
+	 * the device itself go away. Another connection's messages leave
+	 * the polled rings alone. */
+	if (conn_is_active(port, c))
+		__vmp_vnet_port_park(port, vhost_msg_needs_drain(req));
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+/* Called only when rte_vhost (or pre_msg) handled the message without an
+ * error. */
+static enum rte_vhost_msg_result
 post_msg(int vid, void *msg)
 {
-	struct vmp_vnet_port *port = port_of_vid(vid);
+	struct vmp_vnet_port *port = NULL;
+	struct vnet_conn *c = conn_of_vid(vid, &port);
 
-	RTE_SET_USED(msg);
-	if (port != NULL)
+	if (c == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	if (vnet_vhu_u32(msg, VHU_OFF_REQUEST) == VHU_SET_MEM_TABLE)
+		c->mem_ok = true;
+	if (conn_is_active(port, c))
 		__vmp_vnet_port_resume(port);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
@@ -291,82 +356,140 @@ on_new_connection(int vid)
 {
 	char ifname[PATH_MAX];
 	struct vmp_vnet_port *port;
+	struct vnet_conn *c = NULL;
+	unsigned int i;
 
-	if (rte_vhost_get_ifname(vid, ifname, sizeof(ifname)) < 0 ||
+	if (rte_vhost_get_ifname(vid, ifname, sizeof(ifname)) < 0 || vid < 0 ||
 	    vid >= RTE_MAX_VHOST_DEVICE)
 		return -1;
 	pthread_mutex_lock(&ports_lock);
 	TAILQ_FOREACH (port, &ports, next)
 		if (strcmp(port->path, ifname) == 0)
 			break;
-	if (port != NULL) {
-		port->vid = vid;
-		memset(port->enabled, 0, sizeof(port->enabled));
-		vid_port[vid] = port;
-	}
+	for (i = 0; port != NULL && i < VMP_VNET_MAX_CONN; i++)
+		if (port->conn[i].vid < 0) {
+			c = &port->conn[i];
+			memset(c, 0, sizeof(*c));
+			c->vid = vid;
+			vid_port[vid] = port;
+			break;
+		}
 	pthread_mutex_unlock(&ports_lock);
 	if (port == NULL)
 		return -1;
+	if (c == NULL) {
+		VNET_LOG(ERR, "%s: connection (vid %d) refused: %u open",
+			 port->path, vid, VMP_VNET_MAX_CONN);
+		return -1;
+	}
+	__vmp_vnet_conn_set_timeout(port);
 	VNET_LOG(INFO, "%s: frontend connected (vid %d)", port->path, vid);
 	return rte_vhost_extern_callback_register(vid, &ext_ops, port);
+}
+
+/* Poll @c's rings: the port has no active connection, every vring is OFF. */
+static void
+conn_activate(struct vmp_vnet_port *port, struct vnet_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < VNET_NB_VRINGS; i++)
+		port->vq[i].broken = false;
+	port->active = (int)(c - port->conn);
+	port->vid = c->vid;
+	port->running = true;
+	port->connects++;
+	__vmp_vnet_port_resume(port);
+	VNET_LOG(INFO,
+		 "%s: device running (vid %d), features 0x%" PRIx64
+		 ", %u vrings",
+		 port->path, c->vid, port->features, port->nb_vrings);
+}
+
+/* Stop polling the active connection (drained, indexes handed back to
+ * rte_vhost) and poll the next running one, if any. */
+static void
+conn_deactivate(struct vmp_vnet_port *port)
+{
+	unsigned int i;
+
+	__vmp_vnet_port_park(port, true);
+	port->running = false;
+	port->active = -1;
+	port->vid = -1;
+	free(port->mem);
+	port->mem = NULL;
+	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
+		if (port->conn[i].vid >= 0 && port->conn[i].running) {
+			conn_activate(port, &port->conn[i]);
+			break;
+		}
 }
 
 static void
 on_destroy_connection(int vid)
 {
-	struct vmp_vnet_port *port = port_of_vid(vid);
+	struct vmp_vnet_port *port = NULL;
+	struct vnet_conn *c = conn_of_vid(vid, &port);
 
-	if (port == NULL)
+	if (c == NULL)
 		return;
+	c->running = false;
+	if (conn_is_active(port, c))
+		conn_deactivate(port);
 	pthread_mutex_lock(&ports_lock);
 	vid_port[vid] = NULL;
-	port->vid = -1;
+	c->vid = -1;
 	pthread_mutex_unlock(&ports_lock);
-	VNET_LOG(INFO, "%s: frontend disconnected", port->path);
+	VNET_LOG(INFO, "%s: frontend disconnected (vid %d)", port->path, vid);
 }
 
 static int
 on_new_device(int vid)
 {
-	struct vmp_vnet_port *port = port_of_vid(vid);
-	unsigned int i;
+	struct vmp_vnet_port *port = NULL;
+	struct vnet_conn *c = conn_of_vid(vid, &port);
 
-	if (port == NULL)
+	if (c == NULL)
 		return -1;
-	__vmp_vnet_port_park(port, true);
-	for (i = 0; i < VNET_NB_VRINGS; i++)
-		port->vq[i].broken = false;
-	port->running = true;
-	port->connects++;
-	__vmp_vnet_port_resume(port);
-	VNET_LOG(INFO, "%s: device running, features 0x%" PRIx64 ", %u vrings",
-		 port->path, port->features, port->nb_vrings);
+	c->running = true;
+	if (port->active < 0)
+		conn_activate(port, c);
+	else if (!conn_is_active(port, c))
+		VNET_LOG(INFO, "%s: device of vid %d waits: vid %d's rings run",
+			 port->path, vid, port->vid);
 	return 0;
 }
 
 static void
 on_destroy_device(int vid)
 {
-	struct vmp_vnet_port *port = port_of_vid(vid);
+	struct vmp_vnet_port *port = NULL;
+	struct vnet_conn *c = conn_of_vid(vid, &port);
 
-	if (port == NULL)
+	if (c == NULL)
 		return;
-	__vmp_vnet_port_park(port, true);
-	port->running = false;
-	free(port->mem);
-	port->mem = NULL;
-	VNET_LOG(INFO, "%s: device stopped", port->path);
+	c->running = false;
+	if (conn_is_active(port, c)) {
+		VNET_LOG(INFO, "%s: device stopped (vid %d)", port->path, vid);
+		conn_deactivate(port);
+	}
 }
 
 static int
 on_vring_state(int vid, uint16_t idx, int enable)
 {
-	struct vmp_vnet_port *port = port_of_vid(vid);
+	struct vmp_vnet_port *port = NULL;
+	struct vnet_conn *c = conn_of_vid(vid, &port);
 
-	if (port == NULL || idx >= VNET_NB_VRINGS)
+	if (c == NULL || idx >= VNET_NB_VRINGS)
 		return 0;
+	if (!conn_is_active(port, c)) {
+		c->enabled[idx] = !!enable;
+		return 0;
+	}
 	__vmp_vnet_port_park(port, false);
-	port->enabled[idx] = !!enable;
+	c->enabled[idx] = !!enable;
 	__vmp_vnet_port_resume(port);
 	return 0;
 }
@@ -374,10 +497,11 @@ on_vring_state(int vid, uint16_t idx, int enable)
 static int
 on_features_changed(int vid, uint64_t features)
 {
-	struct vmp_vnet_port *port = port_of_vid(vid);
+	struct vmp_vnet_port *port = NULL;
+	struct vnet_conn *c = conn_of_vid(vid, &port);
 
 	RTE_SET_USED(features);
-	if (port == NULL)
+	if (c == NULL || !conn_is_active(port, c))
 		return 0;
 	__vmp_vnet_port_park(port, false);
 	__vmp_vnet_port_resume(port);
@@ -471,6 +595,9 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 	port->socket_id = conf->socket_id;
 	port->mp = conf->mp;
 	port->vid = -1;
+	port->active = -1;
+	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
+		port->conn[i].vid = -1;
 	port->offered = VNET_FEATURES & ~conf->disable_features;
 	if (conf->nb_qp > 1)
 		port->offered |= 1ULL << VIRTIO_NET_F_MQ;
@@ -544,8 +671,9 @@ vmp_vnet_port_destroy(struct vmp_vnet_port *port)
 	__vmp_vnet_port_park(port, true);
 	pthread_mutex_lock(&ports_lock);
 	TAILQ_REMOVE(&ports, port, next);
-	if (port->vid >= 0 && port->vid < RTE_MAX_VHOST_DEVICE)
-		vid_port[port->vid] = NULL;
+	for (tries = 0; tries < VMP_VNET_MAX_CONN; tries++)
+		if (port->conn[tries].vid >= 0)
+			vid_port[port->conn[tries].vid] = NULL;
 	pthread_mutex_unlock(&ports_lock);
 	free_port(port);
 	return 0;
@@ -648,6 +776,18 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 			info->running |= 1u << i;
 		if (port->vq[i].broken)
 			info->broken |= 1u << i;
+	}
+	for (i = 0; i < VMP_VNET_MAX_CONN; i++) {
+		const struct vnet_conn *c = &port->conn[i];
+		struct vmp_vnet_conn_info *ci = &info->conn[info->nb_conns];
+
+		if (c->vid < 0)
+			continue;
+		ci->vid = c->vid;
+		ci->running = c->running;
+		ci->mem_valid = c->mem_ok;
+		ci->polled = port->active == (int)i;
+		info->nb_conns++;
 	}
 	return 0;
 }

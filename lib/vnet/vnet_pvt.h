@@ -166,6 +166,25 @@ struct vnet_vq {
 	struct vmp_vnet_vq_stats st;
 } __rte_cache_aligned;
 
+/*
+ * One frontend connection on a port's socket (rte_vhost gives each its own
+ * vid). Two at once is normal: a live migration's source and destination.
+ * Written by the vhost-user thread only. A connection's rings are polled
+ * only while it is the port's active one (port->active); the others wait
+ * and keep their own state, which no other connection's messages touch.
+ *
+ *   free --new_connection--> open --new_device--> running
+ *   running --becomes active (no other active)--> polled
+ *   polled --destroy_device--> open, and the next running one is polled
+ *   any --destroy_connection--> free
+ */
+struct vnet_conn {
+	int vid;      /* -1: slot free */
+	bool mem_ok;  /* rte_vhost holds a memory table for this vid */
+	bool running; /* new_device seen, destroy_device not yet */
+	bool enabled[VNET_NB_VRINGS];
+};
+
 struct vmp_vnet_port {
 	TAILQ_ENTRY(vmp_vnet_port) next;
 	char path[108];
@@ -175,10 +194,13 @@ struct vmp_vnet_port {
 	struct rte_mempool *mp;
 	uint64_t offered;
 
-	/* Set by the control thread while every vring is OFF. */
+	struct vnet_conn conn[VMP_VNET_MAX_CONN];
+	int active; /* conn[] whose rings are polled, -1: none */
+
+	/* Set by the control thread while every vring is OFF: the active
+	 * connection's vid (-1: none) and what the datapath reads of it. */
 	int vid;
-	bool running; /* new_device seen, destroy_device not yet */
-	bool enabled[VNET_NB_VRINGS];
+	bool running; /* the active connection is running */
 	uint16_t nb_vrings;
 	uint64_t features;
 	uint16_t hdr_len;
@@ -543,5 +565,15 @@ void __vmp_vnet_dma_detach(struct vnet_vq *vq);
 /* vnet_ctl.c: the queue state machine on the control side */
 void __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);
 void __vmp_vnet_port_resume(struct vmp_vnet_port *port);
+
+/* vnet_vhu_check.c: what a frontend hands over, checked before use */
+int __vmp_vnet_check_mem_table(const struct vmp_vnet_port *port, void *msg);
+int __vmp_vnet_check_log_base(const struct vmp_vnet_port *port, void *msg);
+bool __vmp_vnet_check_ring(const struct vmp_vnet_port *port,
+			   const struct vnet_vq *vq,
+			   const struct rte_vhost_vring *vr);
+bool __vmp_vnet_check_callfd(const struct vmp_vnet_port *port,
+			     const struct vnet_vq *vq, int fd);
+void __vmp_vnet_conn_set_timeout(const struct vmp_vnet_port *port);
 
 #endif /* VNET_PVT_H */

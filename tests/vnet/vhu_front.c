@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -56,13 +57,13 @@ struct msg {
 } __attribute__((packed));
 
 static int
-send_msg(struct vhu_front *f, struct msg *m, int fd)
+send_msg_flags(struct vhu_front *f, struct msg *m, int fd, uint32_t flags)
 {
 	struct iovec iov = {.iov_base = m, .iov_len = 12 + m->size};
 	char ctl[CMSG_SPACE(sizeof(int))];
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	m->flags = VERSION;
+	m->flags = VERSION | flags;
 	if (fd >= 0) {
 		struct cmsghdr *c;
 
@@ -76,6 +77,12 @@ send_msg(struct vhu_front *f, struct msg *m, int fd)
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
 	return sendmsg(f->sock, &mh, 0) == (ssize_t)iov.iov_len ? 0 : -EIO;
+}
+
+static int
+send_msg(struct vhu_front *f, struct msg *m, int fd)
+{
+	return send_msg_flags(f, m, fd, 0);
 }
 
 static int
@@ -111,12 +118,14 @@ get_u64(struct vhu_front *f, uint32_t req, uint64_t *v)
 }
 
 static int
-setup_ring(struct vhu_front *f, unsigned int i)
+setup_ring(struct vhu_front *f, unsigned int i, const struct vhu_front_opts *o)
 {
 	struct vhu_ring *r = &f->ring[i];
 	uint64_t base = VHU_GPA_BASE + i * 0x4000;
 	struct msg m = {.req = SET_VRING_NUM, .size = 8};
-	int kick = eventfd(0, EFD_NONBLOCK), call = eventfd(0, EFD_NONBLOCK);
+	int kick = eventfd(0, EFD_NONBLOCK);
+	int call = o != NULL && o->call_fd[i] != 0 ? dup(o->call_fd[i])
+						   : eventfd(0, EFD_NONBLOCK);
 
 	r->desc_gpa = base;
 	r->avail_gpa = base + 0x1000;
@@ -176,8 +185,17 @@ vhu_front_set_mem_table(struct vhu_front *f)
 int
 vhu_front_open(struct vhu_front *f, const char *path, uint64_t features)
 {
+	return vhu_front_open_opts(f, path, features, NULL);
+}
+
+int
+vhu_front_open_opts(struct vhu_front *f, const char *path, uint64_t features,
+		    const struct vhu_front_opts *o)
+{
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	uint64_t have, pf;
+	/* a backend that stops answering fails the test, never hangs it */
+	struct timeval tv = {.tv_sec = 5};
+	uint64_t have, pf, file_size = VHU_MEM_SIZE;
 	int i;
 
 	memset(f, 0, sizeof(*f));
@@ -191,27 +209,58 @@ vhu_front_open(struct vhu_front *f, const char *path, uint64_t features)
 	}
 	if (i == 100)
 		return -ECONNREFUSED;
-	f->memfd = memfd_create("vhu_guest", 0);
-	if (f->memfd < 0 || ftruncate(f->memfd, VHU_MEM_SIZE) < 0)
+	setsockopt(f->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (o != NULL && o->mem_file_size != 0)
+		file_size = o->mem_file_size;
+	f->memfd = memfd_create("vhu_guest", o != NULL ? o->memfd_flags : 0);
+	if (f->memfd < 0 || ftruncate(f->memfd, (off_t)file_size) < 0)
 		return -ENOMEM;
 	f->mem = mmap(NULL, VHU_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      f->memfd, 0);
 	if (f->mem == MAP_FAILED)
 		return -ENOMEM;
-	memset(f->mem, 0, VHU_MEM_SIZE);
+	/* a shorter file faults here past its end: it is zero anyway */
+	memset(f->mem, 0, file_size < VHU_MEM_SIZE ? file_size : VHU_MEM_SIZE);
 	if (get_u64(f, GET_FEATURES, &have) < 0)
 		return -EIO;
 	f->features = features & have;
 	if (get_u64(f, GET_PROTOCOL_FEATURES, &pf) < 0 ||
-	    simple(f, SET_PROTOCOL_FEATURES, 8, pf & (1ULL << 1), -1) < 0 ||
+	    simple(f, SET_PROTOCOL_FEATURES, 8,
+		   pf & ((1ULL << 1) | (o != NULL ? o->protocol_features : 0)),
+		   -1) < 0 ||
 	    simple(f, SET_OWNER, 0, 0, -1) < 0 ||
 	    simple(f, SET_FEATURES, 8, f->features, -1) < 0)
 		return -EIO;
 	if (vhu_front_set_mem_table(f) < 0)
 		return -EIO;
 	for (i = 0; i < 2; i++)
-		if (setup_ring(f, (unsigned int)i) < 0)
+		if (setup_ring(f, (unsigned int)i, o) < 0)
 			return -EIO;
+	return 0;
+}
+
+int
+vhu_front_send(struct vhu_front *f, uint32_t req, uint32_t flags,
+	       const void *payload, uint32_t size, int fd)
+{
+	struct msg m = {.req = req, .size = size};
+
+	if (size > sizeof(m.p))
+		return -EINVAL;
+	if (size)
+		memcpy(&m.p, payload, size);
+	return send_msg_flags(f, &m, fd, flags);
+}
+
+int
+vhu_front_recv(struct vhu_front *f, uint64_t *u64)
+{
+	struct msg m;
+
+	memset(&m, 0, sizeof(m));
+	if (recv_reply(f, &m) < 0)
+		return -EIO;
+	*u64 = m.p.u64;
 	return 0;
 }
 

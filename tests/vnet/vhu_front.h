@@ -38,6 +38,21 @@ struct vhu_front {
 
 /** Connect to @path, negotiate @features, map memory, set up 2 vrings. */
 int vhu_front_open(struct vhu_front *f, const char *path, uint64_t features);
+
+/** What a hostile frontend changes in vhu_front_open(); 0: the default. */
+struct vhu_front_opts {
+	uint64_t mem_file_size;	    /* memfd length (default VHU_MEM_SIZE) */
+	unsigned int memfd_flags;   /* memfd_create() flags */
+	uint64_t protocol_features; /* asked for besides LOG_SHMFD */
+	int call_fd[2];		    /* call fd per vring (dup'ed), 0: eventfd */
+};
+int vhu_front_open_opts(struct vhu_front *f, const char *path,
+			uint64_t features, const struct vhu_front_opts *o);
+/** Send any message (flags: besides the version), optionally with @fd. */
+int vhu_front_send(struct vhu_front *f, uint32_t req, uint32_t flags,
+		   const void *payload, uint32_t size, int fd);
+/** Read a reply; its first 8 payload bytes (if any) in *@u64. */
+int vhu_front_recv(struct vhu_front *f, uint64_t *u64);
 void vhu_front_close(struct vhu_front *f);
 
 static inline void *
