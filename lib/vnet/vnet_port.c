@@ -52,31 +52,67 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 static pthread_mutex_t ports_lock = PTHREAD_MUTEX_INITIALIZER;
 static TAILQ_HEAD(, vmp_vnet_port) ports = TAILQ_HEAD_INITIALIZER(ports);
 /* vid -> port, for rte_vhost callbacks that carry only the vid. Written by
- * the vhost thread at connect/disconnect, under ports_lock. */
+ * the vhost thread at connect/disconnect and by vmp_vnet_port_destroy() on
+ * the app's thread; every access holds ports_lock. */
 static struct vmp_vnet_port *vid_port[RTE_MAX_VHOST_DEVICE];
 
+/* The port stays valid after the unlock: it is freed only after
+ * rte_vhost_driver_unregister() returned, which waits for every callback
+ * of its connections to return (and refuses while one runs). */
 static struct vmp_vnet_port *
 port_of_vid(int vid)
 {
+	struct vmp_vnet_port *port;
+
 	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
 		return NULL;
-	return vid_port[vid];
+	pthread_mutex_lock(&ports_lock);
+	port = vid_port[vid];
+	pthread_mutex_unlock(&ports_lock);
+	return port;
+}
+
+/* STOP->HUNG once no drain pass runs (DRAIN lasts one bounded pass). */
+static void
+give_up_vq(struct vnet_vq *vq)
+{
+	uint32_t s;
+
+	vq->broken = true;
+	for (;;) {
+		s = __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE);
+		if (s == VQ_OFF || s == VQ_HUNG)
+			return; /* OFF: drained after all */
+		/* STOP->HUNG; release pairs with the datapath's CAS-acquire
+		 * to DRAIN, which then sees broken set above. */
+		if (s == VQ_STOP && __atomic_compare_exchange_n(
+					    &vq->state, &s, VQ_HUNG, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+		rte_pause();
+	}
+	vq->st.broken++;
+	VNET_LOG(ERR,
+		 "%s vring %u: %u packets still in flight after %u ms (DMA "
+		 "engine hung, or no lcore polls the vring): vring stopped, "
+		 "its memory kept until they complete",
+		 vq->port->path, vq->index, vnet_infl_count(vq), VNET_DRAIN_MS);
 }
 
 /*
  * Control side of the state word: bring one vring to OFF. With @drain, also
  * wait until every copy in flight landed and was published (memory or rings
- * are about to change). Without, records in flight stay queued while the
- * vring is OFF and are published after it restarts, with the dirty-log
- * decision taken then: a copy submitted before VHOST_F_LOG_ALL was switched
- * on and landing after is logged (the seed's case).
+ * are about to change): the lcore polling the vring does that on its next
+ * entries (STOP->DRAIN->OFF); the wait is bounded by @end (TSC), then the
+ * vring is given up (HUNG, broken) and -EBUSY returned. Without @drain,
+ * records in flight stay queued while the vring is OFF and are published
+ * after it restarts, with the dirty-log decision taken then: a copy
+ * submitted before VHOST_F_LOG_ALL was switched on and landing after is
+ * logged (the seed's case).
  */
-static void
-park_vq(struct vnet_vq *vq, bool drain)
+static int
+park_vq(struct vnet_vq *vq, bool drain, uint64_t end)
 {
-	uint64_t hz = rte_get_timer_hz(), t0 = rte_get_timer_cycles();
-	uint64_t polls = __atomic_load_n(&vq->polls, __ATOMIC_RELAXED);
-
 	for (;;) {
 		/* Acquire: pairs with the datapath's release in exit/drain. */
 		uint32_t s = __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE);
@@ -85,12 +121,11 @@ park_vq(struct vnet_vq *vq, bool drain)
 		switch (s) {
 		case VQ_OFF:
 			/* OFF->STOP: a light park left copies in flight. */
-			if (drain && vnet_infl_count(vq))
-				__atomic_compare_exchange_n(
-					&vq->state, &s, VQ_STOP, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-			else
-				return;
+			if (!drain || !vnet_infl_count(vq))
+				return 0;
+			__atomic_compare_exchange_n(&vq->state, &s, VQ_STOP,
+						    false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
 			continue;
 		case VQ_ON:
 			/* ON->OFF, or ON->STOP with copies in flight. */
@@ -100,57 +135,62 @@ park_vq(struct vnet_vq *vq, bool drain)
 						    __ATOMIC_ACQ_REL,
 						    __ATOMIC_ACQUIRE);
 			continue;
+		case VQ_HUNG:
+			/* given up before: still in flight */
+			return drain ? -EBUSY : 0;
 		case VQ_STOP:
-			if (rte_get_timer_cycles() - t0 < hz / 5) {
-				rte_pause();
+			if (!drain) {
+				/* a light park needs OFF only */
+				__atomic_compare_exchange_n(
+					&vq->state, &s, VQ_OFF, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 				continue;
 			}
-			if (__atomic_load_n(&vq->polls, __ATOMIC_RELAXED) !=
-			    polls) {
-				/* someone polls: let that lcore drain */
-				polls = __atomic_load_n(&vq->polls,
-							__ATOMIC_RELAXED);
-				t0 = rte_get_timer_cycles();
+			/* the polling lcore drains on its next entry */
+			/* fall through */
+		case VQ_DRAIN: /* one datapath pass, no wait inside */
+			if (rte_get_timer_cycles() > end) {
+				give_up_vq(vq);
+				if (__atomic_load_n(&vq->state,
+						    __ATOMIC_ACQUIRE) != VQ_OFF)
+					return -EBUSY;
 				continue;
 			}
-			/* Nobody polls any more: STOP->DRAIN, drain here. */
-			if (!__atomic_compare_exchange_n(
-				    &vq->state, &s, VQ_DRAIN, false,
-				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				continue;
-			__vmp_vnet_drain(vq);
-			if (vnet_infl_count(vq))
-				VNET_LOG(ERR,
-					 "%s vring %u: %u packets never "
-					 "completed by the DMA engine",
-					 vq->port->path, vq->index,
-					 vnet_infl_count(vq));
-			__atomic_store_n(&vq->state, VQ_OFF, __ATOMIC_RELEASE);
-			return;
-		default: /* BUSY, DRAIN */
+			rte_delay_us_sleep(100);
+			continue;
+		default: /* BUSY: one datapath burst */
 			rte_pause();
 			continue;
 		}
 	}
 }
 
-void
+/* Park every vring; 0, or -EBUSY if a draining park timed out on one.
+ * One VNET_DRAIN_MS bound for all of them. */
+int
 __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain)
 {
+	uint64_t end = rte_get_timer_cycles() +
+		       rte_get_timer_hz() * VNET_DRAIN_MS / 1000;
 	unsigned int i;
+	int rc = 0;
 
 	for (i = 0; i < VNET_NB_VRINGS; i++) {
 		struct vnet_vq *vq = &port->vq[i];
 		bool was_on =
 			__atomic_load_n(&vq->state, __ATOMIC_RELAXED) != VQ_OFF;
 
-		park_vq(vq, drain);
+		if (park_vq(vq, drain, end) < 0) {
+			rc = -EBUSY;
+			continue;
+		}
 		/* rte_vhost answers GET_VRING_BASE and serves reconnects
 		 * from its copy of the indexes: keep it current. */
 		if (was_on && port->vid >= 0)
 			rte_vhost_set_vring_base(port->vid, i, vq->last_avail,
 						 vq->last_used);
 	}
+	return rc;
 }
 
 static bool
@@ -186,6 +226,26 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	return true;
 }
 
+/* Point the ring fields into our mapping of guest memory (vnet_mem.c). */
+static bool
+relocate_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
+{
+	uint64_t n = vq->size;
+	void *d = __vmp_vnet_mem_relocate(port, vq->desc, n * 16);
+	void *a = __vmp_vnet_mem_relocate(port, vq->avail, 6 + n * 2);
+	void *u = __vmp_vnet_mem_relocate(port, vq->used, 6 + n * 8);
+
+	if (d == NULL || a == NULL || u == NULL) {
+		VNET_LOG(ERR, "%s vring %u: ring outside guest memory",
+			 port->path, vq->index);
+		return false;
+	}
+	vq->desc = d;
+	vq->avail = a;
+	vq->used = u;
+	return true;
+}
+
 void
 __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 {
@@ -193,7 +253,9 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 	uint64_t f = 0;
 	unsigned int i, n;
 
-	if (!port->running || port->vid < 0)
+	/* Acquire: pairs with vmp_vnet_port_destroy's release of closing. */
+	if (!port->running || port->vid < 0 ||
+	    __atomic_load_n(&port->closing, __ATOMIC_ACQUIRE))
 		return;
 	/* Every path here parked already, except post_msg after a message
 	 * pre_msg answered itself: park (light, a no-op when OFF) before the
@@ -204,8 +266,8 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 		free(mem);
 		return;
 	}
-	free(port->mem);
-	port->mem = mem;
+	if (__vmp_vnet_mem_take(port, mem) < 0)
+		return; /* no mapping of ours: no vring starts */
 	port->features = f;
 	port->mrg = !!(f & (1ULL << VIRTIO_NET_F_MRG_RXBUF));
 	port->hdr_len = (port->mrg || (f & (1ULL << VIRTIO_F_VERSION_1)))
@@ -217,9 +279,11 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 	for (i = 0; i < n; i++) {
 		struct vnet_vq *vq = &port->vq[i];
 
-		if (!port->enabled[i] || vq->broken)
+		/* a HUNG vring keeps its ring fields for its drain */
+		if (!port->enabled[i] || vq->broken ||
+		    __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE) != VQ_OFF)
 			continue;
-		if (!start_vq(port, vq))
+		if (!start_vq(port, vq) || !relocate_vq(port, vq))
 			continue;
 		/* OFF->ON; release pairs with the datapath's CAS-acquire in
 		 * enter, which then sees the ring fields set above. */
@@ -318,7 +382,8 @@ on_destroy_connection(int vid)
 	if (port == NULL)
 		return;
 	pthread_mutex_lock(&ports_lock);
-	vid_port[vid] = NULL;
+	if (vid_port[vid] == port)
+		vid_port[vid] = NULL;
 	port->vid = -1;
 	pthread_mutex_unlock(&ports_lock);
 	VNET_LOG(INFO, "%s: frontend disconnected", port->path);
@@ -332,7 +397,10 @@ on_new_device(int vid)
 
 	if (port == NULL)
 		return -1;
-	__vmp_vnet_port_park(port, true);
+	/* A vring still HUNG keeps its ring fields and records: the device
+	 * cannot start until its copies completed and it was drained. */
+	if (__vmp_vnet_port_park(port, true) < 0)
+		return -1;
 	for (i = 0; i < VNET_NB_VRINGS; i++)
 		port->vq[i].broken = false;
 	port->running = true;
@@ -350,10 +418,11 @@ on_destroy_device(int vid)
 
 	if (port == NULL)
 		return;
+	/* On a timeout the vrings stay HUNG (logged): rte_vhost unmaps guest
+	 * memory after we return, the copies use our mapping of it. */
 	__vmp_vnet_port_park(port, true);
 	port->running = false;
-	free(port->mem);
-	port->mem = NULL;
+	__vmp_vnet_mem_retire(port);
 	VNET_LOG(INFO, "%s: device stopped", port->path);
 }
 
@@ -434,7 +503,7 @@ free_port(struct vmp_vnet_port *port)
 		rte_free(vq->logr);
 		rte_free(vq->stash);
 	}
-	free(port->mem);
+	__vmp_vnet_mem_reap(port, true);
 	rte_free(port);
 }
 
@@ -470,6 +539,7 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 	port->socket_id = conf->socket_id;
 	port->mp = conf->mp;
 	port->vid = -1;
+	TAILQ_INIT(&port->retired);
 	port->offered = VNET_FEATURES & ~conf->disable_features;
 	if (conf->nb_qp > 1)
 		port->offered |= 1ULL << VIRTIO_NET_F_MQ;
@@ -525,25 +595,53 @@ free:
 	return NULL;
 }
 
+#define VNET_UNREGISTER_MS 5000
+
 int
 vmp_vnet_port_destroy(struct vmp_vnet_port *port)
 {
-	unsigned int tries;
+	uint64_t end = rte_get_timer_cycles() +
+		       rte_get_timer_hz() * VNET_UNREGISTER_MS / 1000;
 
 	if (port == NULL)
 		return -EINVAL;
+	/* No vring restarts from here; release pairs with resume's acquire. */
+	__atomic_store_n(&port->closing, true, __ATOMIC_RELEASE);
 	/* Unregister destroys the device (destroy_device parks and drains
-	 * every vring). It reports busy while the vhost thread is inside a
-	 * callback of ours: retry. */
-	for (tries = 0; tries < 500; tries++) {
-		if (rte_vhost_driver_unregister(port->path) == 0)
+	 * every vring, bounded) and unmaps rte_vhost's view of guest memory
+	 * (copies in flight use ours). It reports busy while the vhost
+	 * thread is inside a callback of ours: retry, bounded. */
+	while (!port->unregistered) {
+		if (rte_vhost_driver_unregister(port->path) == 0) {
+			port->unregistered = true;
 			break;
+		}
+		if (rte_get_timer_cycles() > end) {
+			VNET_LOG(ERR,
+				 "%s: destroy: rte_vhost still busy after "
+				 "%u ms: retry later",
+				 port->path, VNET_UNREGISTER_MS);
+			return -EBUSY;
+		}
 		usleep(10 * 1000);
 	}
-	__vmp_vnet_port_park(port, true);
+	/* Copies still in flight: keep everything they may touch (records,
+	 * mbufs, guest memory), refuse; a retry finishes once they landed
+	 * and the polling lcore drained the vrings. */
+	if (__vmp_vnet_port_park(port, true) < 0) {
+		if (!port->destroy_refused)
+			VNET_LOG(ERR,
+				 "%s: destroy refused: DMA copies still in "
+				 "flight, port kept (retry once they "
+				 "complete)",
+				 port->path);
+		port->destroy_refused = true;
+		return -EBUSY;
+	}
 	pthread_mutex_lock(&ports_lock);
 	TAILQ_REMOVE(&ports, port, next);
-	if (port->vid >= 0 && port->vid < RTE_MAX_VHOST_DEVICE)
+	if (port->vid >= 0 && port->vid < RTE_MAX_VHOST_DEVICE &&
+	    vid_port[port->vid] == port)
 		vid_port[port->vid] = NULL;
 	pthread_mutex_unlock(&ports_lock);
 	free_port(port);
@@ -643,7 +741,7 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 		uint32_t s =
 			__atomic_load_n(&port->vq[i].state, __ATOMIC_RELAXED);
 
-		if (s != VQ_OFF)
+		if (s != VQ_OFF && s != VQ_HUNG)
 			info->running |= 1u << i;
 		if (port->vq[i].broken)
 			info->broken |= 1u << i;
