@@ -274,7 +274,10 @@ exec_sg(const struct swdma_ext *e)
 	return RTE_DMA_STATUS_SUCCESSFUL;
 }
 
-static inline uint16_t
+/* Always inline (with exec_ext): the job loop keeps its copies specialised
+ * in place although exec_faulty() calls them too; an out-of-line call here
+ * costs small copies their rate. */
+static __rte_always_inline uint16_t
 exec_copy(uint64_t src, uint64_t dst, uint32_t len)
 {
 	if (unlikely(len == 0))
@@ -287,7 +290,7 @@ exec_copy(uint64_t src, uint64_t dst, uint32_t len)
 	return RTE_DMA_STATUS_SUCCESSFUL;
 }
 
-static uint16_t
+static __rte_always_inline uint16_t
 exec_ext(const struct swdma_ext *e)
 {
 	switch (e->op) {
@@ -326,7 +329,7 @@ exec_desc(const struct swdma_desc *d, const struct swdma_ext *e)
  * injected failure copies nothing, so that the application's error path
  * is seen to redo it).
  */
-static uint16_t
+static __rte_noinline uint16_t
 exec_faulty(struct swdma_vchan *vc, uint32_t slot)
 {
 	/* relaxed: a flag, see swdma_vchan.faults */
