@@ -22,41 +22,20 @@
 #define WAIT_MS 10000
 #define STALL_LEN 4096
 
-static char dev_name[64];
-static int16_t dev_id = -1;
-static unsigned int dev_seq;
+static struct swdma_test_dev dev = {.id = -1};
 
 static int
 dev_new(const char *args)
 {
-	snprintf(dev_name, sizeof(dev_name), "dma_swdma_f%u", dev_seq++);
-	dev_id = swdma_test_create(dev_name, args);
-	return dev_id;
+	return swdma_test_dev_new(&dev, "dma_swdma_f", args);
 }
 
 static void
 case_teardown(void)
 {
-	if (dev_id >= 0)
-		rte_pmd_swdma_stall_set(dev_id, 0);
-	if (dev_name[0] != '\0')
-		swdma_test_destroy(dev_name, dev_id);
-	dev_name[0] = '\0';
-	dev_id = -1;
-}
-
-static int
-suite_setup(void)
-{
-	if (rte_lcore_count() < 2 || !rte_lcore_is_enabled(1)) {
-		printf("  needs lcore 1 for the service lcore (-l 0-1)\n");
-		return TEST_SKIPPED;
-	}
-	if (rte_eal_iova_mode() != RTE_IOVA_VA) {
-		printf("  dma_swdma needs IOVA as VA\n");
-		return TEST_SKIPPED;
-	}
-	return TEST_SUCCESS;
+	if (dev.id >= 0)
+		rte_pmd_swdma_stall_set(dev.id, 0);
+	swdma_test_dev_end(&dev);
 }
 
 static int
@@ -69,10 +48,10 @@ test_fault_devargs_refused(void)
 	for (i = 0; i < RTE_DIM(bad); i++) {
 		TEST_ASSERT(dev_new(bad[i]) < 0, "devargs '%s' accepted",
 			    bad[i]);
-		TEST_ASSERT(rte_dma_get_dev_id_by_name(dev_name) < 0,
+		TEST_ASSERT(rte_dma_get_dev_id_by_name(dev.name) < 0,
 			    "device left behind");
 	}
-	dev_name[0] = '\0';
+	dev.name[0] = '\0';
 	TEST_ASSERT_EQUAL(rte_pmd_swdma_stall_set(999, 1), -ENODEV,
 			  "not a swdma device");
 	return TEST_SUCCESS;
@@ -94,28 +73,28 @@ test_stall_refuses_stop_and_close(void)
 	int rc;
 
 	TEST_ASSERT(dev_new("lcores=1,stall=1") >= 0, "create");
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 64), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 64), "setup");
 	src = rte_malloc(NULL, STALL_LEN, 64);
 	dst = rte_malloc(NULL, STALL_LEN, 64);
 	TEST_ASSERT(src != NULL && dst != NULL, "buffers");
 	memset(src, 0x5a, STALL_LEN);
 	memset(dst, 0xee, STALL_LEN);
-	TEST_ASSERT_EQUAL(rte_dma_copy(dev_id, 0, BUF_IOVA(src), BUF_IOVA(dst),
+	TEST_ASSERT_EQUAL(rte_dma_copy(dev.id, 0, BUF_IOVA(src), BUF_IOVA(dst),
 				       STALL_LEN, RTE_DMA_OP_FLAG_SUBMIT),
 			  0, "copy");
-	TEST_ASSERT_EQUAL(swdma_test_reap(dev_id, 0, 1, st, 100), 0,
+	TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, 1, st, 100), 0,
 			  "a stalled engine completes nothing");
 	TEST_ASSERT(dst[0] == 0xee && dst[STALL_LEN - 1] == 0xee,
 		    "nothing written while stalled");
 	t0 = rte_get_timer_cycles();
-	rc = rte_dma_stop(dev_id);
+	rc = rte_dma_stop(dev.id);
 	ms = (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz();
 	TEST_ASSERT_EQUAL(rc, -ETIMEDOUT, "stop with a hung engine: %d", rc);
 	printf("  stop refused after %" PRIu64 " ms\n", ms);
-	TEST_ASSERT_EQUAL(rte_dma_close(dev_id), -EBUSY,
+	TEST_ASSERT_EQUAL(rte_dma_close(dev.id), -EBUSY,
 			  "close refused while the engine may write");
-	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set(dev_id, 0), "release");
-	TEST_ASSERT_EQUAL(swdma_test_reap(dev_id, 0, 1, st, WAIT_MS), 1,
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set(dev.id, 0), "release");
+	TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, 1, st, WAIT_MS), 1,
 			  "the held copy completes");
 	TEST_ASSERT_EQUAL(st[0], RTE_DMA_STATUS_SUCCESSFUL, "status");
 	TEST_ASSERT(memcmp(dst, src, STALL_LEN) == 0,
@@ -123,22 +102,22 @@ test_stall_refuses_stop_and_close(void)
 
 	/* run-time switch on a running device: the next copy is held */
 	memset(dst, 0xee, STALL_LEN);
-	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set(dev_id, 1), "stall");
-	TEST_ASSERT_EQUAL(rte_dma_copy(dev_id, 0, BUF_IOVA(src), BUF_IOVA(dst),
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set(dev.id, 1), "stall");
+	TEST_ASSERT_EQUAL(rte_dma_copy(dev.id, 0, BUF_IOVA(src), BUF_IOVA(dst),
 				       STALL_LEN, RTE_DMA_OP_FLAG_SUBMIT),
 			  1, "copy 2");
-	TEST_ASSERT_EQUAL(swdma_test_reap(dev_id, 0, 1, st, 100), 0,
+	TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, 1, st, 100), 0,
 			  "held after a run-time stall");
 	TEST_ASSERT(dst[0] == 0xee, "nothing written");
-	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set(dev_id, 0), "release 2");
-	TEST_ASSERT_EQUAL(swdma_test_reap(dev_id, 0, 1, st, WAIT_MS), 1,
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set(dev.id, 0), "release 2");
+	TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, 1, st, WAIT_MS), 1,
 			  "copy 2 completes");
 	TEST_ASSERT(memcmp(dst, src, STALL_LEN) == 0, "copy 2 landed");
 
-	TEST_ASSERT_SUCCESS(rte_dma_stop(dev_id), "stop once released");
-	TEST_ASSERT_SUCCESS(rte_vdev_uninit(dev_name), "close once released");
-	dev_name[0] = '\0';
-	dev_id = -1;
+	TEST_ASSERT_SUCCESS(rte_dma_stop(dev.id), "stop once released");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(dev.name), "close once released");
+	dev.name[0] = '\0';
+	dev.id = -1;
 	rte_free(src);
 	rte_free(dst);
 	return TEST_SUCCESS;
@@ -161,18 +140,18 @@ test_delay_keeps_copies_in_flight(void)
 
 	snprintf(args, sizeof(args), "lcores=1,delay_us=%u", DELAY_US);
 	TEST_ASSERT(dev_new(args) >= 0, "create");
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 64), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 64), "setup");
 	memset(src, 0x33, sizeof(src));
 	memset(dst, 0, sizeof(dst));
 	t0 = rte_get_timer_cycles();
 	for (i = 0; i < DELAY_JOBS; i++)
-		TEST_ASSERT(rte_dma_copy(dev_id, 0, BUF_IOVA(src),
+		TEST_ASSERT(rte_dma_copy(dev.id, 0, BUF_IOVA(src),
 					 BUF_IOVA(dst[i]), sizeof(src), 0) >= 0,
 			    "copy %u", i);
-	rte_dma_submit(dev_id, 0);
-	got = swdma_test_reap(dev_id, 0, DELAY_JOBS, st, 2);
+	rte_dma_submit(dev.id, 0);
+	got = swdma_test_reap(dev.id, 0, DELAY_JOBS, st, 2);
 	TEST_ASSERT(got < DELAY_JOBS, "still in flight after 2 ms");
-	got += swdma_test_reap(dev_id, 0, DELAY_JOBS - got, st + got, WAIT_MS);
+	got += swdma_test_reap(dev.id, 0, DELAY_JOBS - got, st + got, WAIT_MS);
 	TEST_ASSERT_EQUAL(got, DELAY_JOBS, "all completed");
 	us = (rte_get_timer_cycles() - t0) * 1000000 / rte_get_timer_hz();
 	TEST_ASSERT(us >= (uint64_t)DELAY_JOBS * DELAY_US,
@@ -187,7 +166,7 @@ test_delay_keeps_copies_in_flight(void)
 
 static struct vmp_test_suite swdma_faults_suite = {
 	.name = "dma_swdma: stall and delay devargs",
-	.setup = suite_setup,
+	.setup = swdma_test_suite_setup,
 	.cases =
 		{
 			TEST_CASE_ST(NULL, case_teardown,
