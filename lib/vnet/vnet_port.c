@@ -72,7 +72,9 @@ port_of_vid(int vid)
 	return port;
 }
 
-/* STOP->HUNG once no drain pass runs (DRAIN lasts one bounded pass). */
+/* STOP->HUNG once no drain pass runs (DRAIN lasts one bounded pass). A
+ * vring that drains in the meantime is OFF and stays marked broken: it
+ * missed its bound. */
 static void
 give_up_vq(struct vnet_vq *vq)
 {
@@ -149,7 +151,9 @@ park_vq(struct vnet_vq *vq, bool drain, uint64_t end)
 			/* the polling lcore drains on its next entry */
 			/* fall through */
 		case VQ_DRAIN: /* one datapath pass, no wait inside */
-			if (rte_get_timer_cycles() > end) {
+			/* a light park sees DRAIN only during a HUNG vring's
+			 * pass: it waits for the pass, never gives up */
+			if (drain && rte_get_timer_cycles() > end) {
 				give_up_vq(vq);
 				if (__atomic_load_n(&vq->state,
 						    __ATOMIC_ACQUIRE) != VQ_OFF)

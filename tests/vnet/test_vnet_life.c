@@ -51,6 +51,7 @@ struct life {
 	char tag[32];
 	char dma_name[32];
 	struct vhu_front fr;
+	struct vhu_front fr2; /* a second connection after a disconnect */
 	struct vmp_vnet_port *port;
 	struct rte_mempool *mp;
 	struct vmp_vnet_dma *dma;
@@ -82,6 +83,7 @@ life_setup(void)
 {
 	memset(&L, 0, sizeof(L));
 	L.dma_id = -1;
+	L.fr2.sock = L.fr2.memfd = L.fr2.logfd = -1;
 	snprintf(L.tag, sizeof(L.tag), "life%u", seq);
 	snprintf(L.dma_name, sizeof(L.dma_name), "dma_swdma_life%u", seq++);
 	TEST_ASSERT_SUCCESS(vnet_test_port_open(L.tag, &L.fr, &L.port, &L.mp),
@@ -100,6 +102,7 @@ life_teardown(void)
 {
 	if (L.dma_id >= 0)
 		rte_pmd_swdma_stall_set((int16_t)L.dma_id, 0);
+	vhu_front_close(&L.fr2);
 	if (L.port != NULL) {
 		vmp_vnet_port_set_dma(L.port, 0, NULL);
 		vhu_front_close(&L.fr);
@@ -193,6 +196,8 @@ release_and_destroy(void)
 			break;
 		usleep(1000);
 	}
+	printf("  destroy completed %" PRIu64 " ms after the release\n",
+	       ms_since(t0));
 	TEST_ASSERT_SUCCESS(rc, "destroy completes once the copies landed");
 	L.port = NULL;
 	TEST_ASSERT(rx_landed(), "the late DMA write landed in guest memory");
@@ -285,13 +290,34 @@ test_destroy_refused_while_polled(void)
 	return release_and_destroy();
 }
 
-/* The frontend goes away with a copy in flight: rte_vhost unmaps its view
- * of guest memory; the vring is stopped as broken, the engine's late write
- * lands in memory the port still maps. */
+/* Wait up to 5 s until the running-vring mask of the port is @want. */
+static uint32_t
+wait_running(uint32_t want)
+{
+	struct vmp_vnet_port_info in = {0};
+	uint64_t t0;
+
+	for (t0 = rte_get_timer_cycles(); ms_since(t0) < 5000;) {
+		vmp_vnet_port_info_get(L.port, &in);
+		if ((in.running & 3) == want)
+			break;
+		usleep(1000);
+	}
+	return in.running & 3;
+}
+
+/*
+ * The frontend goes away with a copy in flight: rte_vhost unmaps its view
+ * of guest memory; the vrings are stopped as broken, and the engine's late
+ * write lands in memory the port still maps. A frontend that connects
+ * meanwhile gets no running device until the stopped vrings drained (their
+ * ring fields are still the datapath's); then it runs.
+ */
 static int
 test_disconnect_engine_hung(void)
 {
 	struct vmp_vnet_port_info in = {0};
+	char path[64];
 	uint64_t t0;
 
 	TEST_ASSERT_SUCCESS(copies_in_flight(), "setup");
@@ -310,6 +336,33 @@ test_disconnect_engine_hung(void)
 		    "both vrings given up as broken (broken %#x running %#x)",
 		    in.broken, in.running);
 	TEST_ASSERT(!rx_landed(), "the engine still holds the RX copy");
+
+	snprintf(path, sizeof(path), "/tmp/vmpt-%s-%d.sock", L.tag, getpid());
+	TEST_ASSERT_SUCCESS(
+		vhu_front_open(&L.fr2, path,
+			       (1ULL << VIRTIO_F_VERSION_1) |
+				       (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+				       (1ULL << 30)),
+		"a new frontend connects");
+	usleep(200 * 1000);
+	vmp_vnet_port_info_get(L.port, &in);
+	TEST_ASSERT((in.running & 3) == 0,
+		    "no vring of the new device starts while the old ones "
+		    "still have copies in flight (running %#x)",
+		    in.running);
+
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set((int16_t)L.dma_id, 0),
+			    "release the engine");
+	for (t0 = rte_get_timer_cycles();
+	     ms_since(t0) < 5000 &&
+	     (stats(RXQ).inflight != 0 || stats(TXQ).inflight != 0);)
+		poll_once();
+	TEST_ASSERT(stats(RXQ).inflight == 0 && stats(TXQ).inflight == 0,
+		    "drained once the engine completed");
+	TEST_ASSERT(rx_landed(), "the late DMA write landed in guest memory");
+	/* any message: rte_vhost asks for the device again */
+	TEST_ASSERT_SUCCESS(vhu_front_set_mem_table(&L.fr2), "SET_MEM_TABLE");
+	TEST_ASSERT_EQUAL(wait_running(3), 3, "the new device runs");
 	return release_and_destroy();
 }
 
