@@ -366,6 +366,55 @@ test_disconnect_engine_hung(void)
 	return release_and_destroy();
 }
 
+/* Mappings of the test frontends' guest memory in this process (the
+ * frontend's own, rte_vhost's and the port's: all named after the memfd). */
+static unsigned int
+guest_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	unsigned int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "vhu_guest") != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+#define RECONNECTS 20
+
+/* The port's own mappings of guest memory go with the device: after many
+ * reconnects, one per live table (frontend + rte_vhost + port = 3). */
+static int
+test_mappings_released(void)
+{
+	char path[64];
+	unsigned int k, n0 = guest_mappings();
+
+	snprintf(path, sizeof(path), "/tmp/vmpt-%s-%d.sock", L.tag, getpid());
+	TEST_ASSERT_EQUAL(n0, 3,
+			  "frontend, rte_vhost and port map guest memory");
+	for (k = 0; k < RECONNECTS; k++) {
+		vhu_front_close(&L.fr);
+		TEST_ASSERT_EQUAL(wait_running(0), 0, "device %u stopped", k);
+		TEST_ASSERT_SUCCESS(
+			vhu_front_open(
+				&L.fr, path,
+				(1ULL << VIRTIO_F_VERSION_1) |
+					(1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+					(1ULL << 30)),
+			"reconnect %u", k);
+		TEST_ASSERT_EQUAL(wait_running(3), 3, "device %u runs", k);
+	}
+	TEST_ASSERT_EQUAL(guest_mappings(), n0,
+			  "no guest memory mapping left behind by %u devices",
+			  RECONNECTS);
+	return TEST_SUCCESS;
+}
+
 static struct vmp_test_suite life_suite = {
 	.name = "vnet: teardown with a hung DMA engine",
 	.cases =
@@ -376,6 +425,8 @@ static struct vmp_test_suite life_suite = {
 				     test_destroy_refused_while_polled),
 			TEST_CASE_ST(life_setup, life_teardown,
 				     test_disconnect_engine_hung),
+			TEST_CASE_ST(life_setup, life_teardown,
+				     test_mappings_released),
 			TEST_CASES_END(),
 		},
 };
