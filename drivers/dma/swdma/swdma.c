@@ -362,8 +362,13 @@ swdma_stop(struct rte_dma_dev *dev)
 
 	rc = swdma_engines_quiesce(sd);
 	if (rc != 0) {
-		/* an engine is stuck in a batch: stay started, let them run */
-		swdma_engines_go(sd);
+		/* An engine is stuck in a batch: stay started, let them run.
+		 * Not swdma_engines_go(): the stuck engine is walking its vchan
+		 * list, which must not be rewritten under it. Q1: seq_cst
+		 * store, like the one quiesce did. */
+		for (v = 0; v < sd->p.nb_engines; v++)
+			__atomic_store_n(&sd->engines[v]->running, 1,
+					 __ATOMIC_SEQ_CST);
 		return rc;
 	}
 	/* every SUBMITTED slot becomes DONE (NOT_ATTEMPTED); PENDING ones
