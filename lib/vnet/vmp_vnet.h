@@ -20,7 +20,9 @@
  * be polled from that lcore. The vhost-user control thread stops and restarts
  * queues around every message through a per-queue state word, so memory-table
  * and ring changes never race the datapath; in-flight copies are completed
- * (or failed and counted) before a queue parks.
+ * (or failed and counted) by the polling lcore before a queue parks, and a
+ * queue whose copies do not complete within a time bound is stopped as
+ * broken with everything they may write kept.
  *
  * Every guest-controlled value is checked: descriptor indexes, chain length
  * and loops, indirect tables, lengths and addresses against the memory table,
@@ -96,11 +98,22 @@ struct vmp_vnet_port *
 vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf);
 
 /**
- * Stop and free a port. Closes the socket, waits for the vhost-user thread to
- * let go of the device, completes in-flight copies (the caller must not poll
- * the port any more; its DMA channel is polled here).
+ * Stop and free a port: close the socket (rte_vhost stops the device, every
+ * vring parks with a drain), then free the port once none of its DMA copies
+ * is in flight. Memory an engine may still write (the port's records and
+ * mbufs, its mappings of guest memory) is never released before.
  *
- * @return 0, or -EINVAL if @p port is NULL.
+ * Only the lcore polling a vring polls its DMA channel: stop polling the
+ * port, then call this. If copies are still in flight after the drain bound
+ * (1 s; the engine hangs, or they were left when polling stopped), nothing
+ * is freed and the port stays valid with its vrings stopped as broken: poll
+ * them again (enqueue/dequeue calls then only complete what landed and
+ * publish nothing), stop, and retry.
+ *
+ * @return 0, or a negative errno:
+ *   - -EINVAL: @p port is NULL;
+ *   - -EBUSY: DMA copies still in flight, or rte_vhost still busy with the
+ *     socket after 5 s; nothing freed, retry later.
  */
 int vmp_vnet_port_destroy(struct vmp_vnet_port *port);
 

@@ -52,15 +52,53 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 static pthread_mutex_t ports_lock = PTHREAD_MUTEX_INITIALIZER;
 static TAILQ_HEAD(, vmp_vnet_port) ports = TAILQ_HEAD_INITIALIZER(ports);
 /* vid -> port, for rte_vhost callbacks that carry only the vid. Written by
- * the vhost thread at connect/disconnect, under ports_lock. */
+ * the vhost thread at connect/disconnect and by vmp_vnet_port_destroy() on
+ * the app's thread; every access holds ports_lock. */
 static struct vmp_vnet_port *vid_port[RTE_MAX_VHOST_DEVICE];
 
+/* The port stays valid after the unlock: it is freed only after
+ * rte_vhost_driver_unregister() returned, which waits for every callback
+ * of its connections to return (and refuses while one runs). */
 static struct vmp_vnet_port *
 port_of_vid(int vid)
 {
+	struct vmp_vnet_port *port;
+
 	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
 		return NULL;
-	return vid_port[vid];
+	pthread_mutex_lock(&ports_lock);
+	port = vid_port[vid];
+	pthread_mutex_unlock(&ports_lock);
+	return port;
+}
+
+/* STOP->HUNG once no drain pass runs (DRAIN lasts one bounded pass). A
+ * vring that drains in the meantime is OFF and stays marked broken: it
+ * missed its bound. */
+static void
+give_up_vq(struct vnet_vq *vq)
+{
+	uint32_t s;
+
+	vq->broken = true;
+	for (;;) {
+		s = __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE);
+		if (s == VQ_OFF || s == VQ_HUNG)
+			return; /* OFF: drained after all */
+		/* STOP->HUNG; release pairs with the datapath's CAS-acquire
+		 * to DRAIN, which then sees broken set above. */
+		if (s == VQ_STOP && __atomic_compare_exchange_n(
+					    &vq->state, &s, VQ_HUNG, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+		rte_pause();
+	}
+	vq->st.broken++;
+	VNET_LOG(ERR,
+		 "%s vring %u: %u packets still in flight after %u ms (DMA "
+		 "engine hung, or no lcore polls the vring): vring stopped, "
+		 "its memory kept until they complete",
+		 vq->port->path, vq->index, vnet_infl_count(vq), VNET_DRAIN_MS);
 }
 
 /* The port and connection of @vid; NULL if neither is ours. */
@@ -89,17 +127,17 @@ conn_is_active(const struct vmp_vnet_port *port, const struct vnet_conn *c)
 /*
  * Control side of the state word: bring one vring to OFF. With @drain, also
  * wait until every copy in flight landed and was published (memory or rings
- * are about to change). Without, records in flight stay queued while the
- * vring is OFF and are published after it restarts, with the dirty-log
- * decision taken then: a copy submitted before VHOST_F_LOG_ALL was switched
- * on and landing after is logged (the seed's case).
+ * are about to change): the lcore polling the vring does that on its next
+ * entries (STOP->DRAIN->OFF); the wait is bounded by @end (TSC), then the
+ * vring is given up (HUNG, broken) and -EBUSY returned. Without @drain,
+ * records in flight stay queued while the vring is OFF and are published
+ * after it restarts, with the dirty-log decision taken then: a copy
+ * submitted before VHOST_F_LOG_ALL was switched on and landing after is
+ * logged (the seed's case).
  */
-static void
-park_vq(struct vnet_vq *vq, bool drain)
+static int
+park_vq(struct vnet_vq *vq, bool drain, uint64_t end)
 {
-	uint64_t hz = rte_get_timer_hz(), t0 = rte_get_timer_cycles();
-	uint64_t polls = __atomic_load_n(&vq->polls, __ATOMIC_RELAXED);
-
 	for (;;) {
 		/* Acquire: pairs with the datapath's release in exit/drain. */
 		uint32_t s = __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE);
@@ -108,12 +146,11 @@ park_vq(struct vnet_vq *vq, bool drain)
 		switch (s) {
 		case VQ_OFF:
 			/* OFF->STOP: a light park left copies in flight. */
-			if (drain && vnet_infl_count(vq))
-				__atomic_compare_exchange_n(
-					&vq->state, &s, VQ_STOP, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-			else
-				return;
+			if (!drain || !vnet_infl_count(vq))
+				return 0;
+			__atomic_compare_exchange_n(&vq->state, &s, VQ_STOP,
+						    false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
 			continue;
 		case VQ_ON:
 			/* ON->OFF, or ON->STOP with copies in flight. */
@@ -123,57 +160,64 @@ park_vq(struct vnet_vq *vq, bool drain)
 						    __ATOMIC_ACQ_REL,
 						    __ATOMIC_ACQUIRE);
 			continue;
+		case VQ_HUNG:
+			/* given up before: still in flight */
+			return drain ? -EBUSY : 0;
 		case VQ_STOP:
-			if (rte_get_timer_cycles() - t0 < hz / 5) {
-				rte_pause();
+			if (!drain) {
+				/* a light park needs OFF only */
+				__atomic_compare_exchange_n(
+					&vq->state, &s, VQ_OFF, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 				continue;
 			}
-			if (__atomic_load_n(&vq->polls, __ATOMIC_RELAXED) !=
-			    polls) {
-				/* someone polls: let that lcore drain */
-				polls = __atomic_load_n(&vq->polls,
-							__ATOMIC_RELAXED);
-				t0 = rte_get_timer_cycles();
+			/* the polling lcore drains on its next entry */
+			/* fall through */
+		case VQ_DRAIN: /* one datapath pass, no wait inside */
+			/* a light park sees DRAIN only during a HUNG vring's
+			 * pass: it waits for the pass, never gives up */
+			if (drain && rte_get_timer_cycles() > end) {
+				give_up_vq(vq);
+				if (__atomic_load_n(&vq->state,
+						    __ATOMIC_ACQUIRE) != VQ_OFF)
+					return -EBUSY;
 				continue;
 			}
-			/* Nobody polls any more: STOP->DRAIN, drain here. */
-			if (!__atomic_compare_exchange_n(
-				    &vq->state, &s, VQ_DRAIN, false,
-				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				continue;
-			__vmp_vnet_drain(vq);
-			if (vnet_infl_count(vq))
-				VNET_LOG(ERR,
-					 "%s vring %u: %u packets never "
-					 "completed by the DMA engine",
-					 vq->port->path, vq->index,
-					 vnet_infl_count(vq));
-			__atomic_store_n(&vq->state, VQ_OFF, __ATOMIC_RELEASE);
-			return;
-		default: /* BUSY, DRAIN */
+			rte_delay_us_sleep(100);
+			continue;
+		default: /* BUSY: one datapath burst */
 			rte_pause();
 			continue;
 		}
 	}
 }
 
-void
+/* Park every vring; 0, or -EBUSY if a draining park timed out on one.
+ * One VNET_DRAIN_MS bound for all of them. */
+int
 __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain)
 {
+	uint64_t end = rte_get_timer_cycles() +
+		       rte_get_timer_hz() * VNET_DRAIN_MS / 1000;
 	unsigned int i;
+	int rc = 0;
 
 	for (i = 0; i < VNET_NB_VRINGS; i++) {
 		struct vnet_vq *vq = &port->vq[i];
 		bool was_on =
 			__atomic_load_n(&vq->state, __ATOMIC_RELAXED) != VQ_OFF;
 
-		park_vq(vq, drain);
+		if (park_vq(vq, drain, end) < 0) {
+			rc = -EBUSY;
+			continue;
+		}
 		/* rte_vhost answers GET_VRING_BASE and serves reconnects
 		 * from its copy of the indexes: keep it current. */
 		if (was_on && port->vid >= 0)
 			rte_vhost_set_vring_base(port->vid, i, vq->last_avail,
 						 vq->last_used);
 	}
+	return rc;
 }
 
 static bool
@@ -212,6 +256,26 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	return true;
 }
 
+/* Point the ring fields into our mapping of guest memory (vnet_mem.c). */
+static bool
+relocate_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
+{
+	uint64_t n = vq->size;
+	void *d = __vmp_vnet_mem_relocate(port, vq->desc, n * 16);
+	void *a = __vmp_vnet_mem_relocate(port, vq->avail, 6 + n * 2);
+	void *u = __vmp_vnet_mem_relocate(port, vq->used, 6 + n * 8);
+
+	if (d == NULL || a == NULL || u == NULL) {
+		VNET_LOG(ERR, "%s vring %u: ring outside guest memory",
+			 port->path, vq->index);
+		return false;
+	}
+	vq->desc = d;
+	vq->avail = a;
+	vq->used = u;
+	return true;
+}
+
 void
 __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 {
@@ -220,7 +284,9 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 	uint64_t f = 0;
 	unsigned int i, n;
 
-	if (!port->running || port->vid < 0 || port->active < 0)
+	/* Acquire: pairs with vmp_vnet_port_destroy's release of closing. */
+	if (!port->running || port->vid < 0 || port->active < 0 ||
+	    __atomic_load_n(&port->closing, __ATOMIC_ACQUIRE))
 		return;
 	c = &port->conn[port->active];
 	/* Every path here parked already, except post_msg after a message
@@ -237,8 +303,8 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 		free(mem);
 		return;
 	}
-	free(port->mem);
-	port->mem = mem;
+	if (__vmp_vnet_mem_take(port, mem) < 0)
+		return; /* no mapping of ours: no vring starts */
 	port->features = f;
 	port->mrg = !!(f & (1ULL << VIRTIO_NET_F_MRG_RXBUF));
 	port->hdr_len = (port->mrg || (f & (1ULL << VIRTIO_F_VERSION_1)))
@@ -250,9 +316,11 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 	for (i = 0; i < n; i++) {
 		struct vnet_vq *vq = &port->vq[i];
 
-		if (!c->enabled[i] || vq->broken)
+		/* a HUNG vring keeps its ring fields for its drain */
+		if (!c->enabled[i] || vq->broken ||
+		    __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE) != VQ_OFF)
 			continue;
-		if (!start_vq(port, vq))
+		if (!start_vq(port, vq) || !relocate_vq(port, vq))
 			continue;
 		/* OFF->ON; release pairs with the datapath's CAS-acquire in
 		 * enter, which then sees the ring fields set above. */
@@ -388,11 +456,15 @@ on_new_connection(int vid)
 }
 
 /* Poll @c's rings: the port has no active connection, every vring is OFF. */
-static void
+static int
 conn_activate(struct vmp_vnet_port *port, struct vnet_conn *c)
 {
 	unsigned int i;
 
+	/* A vring still HUNG keeps its ring fields and records: no device
+	 * starts until its copies completed and it was drained. */
+	if (__vmp_vnet_port_park(port, true) < 0)
+		return -1;
 	for (i = 0; i < VNET_NB_VRINGS; i++)
 		port->vq[i].broken = false;
 	port->active = (int)(c - port->conn);
@@ -404,6 +476,7 @@ conn_activate(struct vmp_vnet_port *port, struct vnet_conn *c)
 		 "%s: device running (vid %d), features 0x%" PRIx64
 		 ", %u vrings",
 		 port->path, c->vid, port->features, port->nb_vrings);
+	return 0;
 }
 
 /* Stop polling the active connection (drained, indexes handed back to
@@ -413,15 +486,17 @@ conn_deactivate(struct vmp_vnet_port *port)
 {
 	unsigned int i;
 
+	/* On a timeout the vrings stay HUNG (logged): rte_vhost unmaps its
+	 * view of guest memory after we return, the copies use ours. */
 	__vmp_vnet_port_park(port, true);
 	port->running = false;
 	port->active = -1;
 	port->vid = -1;
-	free(port->mem);
-	port->mem = NULL;
+	__vmp_vnet_mem_retire(port);
 	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
 		if (port->conn[i].vid >= 0 && port->conn[i].running) {
-			conn_activate(port, &port->conn[i]);
+			if (conn_activate(port, &port->conn[i]) < 0)
+				port->conn[i].running = false;
 			break;
 		}
 }
@@ -438,7 +513,8 @@ on_destroy_connection(int vid)
 	if (conn_is_active(port, c))
 		conn_deactivate(port);
 	pthread_mutex_lock(&ports_lock);
-	vid_port[vid] = NULL;
+	if (vid_port[vid] == port)
+		vid_port[vid] = NULL;
 	c->vid = -1;
 	pthread_mutex_unlock(&ports_lock);
 	VNET_LOG(INFO, "%s: frontend disconnected (vid %d)", port->path, vid);
@@ -453,11 +529,15 @@ on_new_device(int vid)
 	if (c == NULL)
 		return -1;
 	c->running = true;
-	if (port->active < 0)
-		conn_activate(port, c);
-	else if (!conn_is_active(port, c))
+	if (port->active < 0) {
+		if (conn_activate(port, c) < 0) {
+			c->running = false; /* rte_vhost asks again later */
+			return -1;
+		}
+	} else if (!conn_is_active(port, c)) {
 		VNET_LOG(INFO, "%s: device of vid %d waits: vid %d's rings run",
 			 port->path, vid, port->vid);
+	}
 	return 0;
 }
 
@@ -559,7 +639,7 @@ free_port(struct vmp_vnet_port *port)
 		rte_free(vq->logr);
 		rte_free(vq->stash);
 	}
-	free(port->mem);
+	__vmp_vnet_mem_reap(port, true);
 	rte_free(port);
 }
 
@@ -598,6 +678,7 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 	port->active = -1;
 	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
 		port->conn[i].vid = -1;
+	TAILQ_INIT(&port->retired);
 	port->offered = VNET_FEATURES & ~conf->disable_features;
 	if (conf->nb_qp > 1)
 		port->offered |= 1ULL << VIRTIO_NET_F_MQ;
@@ -653,27 +734,59 @@ free:
 	return NULL;
 }
 
+#define VNET_UNREGISTER_MS 5000
+
 int
 vmp_vnet_port_destroy(struct vmp_vnet_port *port)
 {
-	unsigned int tries;
+	unsigned int i;
+	uint64_t end = rte_get_timer_cycles() +
+		       rte_get_timer_hz() * VNET_UNREGISTER_MS / 1000;
 
 	if (port == NULL)
 		return -EINVAL;
+	/* No vring restarts from here; release pairs with resume's acquire. */
+	__atomic_store_n(&port->closing, true, __ATOMIC_RELEASE);
 	/* Unregister destroys the device (destroy_device parks and drains
-	 * every vring). It reports busy while the vhost thread is inside a
-	 * callback of ours: retry. */
-	for (tries = 0; tries < 500; tries++) {
-		if (rte_vhost_driver_unregister(port->path) == 0)
+	 * every vring, bounded) and unmaps rte_vhost's view of guest memory
+	 * (copies in flight use ours). It reports busy while the vhost
+	 * thread is inside a callback of ours: retry, bounded. */
+	while (!port->unregistered) {
+		if (rte_vhost_driver_unregister(port->path) == 0) {
+			port->unregistered = true;
 			break;
+		}
+		if (rte_get_timer_cycles() > end) {
+			VNET_LOG(ERR,
+				 "%s: destroy: rte_vhost still busy after "
+				 "%u ms: retry later",
+				 port->path, VNET_UNREGISTER_MS);
+			return -EBUSY;
+		}
 		usleep(10 * 1000);
 	}
-	__vmp_vnet_port_park(port, true);
+	/* Copies still in flight: keep everything they may touch (records,
+	 * mbufs, guest memory), refuse; a retry finishes once they landed
+	 * and the polling lcore drained the vrings. */
+	if (__vmp_vnet_port_park(port, true) < 0) {
+		if (!port->destroy_refused)
+			VNET_LOG(ERR,
+				 "%s: destroy refused: DMA copies still in "
+				 "flight, port kept (retry once they "
+				 "complete)",
+				 port->path);
+		port->destroy_refused = true;
+		return -EBUSY;
+	}
 	pthread_mutex_lock(&ports_lock);
 	TAILQ_REMOVE(&ports, port, next);
-	for (tries = 0; tries < VMP_VNET_MAX_CONN; tries++)
-		if (port->conn[tries].vid >= 0)
-			vid_port[port->conn[tries].vid] = NULL;
+	for (i = 0; i < VMP_VNET_MAX_CONN; i++) {
+		int vid = port->conn[i].vid;
+
+		if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE &&
+		    vid_port[vid] == port)
+			vid_port[vid] = NULL;
+	}
 	pthread_mutex_unlock(&ports_lock);
 	free_port(port);
 	return 0;
@@ -772,7 +885,7 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 		uint32_t s =
 			__atomic_load_n(&port->vq[i].state, __ATOMIC_RELAXED);
 
-		if (s != VQ_OFF)
+		if (s != VQ_OFF && s != VQ_HUNG)
 			info->running |= 1u << i;
 		if (port->vq[i].broken)
 			info->broken |= 1u << i;

@@ -42,14 +42,28 @@ extern int vmp_vnet_logtype;
  *   OFF --ctl start--> ON --datapath enter--> BUSY --datapath exit--> ON
  *   ON --ctl park, nothing in flight (or light park)--> OFF
  *   ON or OFF --ctl draining park, copies in flight--> STOP
- *   STOP --datapath enter--> DRAIN --all landed--> OFF  (else back to STOP)
+ *   STOP --datapath enter--> DRAIN --one pass: poll the channel, publish
+ *        what landed--> OFF if nothing is left in flight, else STOP
+ *   STOP --ctl: not OFF after VNET_DRAIN_MS--> HUNG (vq->broken set)
+ *   HUNG --datapath enter--> DRAIN --one pass: poll the channel, drop what
+ *        landed, ring untouched--> OFF if nothing is left, else HUNG
  *   BUSY --datapath finds the ring inconsistent--> OFF (vq->broken set)
  *
- * The datapath enters with CAS ON->BUSY (acquire: pairs with the ctl's
- * store-release of ON after it filled the ring fields) and leaves with a
- * store-release of ON (pairs with the ctl's acquire load in park, so the
- * ctl sees every index the datapath wrote). The ctl only touches the ring
- * fields in OFF.
+ * Only the lcore that polls the vring (and owns its DMA channel) polls the
+ * channel: a draining park is a request (->STOP) that lcore carries out on
+ * its next entry; the ctl only waits, bounded by time, and never spins on
+ * the datapath's behalf. A wait that times out leaves the vring HUNG: its
+ * records, their mbufs and the guest memory their copies use stay owned
+ * (never freed, never reused: vnet_mem.c), the vring never restarts
+ * (broken) and the caller refuses (-EBUSY). Its ring may be unmapped or
+ * moved by then, so HUNG records are dropped, never published. With no
+ * lcore polling at all, a draining park with copies in flight times out.
+ *
+ * The datapath enters with CAS ON->BUSY or STOP/HUNG->DRAIN (acquire: pairs
+ * with the ctl's store-release of ON after it filled the ring fields, and
+ * with its CAS to STOP/HUNG) and leaves with a store-release (pairs with
+ * the ctl's acquire load in park, so the ctl sees every index the datapath
+ * wrote). The ctl only touches the ring fields in OFF.
  */
 enum {
 	VQ_OFF = 0,
@@ -57,9 +71,12 @@ enum {
 	VQ_BUSY,
 	VQ_STOP,
 	VQ_DRAIN,
+	VQ_HUNG,
 };
 
 static_assert(VNET_MAX_SEGS == VMP_VNET_CHAIN_SEGS, "the documented limit");
+/* How long the ctl waits for a draining park to reach OFF. */
+#define VNET_DRAIN_MS 1000
 
 /* Same layout as struct vring_used_elem (publication copies runs of them
  * into the used ring). */
@@ -196,6 +213,16 @@ struct vmp_vnet_port {
 
 	struct vnet_conn conn[VMP_VNET_MAX_CONN];
 	int active; /* conn[] whose rings are polled, -1: none */
+
+	/* Guest memory mappings of our own (vnet_mem.c): the current table
+	 * (mem is its translated copy) and older ones copies may still use. */
+	struct vnet_memhold *hold;
+	TAILQ_HEAD(, vnet_memhold) retired;
+	/* vmp_vnet_port_destroy began: no vring restarts (release by the
+	 * app thread, acquire by resume on the vhost thread) */
+	bool closing;
+	bool unregistered;    /* rte_vhost let go of the socket */
+	bool destroy_refused; /* logged once */
 
 	/* Set by the control thread while every vring is OFF: the active
 	 * connection's vid (-1: none) and what the datapath reads of it. */
@@ -348,7 +375,7 @@ void __vmp_vnet_vq_mark_broken(struct vnet_vq *vq, const char *why,
 uint16_t __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out,
 			    uint16_t n);
 void __vmp_vnet_notify(struct vnet_vq *vq);
-void __vmp_vnet_drain(struct vnet_vq *vq);
+void __vmp_vnet_drain(struct vnet_vq *vq, bool publish);
 void __vmp_vnet_pkt_drop(struct vnet_vq *vq, uint16_t head);
 
 /* Return the chain at @head unused after its walk failed with @rc. */
@@ -562,8 +589,8 @@ unsigned int __vmp_vnet_dma_poll(struct vmp_vnet_dma *dma);
 int __vmp_vnet_dma_attach(struct vnet_vq *vq, struct vmp_vnet_dma *dma);
 void __vmp_vnet_dma_detach(struct vnet_vq *vq);
 
-/* vnet_ctl.c: the queue state machine on the control side */
-void __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);
+/* vnet_port.c: the queue state machine on the control side */
+int __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);
 void __vmp_vnet_port_resume(struct vmp_vnet_port *port);
 
 /* vnet_vhu_check.c: what a frontend hands over, checked before use */
@@ -575,5 +602,13 @@ bool __vmp_vnet_check_ring(const struct vmp_vnet_port *port,
 bool __vmp_vnet_check_callfd(const struct vmp_vnet_port *port,
 			     const struct vnet_vq *vq, int fd);
 void __vmp_vnet_conn_set_timeout(const struct vmp_vnet_port *port);
+/* vnet_mem.c: guest memory mappings of our own */
+struct vnet_memhold;
+int __vmp_vnet_mem_take(struct vmp_vnet_port *port,
+			struct rte_vhost_memory *vh);
+void *__vmp_vnet_mem_relocate(const struct vmp_vnet_port *port, const void *p,
+			      uint64_t len);
+void __vmp_vnet_mem_retire(struct vmp_vnet_port *port);
+void __vmp_vnet_mem_reap(struct vmp_vnet_port *port, bool all);
 
 #endif /* VNET_PVT_H */

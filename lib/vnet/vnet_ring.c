@@ -165,18 +165,19 @@ __vmp_vnet_vq_enter(struct vnet_vq *vq)
 		}
 		return false;
 	}
-	if (s == VQ_STOP) {
-		/* STOP->DRAIN: the ctl waits for our in-flight copies. */
+	if (s == VQ_STOP || s == VQ_HUNG) {
+		/* STOP->DRAIN (the ctl waits for our in-flight copies) or
+		 * HUNG->DRAIN (it gave up: their ring may be gone). */
 		if (!__atomic_compare_exchange_n(&vq->state, &s, VQ_DRAIN,
 						 false, __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED))
 			return false;
 		vq->polls++;
-		__vmp_vnet_drain(vq);
-		/* DRAIN->OFF or ->STOP; release pairs with the ctl's acquire
-		 * load in park, which then reads the indexes we wrote. */
-		__atomic_store_n(&vq->state,
-				 vnet_infl_count(vq) ? VQ_STOP : VQ_OFF,
+		__vmp_vnet_drain(vq, s == VQ_STOP);
+		/* DRAIN->OFF, or back to STOP / HUNG; release pairs with the
+		 * ctl's acquire load in park, which then reads the indexes we
+		 * wrote. */
+		__atomic_store_n(&vq->state, vnet_infl_count(vq) ? s : VQ_OFF,
 				 __ATOMIC_RELEASE);
 	}
 	return false;
@@ -350,21 +351,39 @@ __vmp_vnet_notify(struct vnet_vq *vq)
 	}
 }
 
-/* Complete every in-flight copy of @vq (its lcore, or the ctl when no lcore
- * polls any more) and publish what landed. Landed TX packets wait in the
- * stash for the next dequeue: a park never loses them. */
-void
-__vmp_vnet_drain(struct vnet_vq *vq)
+/* Forget landed records without touching the ring (it may be unmapped or
+ * moved): their mbufs are freed, the guest never sees them used. */
+static void
+drop_landed(struct vnet_vq *vq)
 {
-	unsigned int spins = 0;
+	while (vq->pk_head != vq->pk_tail) {
+		struct vnet_pkt *p = &vq->pkts[vq->pk_head & (VNET_INFL - 1)];
 
-	do {
-		if (vq->dma != NULL)
-			__vmp_vnet_dma_poll(vq->dma);
+		if (!vnet_pkt_landed(vq, p))
+			break;
+		rte_pktmbuf_free(p->m);
+		vq->us_head += p->nb_used;
+		vq->lr_head += p->nb_log;
+		vq->pk_head++;
+	}
+	vq->st.inflight = vnet_infl_count(vq);
+}
+
+/*
+ * One drain pass of the lcore that polls @vq (and its channel), in DRAIN:
+ * retire what the engine completed, then publish what landed (@publish,
+ * the ring is still the guest's; landed TX packets wait in the stash for
+ * the next dequeue: a park never loses them) or drop it (HUNG). Never
+ * waits: the ctl waits, bounded, for the vring to reach OFF.
+ */
+void
+__vmp_vnet_drain(struct vnet_vq *vq, bool publish)
+{
+	if (vq->dma != NULL)
+		__vmp_vnet_dma_poll(vq->dma);
+	if (publish)
 		vq->stash_n += __vmp_vnet_publish(vq, vq->stash + vq->stash_n,
 						  VNET_INFL - vq->stash_n);
-		if (vnet_infl_count(vq) == 0)
-			break;
-		rte_pause();
-	} while (++spins < 10000000);
+	else
+		drop_landed(vq);
 }

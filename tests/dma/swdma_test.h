@@ -10,6 +10,8 @@
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_dmadev.h>
+#include <rte_eal.h>
+#include <rte_lcore.h>
 #include <rte_pause.h>
 
 /* Address of a buffer for rte_dma: the PMDs used here are SVA (VA). */
@@ -22,6 +24,52 @@ swdma_test_create(const char *name, const char *args)
 	if (rte_vdev_init(name, args) != 0)
 		return -1;
 	return (int16_t)rte_dma_get_dev_id_by_name(name);
+}
+
+/*
+ * One device per test case: swdma_test_dev_new() creates vdev <prefix><n>,
+ * swdma_test_dev_end() (the case teardown) stops and removes it.
+ */
+struct swdma_test_dev {
+	char name[64];
+	int16_t id;
+	unsigned int seq;
+};
+
+static inline int16_t
+swdma_test_dev_new(struct swdma_test_dev *d, const char *prefix,
+		   const char *args)
+{
+	snprintf(d->name, sizeof(d->name), "%s%u", prefix, d->seq++);
+	d->id = swdma_test_create(d->name, args);
+	return d->id;
+}
+
+static inline void swdma_test_destroy(const char *name, int16_t id);
+
+static inline void
+swdma_test_dev_end(struct swdma_test_dev *d)
+{
+	if (d->name[0] != '\0')
+		swdma_test_destroy(d->name, d->id);
+	d->name[0] = '\0';
+	d->id = -1;
+}
+
+/* Suite setup: lcore 1 for the engines' service lcore, IOVA as VA. */
+static inline int
+swdma_test_suite_setup(void)
+{
+	if (rte_lcore_count() < 2 || !rte_lcore_is_enabled(1)) {
+		printf("  needs lcore 1 for the service lcore (-l 0-1)\n");
+		return 77; /* TEST_SKIPPED */
+	}
+	if (rte_eal_iova_mode() != RTE_IOVA_VA) {
+		printf("  dma_swdma needs IOVA as VA (--no-huge or "
+		       "--iova-mode=va)\n");
+		return 77;
+	}
+	return 0;
 }
 
 /* Configure @p nb_vchans vchans of @p nb_desc, and start. */

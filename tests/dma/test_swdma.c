@@ -23,41 +23,25 @@
 
 #define WAIT_MS 10000
 
-static char dev_name[64];
-static int16_t dev_id = -1;
-static unsigned int dev_seq;
+static struct swdma_test_dev dev = {.id = -1};
 
 /* A fresh device per case; torn down by case_teardown. */
 static int
 dev_new(const char *args)
 {
-	snprintf(dev_name, sizeof(dev_name), "dma_swdma_t%u", dev_seq++);
-	dev_id = swdma_test_create(dev_name, args);
-	return dev_id;
+	return swdma_test_dev_new(&dev, "dma_swdma_t", args);
 }
 
 static void
 case_teardown(void)
 {
-	if (dev_name[0] != '\0')
-		swdma_test_destroy(dev_name, dev_id);
-	dev_name[0] = '\0';
-	dev_id = -1;
+	swdma_test_dev_end(&dev);
 }
 
 static int
 suite_setup(void)
 {
-	if (rte_lcore_count() < 2 || !rte_lcore_is_enabled(1)) {
-		printf("  needs lcore 1 for the service lcore (-l 0-1)\n");
-		return TEST_SKIPPED;
-	}
-	if (rte_eal_iova_mode() != RTE_IOVA_VA) {
-		printf("  dma_swdma needs IOVA as VA (--no-huge or "
-		       "--iova-mode=va)\n");
-		return TEST_SKIPPED;
-	}
-	return TEST_SUCCESS;
+	return swdma_test_suite_setup();
 }
 
 /* ---- devargs and info ---- */
@@ -96,11 +80,11 @@ test_devargs_refused(void)
 		TEST_ASSERT(id < 0, "devargs '%s' accepted", bad[i].args);
 		TEST_ASSERT_STR_CONTAINS(log, bad[i].named, "args '%s'",
 					 bad[i].args);
-		TEST_ASSERT(rte_dma_get_dev_id_by_name(dev_name) < 0,
+		TEST_ASSERT(rte_dma_get_dev_id_by_name(dev.name) < 0,
 			    "device left behind");
 		free(log);
 	}
-	dev_name[0] = '\0';
+	dev.name[0] = '\0';
 	return TEST_SUCCESS;
 }
 
@@ -115,7 +99,7 @@ test_info_and_devargs(void)
 
 	TEST_ASSERT(dev_new("ring_size=128,batch=4,engines=2,lcores=1") >= 0,
 		    "create");
-	TEST_ASSERT_SUCCESS(rte_dma_info_get(dev_id, &info), "info");
+	TEST_ASSERT_SUCCESS(rte_dma_info_get(dev.id, &info), "info");
 	TEST_ASSERT_EQUAL(info.max_desc, 128, "ring_size devarg");
 	TEST_ASSERT_EQUAL(info.min_desc, 32, "min_desc");
 	TEST_ASSERT_EQUAL(info.max_vchans, 16, "max_vchans");
@@ -126,12 +110,12 @@ test_info_and_devargs(void)
 			RTE_DMA_CAPA_HANDLES_ERRORS | RTE_DMA_CAPA_OPS_COPY |
 			RTE_DMA_CAPA_OPS_COPY_SG | RTE_DMA_CAPA_OPS_FILL,
 		"capabilities");
-	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev_id, 0, &sid0),
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev.id, 0, &sid0),
 			    "engine 0");
-	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev_id, 1, &sid1),
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev.id, 1, &sid1),
 			    "engine 1");
 	TEST_ASSERT(sid0 != sid1, "one service per engine");
-	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_id_get(dev_id, 2, &sid),
+	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_id_get(dev.id, 2, &sid),
 			  -ENOENT, "engine 2 of 2");
 	TEST_ASSERT_EQUAL(rte_service_lcore_count_services(1), 2,
 			  "lcores=1 maps both engines to lcore 1");
@@ -141,20 +125,20 @@ test_info_and_devargs(void)
 	struct rte_dma_conf conf = {.nb_vchans = 3};
 	struct rte_dma_vchan_conf qc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
 					.nb_desc = 256};
-	TEST_ASSERT_SUCCESS(rte_dma_configure(dev_id, &conf), "configure");
-	TEST_ASSERT(rte_dma_vchan_setup(dev_id, 0, &qc) < 0, "256 > 128");
+	TEST_ASSERT_SUCCESS(rte_dma_configure(dev.id, &conf), "configure");
+	TEST_ASSERT(rte_dma_vchan_setup(dev.id, 0, &qc) < 0, "256 > 128");
 	qc.nb_desc = 128;
-	TEST_ASSERT_SUCCESS(rte_dma_vchan_setup(dev_id, 0, &qc), "vchan 0");
-	TEST_ASSERT(rte_dma_start(dev_id) < 0, "start with vchan 1 unset");
-	TEST_ASSERT_SUCCESS(rte_dma_vchan_setup(dev_id, 1, &qc), "vchan 1");
-	TEST_ASSERT_SUCCESS(rte_dma_vchan_setup(dev_id, 2, &qc), "vchan 2");
-	TEST_ASSERT_SUCCESS(rte_dma_start(dev_id), "start");
-	TEST_ASSERT_SUCCESS(rte_dma_info_get(dev_id, &info), "info");
+	TEST_ASSERT_SUCCESS(rte_dma_vchan_setup(dev.id, 0, &qc), "vchan 0");
+	TEST_ASSERT(rte_dma_start(dev.id) < 0, "start with vchan 1 unset");
+	TEST_ASSERT_SUCCESS(rte_dma_vchan_setup(dev.id, 1, &qc), "vchan 1");
+	TEST_ASSERT_SUCCESS(rte_dma_vchan_setup(dev.id, 2, &qc), "vchan 2");
+	TEST_ASSERT_SUCCESS(rte_dma_start(dev.id), "start");
+	TEST_ASSERT_SUCCESS(rte_dma_info_get(dev.id, &info), "info");
 	TEST_ASSERT_EQUAL(info.nb_vchans, 3, "nb_vchans");
 
 	f = open_memstream(&text, &len);
 	TEST_ASSERT_NOT_NULL(f, "open_memstream");
-	rte_dma_dump(dev_id, f);
+	rte_dma_dump(dev.id, f);
 	fclose(f);
 	TEST_ASSERT_STR_CONTAINS(text, "batch 4 engines 2 idle_us 0", "dump");
 	TEST_ASSERT_STR_CONTAINS(text, "vchan 2: engine 0",
@@ -225,7 +209,7 @@ test_order_across_vchans(void)
 	int rc = TEST_FAILED;
 
 	TEST_ASSERT(dev_new("lcores=1,engines=2,batch=16") >= 0, "create");
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, ORD_VCHANS, 64), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, ORD_VCHANS, 64), "setup");
 	ov = rte_zmalloc(NULL, sizeof(*ov) * ORD_VCHANS, 0);
 	TEST_ASSERT_NOT_NULL(ov, "alloc");
 	for (v = 0; v < ORD_VCHANS; v++) {
@@ -251,7 +235,7 @@ test_order_across_vchans(void)
 			busy = true;
 			/* enqueue a random burst of the chain, then ring */
 			for (k = 0; k < burst && o->next < ORD_CHAIN; k++) {
-				id = rte_dma_copy(dev_id, v,
+				id = rte_dma_copy(dev.id, v,
 						  BUF_IOVA(o->buf[o->next - 1]),
 						  BUF_IOVA(o->buf[o->next]),
 						  o->sz, 0);
@@ -267,9 +251,9 @@ test_order_across_vchans(void)
 				}
 				o->next++;
 			}
-			rte_dma_submit(dev_id, v);
+			rte_dma_submit(dev.id, v);
 			/* reap a random number, check ids stay in order */
-			k = rte_dma_completed(dev_id, v, 1 + rte_rand_max(40),
+			k = rte_dma_completed(dev.id, v, 1 + rte_rand_max(40),
 					      &last, &err);
 			if (err) {
 				printf("  FAIL vchan %u: error reported\n", v);
@@ -300,7 +284,7 @@ test_order_across_vchans(void)
 			       ov[v].round);
 			goto out;
 		}
-		rte_dma_stats_get(dev_id, v, &st);
+		rte_dma_stats_get(dev.id, v, &st);
 		if (st.completed != ov[v].jobs || st.errors != 0 ||
 		    st.submitted < st.completed) {
 			printf("  FAIL vchan %u stats: sub %" PRIu64
@@ -311,7 +295,7 @@ test_order_across_vchans(void)
 			goto out;
 		}
 	}
-	rte_dma_stats_get(dev_id, RTE_DMA_ALL_VCHAN, &st);
+	rte_dma_stats_get(dev.id, RTE_DMA_ALL_VCHAN, &st);
 	if (st.completed != total) {
 		printf("  FAIL all-vchan stats %" PRIu64 " != %" PRIu64 "\n",
 		       st.completed, total);
@@ -368,28 +352,28 @@ enqueue_kind(enum job_kind k, const uint8_t *src, uint8_t *dst)
 
 	switch (k) {
 	case J_COPY:
-		return rte_dma_copy(dev_id, 0, BUF_IOVA(src), BUF_IOVA(dst),
+		return rte_dma_copy(dev.id, 0, BUF_IOVA(src), BUF_IOVA(dst),
 				    ERR_SZ, 0);
 	case J_SRC0:
-		return rte_dma_copy(dev_id, 0, 0, BUF_IOVA(dst), ERR_SZ, 0);
+		return rte_dma_copy(dev.id, 0, 0, BUF_IOVA(dst), ERR_SZ, 0);
 	case J_DST0:
-		return rte_dma_copy(dev_id, 0, BUF_IOVA(src), 0, ERR_SZ, 0);
+		return rte_dma_copy(dev.id, 0, BUF_IOVA(src), 0, ERR_SZ, 0);
 	case J_LEN0:
-		return rte_dma_copy(dev_id, 0, BUF_IOVA(src), BUF_IOVA(dst), 0,
+		return rte_dma_copy(dev.id, 0, BUF_IOVA(src), BUF_IOVA(dst), 0,
 				    0);
 	case J_FILL:
-		return rte_dma_fill(dev_id, 0, 0x0123456789abcdefULL,
+		return rte_dma_fill(dev.id, 0, 0x0123456789abcdefULL,
 				    BUF_IOVA(dst), ERR_SZ - 3, 0);
 	case J_FILL0:
-		return rte_dma_fill(dev_id, 0, 1, BUF_IOVA(dst), 0, 0);
+		return rte_dma_fill(dev.id, 0, 1, BUF_IOVA(dst), 0, 0);
 	case J_SG:
-		return rte_dma_copy_sg(dev_id, 0, s, d, 2, 1, 0);
+		return rte_dma_copy_sg(dev.id, 0, s, d, 2, 1, 0);
 	case J_SG_LEN:
 		d[0].length = ERR_SZ - 1;
-		return rte_dma_copy_sg(dev_id, 0, s, d, 2, 1, 0);
+		return rte_dma_copy_sg(dev.id, 0, s, d, 2, 1, 0);
 	case J_SG_SRC0:
 		s[1].addr = 0;
-		return rte_dma_copy_sg(dev_id, 0, s, d, 2, 1, 0);
+		return rte_dma_copy_sg(dev.id, 0, s, d, 2, 1, 0);
 	default:
 		return -EINVAL;
 	}
@@ -429,7 +413,7 @@ test_error_completions(void)
 	int rc = TEST_FAILED;
 
 	TEST_ASSERT(dev_new("lcores=1") >= 0, "create");
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 128), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 128), "setup");
 	src = rte_malloc(NULL, ERR_SZ, 64);
 	dst = rte_malloc(NULL, (size_t)ERR_JOBS * ERR_SZ, 64);
 	if (src == NULL || dst == NULL)
@@ -439,8 +423,8 @@ test_error_completions(void)
 	memset(dst, 0xee, (size_t)ERR_JOBS * ERR_SZ);
 
 	/* refused at enqueue: no job id consumed */
-	if (rte_dma_copy_sg(dev_id, 0, &sge, &sge, 0, 1, 0) != -EINVAL ||
-	    rte_dma_copy_sg(dev_id, 0, &sge, &sge, 1, 5, 0) != -EINVAL) {
+	if (rte_dma_copy_sg(dev.id, 0, &sge, &sge, 0, 1, 0) != -EINVAL ||
+	    rte_dma_copy_sg(dev.id, 0, &sge, &sge, 1, 5, 0) != -EINVAL) {
 		printf("  FAIL bad sge counts accepted\n");
 		goto out;
 	}
@@ -460,7 +444,7 @@ test_error_completions(void)
 			goto out;
 		}
 	}
-	rte_dma_submit(dev_id, 0);
+	rte_dma_submit(dev.id, 0);
 
 	/* completed() up to each error, completed_status() for the error */
 	end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
@@ -468,7 +452,7 @@ test_error_completions(void)
 		uint16_t last, n, j;
 		bool err = false;
 
-		n = rte_dma_completed(dev_id, 0, ERR_JOBS, &last, &err);
+		n = rte_dma_completed(dev.id, 0, ERR_JOBS, &last, &err);
 		for (j = 0; j < n; j++)
 			if (kind_status[kind[got + j]] !=
 			    RTE_DMA_STATUS_SUCCESSFUL) {
@@ -487,12 +471,12 @@ test_error_completions(void)
 		/* has_error stays set, nothing returned, until the status
 		 * of the failed job is read */
 		err = false;
-		if (rte_dma_completed(dev_id, 0, 8, &last, &err) != 0 || !err ||
+		if (rte_dma_completed(dev.id, 0, 8, &last, &err) != 0 || !err ||
 		    last != (uint16_t)(got - 1)) {
 			printf("  FAIL completed() again at error %u\n", got);
 			goto out;
 		}
-		if (rte_dma_completed_status(dev_id, 0, 1, &last, st) != 1 ||
+		if (rte_dma_completed_status(dev.id, 0, 1, &last, st) != 1 ||
 		    st[0] != kind_status[kind[got]] || last != got) {
 			printf("  FAIL job %u: status %d want %d\n", got, st[0],
 			       kind_status[kind[got]]);
@@ -508,7 +492,7 @@ test_error_completions(void)
 		if (check_job_data(kind[i], src, dst + (size_t)i * ERR_SZ) !=
 		    TEST_SUCCESS)
 			goto out;
-	rte_dma_stats_get(dev_id, 0, &stats);
+	rte_dma_stats_get(dev.id, 0, &stats);
 	if (stats.submitted != ERR_JOBS || stats.completed != ERR_JOBS ||
 	    stats.errors != nerr) {
 		printf("  FAIL stats %" PRIu64 "/%" PRIu64 "/%" PRIu64
@@ -520,8 +504,8 @@ test_error_completions(void)
 	/* the same jobs again, all statuses in one completed_status call */
 	for (i = 0; i < ERR_JOBS; i++)
 		enqueue_kind(kind[i], src, dst + (size_t)i * ERR_SZ);
-	rte_dma_submit(dev_id, 0);
-	if (swdma_test_reap(dev_id, 0, ERR_JOBS, st, WAIT_MS) != ERR_JOBS)
+	rte_dma_submit(dev.id, 0);
+	if (swdma_test_reap(dev.id, 0, ERR_JOBS, st, WAIT_MS) != ERR_JOBS)
 		goto out;
 	for (i = 0; i < ERR_JOBS; i++)
 		if (st[i] != kind_status[kind[i]]) {
@@ -553,17 +537,17 @@ test_fail_every(void)
 	unsigned int i, half = FAIL_JOBS / 2;
 
 	TEST_ASSERT(dev_new("lcores=1,fail_every=3") >= 0, "create");
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 64), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 64), "setup");
 	for (i = 0; i < FAIL_SZ; i++)
 		src[i] = (uint8_t)(i * 7 + 1);
 	memset(dst, 0xee, sizeof(dst));
 	for (i = 0; i < FAIL_JOBS; i++) {
-		TEST_ASSERT_EQUAL(rte_dma_copy(dev_id, 0, BUF_IOVA(src),
+		TEST_ASSERT_EQUAL(rte_dma_copy(dev.id, 0, BUF_IOVA(src),
 					       BUF_IOVA(dst[i]), FAIL_SZ, 0),
 				  (int)i, "job %u id", i);
 		if (i == half - 1 || i == FAIL_JOBS - 1) {
-			rte_dma_submit(dev_id, 0);
-			TEST_ASSERT_EQUAL(swdma_test_reap(dev_id, 0, half,
+			rte_dma_submit(dev.id, 0);
+			TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, half,
 							  st + i + 1 - half,
 							  WAIT_MS),
 					  half, "reaped by job %u", i);
@@ -610,7 +594,7 @@ test_slot_formats(void)
 
 	TEST_ASSERT(dev_new("lcores=1") >= 0, "create");
 	/* a 32-slot ring: FMT_ROUNDS * per jobs wrap it */
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 32), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 32), "setup");
 	src = rte_malloc(NULL, FMT_BIG, 64);
 	memset(dst, 0, sizeof(dst));
 	for (i = 0; i < per; i++)
@@ -627,11 +611,11 @@ test_slot_formats(void)
 		for (k = 0; k < per; k++) {
 			i = (k + r) % per;
 			if (i < nl) {
-				rc = rte_dma_copy(dev_id, 0, BUF_IOVA(src),
+				rc = rte_dma_copy(dev.id, 0, BUF_IOVA(src),
 						  BUF_IOVA(dst[i]), fmt_len[i],
 						  0);
 			} else if (i == nl) {
-				rc = rte_dma_fill(dev_id, 0, pat,
+				rc = rte_dma_fill(dev.id, 0, pat,
 						  BUF_IOVA(dst[i]), 1000, 0);
 			} else {
 				s[0] = (struct rte_dma_sge){BUF_IOVA(src), 100};
@@ -639,7 +623,7 @@ test_slot_formats(void)
 							    900};
 				d[0] = (struct rte_dma_sge){BUF_IOVA(dst[i]),
 							    1000};
-				rc = rte_dma_copy_sg(dev_id, 0, s, d, 2, 1, 0);
+				rc = rte_dma_copy_sg(dev.id, 0, s, d, 2, 1, 0);
 			}
 			if (rc < 0) {
 				printf("round %u job %u: %d\n", r, i, rc);
@@ -647,8 +631,8 @@ test_slot_formats(void)
 				goto out;
 			}
 		}
-		rte_dma_submit(dev_id, 0);
-		if (swdma_test_reap(dev_id, 0, per, st, WAIT_MS) != per) {
+		rte_dma_submit(dev.id, 0);
+		if (swdma_test_reap(dev.id, 0, per, st, WAIT_MS) != per) {
 			printf("round %u: not all reaped\n", r);
 			rc = TEST_FAILED;
 			goto out;
@@ -708,8 +692,8 @@ test_stop_in_flight(void)
 	int rc = TEST_FAILED;
 
 	TEST_ASSERT(dev_new("lcores=1") >= 0, "create");
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 1024), "setup");
-	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev_id, 0, &sid),
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 1024), "setup");
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_id_get(dev.id, 0, &sid),
 			    "service id");
 	src = rte_malloc(NULL, STOP_SZ, 64);
 	dst = rte_malloc(NULL, (size_t)STOP_JOBS * STOP_SZ, 64);
@@ -723,19 +707,19 @@ test_stop_in_flight(void)
 		rte_service_runstate_set(sid, pass);
 		memset(dst, 0xee, (size_t)STOP_JOBS * STOP_SZ);
 		for (i = 0; i < STOP_JOBS; i++)
-			rte_dma_copy(dev_id, 0, BUF_IOVA(src),
+			rte_dma_copy(dev.id, 0, BUF_IOVA(src),
 				     BUF_IOVA(dst + (size_t)i * STOP_SZ),
 				     STOP_SZ, 0);
-		rte_dma_submit(dev_id, 0);
+		rte_dma_submit(dev.id, 0);
 		rte_delay_us_block(1000); /* let the engine get going */
 		/* 8 more, not submitted: they survive the stop */
 		for (i = 0; i < 8; i++)
-			rte_dma_copy(dev_id, 0, BUF_IOVA(src),
+			rte_dma_copy(dev.id, 0, BUF_IOVA(src),
 				     BUF_IOVA(dst + (size_t)i * STOP_SZ), 64,
 				     0);
-		TEST_ASSERT_SUCCESS(rte_dma_stop(dev_id), "stop");
+		TEST_ASSERT_SUCCESS(rte_dma_stop(dev.id), "stop");
 		/* every submitted job is accounted for right after stop */
-		if (rte_dma_completed_status(dev_id, 0, STOP_JOBS, &last, st) !=
+		if (rte_dma_completed_status(dev.id, 0, STOP_JOBS, &last, st) !=
 		    STOP_JOBS) {
 			printf("  FAIL pass %u: not all jobs back\n", pass);
 			goto out;
@@ -763,20 +747,20 @@ test_stop_in_flight(void)
 		}
 		printf("  pass %u: %u done, %u not attempted at stop\n", pass,
 		       ok, STOP_JOBS - ok);
-		if (rte_dma_completed(dev_id, 0, 64, &last, NULL) != 0) {
+		if (rte_dma_completed(dev.id, 0, 64, &last, NULL) != 0) {
 			printf("  FAIL pending jobs ran while stopped\n");
 			goto out;
 		}
 		/* restart: the 8 pending jobs run once submitted, ids go on */
 		rte_service_runstate_set(sid, 1);
-		TEST_ASSERT_SUCCESS(rte_dma_start(dev_id), "restart");
-		rte_dma_submit(dev_id, 0);
-		if (swdma_test_reap(dev_id, 0, 8, st, WAIT_MS) != 8 ||
+		TEST_ASSERT_SUCCESS(rte_dma_start(dev.id), "restart");
+		rte_dma_submit(dev.id, 0);
+		if (swdma_test_reap(dev.id, 0, 8, st, WAIT_MS) != 8 ||
 		    st[7] != RTE_DMA_STATUS_SUCCESSFUL || dst[0] != 0x5a) {
 			printf("  FAIL pending jobs after restart\n");
 			goto out;
 		}
-		rte_dma_completed(dev_id, 0, 1, &last, NULL);
+		rte_dma_completed(dev.id, 0, 1, &last, NULL);
 		if (last != (uint16_t)((pass + 1) * (STOP_JOBS + 8) - 1)) {
 			printf("  FAIL last id %u after restart\n", last);
 			goto out;
@@ -802,30 +786,30 @@ test_burst_capacity_full(void)
 
 	TEST_ASSERT(dev_new("lcores=1") >= 0, "create");
 	/* 100 is not a power of two: the capacity is still exactly 100 */
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 100), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 100), "setup");
 	buf = rte_zmalloc(NULL, 8192, 64);
 	TEST_ASSERT_NOT_NULL(buf, "alloc");
 	sge.addr = BUF_IOVA(buf);
 	sge.length = 64;
-	TEST_ASSERT_EQUAL(rte_dma_burst_capacity(dev_id, 0), 100, "empty");
+	TEST_ASSERT_EQUAL(rte_dma_burst_capacity(dev.id, 0), 100, "empty");
 	/* 700 fills of the ring: ids wrap past UINT16_MAX */
 	for (round = 0; round < 700; round++) {
 		for (i = 0; i < 100; i++) {
-			r = rte_dma_copy(dev_id, 0, BUF_IOVA(buf),
+			r = rte_dma_copy(dev.id, 0, BUF_IOVA(buf),
 					 BUF_IOVA(buf + 4096), 64, 0);
 			if (r != (uint16_t)id++ ||
-			    rte_dma_burst_capacity(dev_id, 0) != 99 - i)
+			    rte_dma_burst_capacity(dev.id, 0) != 99 - i)
 				goto fail;
 		}
-		if (rte_dma_copy(dev_id, 0, BUF_IOVA(buf), BUF_IOVA(buf), 64,
+		if (rte_dma_copy(dev.id, 0, BUF_IOVA(buf), BUF_IOVA(buf), 64,
 				 RTE_DMA_OP_FLAG_SUBMIT) != -ENOSPC ||
-		    rte_dma_fill(dev_id, 0, 0, BUF_IOVA(buf), 64, 0) !=
+		    rte_dma_fill(dev.id, 0, 0, BUF_IOVA(buf), 64, 0) !=
 			    -ENOSPC ||
-		    rte_dma_copy_sg(dev_id, 0, &sge, &sge, 1, 1, 0) != -ENOSPC)
+		    rte_dma_copy_sg(dev.id, 0, &sge, &sge, 1, 1, 0) != -ENOSPC)
 			goto fail;
-		rte_dma_submit(dev_id, 0);
+		rte_dma_submit(dev.id, 0);
 		/* done but not reaped: still full */
-		if (rte_dma_burst_capacity(dev_id, 0) != 0)
+		if (rte_dma_burst_capacity(dev.id, 0) != 0)
 			goto fail;
 		if (round % 100 == 0) {
 			/* wait until idle, then check still full */
@@ -835,22 +819,22 @@ test_burst_capacity_full(void)
 
 			while (vs == RTE_DMA_VCHAN_ACTIVE &&
 			       rte_get_timer_cycles() < end)
-				rte_dma_vchan_status(dev_id, 0, &vs);
+				rte_dma_vchan_status(dev.id, 0, &vs);
 			if (vs != RTE_DMA_VCHAN_IDLE ||
-			    rte_dma_burst_capacity(dev_id, 0) != 0)
+			    rte_dma_burst_capacity(dev.id, 0) != 0)
 				goto fail;
 		}
-		if (swdma_test_reap(dev_id, 0, 30, st, WAIT_MS) != 30 ||
-		    rte_dma_burst_capacity(dev_id, 0) != 30 ||
-		    swdma_test_reap(dev_id, 0, 70, st, WAIT_MS) != 70 ||
-		    rte_dma_burst_capacity(dev_id, 0) != 100)
+		if (swdma_test_reap(dev.id, 0, 30, st, WAIT_MS) != 30 ||
+		    rte_dma_burst_capacity(dev.id, 0) != 30 ||
+		    swdma_test_reap(dev.id, 0, 70, st, WAIT_MS) != 70 ||
+		    rte_dma_burst_capacity(dev.id, 0) != 100)
 			goto fail;
 	}
 	rte_free(buf);
 	return TEST_SUCCESS;
 fail:
 	printf("  FAIL round %u job %u: capacity %u\n", round, i,
-	       rte_dma_burst_capacity(dev_id, 0));
+	       rte_dma_burst_capacity(dev.id, 0));
 	rte_free(buf);
 	return TEST_FAILED;
 }
@@ -866,26 +850,26 @@ test_service_lcore_helper(void)
 	/* no lcores devarg: nothing runs the engine until the helper */
 	TEST_ASSERT(dev_new(NULL) >= 0, "create");
 	TEST_ASSERT_EQUAL(
-		rte_pmd_swdma_service_lcore_set(dev_id, rte_get_main_lcore()),
+		rte_pmd_swdma_service_lcore_set(dev.id, rte_get_main_lcore()),
 		-EINVAL, "main lcore refused");
-	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_lcore_set(dev_id, 4000),
+	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_lcore_set(dev.id, 4000),
 			  -EINVAL, "lcore out of range");
 	TEST_ASSERT_EQUAL(rte_pmd_swdma_service_lcore_set(INT16_MAX, 1),
 			  -ENODEV, "not a swdma device");
-	TEST_ASSERT_SUCCESS(swdma_test_setup(dev_id, 1, 64), "setup");
+	TEST_ASSERT_SUCCESS(swdma_test_setup(dev.id, 1, 64), "setup");
 	a = rte_zmalloc(NULL, 64, 64);
 	b = rte_zmalloc(NULL, 64, 64);
 	TEST_ASSERT(a != NULL && b != NULL, "alloc");
 	*a = 42;
-	rte_dma_copy(dev_id, 0, BUF_IOVA(a), BUF_IOVA(b), 8,
+	rte_dma_copy(dev.id, 0, BUF_IOVA(a), BUF_IOVA(b), 8,
 		     RTE_DMA_OP_FLAG_SUBMIT);
 	rte_delay_ms(20);
-	TEST_ASSERT_EQUAL(rte_dma_completed(dev_id, 0, 1, NULL, NULL), 0,
+	TEST_ASSERT_EQUAL(rte_dma_completed(dev.id, 0, 1, NULL, NULL), 0,
 			  "ran without a service lcore");
-	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_lcore_set(dev_id, 1),
+	TEST_ASSERT_SUCCESS(rte_pmd_swdma_service_lcore_set(dev.id, 1),
 			    "helper");
 	TEST_ASSERT_EQUAL(rte_eal_lcore_role(1), ROLE_SERVICE, "role");
-	TEST_ASSERT_EQUAL(swdma_test_reap(dev_id, 0, 1, &st, WAIT_MS), 1,
+	TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, 1, &st, WAIT_MS), 1,
 			  "copy done once mapped");
 	TEST_ASSERT_EQUAL(*b, 42, "data");
 	rte_free(a);

@@ -410,8 +410,9 @@ wait_running(void)
 	return 0;
 }
 
-/* A memory-table change waits for copies in flight: drained by the polling
- * lcore, or by the control thread when no lcore polls any more. */
+/* A memory-table change waits for copies in flight, drained by the polling
+ * lcore (with nobody polling, or an engine that hangs, the wait is bounded
+ * and the vring given up: vnet_life_autotest). */
 static int
 test_memtable_waits_for_copies(void)
 {
@@ -426,7 +427,7 @@ test_memtable_waits_for_copies(void)
 	TEST_ASSERT_NOT_NULL(dma, "vnet dma");
 	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(port, 0, dma), "set dma");
 
-	/* 1. the datapath keeps polling: it drains */
+	/* the datapath keeps polling: it drains */
 	if (!copy_in_flight(8))
 		return TEST_SKIPPED;
 	TEST_ASSERT_SUCCESS(vhu_front_set_mem_table(&fr), "SET_MEM_TABLE");
@@ -436,18 +437,6 @@ test_memtable_waits_for_copies(void)
 	}
 	TEST_ASSERT(i < 2000 && e.id == 8 && e.len == HDR + 1000,
 		    "published by the polling lcore before the change");
-	TEST_ASSERT(wait_running(), "vrings restarted after the change");
-
-	/* 2. nobody polls: the control thread drains after its grace time */
-	if (!copy_in_flight(9))
-		return TEST_SKIPPED;
-	TEST_ASSERT_SUCCESS(vhu_front_set_mem_table(&fr), "SET_MEM_TABLE");
-	for (i = 0; i < 300 && vhu_front_used(&fr, RXQ, &e) < 0; i++)
-		usleep(10000);
-	TEST_ASSERT(i < 300 && e.id == 9 && e.len == HDR + 1000,
-		    "published by the control thread");
-	TEST_ASSERT(((uint8_t *)vhu_gpa(&fr, BUF(32)))[HDR + 999] == 0x3c,
-		    "data landed before the used entry");
 	TEST_ASSERT(wait_running(), "vrings restarted after the change");
 	TEST_ASSERT_EQUAL_U64(stats(RXQ).inflight, 0, "nothing in flight");
 	return dma_release(dma, id, "dma_skeleton_mt");

@@ -66,6 +66,26 @@ int rte_pmd_swdma_service_lcore_set(int16_t dev_id, unsigned int lcore_id);
 int rte_pmd_swdma_service_id_get(int16_t dev_id, unsigned int engine,
 				 uint32_t *service_id);
 
+/**
+ * Fault injection for tests: make the device's engines hang, or let them go.
+ *
+ * While stalled, an engine that reaches a job of the device holds it inside
+ * its batch, executing nothing, as a hung hardware engine holds a
+ * descriptor it may still write: rte_dma_stop() times out (-ETIMEDOUT after
+ * 5 s, the device stays started) and closing is refused. Released, the
+ * engine runs the held job (a late write) and carries on. Devarg
+ * `stall=1` starts the device stalled. Never use it in production: a
+ * stalled engine also holds up every other service on its lcore.
+ *
+ * @param dev_id
+ *   dmadev id of a dma_swdma device.
+ * @param on
+ *   Nonzero: stall; 0: release.
+ * @return
+ *   0, or -ENODEV (@p dev_id is not a dma_swdma device).
+ */
+int rte_pmd_swdma_stall_set(int16_t dev_id, int on);
+
 #ifdef __cplusplus
 }
 #endif

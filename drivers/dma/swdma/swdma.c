@@ -5,7 +5,7 @@
  * (services) in swdma_engine.c, the ring protocol in swdma_pvt.h.
  *
  *   --vdev 'dma_swdma0[,ring_size=N][,batch=N][,engines=N][,lcores=L0:L1..]
- *           [,idle_us=N][,fail_every=N]'
+ *           [,idle_us=N][,fail_every=N][,delay_us=N][,stall=0|1]'
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,10 +33,12 @@ RTE_LOG_REGISTER(swdma_logtype, pmd.dma.swdma, INFO);
 #define ARG_LCORES "lcores"
 #define ARG_IDLE_US "idle_us"
 #define ARG_FAIL_EVERY "fail_every"
+#define ARG_DELAY_US "delay_us"
+#define ARG_STALL "stall"
 
 static const char *const swdma_valid_args[] = {
-	ARG_RING_SIZE, ARG_BATCH,      ARG_ENGINES, ARG_LCORES,
-	ARG_IDLE_US,   ARG_FAIL_EVERY, NULL,
+	ARG_RING_SIZE,	ARG_BATCH,    ARG_ENGINES, ARG_LCORES, ARG_IDLE_US,
+	ARG_FAIL_EVERY, ARG_DELAY_US, ARG_STALL,   NULL,
 };
 
 /* ---- devargs ---- */
@@ -110,6 +112,23 @@ arg_fail_every(const char *key, const char *val, void *opaque)
 }
 
 static int
+arg_delay_us(const char *key, const char *val, void *opaque)
+{
+	struct arg_ctx *c = opaque;
+
+	return parse_u32(c->dev, key, val, 0, SWDMA_DELAY_US_MAX,
+			 &c->p->delay_us);
+}
+
+static int
+arg_stall(const char *key, const char *val, void *opaque)
+{
+	struct arg_ctx *c = opaque;
+
+	return parse_u32(c->dev, key, val, 0, 1, &c->p->stall);
+}
+
+static int
 arg_engines(const char *key, const char *val, void *opaque)
 {
 	struct arg_ctx *c = opaque;
@@ -177,13 +196,16 @@ parse_devargs(struct rte_vdev_device *vdev, const char *name,
 	p->nb_lcores = 0;
 	p->idle_us = 0;
 	p->fail_every = 0;
+	p->delay_us = 0;
+	p->stall = 0;
 	if (args == NULL || args[0] == '\0')
 		return 0;
 	kv = rte_kvargs_parse(args, swdma_valid_args);
 	if (kv == NULL) {
 		SWDMA_LOG(ERR,
 			  "%s: bad devargs '%s' (valid keys: ring_size, "
-			  "batch, engines, lcores, idle_us, fail_every)",
+			  "batch, engines, lcores, idle_us, fail_every, "
+			  "delay_us, stall)",
 			  name, args);
 		return -EINVAL;
 	}
@@ -193,7 +215,9 @@ parse_devargs(struct rte_vdev_device *vdev, const char *name,
 	    rte_kvargs_process(kv, ARG_ENGINES, arg_engines, &c) < 0 ||
 	    rte_kvargs_process(kv, ARG_LCORES, arg_lcores, &c) < 0 ||
 	    rte_kvargs_process(kv, ARG_IDLE_US, arg_idle_us, &c) < 0 ||
-	    rte_kvargs_process(kv, ARG_FAIL_EVERY, arg_fail_every, &c) < 0) {
+	    rte_kvargs_process(kv, ARG_FAIL_EVERY, arg_fail_every, &c) < 0 ||
+	    rte_kvargs_process(kv, ARG_DELAY_US, arg_delay_us, &c) < 0 ||
+	    rte_kvargs_process(kv, ARG_STALL, arg_stall, &c) < 0) {
 		rc = -EINVAL;
 		goto out_free_kv;
 	}
@@ -291,6 +315,10 @@ swdma_vchan_setup(struct rte_dma_dev *dev, uint16_t v,
 	vc->id = v;
 	vc->engine = v % sd->p.nb_engines;
 	vc->fail_every = sd->p.fail_every;
+	vc->delay_us = sd->p.delay_us;
+	vc->faults = (vc->fail_every ? SWDMA_FAULT_FAIL_EVERY : 0) |
+		     (vc->delay_us ? SWDMA_FAULT_DELAY : 0) |
+		     (sd->p.stall ? SWDMA_FAULT_STALL : 0);
 	return 0;
 
 out_free_vchan:
@@ -334,8 +362,13 @@ swdma_stop(struct rte_dma_dev *dev)
 
 	rc = swdma_engines_quiesce(sd);
 	if (rc != 0) {
-		/* an engine is stuck in a batch: stay started, let them run */
-		swdma_engines_go(sd);
+		/* An engine is stuck in a batch: stay started, let them run.
+		 * Not swdma_engines_go(): the stuck engine is walking its vchan
+		 * list, which must not be rewritten under it. Q1: seq_cst
+		 * store, like the one quiesce did. */
+		for (v = 0; v < sd->p.nb_engines; v++)
+			__atomic_store_n(&sd->engines[v]->running, 1,
+					 __ATOMIC_SEQ_CST);
 		return rc;
 	}
 	/* every SUBMITTED slot becomes DONE (NOT_ATTEMPTED); PENDING ones
@@ -352,7 +385,16 @@ swdma_close(struct rte_dma_dev *dev)
 	struct swdma_dev *sd = dev->data->dev_private;
 	uint16_t v;
 
-	swdma_engines_quiesce(sd);
+	/* An engine still inside a batch may write its vchans (and the
+	 * destinations of their jobs) later: keep everything, refuse. The
+	 * device stays as it is; a later close can finish. */
+	if (swdma_engines_quiesce(sd) != 0) {
+		SWDMA_LOG(ERR,
+			  "%s: close refused: an engine is still inside a "
+			  "batch and may write its vchans",
+			  sd->name);
+		return -EBUSY;
+	}
 	swdma_engines_destroy(sd);
 	swdma_registry_del(sd);
 	for (v = 0; v < SWDMA_MAX_VCHANS; v++)
@@ -537,9 +579,9 @@ swdma_probe(struct rte_vdev_device *vdev)
 	dev->state = RTE_DMA_DEV_READY;
 	SWDMA_LOG(INFO,
 		  "%s: ring_size %u batch %u engines %u idle_us %u "
-		  "fail_every %u lcores %s",
+		  "fail_every %u delay_us %u stall %u lcores %s",
 		  name, p.ring_size, p.batch, p.nb_engines, p.idle_us,
-		  p.fail_every,
+		  p.fail_every, p.delay_us, p.stall,
 		  p.nb_lcores ? "devarg" : "by EAL -s or application");
 	return 0;
 
@@ -566,4 +608,5 @@ RTE_PMD_REGISTER_PARAM_STRING(dma_swdma,
 			      "ring_size=<64..32768, pow2> "
 			      "batch=<1..1024> engines=<1..8> "
 			      "lcores=<id[:id...]> idle_us=<0..1000> "
-			      "fail_every=<0..1000000>");
+			      "fail_every=<0..1000000> delay_us=<0..1000000> "
+			      "stall=<0|1>");

@@ -347,3 +347,28 @@ rte_pmd_swdma_service_id_get(int16_t dev_id, unsigned int engine,
 	*service_id = sd->engines[engine]->service_id;
 	return 0;
 }
+
+int
+rte_pmd_swdma_stall_set(int16_t dev_id, int on)
+{
+	struct swdma_dev *sd = registry_find(dev_id);
+	uint16_t v;
+
+	if (sd == NULL)
+		return -ENODEV;
+	sd->p.stall = on ? 1 : 0;
+	for (v = 0; v < SWDMA_MAX_VCHANS; v++) {
+		struct swdma_vchan *vc = sd->vchans[v];
+
+		if (vc == NULL)
+			continue;
+		/* relaxed: a flag, see swdma_vchan.faults */
+		if (on)
+			__atomic_fetch_or(&vc->faults, SWDMA_FAULT_STALL,
+					  __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_and(&vc->faults, ~SWDMA_FAULT_STALL,
+					   __ATOMIC_RELAXED);
+	}
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_memcpy.h>
+#include <rte_pause.h>
 #include <rte_prefetch.h>
 
 #include "swdma_pvt.h"
@@ -273,7 +274,10 @@ exec_sg(const struct swdma_ext *e)
 	return RTE_DMA_STATUS_SUCCESSFUL;
 }
 
-static inline uint16_t
+/* Always inline (with exec_ext): the job loop keeps its copies specialised
+ * in place although exec_faulty() calls them too; an out-of-line call here
+ * costs small copies their rate. */
+static __rte_always_inline uint16_t
 exec_copy(uint64_t src, uint64_t dst, uint32_t len)
 {
 	if (unlikely(len == 0))
@@ -286,7 +290,7 @@ exec_copy(uint64_t src, uint64_t dst, uint32_t len)
 	return RTE_DMA_STATUS_SUCCESSFUL;
 }
 
-static uint16_t
+static __rte_always_inline uint16_t
 exec_ext(const struct swdma_ext *e)
 {
 	switch (e->op) {
@@ -317,6 +321,30 @@ exec_desc(const struct swdma_desc *d, const struct swdma_ext *e)
 	return exec_ext(e);
 }
 
+/*
+ * The job of @slot through the test devargs, in this order: stall (hold
+ * the job inside the batch, as a hung engine holds a descriptor: seq stays
+ * odd, so dev_stop / dev_close time out, until rte_pmd_swdma_stall_set()
+ * clears it), delay_us (busy-wait, the job then runs), fail_every (an
+ * injected failure copies nothing, so that the application's error path
+ * is seen to redo it).
+ */
+static __rte_noinline uint16_t
+exec_faulty(struct swdma_vchan *vc, uint32_t slot)
+{
+	/* relaxed: a flag, see swdma_vchan.faults */
+	while (__atomic_load_n(&vc->faults, __ATOMIC_RELAXED) &
+	       SWDMA_FAULT_STALL)
+		rte_pause();
+	if (vc->delay_us != 0)
+		rte_delay_us_block(vc->delay_us);
+	if (vc->fail_every != 0 && ++vc->since_fail == vc->fail_every) {
+		vc->since_fail = 0;
+		return RTE_DMA_STATUS_ERROR_UNKNOWN;
+	}
+	return exec_desc(&vc->ring[slot], &vc->ext[slot]);
+}
+
 /* SUBMITTED -> DONE for up to `batch` slots of one vchan; returns how many. */
 static inline uint32_t
 vchan_drain(struct swdma_vchan *vc, uint32_t batch)
@@ -340,15 +368,10 @@ vchan_drain(struct swdma_vchan *vc, uint32_t batch)
 
 			rte_prefetch0((const void *)(uintptr_t)nx->src);
 		}
-		/* devarg fail_every: an injected failure copies nothing, so
-		 * that the application's error path is seen to redo it */
-		if (unlikely(vc->fail_every != 0) &&
-		    ++vc->since_fail == vc->fail_every) {
-			vc->since_fail = 0;
-			st = RTE_DMA_STATUS_ERROR_UNKNOWN;
-		} else {
+		if (unlikely(__atomic_load_n(&vc->faults, __ATOMIC_RELAXED)))
+			st = exec_faulty(vc, slot);
+		else
 			st = exec_desc(d, &vc->ext[slot]);
-		}
 		/* Only a failure is written back, and apart from the ring: a
 		 * slot's line stays clean (shared), so the app's next write to
 		 * it does not have to fetch it dirty from this core. */

@@ -85,6 +85,11 @@ extern int swdma_logtype;
 #define SWDMA_IDLE_POLLS 1024 /* empty calls before an idle_us sleep */
 #define SWDMA_IDLE_US_MAX 1000
 #define SWDMA_FAIL_EVERY_MAX 1000000
+#define SWDMA_DELAY_US_MAX 1000000
+/* swdma_vchan.faults: jobs of a vchan with any bit set take the fault path */
+#define SWDMA_FAULT_FAIL_EVERY 1u /* devarg fail_every */
+#define SWDMA_FAULT_DELAY 2u	  /* devarg delay_us */
+#define SWDMA_FAULT_STALL 4u	  /* devarg stall, rte_pmd_swdma_stall_set() */
 /* Addresses below this are never mapped (Linux mmap_min_addr >= 4096):
  * such a source or destination completes with INVALID_*_ADDR. */
 #define SWDMA_ADDR_MIN 4096
@@ -136,6 +141,12 @@ struct swdma_vchan {
 	uint16_t id;	     /**< vchan number */
 	uint16_t engine;     /**< index of the engine serving it */
 	uint32_t fail_every; /**< devarg: fail every Nth copy, 0: never */
+	uint32_t delay_us;   /**< devarg: busy-wait before each job, 0: none */
+	/* SWDMA_FAULT_* bits, 0 for a device without test devargs: the one
+	 * per-job branch they cost. STALL alone changes while the engine runs
+	 * (rte_pmd_swdma_stall_set: atomic or/and, relaxed loads by the
+	 * engine; a flag, no data hangs on it: the job came with B1). */
+	uint32_t faults;
 
 	/* Written only by the fast-path caller (app), on a line of its own:
 	 * the engine reads the line above for every slot it runs, and would
@@ -185,6 +196,8 @@ struct swdma_params {
 	uint32_t batch;	     /**< slots an engine runs per vchan per pass */
 	uint32_t idle_us;    /**< idle backoff sleep, 0: pure polling */
 	uint32_t fail_every; /**< fail every Nth slot run (tests), 0: never */
+	uint32_t delay_us;   /**< busy-wait before each job (tests), 0: none */
+	uint32_t stall;	     /**< hold every job until released (tests) */
 	uint16_t nb_engines; /**< services registered for the device */
 	uint16_t nb_lcores;  /**< lcores= entries; 0: not mapped by us */
 	uint16_t lcores[SWDMA_MAX_ENGINES];
