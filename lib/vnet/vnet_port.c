@@ -220,6 +220,28 @@ __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain)
 	return rc;
 }
 
+/*
+ * Point @vr's rings into our mapping of guest memory (vnet_mem.c), which
+ * the datapath and the DMA engines use. A ring not inside one mapping
+ * becomes NULL and is refused by __vmp_vnet_check_ring(), which then checks
+ * each ring precisely against the memory table (our addresses).
+ */
+static void
+relocate_vr(const struct vmp_vnet_port *port, struct rte_vhost_vring *vr)
+{
+	uint64_t n = vr->size <= 32768 ? vr->size : 0;
+
+	vr->desc = __vmp_vnet_mem_relocate(port, vr->desc,
+					   n * sizeof(struct vring_desc));
+	vr->avail = __vmp_vnet_mem_relocate(
+		port, vr->avail,
+		offsetof(struct vring_avail, ring) + n * sizeof(uint16_t));
+	vr->used = __vmp_vnet_mem_relocate(
+		port, vr->used,
+		offsetof(struct vring_used, ring) +
+			n * sizeof(struct vring_used_elem));
+}
+
 static bool
 start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 {
@@ -232,6 +254,7 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	/* rte_vhost takes a new size (SET_VRING_NUM) without translating the
 	 * rings again: the size, layout and call fd are checked here, at
 	 * every start, against the memory table the datapath will use. */
+	relocate_vr(port, &vr);
 	if (!__vmp_vnet_check_ring(port, vq, &vr) ||
 	    !__vmp_vnet_check_callfd(port, vq, vr.callfd)) {
 		vq->broken = true;
@@ -253,26 +276,6 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 		rte_vhost_log_used_vring(port->vid, vq->index,
 					 offsetof(struct vring_used, flags),
 					 sizeof(uint16_t));
-	return true;
-}
-
-/* Point the ring fields into our mapping of guest memory (vnet_mem.c). */
-static bool
-relocate_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
-{
-	uint64_t n = vq->size;
-	void *d = __vmp_vnet_mem_relocate(port, vq->desc, n * 16);
-	void *a = __vmp_vnet_mem_relocate(port, vq->avail, 6 + n * 2);
-	void *u = __vmp_vnet_mem_relocate(port, vq->used, 6 + n * 8);
-
-	if (d == NULL || a == NULL || u == NULL) {
-		VNET_LOG(ERR, "%s vring %u: ring outside guest memory",
-			 port->path, vq->index);
-		return false;
-	}
-	vq->desc = d;
-	vq->avail = a;
-	vq->used = u;
 	return true;
 }
 
@@ -320,7 +323,7 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 		if (!c->enabled[i] || vq->broken ||
 		    __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE) != VQ_OFF)
 			continue;
-		if (!start_vq(port, vq) || !relocate_vq(port, vq))
+		if (!start_vq(port, vq))
 			continue;
 		/* OFF->ON; release pairs with the datapath's CAS-acquire in
 		 * enter, which then sees the ring fields set above. */
