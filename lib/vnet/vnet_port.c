@@ -233,9 +233,9 @@ relocate_vr(const struct vmp_vnet_port *port, struct rte_vhost_vring *vr)
 
 	vr->desc = __vmp_vnet_mem_relocate(port, vr->desc,
 					   n * sizeof(struct vring_desc));
-	vr->avail = __vmp_vnet_mem_relocate(
-		port, vr->avail,
-		offsetof(struct vring_avail, ring) + n * sizeof(uint16_t));
+	vr->avail = __vmp_vnet_mem_relocate(port, vr->avail,
+					    offsetof(struct vring_avail, ring) +
+						    n * sizeof(uint16_t));
 	vr->used = __vmp_vnet_mem_relocate(
 		port, vr->used,
 		offsetof(struct vring_used, ring) +
