@@ -33,9 +33,10 @@
  * such an unlock: it logs, counts (vmp_pvlock_debug_bad_unlocks()) and aborts
  * unless vmp_pvlock_debug_abort_set(0) was called.
  *
- * The queued lock uses per-lcore queue nodes: a waiter must be an EAL lcore
- * (or a thread registered with rte_thread_register()). Any other thread still
- * gets mutual exclusion but neither queues nor halts (it spins on trylock).
+ * Both locks use per-lcore waiting nodes: a waiter that halts must have an
+ * lcore id (an EAL lcore, a service lcore, or a thread registered with
+ * rte_thread_register()). Any other thread still gets mutual exclusion but
+ * neither queues nor halts (it spins).
  */
 
 #include <stdint.h>
