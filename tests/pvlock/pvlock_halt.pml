@@ -8,7 +8,10 @@
  * queued behind B. Each waiter may spin (see the lock free) or, at any time
  * (the spin threshold), halt. B then takes the lock, hands the head over to C
  * (lazy kick: W3), and unlocks; C takes the lock and unlocks. A, after its
- * unlock, may steal the lock once while the head does not hold pending (Q9).
+ * unlock, may steal the lock once while the head does not hold pending (Q9)
+ * and the steal budget is not spent (B1: steals < STEAL_MAX, read before the
+ * CAS and so possibly stale; B2: the stealer counts it as the holder; B3: a
+ * head that takes the lock restarts the budget).
  * D is a fast-path locker (Q0) whose loads of pending and tail read zero
  * before B and C queued: its byte CAS of the locked byte may come at any
  * moment, pending or not, and its unlock kicks like any other.
@@ -76,6 +79,10 @@ bit locked = 1;     /* lock byte, as seen by other threads */
 bit pending;        /* PV: the queue head is running (P1), no stealing */
 byte hint;          /* l->hint: 0 none, else waiter + 1 */
 bit nlocked[4];     /* MCS hand-off flag of each node */
+byte steals;        /* steals since the head last took the lock */
+#ifndef STEAL_MAX
+#define STEAL_MAX 1
+#endif
 #ifdef PVOFF
 byte tail;          /* 0: no queue, else last queued thread + 1 */
 byte nnext[4];      /* MCS next of each node: 0 none, else thread + 1 */
@@ -325,6 +332,7 @@ inline head_wait(me)
 		futex_wait(me); state[me] = RUNNING
 #endif
 	od;
+	steals = 0;                      /* B3, as the holder */
 	if
 	:: hint == me + 1 -> hint = 0    /* the head clears its hint */
 	:: else -> skip
@@ -353,11 +361,19 @@ active proctype thread_a()
 {
 	enter_cs();
 	unlock(A);
-	/* then, at any moment, it may steal the lock from a halted head */
+	/* then, at any moment, it may steal the lock from a halted head,
+	 * within the budget (B1, a plain read before the Q9 CAS)
+	 */
 	if
-	:: atomic { locked == 0 && pending == 0 -> locked = 1 };
-		enter_cs();
-		unlock(A)
+	:: steals < STEAL_MAX ->                           /* B1 */
+		if
+		:: atomic { locked == 0 && pending == 0 -> locked = 1 };  /* Q9 */
+			steals++;                          /* B2, as holder */
+			assert(steals <= STEAL_MAX);
+			enter_cs();
+			unlock(A)
+		:: true -> skip
+		fi
 	:: true -> skip
 	fi
 }
