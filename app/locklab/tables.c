@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_lcore.h>
@@ -65,6 +66,30 @@ fmt_ms(char *b, size_t n, const struct lab_cell *c)
 		 c->ms);
 }
 
+/* a header of lock names, then per task count the double at @p off of each
+ * lock's cell, with @p prec decimals and @p unit after it
+ */
+static void
+print_lock_rows(FILE *f, const struct table *t, size_t off, int prec,
+		const char *unit)
+{
+	unsigned int r, k;
+
+	fprintf(f, "  tasks |");
+	for (k = 0; k < LAB_NB_LOCKS; k++)
+		fprintf(f, " %8.8s", lab_lock_name(k));
+	fprintf(f, "\n");
+	for (r = 0; r < t->rows; r++) {
+		fprintf(f, "  %5u |", t->tasks[r]);
+		for (k = 0; k < LAB_NB_LOCKS; k++)
+			fprintf(f, " %*.*f%s", 8 - (int)strlen(unit), prec,
+				*(const double *)((const char *)&t->cell[r][k] +
+						  off),
+				unit);
+		fprintf(f, "\n");
+	}
+}
+
 static void
 print_table(FILE *f, const struct table *t, const char *title,
 	    const struct lab_conf *c)
@@ -105,16 +130,7 @@ print_table(FILE *f, const struct table *t, const char *title,
 	}
 	fprintf(f, "fairness: spread of per-task completion, (last - first) / "
 		   "last, %% (0 = all finish together)\n");
-	fprintf(f, "  tasks |");
-	for (k = 0; k < LAB_NB_LOCKS; k++)
-		fprintf(f, " %8.8s", lab_lock_name(k));
-	fprintf(f, "\n");
-	for (r = 0; r < t->rows; r++) {
-		fprintf(f, "  %5u |", t->tasks[r]);
-		for (k = 0; k < LAB_NB_LOCKS; k++)
-			fprintf(f, " %7.0f%%", t->cell[r][k].spread);
-		fprintf(f, "\n");
-	}
+	print_lock_rows(f, t, offsetof(struct lab_cell, spread), 0, "%");
 }
 
 /* per task count: p99 acquisition latency of every lock, and the PV
@@ -125,21 +141,13 @@ static void
 print_latency_events(FILE *f, const struct table *t, const struct lab_conf *c)
 {
 	static const enum lab_lock pv[] = {LAB_TICKET_ON, LAB_QUEUE_ON};
-	unsigned int r, k, i;
+	unsigned int r, i;
 
 	fprintf(f,
 		"p99 acquisition latency, us (every %u-th lock call "
-		"timed, all runs)\n  tasks |",
+		"timed, all runs)\n",
 		LAB_SAMPLE);
-	for (k = 0; k < LAB_NB_LOCKS; k++)
-		fprintf(f, " %8.8s", lab_lock_name(k));
-	fprintf(f, "\n");
-	for (r = 0; r < t->rows; r++) {
-		fprintf(f, "  %5u |", t->tasks[r]);
-		for (k = 0; k < LAB_NB_LOCKS; k++)
-			fprintf(f, " %8.2f", t->cell[r][k].p99_us);
-		fprintf(f, "\n");
-	}
+	print_lock_rows(f, t, offsetof(struct lab_cell, p99_us), 2, "");
 	fprintf(f, "PV events per 1000 pairs (all runs): slow = slow paths, "
 		   "halt = waiter+head halts, kick, steal; wake = average "
 		   "kick-to-wake\n");
