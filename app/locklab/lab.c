@@ -21,6 +21,19 @@
 
 #define LAB_MAX_TASKS 64
 
+/* Acquisition latency: every LAB_SAMPLE-th lock call is timed (rdtsc before
+ * and after) into a log-linear histogram of cycles, 4 buckets per power of
+ * two; the loops the uncontended cost is measured with are not timed.
+ */
+#define LAB_HIST (16 + 60 * 4)
+
+static const char *const lock_keys[LAB_NB_LOCKS] = {
+	[LAB_TICKET_OFF] = "ticket-off", [LAB_TICKET_ON] = "ticket-on",
+	[LAB_QUEUE_OFF] = "queue-off",	 [LAB_QUEUE_ON] = "queue-on",
+	[LAB_RTE_SPIN] = "spinlock",	 [LAB_RTE_TICKET] = "ticketlock",
+	[LAB_RTE_MCS] = "mcslock",	 [LAB_PTHREAD] = "pthread",
+};
+
 static const char *const lock_names[LAB_NB_LOCKS] = {
 	[LAB_TICKET_OFF] = "ticket PV off", [LAB_TICKET_ON] = "ticket PV on",
 	[LAB_QUEUE_OFF] = "queue PV off",   [LAB_QUEUE_ON] = "queue PV on",
@@ -54,8 +67,37 @@ static struct {
 	uint64_t start;	   /* tsc, set when every task arrived */
 	uint32_t arrived;
 	rte_cpuset_t cores; /* the cores the lab runs on */
+	int sample;	    /* time every LAB_SAMPLE-th acquisition */
 	struct task task[LAB_MAX_TASKS];
 } run;
+
+static struct {
+	uint64_t h[LAB_HIST];
+} __rte_cache_aligned hist[LAB_MAX_TASKS];
+
+static inline unsigned int
+hist_bucket(uint64_t c)
+{
+	unsigned int msb;
+
+	if (c < 16)
+		return c;
+	msb = 63 - __builtin_clzll(c);
+	return RTE_MIN(16 + (msb - 4) * 4 + ((c >> (msb - 2)) & 3),
+		       LAB_HIST - 1u);
+}
+
+/* upper bound of a bucket, cycles */
+static double
+hist_upper(unsigned int b)
+{
+	unsigned int msb;
+
+	if (b < 16)
+		return b + 1;
+	msb = (b - 16) / 4 + 4;
+	return (double)(1ull << msb) * (1.0 + ((b - 16) % 4 + 1) / 4.0);
+}
 
 static rte_cpuset_t lab_cores;
 static int lab_cores_known;
@@ -64,6 +106,34 @@ const char *
 lab_lock_name(enum lab_lock k)
 {
 	return (unsigned int)k < LAB_NB_LOCKS ? lock_names[k] : "?";
+}
+
+const char *
+lab_lock_key(enum lab_lock k)
+{
+	return (unsigned int)k < LAB_NB_LOCKS ? lock_keys[k] : "?";
+}
+
+uint32_t
+lab_locks_parse(const char *list)
+{
+	char buf[256], *tok, *save = NULL;
+	uint32_t mask = 0;
+	unsigned int k;
+
+	if (list == NULL || strlen(list) >= sizeof(buf))
+		return 0;
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < LAB_NB_LOCKS; k++)
+			if (strcmp(tok, lock_keys[k]) == 0)
+				break;
+		if (k == LAB_NB_LOCKS)
+			return 0;
+		mask |= 1u << k;
+	}
+	return mask;
 }
 
 static unsigned int
@@ -89,12 +159,15 @@ set_affinity(unsigned int idx)
 	rte_thread_set_affinity(&cs);
 }
 
-/* One loop per lock so every lock call is inlined, as a user's would be. */
-#define LAB_LOOP(name, LOCK, UNLOCK)                                           \
+/* One loop per lock so every lock call is inlined, as a user's would be;
+ * name##_sampled() times every LAB_SAMPLE-th lock call into hist[task].
+ */
+#define LAB_LOOP(name, DECL, LOCK, UNLOCK)                                     \
 	static uint64_t name(void)                                             \
 	{                                                                      \
 		uint64_t i;                                                    \
 		for (i = 0; i < run.ops; i++) {                                \
+			DECL;                                                  \
 			if ((i & 255) == 0 &&                                  \
 			    rte_get_timer_cycles() > run.deadline)             \
 				break;                                         \
@@ -103,19 +176,40 @@ set_affinity(unsigned int idx)
 			UNLOCK;                                                \
 		}                                                              \
 		return i;                                                      \
+	}                                                                      \
+	static uint64_t name##_sampled(uint64_t *h)                            \
+	{                                                                      \
+		uint64_t i, t0;                                                \
+		for (i = 0; i < run.ops; i++) {                                \
+			DECL;                                                  \
+			if ((i & (LAB_SAMPLE - 1)) != 0) {                     \
+				LOCK;                                          \
+			} else {                                               \
+				if ((i & 255) == 0 &&                          \
+				    rte_get_timer_cycles() > run.deadline)     \
+					break;                                 \
+				t0 = rte_rdtsc();                              \
+				LOCK;                                          \
+				h[hist_bucket(rte_rdtsc() - t0)]++;            \
+			}                                                      \
+			L.count++;                                             \
+			UNLOCK;                                                \
+		}                                                              \
+		return i;                                                      \
 	}
 
-LAB_LOOP(loop_ticket, vmp_pvlock_ticket_lock(&L.t),
+LAB_LOOP(loop_ticket, , vmp_pvlock_ticket_lock(&L.t),
 	 vmp_pvlock_ticket_unlock(&L.t))
-LAB_LOOP(loop_queue, vmp_pvlock_q_lock(&L.q), vmp_pvlock_q_unlock(&L.q))
-LAB_LOOP(loop_spin, rte_spinlock_lock(&L.sl), rte_spinlock_unlock(&L.sl))
-LAB_LOOP(loop_rte_ticket, rte_ticketlock_lock(&L.tl),
+LAB_LOOP(loop_queue, , vmp_pvlock_q_lock(&L.q), vmp_pvlock_q_unlock(&L.q))
+LAB_LOOP(loop_spin, , rte_spinlock_lock(&L.sl), rte_spinlock_unlock(&L.sl))
+LAB_LOOP(loop_rte_ticket, , rte_ticketlock_lock(&L.tl),
 	 rte_ticketlock_unlock(&L.tl))
-LAB_LOOP(loop_mcs, rte_mcslock_t me;
-	 rte_mcslock_lock(&L.mcs, &me), rte_mcslock_unlock(&L.mcs, &me))
-LAB_LOOP(loop_pthread, pthread_mutex_lock(&L.mtx), pthread_mutex_unlock(&L.mtx))
+LAB_LOOP(loop_mcs, rte_mcslock_t me, rte_mcslock_lock(&L.mcs, &me),
+	 rte_mcslock_unlock(&L.mcs, &me))
+LAB_LOOP(loop_pthread, , pthread_mutex_lock(&L.mtx),
+	 pthread_mutex_unlock(&L.mtx))
 
-static uint64_t run_loop(void);
+static uint64_t run_loop(uint64_t *h);
 
 static int
 task_main(void *arg)
@@ -134,30 +228,55 @@ task_main(void *arg)
 	}
 	while ((start = __atomic_load_n(&run.start, __ATOMIC_ACQUIRE)) == 0)
 		sched_yield(); /* oversubscribed: let the others arrive */
-	t->ops = run_loop();
+	t->ops = run_loop(run.sample ? hist[t->idx].h : NULL);
 	t->end_tsc = rte_get_timer_cycles();
 	return 0;
 }
 
+#define LAB_PICK(loop, h) ((h) != NULL ? loop##_sampled(h) : loop())
+
+/* @p h: histogram to time acquisitions into, or NULL (untimed loop) */
 static uint64_t
-run_loop(void)
+run_loop(uint64_t *h)
 {
 	switch (run.kind) {
 	case LAB_TICKET_OFF:
 	case LAB_TICKET_ON:
-		return loop_ticket();
+		return LAB_PICK(loop_ticket, h);
 	case LAB_QUEUE_OFF:
 	case LAB_QUEUE_ON:
-		return loop_queue();
+		return LAB_PICK(loop_queue, h);
 	case LAB_RTE_SPIN:
-		return loop_spin();
+		return LAB_PICK(loop_spin, h);
 	case LAB_RTE_TICKET:
-		return loop_rte_ticket();
+		return LAB_PICK(loop_rte_ticket, h);
 	case LAB_RTE_MCS:
-		return loop_mcs();
+		return LAB_PICK(loop_mcs, h);
 	default:
-		return loop_pthread();
+		return LAB_PICK(loop_pthread, h);
 	}
+}
+
+/* p99 of the histograms of @p n tasks, in microseconds */
+static double
+hist_p99_us(unsigned int n)
+{
+	uint64_t sum = 0, acc = 0, c;
+	unsigned int t, b;
+
+	for (t = 0; t < n; t++)
+		for (b = 0; b < LAB_HIST; b++)
+			sum += hist[t].h[b];
+	if (sum == 0)
+		return 0;
+	for (b = 0; b < LAB_HIST; b++) {
+		for (c = 0, t = 0; t < n; t++)
+			c += hist[t].h[b];
+		acc += c;
+		if (acc * 100 >= sum * 99)
+			break;
+	}
+	return hist_upper(b) * 1e6 / rte_get_tsc_hz();
 }
 
 static int
@@ -181,7 +300,8 @@ one_run_init(const struct lab_conf *c)
 
 /* one run: returns elapsed ms (extrapolated if capped) and spread */
 static int
-one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
+one_run(const struct lab_conf *c, double *ms, double *spread, int *capped,
+	uint64_t *pairs)
 {
 	unsigned int i, lc;
 	uint64_t hz = rte_get_timer_hz(), sum = 0;
@@ -234,6 +354,7 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped)
 	}
 	*ms = last;
 	*spread = tmax > 0 ? (tmax - tmin) * 100.0 / tmax : 0;
+	*pairs = sum;
 	pthread_mutex_destroy(&L.mtx);
 	return 0;
 }
@@ -244,6 +365,10 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 {
 	double ms[64], sp[64];
 	unsigned int r, reps = RTE_MIN(c->reps, 64u);
+	enum vmp_pvlock_type type = k == LAB_TICKET_OFF || k == LAB_TICKET_ON
+					    ? VMP_PVLOCK_TICKET
+					    : VMP_PVLOCK_QUEUE;
+	uint64_t pairs;
 	int capped, rc;
 
 	if (!lab_cores_known) {
@@ -257,13 +382,21 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	run.sc = sc;
 	run.ntasks = tasks;
 	run.ops = c->ops;
-	out->capped = 0;
+	run.sample = 1;
+	memset(out, 0, sizeof(*out));
+	memset(hist, 0, sizeof(hist));
+	/* the counters are the cell's own (only PV locks count) */
+	vmp_pvlock_stats_reset();
 	for (r = 0; r < reps; r++) {
-		rc = one_run(c, &ms[r], &sp[r], &capped);
+		rc = one_run(c, &ms[r], &sp[r], &capped, &pairs);
 		if (rc != 0)
 			return rc;
 		out->capped += capped;
+		out->pairs += pairs;
 	}
+	out->p99_us = hist_p99_us(tasks);
+	if (k == LAB_TICKET_ON || k == LAB_QUEUE_ON)
+		vmp_pvlock_stats_get(type, &out->ev);
 	qsort(ms, reps, sizeof(ms[0]), cmp_double);
 	qsort(sp, reps, sizeof(sp[0]), cmp_double);
 	out->ms = ms[reps / 2];
@@ -285,11 +418,12 @@ lab_uncontended(enum lab_lock k, unsigned int batches, uint64_t ops,
 	run.kind = k;
 	run.ops = ops;
 	run.ntasks = 1;
+	run.sample = 0;
 	one_run_init(&c);
 	run.deadline = UINT64_MAX;
 	for (b = 0; b < batches; b++) {
 		t0 = rte_rdtsc_precise();
-		run_loop();
+		run_loop(NULL);
 		ns[b] = (double)(rte_rdtsc_precise() - t0) * 1e9 / hz / ops;
 	}
 	pthread_mutex_destroy(&L.mtx);

@@ -36,12 +36,36 @@ struct lab_conf {
 	unsigned int min_tasks; /* oversubscribed rows min_tasks..max_tasks */
 	unsigned int max_tasks;
 	int pinned, oversub; /* scenarios to run */
+	uint32_t locks;	     /* bit (1 << enum lab_lock) per lock; 0: all */
 };
 
+/* Whether @p c selects lock @p k. */
+static inline int
+lab_lock_on(const struct lab_conf *c, enum lab_lock k)
+{
+	return c->locks == 0 || (c->locks >> k) & 1;
+}
+
+/* Parse a comma-separated list of lock keys (lab_lock_key()) into a mask.
+ * Returns the mask, or 0 if a key is unknown.
+ */
+uint32_t lab_locks_parse(const char *list);
+
+/* Short key of a lock, for --locks: ticket-off, ..., pthread. */
+const char *lab_lock_key(enum lab_lock k);
+
+#include <vmp_pvlock.h>
+
+/* every LAB_SAMPLE-th acquisition of a contended run is timed (p99) */
+#define LAB_SAMPLE 32
+
 struct lab_cell {
-	double ms;     /* median time for ops pairs per task, all tasks */
-	double spread; /* median of (last - first task finish) / last, % */
-	int capped;    /* runs that hit max_ms (extrapolated) */
+	double ms;	/* median time for ops pairs per task, all tasks */
+	double spread;	/* median of (last - first task finish) / last, % */
+	int capped;	/* runs that hit max_ms (extrapolated) */
+	double p99_us;	/* p99 of sampled acquisition latency, all runs, us */
+	uint64_t pairs; /* pairs done, all runs */
+	struct vmp_pvlock_stats ev; /* PV events of the cell, all runs */
 };
 
 /* Names for table headers. */

@@ -27,6 +27,7 @@ static const struct option long_opts[] = {
 	{"min-tasks", required_argument, NULL, 'm'},
 	{"scenario", required_argument, NULL, 's'},
 	{"spin", required_argument, NULL, 'S'},
+	{"locks", required_argument, NULL, 'L'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -43,7 +44,13 @@ usage(const char *prog)
 	       "lcores)\n"
 	       "  --min-tasks N  oversubscribed rows from N (default 1)\n"
 	       "  --scenario S   pinned, oversub or both (default both)\n"
-	       "  --spin N       PV spin threshold (default 16384)\n"
+	       "  --spin N       PV spin threshold, rte_pause() iterations\n"
+	       "                 (default: about 4 us, calibrated by the lib)\n"
+	       "  --locks LIST   comma-separated subset of ticket-off, "
+	       "ticket-on,\n"
+	       "                 queue-off, queue-on, spinlock, ticketlock, "
+	       "mcslock,\n"
+	       "                 pthread (default: all)\n"
 	       "  --help\n"
 	       "Give it lcores floating over the cores, e.g. --lcores "
 	       "'(0-7)@(0-1)': the pinned scenario pins task i to core i\n",
@@ -103,6 +110,14 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			c.spin = num("spin", optarg, 1);
+			break;
+		case 'L':
+			c.locks = lab_locks_parse(optarg);
+			if (c.locks == 0)
+				rte_exit(EXIT_FAILURE,
+					 "--locks: '%s' names an unknown lock; "
+					 "see --help\n",
+					 optarg);
 			break;
 		case 's':
 			if (strcmp(optarg, "pinned") == 0)

@@ -79,6 +79,11 @@ void __vmp_pvlock_kick(enum vmp_pvlock_type type, uint32_t *state,
 
 int __vmp_pvlock_check_init(const void *l, int pv, const char *what);
 
+/* VMP_PVLOCK_SPIN_NS_DEFAULT in rte_pause() iterations on this CPU (timed
+ * once, at the first call).
+ */
+uint32_t __vmp_pvlock_spin_default(void);
+
 /* The init of both lock types: check, zero, set PV and the spin threshold.
  * Evaluates to 0 or the -errno of __vmp_pvlock_check_init().
  */
@@ -88,8 +93,9 @@ int __vmp_pvlock_check_init(const void *l, int pv, const char *what);
 		if (rc_ == 0) {                                                \
 			memset(l, 0, sizeof(*(l)));                            \
 			(l)->pv = (pv_);                                       \
-			(l)->spin = (spin_) != 0 ? (spin_)                     \
-						 : VMP_PVLOCK_SPIN_DEFAULT;    \
+			(l)->spin = (spin_) != 0                               \
+					    ? (spin_)                          \
+					    : __vmp_pvlock_spin_default();     \
 		}                                                              \
 		rc_;                                                           \
 	})

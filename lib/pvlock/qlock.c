@@ -59,7 +59,20 @@
  *                                                   may still win the byte)
  *   P2 head halts       (n,1,*) -> (n,0,*)          8-bit store, before S1
  *   Q6' head, alone     (n,0,1) -> (0,0,1)          CAS, clears the tail
- * and its waiters halt after spinning:
+ * Stealing is bounded, so that a halted head is not starved (steals, a word
+ * beside the lock word, written only by holders):
+ *   B1 budget left?     steals < VMP_PVLOCK_STEAL_MAX  relaxed load before
+ *                                                   Q9; may be stale: one
+ *                                                   more steal per lcore
+ *                                                   racing it, at most
+ *   B2 steal counted    steals + 1                  store, by the stealer
+ *                                                   holding the lock
+ *   B3 head's turn      steals = 0                  store, by the head
+ *                                                   holding the lock (Q5')
+ * Once the budget is spent lockers queue behind the halted head, whose hint
+ * makes the next unlock kick it.
+ *
+ * Waiters halt after spinning:
  *
  * Non-head waiter N halts; its predecessor P becomes the head, takes the lock
  * and hands the queue head over to N (lazy kick, as Linux's later design):
@@ -232,10 +245,20 @@ pv_steal(struct vmp_pvlock_q *l)
 
 	if ((v & Q_LP_MASK) != 0 || (v & Q_TAIL_MASK) == 0)
 		return 0;
+	/* B1: the steal budget. A racy read: only holders write steals, and
+	 * a stale value lets one more steal through or queues one locker
+	 * early, neither of which matters to exclusion or to the halt/kick
+	 * handshake.
+	 */
+	if (__atomic_load_n(&l->steals, __ATOMIC_RELAXED) >=
+	    VMP_PVLOCK_STEAL_MAX)
+		return 0;
 	/* Q9: (n,0,0) -> (n,0,1); acquire pairs with Q8 */
 	if (!__atomic_compare_exchange_n(&l->locked, &z, Q_LOCKED, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
+	/* B2: count the steal, as the holder (ordered by the lock itself) */
+	__atomic_store_n(&l->steals, l->steals + 1, __ATOMIC_RELAXED);
 	__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_STEAL, 1);
 	return 1;
 }
@@ -330,6 +353,8 @@ __vmp_pvlock_q_slow(struct vmp_pvlock_q *l)
 	if (pv) {
 		/* the locked byte is ours: (n,0,1) */
 		val = wait_head_pv(l, node);
+		/* B3: the head got its turn; stealing may start over */
+		__atomic_store_n(&l->steals, 0, __ATOMIC_RELAXED);
 		/* the hint named us; no unlock may kick us any more */
 		if (__atomic_load_n(&l->hint, __ATOMIC_RELAXED) == code)
 			__atomic_store_n(&l->hint, 0, __ATOMIC_RELAXED);

@@ -10,7 +10,7 @@
  * init.
  *
  * PV off: plain spinning locks. PV on: a waiter spins up to a threshold
- * (default VMP_PVLOCK_SPIN_DEFAULT iterations; the queue head spins twice as
+ * (default about VMP_PVLOCK_SPIN_NS_DEFAULT ns; the queue head spins twice as
  * long), then halts on a 32-bit futex word of its own (lib/common vmp_halt.h);
  * the unlocker kicks the waiter that must run next. A PV queued lock lets a
  * running lcore steal the lock while the queue head is halted (counted as
@@ -33,9 +33,10 @@
  * such an unlock: it logs, counts (vmp_pvlock_debug_bad_unlocks()) and aborts
  * unless vmp_pvlock_debug_abort_set(0) was called.
  *
- * The queued lock uses per-lcore queue nodes: a waiter must be an EAL lcore
- * (or a thread registered with rte_thread_register()). Any other thread still
- * gets mutual exclusion but neither queues nor halts (it spins on trylock).
+ * Both locks use per-lcore waiting nodes: a waiter that halts must have an
+ * lcore id (an EAL lcore, a service lcore, or a thread registered with
+ * rte_thread_register()). Any other thread still gets mutual exclusion but
+ * neither queues nor halts (it spins).
  */
 
 #include <stdint.h>
@@ -52,8 +53,27 @@ extern "C" {
 #error "vmp_pvlock: the queued lock word layout assumes little endian"
 #endif
 
-/** Default spin iterations before a PV waiter halts (2^14, as the seed). */
-#define VMP_PVLOCK_SPIN_DEFAULT (1u << 14)
+/**
+ * Default spin before a PV waiter halts, in ns: of the order of what a halt
+ * and a kick cost (futex wait and wake, a membarrier), so that a waiter whose
+ * holder was preempted does not spin away the core the holder needs. At the
+ * first init it is converted to rte_pause() iterations by timing the pause
+ * instruction, whose cost differs by ~40x between CPUs.
+ */
+#define VMP_PVLOCK_SPIN_NS_DEFAULT 4000
+
+/** Upper bound of the calibrated default, iterations. */
+#define VMP_PVLOCK_SPIN_MAX (1u << 14)
+
+/**
+ * PV queued lock: steals (running lcores taking the lock while the queue head
+ * is halted) allowed between two acquisitions by the queue head. Stealing
+ * keeps an oversubscribed lock moving without a wake-up per acquisition; the
+ * bound keeps a halted head from being starved: once it is reached, lockers
+ * queue, and the head, kicked by the next unlock, takes the lock. 4096 steals
+ * of a short critical section last ~0.1 ms, a few wake-ups' worth.
+ */
+#define VMP_PVLOCK_STEAL_MAX (1u << 12)
 
 /** Lock types, for the event counters. */
 enum vmp_pvlock_type {
@@ -95,9 +115,12 @@ struct vmp_pvlock_q {
 			uint16_t tail16;
 		};
 	};
-	uint32_t hint; /**< tail code of a halted waiter unlock kicks, or 0 */
-	uint32_t spin; /**< PV spin threshold (head: twice this) */
-	uint8_t pv;    /**< PV on (1) or off (0), fixed at init */
+	uint32_t hint;	 /**< tail code of a halted waiter unlock kicks, or 0 */
+	uint32_t steals; /**< steals since the queue head last took the lock;
+			  * written only by holders
+			  */
+	uint32_t spin;	 /**< PV spin threshold (head: twice this) */
+	uint8_t pv;	 /**< PV on (1) or off (0), fixed at init */
 #ifdef VMP_DEBUG_CHECKS
 	int holder; /**< tid of the holder, 0 when free */
 #endif
@@ -141,7 +164,8 @@ void __vmp_pvlock_debug_lock(int *holder);
  * @param pv
  *   0: PV off (spin only); 1: PV on (spin, then halt; unlock kicks).
  * @param spin
- *   PV spin threshold in iterations; 0 means VMP_PVLOCK_SPIN_DEFAULT.
+ *   PV spin threshold in rte_pause() iterations; 0 means about
+ *   VMP_PVLOCK_SPIN_NS_DEFAULT ns, calibrated on this CPU.
  * @return
  *   0, or
  *   - -EINVAL: @p l is NULL or @p pv is neither 0 nor 1.
@@ -243,8 +267,9 @@ __vmp_pvlock_q_fast(struct vmp_pvlock_q *l)
  *   0: PV off (spin only); 1: PV on (spin, then halt; unlock kicks; running
  *   lcores may steal the lock while the queue head is halted).
  * @param spin
- *   PV spin threshold in iterations (the queue head spins twice this); 0
- *   means VMP_PVLOCK_SPIN_DEFAULT.
+ *   PV spin threshold in rte_pause() iterations (the queue head spins
+ *   twice this); 0 means about VMP_PVLOCK_SPIN_NS_DEFAULT ns, calibrated on
+ *   this CPU.
  * @return
  *   0, or
  *   - -EINVAL: @p l is NULL or @p pv is neither 0 nor 1.

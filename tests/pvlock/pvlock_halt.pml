@@ -8,7 +8,10 @@
  * queued behind B. Each waiter may spin (see the lock free) or, at any time
  * (the spin threshold), halt. B then takes the lock, hands the head over to C
  * (lazy kick: W3), and unlocks; C takes the lock and unlocks. A, after its
- * unlock, may steal the lock once while the head does not hold pending (Q9).
+ * unlock, may steal the lock once while the head does not hold pending (Q9)
+ * and the steal budget is not spent (B1: steals < STEAL_MAX, read before the
+ * CAS and so possibly stale; B2: the stealer counts it as the holder; B3: a
+ * head that takes the lock restarts the budget).
  * D is a fast-path locker (Q0) whose loads of pending and tail read zero
  * before B and C queued: its byte CAS of the locked byte may come at any
  * moment, pending or not, and its unlock kicks like any other.
@@ -21,6 +24,10 @@
  * loads read (0,0,*) before a waiter took pending or queued.
  *
  * TICKET LOCK (-DTICKET): A holds ticket 0, B and C wait for tickets 1 and 2.
+ * C is not an EAL lcore (a thread registered with rte_thread_register(), or
+ * a service lcore): the unlocker finds the node to kick (K1) through the
+ * halted set, one bit per lcore id that a waiter sets (T1') before it
+ * publishes its halt (T2) and clears (T5) after.
  *
  * Memory: sequentially consistent, except the unlock's store (Q8 / U1),
  * which goes to a store buffer (x86-TSO) and becomes visible later, so the
@@ -35,7 +42,11 @@
  * Broken variants the test asserts spin rejects:
  *   -DBROKEN_NO_MEMBARRIER  the waiter does not execute H3 / T3
  *   -DBROKEN_NO_RECHECK     the waiter halts without re-checking (H4 / T4)
- * (both: invalid end state, a waiter asleep forever), and, a lock owned
+ *   -DTICKET -DBROKEN_EAL_SCAN  K1 walks the EAL lcores only (A and B), not
+ *                           the halted set: C is never kicked
+ *   -DTICKET -DBROKEN_HSET_LATE  T1' comes after the re-check T4, just
+ *                           before the futex wait: K1 may miss it
+ * (all: invalid end state, a waiter asleep forever), and, a lock owned
  * twice (assertion in enter_cs) against the byte-CAS fast path Q0:
  *   -DBROKEN_Q5_STORE       PV head takes the byte by load + store, not Q5'
  *   -DPVOFF -DBROKEN_Q3_STORE  pending owner: 16-bit store, not CAS (Q3)
@@ -61,11 +72,17 @@ byte owner;         /* ticket served */
 byte halted;        /* l->halted */
 byte nticket[3];    /* node.ticket */
 bit nlock[3];       /* node.lock == l */
+bit hset[3];        /* the halted set: T1' .. T5 */
+#define NONEAL C    /* C has an lcore id but is no EAL lcore */
 #else
 bit locked = 1;     /* lock byte, as seen by other threads */
 bit pending;        /* PV: the queue head is running (P1), no stealing */
 byte hint;          /* l->hint: 0 none, else waiter + 1 */
 bit nlocked[4];     /* MCS hand-off flag of each node */
+byte steals;        /* steals since the head last took the lock */
+#ifndef STEAL_MAX
+#define STEAL_MAX 1
+#endif
 #ifdef PVOFF
 byte tail;          /* 0: no queue, else last queued thread + 1 */
 byte nnext[4];      /* MCS next of each node: 0 none, else thread + 1 */
@@ -315,6 +332,7 @@ inline head_wait(me)
 		futex_wait(me); state[me] = RUNNING
 #endif
 	od;
+	steals = 0;                      /* B3, as the holder */
 	if
 	:: hint == me + 1 -> hint = 0    /* the head clears its hint */
 	:: else -> skip
@@ -343,11 +361,19 @@ active proctype thread_a()
 {
 	enter_cs();
 	unlock(A);
-	/* then, at any moment, it may steal the lock from a halted head */
+	/* then, at any moment, it may steal the lock from a halted head,
+	 * within the budget (B1, a plain read before the Q9 CAS)
+	 */
 	if
-	:: atomic { locked == 0 && pending == 0 -> locked = 1 };
-		enter_cs();
-		unlock(A)
+	:: steals < STEAL_MAX ->                           /* B1 */
+		if
+		:: atomic { locked == 0 && pending == 0 -> locked = 1 };  /* Q9 */
+			steals++;                          /* B2, as holder */
+			assert(steals <= STEAL_MAX);
+			enter_cs();
+			unlock(A)
+		:: true -> skip
+		fi
 	:: true -> skip
 	fi
 }
@@ -394,11 +420,20 @@ inline unlock(me)
 	:: h != 0 ->          /* K1: find the node waiting for ticket t */
 		i = 0;
 		do
-		:: i < 3 ->
+#ifdef BROKEN_EAL_SCAN
+		:: i < 3 && i != NONEAL ->      /* RTE_LCORE_FOREACH */
+#else
+		:: i < 3 && hset[i] ->          /* a bit of the halted set */
+#endif
 			if
 			:: nlock[i] && nticket[i] == t -> kick(i); break
 			:: else -> i++
 			fi
+#ifdef BROKEN_EAL_SCAN
+		:: i < 3 && i == NONEAL -> i++
+#else
+		:: i < 3 && !hset[i] -> i++
+#endif
 		:: else -> break
 		od
 	:: else -> skip
@@ -411,6 +446,9 @@ inline ticket_wait(me, t)
 	:: owner == t -> break
 	:: true ->
 		nticket[me] = t; nlock[me] = 1;           /* T1 */
+#ifndef BROKEN_HSET_LATE
+		hset[me] = 1;                             /* T1' */
+#endif
 		state[me] = HALTED;                       /* S1 */
 		halted++;                                 /* T2 */
 		membarrier();                             /* T3 */
@@ -419,6 +457,9 @@ inline ticket_wait(me, t)
 		:: owner == t ->                          /* T4: abort */
 			state[me] = RUNNING; halted--; nlock[me] = 0
 		:: else ->
+#ifdef BROKEN_HSET_LATE
+			hset[me] = 1;                     /* T1', late */
+#endif
 			futex_wait(me);                   /* S2 */
 			state[me] = RUNNING; halted--; nlock[me] = 0
 		fi
@@ -426,6 +467,7 @@ inline ticket_wait(me, t)
 		futex_wait(me);
 		state[me] = RUNNING; halted--; nlock[me] = 0
 #endif
+		hset[me] = 0                              /* T5 */
 	od
 }
 
