@@ -21,7 +21,7 @@
 #include "swdma_test.h"
 #include "vmp_test.h"
 
-#define WAIT_MS 10000
+#define WAIT_MS 10000 /* engine CPU time without a job done: a failure */
 
 static char dev_name[64];
 static int16_t dev_id = -1;
@@ -220,7 +220,8 @@ test_order_across_vchans(void)
 {
 	struct ord_vchan *ov;
 	struct rte_dma_stats st;
-	uint64_t total = 0, end;
+	struct vmp_test_wait w;
+	uint64_t total = 0;
 	uint16_t v, k;
 	int rc = TEST_FAILED;
 
@@ -236,8 +237,9 @@ test_order_across_vchans(void)
 		}
 		ord_round_begin(&ov[v], v);
 	}
-	end = rte_get_timer_cycles() + rte_get_timer_hz() * 40;
-	while (rte_get_timer_cycles() < end) {
+	vmp_test_wait_init(&w, "order_across_vchans", WAIT_MS);
+	for (;;) {
+		uint64_t progress = total;
 		bool busy = false;
 
 		for (v = 0; v < ORD_VCHANS; v++) {
@@ -293,11 +295,15 @@ test_order_across_vchans(void)
 		}
 		if (!busy)
 			break;
+		for (v = 0; v < ORD_VCHANS; v++)
+			progress += ov[v].reaped;
+		if (vmp_test_wait_check(&w, progress) != 0)
+			break;
 	}
 	for (v = 0; v < ORD_VCHANS; v++) {
 		if (ov[v].round <= ORD_ROUNDS) {
-			printf("  FAIL vchan %u: only %u rounds in 40 s\n", v,
-			       ov[v].round);
+			printf("  FAIL vchan %u: only %u rounds: %s\n", v,
+			       ov[v].round, w.verdict);
 			goto out;
 		}
 		rte_dma_stats_get(dev_id, v, &st);
@@ -425,7 +431,7 @@ test_error_completions(void)
 	struct rte_dma_stats stats;
 	uint8_t *src, *dst;
 	unsigned int i, got = 0, nerr = 0;
-	uint64_t end;
+	struct vmp_test_wait w;
 	int rc = TEST_FAILED;
 
 	TEST_ASSERT(dev_new("lcores=1") >= 0, "create");
@@ -463,8 +469,8 @@ test_error_completions(void)
 	rte_dma_submit(dev_id, 0);
 
 	/* completed() up to each error, completed_status() for the error */
-	end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
-	while (got < ERR_JOBS && rte_get_timer_cycles() < end) {
+	vmp_test_wait_init(&w, "error reporting", WAIT_MS);
+	while (got < ERR_JOBS && vmp_test_wait_check(&w, got) == 0) {
 		uint16_t last, n, j;
 		bool err = false;
 
@@ -830,12 +836,15 @@ test_burst_capacity_full(void)
 		if (round % 100 == 0) {
 			/* wait until idle, then check still full */
 			enum rte_dma_vchan_status vs = RTE_DMA_VCHAN_ACTIVE;
-			uint64_t end =
-				rte_get_timer_cycles() + rte_get_timer_hz() * 5;
+			struct rte_dma_stats ds = {0};
+			struct vmp_test_wait w;
 
+			vmp_test_wait_init(&w, "vchan idle", WAIT_MS);
 			while (vs == RTE_DMA_VCHAN_ACTIVE &&
-			       rte_get_timer_cycles() < end)
+			       vmp_test_wait_check(&w, ds.completed) == 0) {
 				rte_dma_vchan_status(dev_id, 0, &vs);
+				rte_dma_stats_get(dev_id, 0, &ds);
+			}
 			if (vs != RTE_DMA_VCHAN_IDLE ||
 			    rte_dma_burst_capacity(dev_id, 0) != 0)
 				goto fail;
