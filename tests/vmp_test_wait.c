@@ -91,19 +91,15 @@ vmp_test_thread_sample(pid_t tid, struct vmp_test_thread_sample *s)
 	return 0;
 }
 
-pid_t
-vmp_test_lcore_tid(unsigned int lcore_id)
+/* First thread after @p after (0: from the start) named @p a or @p b. */
+static pid_t
+tid_by_name(const char *a, const char *b, pid_t after)
 {
-	char want[2][24], path[300], comm[32];
+	char path[300], comm[32];
 	struct dirent *de;
 	pid_t tid = -ENOENT;
 	DIR *d;
 
-	if (lcore_id == rte_get_main_lcore())
-		return getpid(); /* rte_eal_init() ran on the main thread */
-	/* EAL names lcore threads rte-worker-N (lcore-worker-N before) */
-	snprintf(want[0], sizeof(want[0]), "rte-worker-%u", lcore_id);
-	snprintf(want[1], sizeof(want[1]), "lcore-worker-%u", lcore_id);
 	d = opendir("/proc/self/task");
 	if (d == NULL)
 		return -ENOENT;
@@ -119,14 +115,46 @@ vmp_test_lcore_tid(unsigned int lcore_id)
 			continue;
 		if (fgets(comm, sizeof(comm), f) != NULL) {
 			comm[strcspn(comm, "\n")] = '\0';
-			if (strcmp(comm, want[0]) == 0 ||
-			    strcmp(comm, want[1]) == 0)
+			if ((strcmp(comm, a) == 0 || strcmp(comm, b) == 0) &&
+			    atoi(de->d_name) > after)
 				tid = (pid_t)atoi(de->d_name);
 		}
 		fclose(f);
 	}
 	closedir(d);
 	return tid;
+}
+
+pid_t
+vmp_test_lcore_tid(unsigned int lcore_id)
+{
+	char want[2][24];
+
+	if (lcore_id == rte_get_main_lcore())
+		return getpid(); /* rte_eal_init() ran on the main thread */
+	/* EAL names lcore threads rte-worker-N (lcore-worker-N before) */
+	snprintf(want[0], sizeof(want[0]), "rte-worker-%u", lcore_id);
+	snprintf(want[1], sizeof(want[1]), "lcore-worker-%u", lcore_id);
+	return tid_by_name(want[0], want[1], 0);
+}
+
+int
+vmp_test_wait_add_thread(struct vmp_test_wait *w, const char *name)
+{
+	pid_t tid = 0;
+	int n = 0;
+
+	while ((tid = tid_by_name(name, name, tid)) > 0) {
+		if (w->nb == VMP_TEST_WAIT_MAX_THREADS)
+			return -ENOSPC;
+		w->lcore[w->nb] = VMP_TEST_WAIT_NOT_LCORE;
+		w->tid[w->nb] = tid;
+		vmp_test_thread_sample(tid, &w->at_progress[w->nb]);
+		w->last[w->nb] = w->at_progress[w->nb];
+		w->nb++;
+		n++;
+	}
+	return n;
 }
 
 static void
@@ -173,9 +201,12 @@ vmp_test_wait_init(struct vmp_test_wait *w, const char *what,
 {
 	unsigned int l, lc[VMP_TEST_WAIT_MAX_THREADS], n = 0;
 
-	/* an idle lcore (WAIT) runs nothing the caller could wait for */
+	/* an idle lcore (WAIT) runs nothing the caller could wait for; a
+	 * service lcore may not have picked up its launch yet */
 	RTE_LCORE_FOREACH_WORKER (l) {
-		if (n < RTE_DIM(lc) && rte_eal_get_lcore_state(l) != WAIT)
+		if (n < RTE_DIM(lc) &&
+		    (rte_eal_get_lcore_state(l) != WAIT ||
+		     rte_eal_lcore_role(l) == ROLE_SERVICE))
 			lc[n++] = l;
 	}
 	vmp_test_wait_lcores(w, what, lc, n, cpu_ms);
@@ -186,18 +217,26 @@ static int
 describe(const struct vmp_test_wait *w, char *buf, size_t len)
 {
 	unsigned int i;
+	char who[24];
 	int n = 0;
 
-	for (i = 0; i < w->nb && (size_t)n < len; i++)
+	buf[0] = '\0';
+
+	for (i = 0; i < w->nb && (size_t)n < len; i++) {
+		if (w->lcore[i] == VMP_TEST_WAIT_NOT_LCORE)
+			snprintf(who, sizeof(who), "thread");
+		else
+			snprintf(who, sizeof(who), "lcore %u", w->lcore[i]);
 		n += snprintf(buf + n, len - n,
-			      "%slcore %u (tid %d) %c: +%" PRIu64
+			      "%s%s (tid %d) %c: +%" PRIu64
 			      " ms on CPU, +%" PRIu64 " ms runnable",
-			      i ? "; " : "", w->lcore[i], (int)w->tid[i],
+			      i ? "; " : "", who, (int)w->tid[i],
 			      w->last[i].state,
 			      (w->last[i].run_ns - w->at_progress[i].run_ns) /
 				      NS_PER_MS,
 			      (w->last[i].wait_ns - w->at_progress[i].wait_ns) /
 				      NS_PER_MS);
+	}
 	return n;
 }
 

@@ -106,6 +106,16 @@ int vmp_test_wait_lcores(struct vmp_test_wait *w, const char *what,
 			 const unsigned int *lcores, unsigned int nb,
 			 unsigned int cpu_ms);
 
+/** lcore[] of a thread added by name */
+#define VMP_TEST_WAIT_NOT_LCORE UINT32_MAX
+
+/**
+ * Also wait on every thread of this process named @p name (its comm, e.g.
+ * "vhost-events", rte_vhost's message thread), after a wait_init.
+ * @return how many were added, or -ENOSPC.
+ */
+int vmp_test_wait_add_thread(struct vmp_test_wait *w, const char *name);
+
 /**
  * Call in the wait loop with the count of work units done so far (any
  * monotonic counter). Samples the threads at most every 10 ms.
