@@ -16,6 +16,7 @@
 
 #include <rte_common.h>
 #include <rte_lcore.h>
+#include <rte_thread.h>
 
 #include "vmp_test_wait.h"
 
@@ -204,9 +205,8 @@ vmp_test_wait_init(struct vmp_test_wait *w, const char *what,
 	/* an idle lcore (WAIT) runs nothing the caller could wait for; a
 	 * service lcore may not have picked up its launch yet */
 	RTE_LCORE_FOREACH_WORKER (l) {
-		if (n < RTE_DIM(lc) &&
-		    (rte_eal_get_lcore_state(l) != WAIT ||
-		     rte_eal_lcore_role(l) == ROLE_SERVICE))
+		if (n < RTE_DIM(lc) && (rte_eal_get_lcore_state(l) != WAIT ||
+					rte_eal_lcore_role(l) == ROLE_SERVICE))
 			lc[n++] = l;
 	}
 	vmp_test_wait_lcores(w, what, lc, n, cpu_ms);
@@ -327,4 +327,37 @@ vmp_test_wait_check(struct vmp_test_wait *w, uint64_t progress)
 			       "test's time limit)",
 			       now);
 	return 0;
+}
+
+static void *
+watchdog_main(void *arg)
+{
+	struct vmp_test_watchdog *wd = arg;
+
+	while (!wd->stop) {
+		if (vmp_test_wait_check(&wd->w, *wd->progress) != 0) {
+			printf("  FAIL watchdog: %s\n", wd->w.verdict);
+			fflush(stdout);
+			_exit(1);
+		}
+		usleep(10000);
+	}
+	return NULL;
+}
+
+int
+vmp_test_watchdog_start(struct vmp_test_watchdog *wd,
+			const volatile uint64_t *progress)
+{
+	wd->progress = progress;
+	wd->stop = 0;
+	return rte_ctrl_thread_create(&wd->thread, "vmpt-watchdog", NULL,
+				      watchdog_main, wd);
+}
+
+void
+vmp_test_watchdog_stop(struct vmp_test_watchdog *wd)
+{
+	wd->stop = 1;
+	pthread_join(wd->thread, NULL);
 }

@@ -34,6 +34,7 @@
  *   }
  */
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -124,5 +125,24 @@ int vmp_test_wait_add_thread(struct vmp_test_wait *w, const char *name);
  *   in w->verdict and was printed.
  */
 int vmp_test_wait_check(struct vmp_test_wait *w, uint64_t progress);
+
+/**
+ * A wait checked by a control thread, for a test whose own threads may all
+ * block (contenders of a lock): every 10 ms it checks @p w (set up by the
+ * caller) against *@p progress; when @p w gives up, it prints the verdict
+ * and ends the process with exit status 1, since the threads that lost
+ * their wake-up cannot be stopped.
+ */
+struct vmp_test_watchdog {
+	struct vmp_test_wait w;
+	const volatile uint64_t *progress;
+	volatile int stop;
+	pthread_t thread;
+};
+
+/** @return 0, or -errno from rte_ctrl_thread_create(). */
+int vmp_test_watchdog_start(struct vmp_test_watchdog *wd,
+			    const volatile uint64_t *progress);
+void vmp_test_watchdog_stop(struct vmp_test_watchdog *wd);
 
 #endif /* VMP_TEST_WAIT_H */

@@ -15,6 +15,7 @@
 #include <vmp_pvlock.h>
 
 #include "vmp_test.h"
+#include "vmp_test_wait.h"
 
 #define STRESS_SECONDS 2 /* per lock variant */
 /* and at least this many lock hand-offs in all, however long a loaded host
@@ -102,7 +103,8 @@ run_stress(const struct stress *s, const char *what, int oversub)
 	enum vmp_pvlock_type type =
 		s->queue ? VMP_PVLOCK_QUEUE : VMP_PVLOCK_TICKET;
 	uint64_t t0 = rte_get_timer_cycles(), ms, total = 0;
-	unsigned int lc;
+	unsigned int lc, lcores[VMP_TEST_WAIT_MAX_THREADS], nl = 0;
+	struct vmp_test_watchdog wd;
 
 	cur = *s;
 	cur.deadline = t0 + STRESS_SECONDS * rte_get_timer_hz();
@@ -118,9 +120,18 @@ run_stress(const struct stress *s, const char *what, int oversub)
 			vmp_pvlock_ticket_init(&tlock, s->pv, s->spin),
 			"ticket init");
 	vmp_pvlock_stats_get(type, &st0);
+	/* every contender may block in the lock: a control thread watches
+	 * the count for a lost wake-up (all asleep, nothing counted) */
+	RTE_LCORE_FOREACH (lc)
+		if (nl < RTE_DIM(lcores))
+			lcores[nl++] = lc;
+	vmp_test_wait_lcores(&wd.w, what, lcores, nl, 5000);
+	TEST_ASSERT_SUCCESS(vmp_test_watchdog_start(&wd, &shared_count),
+			    "watchdog");
 	rte_eal_mp_remote_launch(stress_worker, NULL, SKIP_MAIN);
 	stress_worker(NULL);
 	rte_eal_mp_wait_lcore();
+	vmp_test_watchdog_stop(&wd);
 	ms = (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz();
 	vmp_pvlock_stats_get(type, &st1);
 	RTE_LCORE_FOREACH (lc)
