@@ -844,6 +844,7 @@ test_burst_capacity_full(void)
 			       vmp_test_wait_check(&w, ds.completed) == 0) {
 				rte_dma_vchan_status(dev_id, 0, &vs);
 				rte_dma_stats_get(dev_id, 0, &ds);
+				sched_yield(); /* the engine may share our CPU */
 			}
 			if (vs != RTE_DMA_VCHAN_IDLE ||
 			    rte_dma_burst_capacity(dev_id, 0) != 0)
