@@ -92,9 +92,8 @@ vmp_test_thread_sample(pid_t tid, struct vmp_test_thread_sample *s)
 	return 0;
 }
 
-/* First thread after @p after (0: from the start) named @p a or @p b. */
-static pid_t
-tid_by_name(const char *a, const char *b, pid_t after)
+pid_t
+vmp_test_thread_find(const char *name, bool prefix, pid_t after)
 {
 	char path[300], comm[32];
 	struct dirent *de;
@@ -116,7 +115,8 @@ tid_by_name(const char *a, const char *b, pid_t after)
 			continue;
 		if (fgets(comm, sizeof(comm), f) != NULL) {
 			comm[strcspn(comm, "\n")] = '\0';
-			if ((strcmp(comm, a) == 0 || strcmp(comm, b) == 0) &&
+			if ((prefix ? strncmp(comm, name, strlen(name))
+				    : strcmp(comm, name)) == 0 &&
 			    atoi(de->d_name) > after)
 				tid = (pid_t)atoi(de->d_name);
 		}
@@ -130,13 +130,15 @@ pid_t
 vmp_test_lcore_tid(unsigned int lcore_id)
 {
 	char want[2][24];
+	pid_t tid;
 
 	if (lcore_id == rte_get_main_lcore())
 		return getpid(); /* rte_eal_init() ran on the main thread */
 	/* EAL names lcore threads rte-worker-N (lcore-worker-N before) */
 	snprintf(want[0], sizeof(want[0]), "rte-worker-%u", lcore_id);
 	snprintf(want[1], sizeof(want[1]), "lcore-worker-%u", lcore_id);
-	return tid_by_name(want[0], want[1], 0);
+	tid = vmp_test_thread_find(want[0], false, 0);
+	return tid > 0 ? tid : vmp_test_thread_find(want[1], false, 0);
 }
 
 int
@@ -145,7 +147,7 @@ vmp_test_wait_add_thread(struct vmp_test_wait *w, const char *name)
 	pid_t tid = 0;
 	int n = 0;
 
-	while ((tid = tid_by_name(name, name, tid)) > 0) {
+	while ((tid = vmp_test_thread_find(name, false, tid)) > 0) {
 		if (w->nb == VMP_TEST_WAIT_MAX_THREADS)
 			return -ENOSPC;
 		w->lcore[w->nb] = VMP_TEST_WAIT_NOT_LCORE;

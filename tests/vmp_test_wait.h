@@ -35,6 +35,7 @@
  */
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -76,6 +77,13 @@ struct vmp_test_wait {
  * @return 0, or -errno (-ENOENT: no such thread).
  */
 int vmp_test_thread_sample(pid_t tid, struct vmp_test_thread_sample *s);
+
+/**
+ * Thread of this process named @p name (or whose name starts with it, if
+ * @p prefix), the first one whose tid is above @p after (0: any).
+ * @return the tid, or -ENOENT.
+ */
+pid_t vmp_test_thread_find(const char *name, bool prefix, pid_t after);
 
 /**
  * Thread id of EAL lcore @p lcore_id (the main lcore is the main thread),
