@@ -323,11 +323,18 @@ vmp_test_wait_check(struct vmp_test_wait *w, uint64_t progress)
 	if (w->cpu_ns > 0 && w->nb > 0 && min_cpu >= w->cpu_ns)
 		return give_up(w, "no progress (ran on a CPU without progress)",
 			       now);
-	if (now >= w->end_ns)
-		return give_up(w,
-			       "starved (runnable but not scheduled until the "
-			       "test's time limit)",
-			       now);
+	if (now >= w->end_ns) {
+		char kind[128];
+
+		/* progress may have come just before the limit: say how long
+		 * the longest stall of this wait was */
+		snprintf(kind, sizeof(kind),
+			 "starved (runnable but not scheduled until the test's "
+			 "time limit; longest stall %" PRIu64 " ms)",
+			 RTE_MAX(w->starved_max_ns, now - w->since_ns) /
+				 NS_PER_MS);
+		return give_up(w, kind, now);
+	}
 	return 0;
 }
 
