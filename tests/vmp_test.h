@@ -153,6 +153,13 @@ void vmp_test_register(struct vmp_test_cmd *cmd);
 		vmp_test_register(&vmp_test_cmd_##cmd);                        \
 	}
 
+/**
+ * A failed case left lcores running that it could not stop (a pool whose
+ * destroy was refused): the process then exits without rte_eal_cleanup(),
+ * which would wait for them forever.
+ */
+void vmp_test_threads_leaked(void);
+
 /** Path of the vmpath-test binary (argv[0]), for tests that spawn it. */
 extern const char *vmp_test_argv0;
 

@@ -24,7 +24,6 @@
  * the engine) is kept as full as it gets and completions are reaped 64 at
  * a time. Prints, asserts nothing.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,29 +79,9 @@ thread_cpu_ns(pid_t tid)
 static pid_t
 find_thread(const char *p)
 {
-	char path[300], comm[64];
-	struct dirent *de;
-	pid_t tid = 0;
-	DIR *d = opendir("/proc/self/task");
+	pid_t tid = vmp_test_thread_find(p, true, 0);
 
-	while (d != NULL && tid == 0 && (de = readdir(d)) != NULL) {
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-			 de->d_name);
-		f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		if (fgets(comm, sizeof(comm), f) != NULL &&
-		    strncmp(comm, p, strlen(p)) == 0)
-			tid = (pid_t)atoi(de->d_name);
-		fclose(f);
-	}
-	if (d != NULL)
-		closedir(d);
-	return tid;
+	return tid > 0 ? tid : 0;
 }
 
 static int

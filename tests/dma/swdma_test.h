@@ -4,6 +4,7 @@
 
 /* Helpers shared by the dma_swdma tests and its benchmark. */
 
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -13,6 +14,8 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
+
+#include "vmp_test_wait.h"
 
 /* Address of a buffer for rte_dma: the PMDs used here are SVA (VA). */
 #define BUF_IOVA(p) ((rte_iova_t)(uintptr_t)(p))
@@ -106,22 +109,29 @@ swdma_test_destroy(const char *name, int16_t id)
 
 /*
  * Reap exactly @p n jobs with completed_status (statuses into @p st, which
- * holds @p n), waiting up to @p ms. Returns how many were reaped.
+ * holds @p n). Gives up when the engine lcores ran @p ms of CPU time without
+ * completing a job, or slept with jobs pending (vmp_test_wait, which prints
+ * why); waits on while they are runnable but not scheduled. Returns how many
+ * were reaped.
  */
 static inline uint32_t
 swdma_test_reap(int16_t id, uint16_t vchan, uint32_t n,
 		enum rte_dma_status_code *st, unsigned int ms)
 {
-	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * ms / 1000;
-	uint32_t got = 0;
+	struct vmp_test_wait w;
+	uint32_t got = 0, empty = 0;
 
-	while (got < n && rte_get_timer_cycles() < end) {
+	vmp_test_wait_init(&w, "swdma reap", ms);
+	while (got < n && vmp_test_wait_check(&w, got) == 0) {
 		uint16_t want =
 			(uint16_t)RTE_MIN(n - got, (uint32_t)UINT16_MAX);
 		uint16_t k = rte_dma_completed_status(id, vchan, want, NULL,
 						      st + got);
 
-		if (k == 0)
+		/* the engine lcore may share this CPU: let it run */
+		if (k == 0 && (++empty & 255) == 0)
+			sched_yield();
+		else if (k == 0)
 			rte_pause();
 		got += k;
 	}

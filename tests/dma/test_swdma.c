@@ -21,7 +21,7 @@
 #include "swdma_test.h"
 #include "vmp_test.h"
 
-#define WAIT_MS 10000
+#define WAIT_MS 10000 /* engine CPU time without a job done: a failure */
 
 static struct swdma_test_dev dev = {.id = -1};
 
@@ -204,7 +204,8 @@ test_order_across_vchans(void)
 {
 	struct ord_vchan *ov;
 	struct rte_dma_stats st;
-	uint64_t total = 0, end;
+	struct vmp_test_wait w;
+	uint64_t total = 0;
 	uint16_t v, k;
 	int rc = TEST_FAILED;
 
@@ -220,8 +221,9 @@ test_order_across_vchans(void)
 		}
 		ord_round_begin(&ov[v], v);
 	}
-	end = rte_get_timer_cycles() + rte_get_timer_hz() * 40;
-	while (rte_get_timer_cycles() < end) {
+	vmp_test_wait_init(&w, "order_across_vchans", WAIT_MS);
+	for (;;) {
+		uint64_t progress = total;
 		bool busy = false;
 
 		for (v = 0; v < ORD_VCHANS; v++) {
@@ -277,11 +279,15 @@ test_order_across_vchans(void)
 		}
 		if (!busy)
 			break;
+		for (v = 0; v < ORD_VCHANS; v++)
+			progress += ov[v].reaped;
+		if (vmp_test_wait_check(&w, progress) != 0)
+			break;
 	}
 	for (v = 0; v < ORD_VCHANS; v++) {
 		if (ov[v].round <= ORD_ROUNDS) {
-			printf("  FAIL vchan %u: only %u rounds in 40 s\n", v,
-			       ov[v].round);
+			printf("  FAIL vchan %u: only %u rounds: %s\n", v,
+			       ov[v].round, w.verdict);
 			goto out;
 		}
 		rte_dma_stats_get(dev.id, v, &st);
@@ -409,7 +415,7 @@ test_error_completions(void)
 	struct rte_dma_stats stats;
 	uint8_t *src, *dst;
 	unsigned int i, got = 0, nerr = 0;
-	uint64_t end;
+	struct vmp_test_wait w;
 	int rc = TEST_FAILED;
 
 	TEST_ASSERT(dev_new("lcores=1") >= 0, "create");
@@ -447,8 +453,8 @@ test_error_completions(void)
 	rte_dma_submit(dev.id, 0);
 
 	/* completed() up to each error, completed_status() for the error */
-	end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
-	while (got < ERR_JOBS && rte_get_timer_cycles() < end) {
+	vmp_test_wait_init(&w, "error reporting", WAIT_MS);
+	while (got < ERR_JOBS && vmp_test_wait_check(&w, got) == 0) {
 		uint16_t last, n, j;
 		bool err = false;
 
@@ -814,12 +820,16 @@ test_burst_capacity_full(void)
 		if (round % 100 == 0) {
 			/* wait until idle, then check still full */
 			enum rte_dma_vchan_status vs = RTE_DMA_VCHAN_ACTIVE;
-			uint64_t end =
-				rte_get_timer_cycles() + rte_get_timer_hz() * 5;
+			struct rte_dma_stats ds = {0};
+			struct vmp_test_wait w;
 
+			vmp_test_wait_init(&w, "vchan idle", WAIT_MS);
 			while (vs == RTE_DMA_VCHAN_ACTIVE &&
-			       rte_get_timer_cycles() < end)
+			       vmp_test_wait_check(&w, ds.completed) == 0) {
 				rte_dma_vchan_status(dev.id, 0, &vs);
+				rte_dma_stats_get(dev.id, 0, &ds);
+				sched_yield(); /* the engine may share our CPU */
+			}
 			if (vs != RTE_DMA_VCHAN_IDLE ||
 			    rte_dma_burst_capacity(dev.id, 0) != 0)
 				goto fail;

@@ -15,8 +15,12 @@
 #include <vmp_pvlock.h>
 
 #include "vmp_test.h"
+#include "vmp_test_wait.h"
 
 #define STRESS_SECONDS 2 /* per lock variant */
+/* and at least this many lock hand-offs in all, however long a loaded host
+ * takes: the count checks exclusion only if enough of them happened */
+#define STRESS_MIN_DONE 1000
 
 struct stress {
 	int queue; /* 0 ticket, 1 queued */
@@ -32,6 +36,24 @@ static struct stress cur;
 static uint64_t shared_count; /* non-atomic on purpose */
 static uint32_t arrived;
 static uint64_t done[RTE_MAX_LCORE]; /* iterations each lcore completed */
+static uint32_t stopping; /* past the deadline: check every iteration */
+
+/* Past the deadline, and enough done by all lcores together. */
+static int
+stress_stop(uint32_t i)
+{
+	uint64_t total = 0;
+	unsigned int lc;
+
+	if (rte_get_timer_cycles() <= cur.deadline)
+		return 0;
+	/* an lcore preempted in its 64 iterations stops at its next one */
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&done[rte_lcore_id()], i, __ATOMIC_RELAXED);
+	RTE_LCORE_FOREACH (lc)
+		total += __atomic_load_n(&done[lc], __ATOMIC_RELAXED);
+	return total >= STRESS_MIN_DONE;
+}
 
 static int
 stress_worker(void *arg __rte_unused)
@@ -49,7 +71,9 @@ stress_worker(void *arg __rte_unused)
 		 * slice per hand-off to a preempted waiter) bounded; the
 		 * count stays exact whatever the number done
 		 */
-		if ((i & 63) == 0 && rte_get_timer_cycles() > cur.deadline)
+		if (((i & 63) == 0 ||
+		     __atomic_load_n(&stopping, __ATOMIC_RELAXED)) &&
+		    stress_stop(i))
 			break;
 		if (cur.queue)
 			vmp_pvlock_q_lock(&qlock);
@@ -79,11 +103,13 @@ run_stress(const struct stress *s, const char *what, int oversub)
 	enum vmp_pvlock_type type =
 		s->queue ? VMP_PVLOCK_QUEUE : VMP_PVLOCK_TICKET;
 	uint64_t t0 = rte_get_timer_cycles(), ms, total = 0;
-	unsigned int lc;
+	unsigned int lc, lcores[VMP_TEST_WAIT_MAX_THREADS], nl = 0;
+	struct vmp_test_watchdog wd;
 
 	cur = *s;
 	cur.deadline = t0 + STRESS_SECONDS * rte_get_timer_hz();
 	memset(done, 0, sizeof(done));
+	stopping = 0;
 	shared_count = 0;
 	arrived = 0;
 	if (s->queue)
@@ -94,9 +120,18 @@ run_stress(const struct stress *s, const char *what, int oversub)
 			vmp_pvlock_ticket_init(&tlock, s->pv, s->spin),
 			"ticket init");
 	vmp_pvlock_stats_get(type, &st0);
+	/* every contender may block in the lock: a control thread watches
+	 * the count for a lost wake-up (all asleep, nothing counted) */
+	RTE_LCORE_FOREACH (lc)
+		if (nl < RTE_DIM(lcores))
+			lcores[nl++] = lc;
+	vmp_test_wait_lcores(&wd.w, what, lcores, nl, 5000);
+	TEST_ASSERT_SUCCESS(vmp_test_watchdog_start(&wd, &shared_count),
+			    "watchdog");
 	rte_eal_mp_remote_launch(stress_worker, NULL, SKIP_MAIN);
 	stress_worker(NULL);
 	rte_eal_mp_wait_lcore();
+	vmp_test_watchdog_stop(&wd);
 	ms = (rte_get_timer_cycles() - t0) * 1000 / rte_get_timer_hz();
 	vmp_pvlock_stats_get(type, &st1);
 	RTE_LCORE_FOREACH (lc)

@@ -25,6 +25,7 @@
 #include "vhu_front.h"
 #include "vnet_test_util.h"
 #include "vmp_test.h"
+#include "vmp_test_wait.h"
 
 #define RXQ 0
 #define TXQ 1
@@ -62,10 +63,10 @@ setup(void)
 {
 	struct vmp_vnet_port_conf pc = {.nb_qp = 1, .socket_id = 0};
 	struct vmp_vnet_port_info in;
+	struct vmp_test_wait w;
 	uint64_t f = (1ULL << VIRTIO_F_VERSION_1) |
 		     (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
 		     (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | (1ULL << 30);
-	int i;
 
 	snprintf(path, sizeof(path), "/tmp/vmpt-crafted-%d.sock", getpid());
 	unlink(path);
@@ -77,7 +78,8 @@ setup(void)
 	port = vmp_vnet_port_create(&pc);
 	TEST_ASSERT_NOT_NULL(port, "port create");
 	TEST_ASSERT_SUCCESS(vhu_front_open(&fr, path, f), "frontend");
-	for (i = 0; i < 500; i++) {
+	for (vnet_test_wait_init(&w, "port state");
+	     vmp_test_wait_check(&w, 0) == 0;) {
 		vmp_vnet_port_info_get(port, &in);
 		if (in.connected && in.running == 3)
 			break;
@@ -273,6 +275,7 @@ test_dirty_log(void)
 	struct rte_dma_conf dc = {.nb_vchans = 1};
 	struct vmp_vnet_dma *dma = NULL;
 	struct vmp_vnet_port_info in;
+	struct vmp_test_wait w;
 	struct rte_mbuf *m;
 	struct vring_used_elem e;
 	int id, i;
@@ -282,7 +285,8 @@ test_dirty_log(void)
 		vhu_front_set_features(&fr,
 				       fr.features | (1ULL << VHOST_F_LOG_ALL)),
 		"LOG_ALL on");
-	for (i = 0; i < 200; i++) {
+	for (vnet_test_wait_init(&w, "port state");
+	     vmp_test_wait_check(&w, 0) == 0;) {
 		vmp_vnet_port_info_get(port, &in);
 		if (in.log_on && in.running == 3)
 			break;
@@ -305,7 +309,8 @@ test_dirty_log(void)
 		vhu_front_set_features(&fr, fr.features &
 						    ~(1ULL << VHOST_F_LOG_ALL)),
 		"LOG_ALL off");
-	for (i = 0; i < 200; i++) {
+	for (vnet_test_wait_init(&w, "port state");
+	     vmp_test_wait_check(&w, 0) == 0;) {
 		vmp_vnet_port_info_get(port, &in);
 		if (!in.log_on && in.running == 3)
 			break;
@@ -349,7 +354,8 @@ test_dirty_log(void)
 		vhu_front_set_features(&fr,
 				       fr.features | (1ULL << VHOST_F_LOG_ALL)),
 		"LOG_ALL on again");
-	for (i = 0; i < 200; i++) {
+	for (vnet_test_wait_init(&w, "port state");
+	     vmp_test_wait_check(&w, 0) == 0;) {
 		vmp_vnet_port_info_get(port, &in);
 		if (in.log_on && in.running == 3)
 			break;
@@ -399,9 +405,10 @@ static int
 wait_running(void)
 {
 	struct vmp_vnet_port_info in;
-	int i;
+	struct vmp_test_wait w;
 
-	for (i = 0; i < 300; i++) {
+	for (vnet_test_wait_init(&w, "port state");
+	     vmp_test_wait_check(&w, 0) == 0;) {
 		vmp_vnet_port_info_get(port, &in);
 		if (in.running == 3)
 			return 1;

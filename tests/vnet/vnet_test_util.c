@@ -18,6 +18,7 @@
 
 #include "vhu_front.h"
 #include "vnet_test_util.h"
+#include "vmp_test_wait.h"
 
 int
 test_dma_open(const char *name, const char *args, unsigned int lcore)
@@ -57,14 +58,21 @@ sock_path(char *buf, size_t n, const char *tag)
 	snprintf(buf, n, "/tmp/vmpt-%s-%d.sock", tag, getpid());
 }
 
+void
+vnet_test_wait_init(struct vmp_test_wait *w, const char *what)
+{
+	vmp_test_wait_init(w, what, 5000);
+	vmp_test_wait_add_thread(w, "vhost-events");
+}
+
 int
 vnet_test_port_open(const char *tag, struct vhu_front *fr,
 		    struct vmp_vnet_port **port, struct rte_mempool **mp)
 {
 	struct vmp_vnet_port_conf pc = {.nb_qp = 1};
 	struct vmp_vnet_port_info in = {0};
+	struct vmp_test_wait w;
 	char path[64];
-	int i;
 
 	sock_path(path, sizeof(path), tag);
 	unlink(path);
@@ -88,7 +96,7 @@ vnet_test_port_open(const char *tag, struct vhu_front *fr,
 		printf("%s: frontend did not connect\n", tag);
 		return -1;
 	}
-	for (i = 0; i < 500; i++) {
+	for (vnet_test_wait_init(&w, tag); vmp_test_wait_check(&w, 0) == 0;) {
 		vmp_vnet_port_info_get(*port, &in);
 		if (in.connected && in.running == 3)
 			break;

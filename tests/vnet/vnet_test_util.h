@@ -16,6 +16,13 @@ void test_dma_close(int id, const char *name);
 struct vhu_front;
 struct vmp_vnet_port;
 struct rte_mempool;
+struct vmp_test_wait;
+
+/*
+ * Start a wait (vmp_test_wait) on what serves a port: rte_vhost's message
+ * thread ("vhost-events") and the busy lcores (a DMA engine's).
+ */
+void vnet_test_wait_init(struct vmp_test_wait *w, const char *what);
 
 /*
  * For the cost tests: a mempool and a one-queue-pair port on a socket named

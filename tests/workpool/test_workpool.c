@@ -21,6 +21,10 @@
 
 #include "test_workpool.h"
 #include "vmp_test.h"
+#include "vmp_test_wait.h"
+
+/* CPU time the workers may burn without completing a request */
+#define WP_CPU_MS 5000
 
 struct seq_req {
 	uint64_t seq;
@@ -36,7 +40,13 @@ static struct {
 	uint64_t errors; /* done callback saw a bad request */
 	uint64_t per_worker[VMP_POOL_MAX_WORKERS];
 	uint32_t release;
+	uint64_t nb_handled; /* progress, for vmp_test_wait */
+	uint64_t nb_done;
 } T;
+
+/* A pool whose destroy was refused after a failed case: its workers may
+ * still write T's arrays, so they are never freed after that. */
+static struct vmp_pool *leaked_pool;
 
 static uint64_t
 seq_result(uint64_t seq)
@@ -55,6 +65,7 @@ seq_handler(void *data, unsigned int worker, void *arg __rte_unused)
 		__atomic_fetch_add(&T.handled[r->seq], 1, __ATOMIC_RELAXED);
 	r->result = seq_result(r->seq);
 	r->worker = worker;
+	__atomic_fetch_add(&T.nb_handled, 1, __ATOMIC_RELAXED);
 }
 
 static void
@@ -70,13 +81,24 @@ seq_done(void *data, void *arg __rte_unused)
 		return;
 	}
 	T.done[r->seq]++;
+	T.nb_done++;
 	T.per_worker[r->worker]++;
 	r->stick = 0;
+}
+
+static uint64_t
+seq_progress(void)
+{
+	return __atomic_load_n(&T.nb_handled, __ATOMIC_RELAXED) + T.nb_done;
 }
 
 static int
 seq_setup(uint64_t n)
 {
+	if (leaked_pool != NULL) {
+		printf("    a pool of an earlier failed case still runs\n");
+		return -EBUSY;
+	}
 	rte_free(T.handled);
 	rte_free(T.done);
 	memset(&T, 0, sizeof(T));
@@ -107,15 +129,24 @@ nb_worker_lcores(void)
 		       (unsigned int)VMP_POOL_MAX_WORKERS);
 }
 
-/* Prepare, fill with @p seq, commit; spins on a full pool with a deadline. */
+/*
+ * Prepare, fill with @p seq, commit. On a full pool: waits until @p deadline
+ * (an expected stall: UINT64_MAX for none), or until @p w gives up on the
+ * workers (lost wake-up, no progress, starved).
+ */
 static int
-submit_seq(struct vmp_pool *pool, uint64_t seq, uint64_t deadline)
+submit_seq(struct vmp_pool *pool, uint64_t seq, uint64_t deadline,
+	   struct vmp_test_wait *w)
 {
 	struct vmp_pool_req *req;
 	struct seq_req *r;
 
 	while ((req = vmp_pool_submit_prepare(pool)) == NULL) {
 		if (rte_get_timer_cycles() > deadline) {
+			vmp_pool_dump(stdout, pool);
+			return -ETIMEDOUT;
+		}
+		if (w != NULL && vmp_test_wait_check(w, seq_progress()) != 0) {
 			vmp_pool_dump(stdout, pool);
 			return -ETIMEDOUT;
 		}
@@ -134,18 +165,51 @@ submit_seq(struct vmp_pool *pool, uint64_t seq, uint64_t deadline)
 /* Harvest until nothing is in flight; a lost wake-up fails instead of hanging
  * (vmp_pool_wait_done() itself has no timeout). */
 static int
-drain(struct vmp_pool *pool, unsigned int seconds)
+drain(struct vmp_pool *pool, const char *what)
 {
-	uint64_t deadline =
-		rte_get_timer_cycles() + seconds * rte_get_timer_hz();
+	struct vmp_test_wait w;
 
+	vmp_test_wait_init(&w, what, WP_CPU_MS);
 	while (vmp_pool_in_flight(pool) != 0) {
-		if (rte_get_timer_cycles() > deadline)
+		if (vmp_test_wait_check(&w, seq_progress()) != 0)
 			return -ETIMEDOUT;
 		if (vmp_pool_poll_done(pool, 0) == 0)
 			sched_yield();
 	}
 	return 0;
+}
+
+/* Wait until the handlers ran @p n requests in all, before a call that
+ * blocks without a bound (vmp_pool_wait_done()). */
+static int
+wait_handled(uint64_t n, const char *what)
+{
+	struct vmp_test_wait w;
+
+	vmp_test_wait_init(&w, what, WP_CPU_MS);
+	while (__atomic_load_n(&T.nb_handled, __ATOMIC_RELAXED) < n) {
+		if (vmp_test_wait_check(&w, seq_progress()) != 0)
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+	return 0;
+}
+
+/*
+ * After a failed case: unstick, drain and destroy @p pool, so the next case
+ * starts with free lcores. A pool that still refuses is left running (and
+ * T's arrays with it): later cases then fail at setup instead of crashing.
+ */
+static void
+pool_cleanup(struct vmp_pool *pool)
+{
+	__atomic_store_n(&T.release, 1, __ATOMIC_RELEASE);
+	if (drain(pool, "cleanup after a failed case") != 0 ||
+	    vmp_pool_destroy(pool) != 0) {
+		vmp_pool_dump(stdout, pool);
+		leaked_pool = pool;
+		vmp_test_threads_leaked();
+	}
 }
 
 static int
@@ -225,17 +289,11 @@ test_invalid_params(void)
 }
 
 static int
-test_bad_request(void)
+bad_request(struct vmp_pool *pool, void *arg __rte_unused)
 {
-	struct vmp_pool_params p;
-	struct vmp_pool *pool;
 	struct vmp_pool_req *req;
 	uint64_t junk[16] = {0};
 
-	TEST_ASSERT_SUCCESS(seq_setup(4), "alloc");
-	seq_params(&p, VMP_POOL_DISPATCH_ROUND_ROBIN, 1);
-	pool = vmp_pool_create(&p);
-	TEST_ASSERT_NOT_NULL(pool, "create: %d", rte_errno);
 	TEST_ASSERT_EQUAL(vmp_pool_submit_commit(pool, (void *)&junk[8]),
 			  -EINVAL, "foreign request");
 	req = vmp_pool_submit_prepare(pool);
@@ -249,6 +307,7 @@ test_bad_request(void)
 			  "double commit");
 	TEST_ASSERT_EQUAL(vmp_pool_submit_abort(pool, req), -EINVAL,
 			  "abort after commit");
+	TEST_ASSERT_SUCCESS(wait_handled(1, "bad_request"), "handled");
 	TEST_ASSERT_EQUAL(vmp_pool_wait_done(pool), 1, "one completion");
 	TEST_ASSERT_EQUAL(T.done[0], 1, "done once");
 	{
@@ -263,8 +322,35 @@ test_bad_request(void)
 		free(buf);
 	}
 	TEST_ASSERT_EQUAL(vmp_pool_dump(NULL, pool), -EINVAL, "dump(NULL)");
+	return TEST_SUCCESS;
+}
+
+/* Create a pool for @p body; destroy it, or clean up after a failure. */
+static int
+with_pool(const struct vmp_pool_params *p,
+	  int (*body)(struct vmp_pool *, void *), void *arg)
+{
+	struct vmp_pool *pool = vmp_pool_create(p);
+	int rc;
+
+	TEST_ASSERT_NOT_NULL(pool, "create: %d", rte_errno);
+	rc = body(pool, arg);
+	if (rc != TEST_SUCCESS) {
+		pool_cleanup(pool);
+		return rc;
+	}
 	TEST_ASSERT_SUCCESS(vmp_pool_destroy(pool), "destroy");
 	return TEST_SUCCESS;
+}
+
+static int
+test_bad_request(void)
+{
+	struct vmp_pool_params p;
+
+	TEST_ASSERT_SUCCESS(seq_setup(4), "alloc");
+	seq_params(&p, VMP_POOL_DISPATCH_ROUND_ROBIN, 1);
+	return with_pool(&p, bad_request, NULL);
 }
 
 /*
@@ -272,29 +358,25 @@ test_bad_request(void)
  * with bursts separated by pauses long enough for workers to halt.
  */
 static int
-exactly_once(enum vmp_pool_dispatch d, unsigned int ring_size)
+exactly_once_run(struct vmp_pool *pool, void *arg)
 {
+	enum vmp_pool_dispatch d = *(enum vmp_pool_dispatch *)arg;
 	const uint64_t max = 200000;
 	unsigned int nw = nb_worker_lcores(), i;
 	struct vmp_pool_stats s;
-	struct vmp_pool_params p;
-	struct vmp_pool *pool;
+	struct vmp_test_wait w;
 	uint64_t seq, n, budget, sum = 0, hz = rte_get_timer_hz();
 
-	if (nw == 0)
-		return TEST_SKIPPED;
-	TEST_ASSERT_SUCCESS(seq_setup(max), "alloc");
-	seq_params(&p, d, nw);
-	p.ring_size = ring_size;
-	pool = vmp_pool_create(&p);
-	TEST_ASSERT_NOT_NULL(pool, "create: %d", rte_errno);
-	/* Up to max requests or a 4 s budget: the machine is shared and may
-	 * be loaded; any single request stuck for 20 s is a failure. */
+	/* Up to max requests in a 4 s budget, and at least 1000: the budget
+	 * bounds the run time on a loaded machine; a stuck request is found
+	 * by the wait's verdict on the workers, not by the clock. */
+	vmp_test_wait_init(&w, "exactly_once submit", WP_CPU_MS);
 	budget = rte_get_timer_cycles() + 4 * hz;
-	for (seq = 0; seq < max && rte_get_timer_cycles() < budget; seq++) {
-		TEST_ASSERT_SUCCESS(
-			submit_seq(pool, seq, rte_get_timer_cycles() + 20 * hz),
-			"submit %" PRIu64, seq);
+	for (seq = 0;
+	     seq < max && (seq < 1000 || rte_get_timer_cycles() < budget);
+	     seq++) {
+		TEST_ASSERT_SUCCESS(submit_seq(pool, seq, UINT64_MAX, &w),
+				    "submit %" PRIu64 ": %s", seq, w.verdict);
 		if (rte_rand_max(2048) == 0) /* let the workers halt */
 			rte_delay_us_sleep(200 + rte_rand_max(300));
 		if (rte_rand_max(64) == 0)
@@ -302,7 +384,7 @@ exactly_once(enum vmp_pool_dispatch d, unsigned int ring_size)
 	}
 	n = seq;
 	TEST_ASSERT(n >= 1000, "only %" PRIu64 " requests in 4 s", n);
-	if (drain(pool, 20) != 0)
+	if (drain(pool, "exactly_once drain") != 0)
 		vmp_pool_dump(stdout, pool);
 	TEST_ASSERT_EQUAL(vmp_pool_in_flight(pool), 0,
 			  "lost wake-up: %u in flight",
@@ -328,8 +410,21 @@ exactly_once(enum vmp_pool_dispatch d, unsigned int ring_size)
 	}
 	printf(", kicks %" PRIu64 "\n", s.kicks);
 	TEST_ASSERT_EQUAL_U64(sum, n, "sum of handled");
-	TEST_ASSERT_SUCCESS(vmp_pool_destroy(pool), "destroy");
 	return TEST_SUCCESS;
+}
+
+static int
+exactly_once(enum vmp_pool_dispatch d, unsigned int ring_size)
+{
+	struct vmp_pool_params p;
+	unsigned int nw = nb_worker_lcores();
+
+	if (nw == 0)
+		return TEST_SKIPPED;
+	TEST_ASSERT_SUCCESS(seq_setup(200000), "alloc");
+	seq_params(&p, d, nw);
+	p.ring_size = ring_size;
+	return with_pool(&p, exactly_once_run, &d);
 }
 
 static int
@@ -356,36 +451,29 @@ test_exactly_once_ll_ring1(void)
  * W1/W2/W3. A lost wake-up leaves a request in a halted worker's ring: the
  * bounded wait below reports it instead of hanging.
  */
+#define HALT_RACE_MAX 50000
+
 static int
-test_halt_race(void)
+halt_race(struct vmp_pool *pool, void *arg __rte_unused)
 {
-	const uint64_t max = 50000;
+	const uint64_t max = HALT_RACE_MAX;
 	unsigned int nw = nb_worker_lcores(), i;
 	struct vmp_pool_stats s;
-	struct vmp_pool_params p;
-	struct vmp_pool *pool;
+	struct vmp_test_wait w;
 	uint64_t seq, n, budget, halts = 0, hz = rte_get_timer_hz();
 
-	if (nw == 0)
-		return TEST_SKIPPED;
-	TEST_ASSERT_SUCCESS(seq_setup(max), "alloc");
-	seq_params(&p, VMP_POOL_DISPATCH_LEAST_LOADED, nw);
-	p.spin_polls = 1;
-	pool = vmp_pool_create(&p);
-	TEST_ASSERT_NOT_NULL(pool, "create: %d", rte_errno);
+	vmp_test_wait_init(&w, "halt_race", WP_CPU_MS);
 	budget = rte_get_timer_cycles() + 4 * hz;
 	for (seq = 0; seq < max && rte_get_timer_cycles() < budget; seq++) {
-		uint64_t deadline = rte_get_timer_cycles() + 20 * hz;
-
-		TEST_ASSERT_SUCCESS(submit_seq(pool, seq, deadline), "submit");
+		TEST_ASSERT_SUCCESS(submit_seq(pool, seq, UINT64_MAX, &w),
+				    "submit: %s", w.verdict);
 		/* vary the submitter's timing against the worker's halt */
 		for (i = rte_rand_max(200); i > 0; i--)
 			rte_pause();
 		while (vmp_pool_in_flight(pool) != 0) {
-			TEST_ASSERT(rte_get_timer_cycles() < deadline,
-				    "lost wake-up: request %" PRIu64
-				    " not done after 20 s",
-				    seq);
+			TEST_ASSERT(vmp_test_wait_check(&w, seq_progress()) ==
+					    0,
+				    "request %" PRIu64 ": %s", seq, w.verdict);
 			if (vmp_pool_poll_done(pool, 0) == 0)
 				sched_yield();
 		}
@@ -403,8 +491,21 @@ test_halt_race(void)
 		    "the race was not exercised (halts %" PRIu64
 		    ", kicks %" PRIu64 ")",
 		    halts, s.kicks);
-	TEST_ASSERT_SUCCESS(vmp_pool_destroy(pool), "destroy");
 	return TEST_SUCCESS;
+}
+
+static int
+test_halt_race(void)
+{
+	struct vmp_pool_params p;
+	unsigned int nw = nb_worker_lcores();
+
+	if (nw == 0)
+		return TEST_SKIPPED;
+	TEST_ASSERT_SUCCESS(seq_setup(HALT_RACE_MAX), "alloc");
+	seq_params(&p, VMP_POOL_DISPATCH_LEAST_LOADED, nw);
+	p.spin_polls = 1;
+	return with_pool(&p, halt_race, NULL);
 }
 
 /*
@@ -412,24 +513,29 @@ test_halt_race(void)
  * others; strict round-robin stalls when the stuck worker's turn comes and
  * its ring is full (the reviewer's concern, shown for contrast).
  */
-static int
-stuck_worker(enum vmp_pool_dispatch d, uint64_t *nb_submitted)
-{
-	const uint64_t n = 2000;
-	/* least-loaded must get all n through (a stall fails at 20 s); round-
-	 * robin is expected to stall, so it gets 0.5 s */
-	uint64_t budget = d == VMP_POOL_DISPATCH_ROUND_ROBIN ? 2 : 40;
-	unsigned int nw = nb_worker_lcores();
-	struct vmp_pool_params p;
-	struct vmp_pool *pool;
-	struct vmp_pool_req *req;
-	struct seq_req *r;
-	uint64_t seq, deadline, hz = rte_get_timer_hz();
+#define STUCK_N 2000
 
-	TEST_ASSERT_SUCCESS(seq_setup(n + 1), "alloc");
-	seq_params(&p, d, nw);
-	pool = vmp_pool_create(&p);
-	TEST_ASSERT_NOT_NULL(pool, "create: %d", rte_errno);
+struct stuck_arg {
+	enum vmp_pool_dispatch d;
+	uint64_t submitted;
+};
+
+static int
+stuck_worker_run(struct vmp_pool *pool, void *arg)
+{
+	struct stuck_arg *a = arg;
+	const uint64_t n = STUCK_N;
+	/* least-loaded must get all n through (a stall fails on the wait's
+	 * verdict); round-robin is expected to stall, so it gets 0.5 s */
+	uint64_t deadline =
+		a->d == VMP_POOL_DISPATCH_ROUND_ROBIN
+			? rte_get_timer_cycles() + rte_get_timer_hz() / 2
+			: UINT64_MAX;
+	struct vmp_pool_req *req;
+	struct vmp_test_wait w;
+	struct seq_req *r;
+	uint64_t seq;
+
 	req = vmp_pool_submit_prepare(pool);
 	TEST_ASSERT_NOT_NULL(req, "prepare");
 	r = vmp_pool_req_data(req);
@@ -437,17 +543,18 @@ stuck_worker(enum vmp_pool_dispatch d, uint64_t *nb_submitted)
 	r->stick = 1;
 	TEST_ASSERT_SUCCESS(vmp_pool_submit_commit(pool, req), "commit");
 
-	deadline = rte_get_timer_cycles() + budget * hz / 4;
+	vmp_test_wait_init(&w, "stuck_worker submit", WP_CPU_MS);
 	for (seq = 0; seq < n; seq++)
-		if (submit_seq(pool, seq, deadline) != 0)
+		if (submit_seq(pool, seq, deadline, &w) != 0)
 			break;
-	*nb_submitted = seq;
+	a->submitted = seq;
 	/* unstick, finish the rest, check everything ran once */
 	__atomic_store_n(&T.release, 1, __ATOMIC_RELEASE);
-	deadline = rte_get_timer_cycles() + 20 * hz;
+	vmp_test_wait_init(&w, "stuck_worker released", WP_CPU_MS);
 	for (; seq < n; seq++)
-		TEST_ASSERT_SUCCESS(submit_seq(pool, seq, deadline), "submit");
-	if (drain(pool, 20) != 0)
+		TEST_ASSERT_SUCCESS(submit_seq(pool, seq, UINT64_MAX, &w),
+				    "submit: %s", w.verdict);
+	if (drain(pool, "stuck_worker drain") != 0)
 		vmp_pool_dump(stdout, pool);
 	TEST_ASSERT_EQUAL(vmp_pool_in_flight(pool), 0,
 			  "lost wake-up: %u in flight",
@@ -455,8 +562,21 @@ stuck_worker(enum vmp_pool_dispatch d, uint64_t *nb_submitted)
 	TEST_ASSERT_EQUAL(T.errors, 0, "corrupt completions");
 	for (seq = 0; seq <= n; seq++)
 		TEST_ASSERT_EQUAL(T.done[seq], 1, "seq %" PRIu64, seq);
-	TEST_ASSERT_SUCCESS(vmp_pool_destroy(pool), "destroy");
 	return TEST_SUCCESS;
+}
+
+static int
+stuck_worker(enum vmp_pool_dispatch d, uint64_t *nb_submitted)
+{
+	struct stuck_arg a = {.d = d};
+	struct vmp_pool_params p;
+	int rc;
+
+	TEST_ASSERT_SUCCESS(seq_setup(STUCK_N + 1), "alloc");
+	seq_params(&p, d, nb_worker_lcores());
+	rc = with_pool(&p, stuck_worker_run, &a);
+	*nb_submitted = a.submitted;
+	return rc;
 }
 
 static int
@@ -483,17 +603,10 @@ test_stuck_worker(void)
 
 /* destroy refuses (-EBUSY) while anything is in flight; the pool lives on. */
 static int
-test_destroy_in_flight(void)
+destroy_in_flight(struct vmp_pool *pool, void *arg __rte_unused)
 {
-	struct vmp_pool_params p;
-	struct vmp_pool *pool;
 	struct vmp_pool_req *req;
 	struct seq_req *r;
-
-	TEST_ASSERT_SUCCESS(seq_setup(8), "alloc");
-	seq_params(&p, VMP_POOL_DISPATCH_LEAST_LOADED, 1);
-	pool = vmp_pool_create(&p);
-	TEST_ASSERT_NOT_NULL(pool, "create: %d", rte_errno);
 
 	req = vmp_pool_submit_prepare(pool); /* prepared, not committed */
 	TEST_ASSERT_NOT_NULL(req, "prepare");
@@ -506,15 +619,26 @@ test_destroy_in_flight(void)
 	r->seq = 0;
 	r->stick = 1;
 	TEST_ASSERT_SUCCESS(vmp_pool_submit_commit(pool, req), "commit");
-	TEST_ASSERT_SUCCESS(submit_seq(pool, 1, UINT64_MAX), "commit 2");
+	TEST_ASSERT_SUCCESS(submit_seq(pool, 1, UINT64_MAX, NULL), "commit 2");
 	TEST_ASSERT_EQUAL(vmp_pool_destroy(pool), -EBUSY, "queued requests");
 	TEST_ASSERT_EQUAL(T.done[0] + T.done[1], 0, "no done behind our back");
 
 	__atomic_store_n(&T.release, 1, __ATOMIC_RELEASE);
+	TEST_ASSERT_SUCCESS(wait_handled(2, "destroy_in_flight"), "handled");
 	TEST_ASSERT_EQUAL(vmp_pool_wait_done(pool), 2, "wait_done");
 	TEST_ASSERT_EQUAL(T.done[0] + T.done[1], 2, "both done once");
-	TEST_ASSERT_SUCCESS(vmp_pool_destroy(pool), "destroy when idle");
 	return TEST_SUCCESS;
+}
+
+static int
+test_destroy_in_flight(void)
+{
+	struct vmp_pool_params p;
+
+	TEST_ASSERT_SUCCESS(seq_setup(8), "alloc");
+	seq_params(&p, VMP_POOL_DISPATCH_LEAST_LOADED, 1);
+	/* with_pool checks that destroy succeeds once idle */
+	return with_pool(&p, destroy_in_flight, NULL);
 }
 
 static uint32_t wi_lcore[VMP_POOL_MAX_WORKERS];
@@ -628,6 +752,8 @@ workpool_autotest(void)
 {
 	int rc = vmp_test_suite_run(&workpool_suite);
 
+	if (leaked_pool != NULL)
+		return TEST_FAILED; /* its workers may still use T */
 	rte_free(T.handled);
 	rte_free(T.done);
 	T.handled = T.done = NULL;

@@ -22,6 +22,10 @@
 
 #include "test_workpool.h"
 #include "vmp_test.h"
+#include "vmp_test_wait.h"
+
+/* CPU time the workers may burn without finishing a job */
+#define LK_CPU_MS 5000
 
 #define LK_JOBS 20000u
 #define LK_MAX_W 4u
@@ -177,20 +181,22 @@ lk_handled(const struct vmp_workpool_locked *pool, unsigned int nw)
 static int
 lk_exactly_once(struct vmp_workpool_locked *pool, unsigned int nw)
 {
-	uint64_t t_end = rte_get_tsc_cycles() + 20 * rte_get_tsc_hz();
 	struct vmp_pool_stats st;
+	struct vmp_test_wait w;
 	struct lk_job *j;
 	unsigned int i, n = 0;
 
 	lk.done = 0;
+	/* a job done is progress: the bound is per job, not per run */
+	vmp_test_wait_init(&w, "locked exactly_once", LK_CPU_MS);
 	while (n < LK_JOBS) {
 		/* both kinds of get, as the benchmark (1) and migrate (0) */
 		j = vmp_workpool_locked_get(pool, n & 1);
 		if (j == NULL) {
 			TEST_ASSERT(!(n & 1), "get(1) returned NULL");
 			vmp_workpool_locked_poll(pool);
-			TEST_ASSERT(rte_get_tsc_cycles() < t_end, "stuck at %u",
-				    n);
+			TEST_ASSERT(vmp_test_wait_check(&w, n + lk.done) == 0,
+				    "stuck at %u: %s", n, w.verdict);
 			continue;
 		}
 		j->seq = n++;
@@ -221,7 +227,8 @@ lk_in_flight(struct vmp_workpool_locked *pool, unsigned int nw)
 {
 	struct lk_job *held[LK_MAX_W], *j;
 	struct vmp_pool_stats st;
-	uint64_t full0, t_end;
+	struct vmp_test_wait w;
+	uint64_t full0;
 	unsigned int i;
 	int n;
 
@@ -255,15 +262,17 @@ lk_in_flight(struct vmp_workpool_locked *pool, unsigned int nw)
 	TEST_ASSERT_EQUAL(lk.done, LK_JOBS, "no done ran early");
 	__atomic_store_n(&lk.release, 1, __ATOMIC_RELEASE);
 	/* finished (or about to be): refused until harvested */
-	t_end = rte_get_tsc_cycles() + 20 * rte_get_tsc_hz();
+	vmp_test_wait_init(&w, "locked blocked jobs", LK_CPU_MS);
 	while (lk_handled(pool, nw) < LK_JOBS + nw) {
-		TEST_ASSERT(rte_get_tsc_cycles() < t_end, "not handled");
+		TEST_ASSERT(vmp_test_wait_check(&w, lk_handled(pool, nw)) == 0,
+			    "not handled: %s", w.verdict);
 		rte_pause();
 	}
 	TEST_ASSERT_EQUAL(vmp_workpool_locked_destroy(pool), -EBUSY,
 			  "destroy with unharvested results");
 	for (n = 0; n < (int)nw;) {
-		TEST_ASSERT(rte_get_tsc_cycles() < t_end, "not finished");
+		TEST_ASSERT(vmp_test_wait_check(&w, LK_JOBS + nw + n) == 0,
+			    "not finished: %s", w.verdict);
 		n += vmp_workpool_locked_poll(pool);
 	}
 	TEST_ASSERT_EQUAL(n, (int)nw, "poll");

@@ -21,6 +21,7 @@
 
 #include "test_workpool.h"
 #include "vmp_test.h"
+#include "vmp_test_wait.h"
 
 static uint32_t tel_release;
 
@@ -79,6 +80,7 @@ test_counters_telemetry(void)
 	struct vmp_pool_stats s;
 	struct vmp_pool *pool;
 	struct vmp_pool_req *req;
+	struct vmp_test_wait w;
 	uint64_t handled_sum = 0, sum = 0;
 	char buf[8192];
 	unsigned int i;
@@ -97,9 +99,13 @@ test_counters_telemetry(void)
 	pool = vmp_pool_create(&p);
 	TEST_ASSERT_NOT_NULL(pool, "create: %d", rte_errno);
 
+	vmp_test_wait_init(&w, "telemetry submit", 5000);
 	for (i = 0; i < 100; i++) {
-		while ((req = vmp_pool_submit_prepare(pool)) == NULL)
+		while ((req = vmp_pool_submit_prepare(pool)) == NULL) {
+			TEST_ASSERT(vmp_test_wait_check(&w, sum) == 0, "%s",
+				    w.verdict);
 			rte_pause();
+		}
 		memset(vmp_pool_req_data(req), 0, 16);
 		TEST_ASSERT_SUCCESS(vmp_pool_submit_commit(pool, req),
 				    "commit");
