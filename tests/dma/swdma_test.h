@@ -138,4 +138,28 @@ swdma_test_reap(int16_t id, uint16_t vchan, uint32_t n,
 	return got;
 }
 
+/*
+ * Reap what completes within @p ms of wall-clock time, at most @p n jobs.
+ * For checks that something does *not* complete (a stalled engine, copies
+ * delayed on purpose): there the bound is the point, not a guess at how long
+ * a starved engine needs, so it is not a progress wait.
+ */
+static inline uint32_t
+swdma_test_reap_for(int16_t id, uint16_t vchan, uint32_t n,
+		    enum rte_dma_status_code *st, unsigned int ms)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * ms / 1000;
+	uint32_t got = 0;
+
+	while (got < n && rte_get_timer_cycles() < end) {
+		uint16_t want =
+			(uint16_t)RTE_MIN(n - got, (uint32_t)UINT16_MAX);
+
+		got += rte_dma_completed_status(id, vchan, want, NULL,
+						st + got);
+		sched_yield(); /* the engine lcore may share this CPU */
+	}
+	return got;
+}
+
 #endif /* SWDMA_TEST_H */

@@ -82,7 +82,7 @@ test_stall_refuses_stop_and_close(void)
 	TEST_ASSERT_EQUAL(rte_dma_copy(dev.id, 0, BUF_IOVA(src), BUF_IOVA(dst),
 				       STALL_LEN, RTE_DMA_OP_FLAG_SUBMIT),
 			  0, "copy");
-	TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, 1, st, 100), 0,
+	TEST_ASSERT_EQUAL(swdma_test_reap_for(dev.id, 0, 1, st, 100), 0,
 			  "a stalled engine completes nothing");
 	TEST_ASSERT(dst[0] == 0xee && dst[STALL_LEN - 1] == 0xee,
 		    "nothing written while stalled");
@@ -106,7 +106,7 @@ test_stall_refuses_stop_and_close(void)
 	TEST_ASSERT_EQUAL(rte_dma_copy(dev.id, 0, BUF_IOVA(src), BUF_IOVA(dst),
 				       STALL_LEN, RTE_DMA_OP_FLAG_SUBMIT),
 			  1, "copy 2");
-	TEST_ASSERT_EQUAL(swdma_test_reap(dev.id, 0, 1, st, 100), 0,
+	TEST_ASSERT_EQUAL(swdma_test_reap_for(dev.id, 0, 1, st, 100), 0,
 			  "held after a run-time stall");
 	TEST_ASSERT(dst[0] == 0xee, "nothing written");
 	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set(dev.id, 0), "release 2");
@@ -149,7 +149,7 @@ test_delay_keeps_copies_in_flight(void)
 					 BUF_IOVA(dst[i]), sizeof(src), 0) >= 0,
 			    "copy %u", i);
 	rte_dma_submit(dev.id, 0);
-	got = swdma_test_reap(dev.id, 0, DELAY_JOBS, st, 2);
+	got = swdma_test_reap_for(dev.id, 0, DELAY_JOBS, st, 2);
 	TEST_ASSERT(got < DELAY_JOBS, "still in flight after 2 ms");
 	got += swdma_test_reap(dev.id, 0, DELAY_JOBS - got, st + got, WAIT_MS);
 	TEST_ASSERT_EQUAL(got, DELAY_JOBS, "all completed");
