@@ -40,6 +40,30 @@
 /** Default size in bytes from which a copy goes to the DMA engine. */
 #define VMP_VNET_ASYNC_THRESHOLD 256
 
+/*
+ * Work bounds against a hostile guest: how many guest descriptors one call
+ * may read, so that one queue cannot starve the others its lcore polls.
+ * A chain over a device limit is returned unused (length 0) and counted
+ * (vmp_vnet_vq_stats.over_limit); a burst that used its budget stops and
+ * leaves the rest in the ring (desc_budget).
+ */
+/** Most descriptors of one chain, direct and indirect parts together. */
+#define VMP_VNET_CHAIN_DESC 64
+/** Most non-empty guest segments of one chain (after splits at memory
+ * region ends): covers Linux's MAX_SKB_FRAGS + 2 descriptors of a TX skb. */
+#define VMP_VNET_CHAIN_SEGS 32
+/** Most descriptors walked for one RX packet over all its mergeable
+ * buffers; a set of buffers that reaches it without room for the packet is
+ * as final as VIRTIO_NET_F_MRG_RXBUF's 64 buffers: the packet is too_long. */
+#define VMP_VNET_PKT_DESC 256
+/**
+ * Descriptor budget of one enqueue or dequeue call for full chain walks,
+ * checked before each walk: a call reads at most VMP_VNET_BURST_DESC +
+ * VMP_VNET_CHAIN_DESC - 1 descriptors that way, plus one per packet of the
+ * one-descriptor fast path (at most the burst size).
+ */
+#define VMP_VNET_BURST_DESC 512
+
 struct vmp_vnet_port;
 struct vmp_vnet_dma;
 
@@ -137,7 +161,8 @@ struct vmp_vnet_vq_stats {
 	uint64_t bytes;	     /**< payload bytes (no virtio header) */
 	uint64_t no_buf;     /**< RX: packets refused, guest had no buffers */
 	uint64_t no_mbuf;    /**< TX: mempool empty (packet left in ring) */
-	uint64_t bad_chain;  /**< chains dropped: bad index/loop/len/addr */
+	uint64_t bad_chain;  /**< chains dropped: bad index/loop/len/addr,
+				  empty, or over a limit (over_limit) */
 	uint64_t too_long;   /**< chains dropped: packet too big */
 	uint64_t broken;     /**< times the queue was stopped as broken */
 	uint64_t dma_copies; /**< copies submitted to the DMA engine */
@@ -147,6 +172,19 @@ struct vmp_vnet_vq_stats {
 	uint64_t inflight;   /**< packets with copies in flight (gauge) */
 	uint64_t notify;     /**< guest notifications sent */
 	uint64_t logged;     /**< dirty-log writes (payload ranges) */
+	/** guest descriptors read by full chain walks, i.e. not counting the
+	 * one-descriptor fast path (one per packet): the work a guest can ask
+	 * of the polling lcore beyond that (see VMP_VNET_BURST_DESC) */
+	uint64_t desc_walked;
+	/** bursts cut short by the descriptor budget (rest left in ring) */
+	uint64_t desc_budget;
+	/** of bad_chain: chains over VMP_VNET_CHAIN_DESC descriptors or
+	 * VMP_VNET_CHAIN_SEGS segments (valid ones, or loops that reached the
+	 * limit before the table size) */
+	uint64_t over_limit;
+	/** RX: packets not offered to a set of guest buffers already found
+	 * too small, while avail->idx had not moved */
+	uint64_t nofit_skip;
 };
 
 /**

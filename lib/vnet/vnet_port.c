@@ -177,6 +177,7 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	vq->size = (uint16_t)vr.size;
 	vq->last_avail = la;
 	vq->last_used = lu;
+	vq->nofit = false; /* its indexes belong to the old ring */
 	/* We poll: ask the guest not to kick us. */
 	vq->used->flags = VRING_USED_F_NO_NOTIFY;
 	if (port->log_on)

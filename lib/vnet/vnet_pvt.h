@@ -27,7 +27,7 @@ extern int vmp_vnet_logtype;
 		##__VA_ARGS__)
 
 #define VNET_NB_VRINGS (2 * VMP_VNET_MAX_QP)
-#define VNET_MAX_SEGS 16 /* guest segments of one chain (after splits) */
+#define VNET_MAX_SEGS 32 /* guest segments of one chain (after splits) */
 #define VNET_MAX_BUFS 64 /* mergeable buffers per RX packet */
 #define VNET_MAX_TX_PKT (64 * 1024 + 64) /* biggest guest TX packet */
 #define VNET_INFL 512	   /* in-flight packet records per vring */
@@ -58,6 +58,8 @@ enum {
 	VQ_STOP,
 	VQ_DRAIN,
 };
+
+static_assert(VNET_MAX_SEGS == VMP_VNET_CHAIN_SEGS, "the documented limit");
 
 /* Same layout as struct vring_used_elem (publication copies runs of them
  * into the used ring). */
@@ -127,6 +129,21 @@ struct vnet_vq {
 	uint16_t size;
 	uint16_t last_avail; /* heads consumed */
 	uint16_t last_used;  /* used elems published */
+
+	/* Descriptors read by full chain walks in the current call, charged
+	 * against VMP_VNET_BURST_DESC; added to st.desc_walked at its end. */
+	uint32_t burst_desc;
+	/*
+	 * RX: the buffers from last_avail on, up to avail->idx, were walked
+	 * and hold only nofit_cap bytes (nofit_full: as many buffers as one
+	 * packet may take, else all the guest offered). A bigger packet is not
+	 * offered to them again while last_avail and avail->idx stay
+	 * nofit_start and nofit_avail. Cleared when the vring (re)starts.
+	 */
+	bool nofit;
+	bool nofit_full;
+	uint16_t nofit_start, nofit_avail;
+	uint64_t nofit_cap;
 
 	struct vmp_vnet_dma *dma;
 	uint16_t dma_user; /* its slot in dma->user[] */
@@ -239,8 +256,13 @@ __vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
 }
 
 /* vnet_ring.c */
+enum {
+	VNET_WALK_BAD = -1,   /* breaks the virtio rules: bad_chain */
+	VNET_WALK_LIMIT = -2, /* valid but over a device limit: over_limit */
+	VNET_WALK_MAX = -3,   /* reached the caller's @max_desc first */
+};
 int __vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
-			  struct vnet_chain *c);
+			  uint32_t max_desc, struct vnet_chain *c);
 
 /*
  * The common chain: @head is one direct descriptor (no NEXT, no INDIRECT),
@@ -272,17 +294,19 @@ vnet_desc_one(const struct vnet_vq *vq, uint16_t head, bool writable,
 	return hva;
 }
 
-/* __vmp_vnet_chain_walk() with the common chain (vnet_desc_one()) inline. */
+/* __vmp_vnet_chain_walk() with the common chain (vnet_desc_one()) inline.
+ * @max_desc >= 1. */
 static inline int
 vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
-		struct vnet_chain *c)
+		uint32_t max_desc, struct vnet_chain *c)
 {
 	uint64_t gpa;
 	uint32_t len;
 	uint8_t *hva = vnet_desc_one(vq, head, writable, &gpa, &len);
 
 	if (unlikely(hva == NULL))
-		return __vmp_vnet_chain_walk(vq, head, writable, c);
+		return __vmp_vnet_chain_walk(vq, head, writable, max_desc, c);
+	vq->burst_desc++;
 	c->head = head;
 	c->nb_seg = 1;
 	c->total = len;
@@ -291,6 +315,7 @@ vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
 	c->seg[0].len = len;
 	return 0;
 }
+
 bool __vmp_vnet_vq_enter(struct vnet_vq *vq);
 void __vmp_vnet_vq_exit(struct vnet_vq *vq);
 void __vmp_vnet_vq_mark_broken(struct vnet_vq *vq, const char *why,
@@ -300,6 +325,15 @@ uint16_t __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out,
 void __vmp_vnet_notify(struct vnet_vq *vq);
 void __vmp_vnet_drain(struct vnet_vq *vq);
 void __vmp_vnet_pkt_drop(struct vnet_vq *vq, uint16_t head);
+
+/* Return the chain at @head unused after its walk failed with @rc. */
+static inline void
+vnet_chain_drop(struct vnet_vq *vq, uint16_t head, int rc)
+{
+	__vmp_vnet_pkt_drop(vq, head);
+	if (rc == VNET_WALK_LIMIT)
+		vq->st.over_limit++;
+}
 
 static inline uint32_t
 vnet_infl_count(const struct vnet_vq *vq)

@@ -25,7 +25,8 @@ __vmp_vnet_cpu_flush(struct vnet_cpu_batch *b)
 	b->n = 0;
 }
 
-/* Translate [gpa, gpa+len) into segments, splitting at region ends. */
+/* Translate [gpa, gpa+len) into segments, splitting at region ends.
+ * Bound: one pass per segment added, at most VNET_MAX_SEGS in all. */
 static int
 add_segs(const struct rte_vhost_memory *mem, struct vnet_chain *c, uint64_t gpa,
 	 uint32_t len)
@@ -35,10 +36,12 @@ add_segs(const struct rte_vhost_memory *mem, struct vnet_chain *c, uint64_t gpa,
 		void *hva;
 
 		if (gpa + len < gpa)
-			return -1; /* wraps the address space */
+			return VNET_WALK_BAD; /* wraps the address space */
 		hva = __vmp_vnet_gpa_to_hva(mem, gpa, &l);
-		if (hva == NULL || c->nb_seg == VNET_MAX_SEGS)
-			return -1;
+		if (hva == NULL)
+			return VNET_WALK_BAD;
+		if (c->nb_seg == VNET_MAX_SEGS)
+			return VNET_WALK_LIMIT;
 		c->seg[c->nb_seg].hva = hva;
 		c->seg[c->nb_seg].gpa = gpa;
 		c->seg[c->nb_seg].len = (uint32_t)l;
@@ -52,33 +55,53 @@ add_segs(const struct rte_vhost_memory *mem, struct vnet_chain *c, uint64_t gpa,
 /*
  * Validate and translate the chain at @head. Each descriptor is read once
  * into locals, so the guest rewriting it meanwhile cannot make us use a value
- * we did not check. Rejects: index past the table, more descriptors than the
- * table holds (a loop), nested or chained indirect tables, an indirect table
- * not a multiple of 16 bytes or not in guest memory, a descriptor whose
- * direction is wrong (@writable), a range outside the memory table, a chain
- * over 4 GiB.
+ * we did not check. Rejects (VNET_WALK_BAD): index past the table, more
+ * descriptors than the table holds (a loop), nested or chained indirect
+ * tables, an indirect table not a multiple of 16 bytes, with more entries
+ * than the queue size or not in guest memory, a descriptor whose direction
+ * is wrong (@writable), a range outside the memory table, a chain over
+ * 4 GiB, a chain of no bytes at all (nothing can be written to or read from
+ * it). VNET_WALK_LIMIT: more than VMP_VNET_CHAIN_DESC descriptors or
+ * VNET_MAX_SEGS segments. VNET_WALK_MAX: @max_desc descriptors read and the
+ * chain goes on.
  *
- * @return 0, or -1 (bad chain: the caller returns it with length 0).
+ * Bound: at most min(@max_desc, VMP_VNET_CHAIN_DESC) descriptors are read,
+ * direct and indirect parts counted together; each is charged to
+ * vq->burst_desc.
+ *
+ * @return 0 or a VNET_WALK_* error (the caller returns the chain with
+ * length 0, or for VNET_WALK_MAX leaves it in the ring).
  */
 int
 __vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
-		      struct vnet_chain *c)
+		      uint32_t max_desc, struct vnet_chain *c)
 {
 	const struct rte_vhost_memory *mem = vq->port->mem;
 	const volatile struct vring_desc *table = vq->desc;
-	uint32_t tsize = vq->size, idx = head, n = 0;
+	uint32_t tsize = vq->size, idx = head, n = 0, nt = 0;
 	bool indirect = false;
 	uint64_t total = 0;
+	int rc = 0;
 
 	c->head = head;
 	c->nb_seg = 0;
+	/* Bound: n < min(max_desc, VMP_VNET_CHAIN_DESC) passes (and nt, the
+	 * passes in this table, < its size). */
 	for (;;) {
 		uint64_t addr;
 		uint32_t len;
 		uint16_t flags, nxt;
 
-		if (idx >= tsize || ++n > tsize)
-			return -1;
+		if (idx >= tsize || ++nt > tsize) {
+			rc = VNET_WALK_BAD;
+			break;
+		}
+		if (n == max_desc || n == VMP_VNET_CHAIN_DESC) {
+			rc = n == VMP_VNET_CHAIN_DESC ? VNET_WALK_LIMIT
+						      : VNET_WALK_MAX;
+			break;
+		}
+		n++;
 		addr = table[idx].addr;
 		len = table[idx].len;
 		flags = table[idx].flags;
@@ -89,29 +112,42 @@ __vmp_vnet_chain_walk(struct vnet_vq *vq, uint16_t head, bool writable,
 
 			if (indirect || (flags & VRING_DESC_F_NEXT) ||
 			    len == 0 || (len % sizeof(struct vring_desc)) ||
+			    len / sizeof(struct vring_desc) > vq->size ||
 			    !(vq->port->features &
-			      (1ULL << VIRTIO_RING_F_INDIRECT_DESC)))
-				return -1;
+			      (1ULL << VIRTIO_RING_F_INDIRECT_DESC))) {
+				rc = VNET_WALK_BAD;
+				break;
+			}
 			table = __vmp_vnet_gpa_to_hva(mem, addr, &tl);
-			if (table == NULL || tl != len)
-				return -1;
+			if (table == NULL || tl != len) {
+				rc = VNET_WALK_BAD;
+				break;
+			}
 			tsize = len / sizeof(struct vring_desc);
 			idx = 0;
-			n = 0;
+			nt = 0;
 			indirect = true;
 			continue;
 		}
-		if (!!(flags & VRING_DESC_F_WRITE) != writable)
-			return -1;
+		if (!!(flags & VRING_DESC_F_WRITE) != writable) {
+			rc = VNET_WALK_BAD;
+			break;
+		}
 		total += len;
-		if (total > UINT32_MAX || add_segs(mem, c, addr, len) < 0)
-			return -1;
-		if (!(flags & VRING_DESC_F_NEXT))
+		if (total > UINT32_MAX) {
+			rc = VNET_WALK_BAD;
+			break;
+		}
+		rc = add_segs(mem, c, addr, len);
+		if (rc < 0 || !(flags & VRING_DESC_F_NEXT))
 			break;
 		idx = nxt;
 	}
+	vq->burst_desc += n;
+	if (rc == 0 && total == 0)
+		rc = VNET_WALK_BAD;
 	c->total = (uint32_t)total;
-	return 0;
+	return rc;
 }
 
 bool

@@ -43,7 +43,14 @@ log_range_add(struct vnet_vq *vq, struct vnet_pkt *p, uint64_t gpa,
 	p->nb_log++;
 }
 
-/* Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only). */
+/*
+ * Copy @len bytes from @src (at @iova, or RTE_BAD_IOVA: CPU only) at the
+ * writer's position, moving through the segments of chains 0..nb-1 only.
+ * Bound: each pass copies bytes or moves to the next segment or chain, so
+ * at most (copies) + nb * (VNET_MAX_SEGS + 1) passes. The caller checked
+ * that the chains hold the packet; if they still end first (their totals
+ * lied), the rest is not written and the vring is stopped.
+ */
 static __rte_always_inline void
 gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 	 const uint8_t *src, rte_iova_t iova, uint32_t len)
@@ -51,17 +58,27 @@ gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
 
 	while (len > 0) {
-		struct vnet_seg *sg = &w->ch[w->b].seg[w->s];
-		uint32_t room = sg->len - w->off, l = RTE_MIN(room, len);
+		const struct vnet_chain *c = &w->ch[w->b];
+		const struct vnet_seg *sg;
+		uint32_t room, l;
 
-		if (room == 0) {
-			if (++w->s == w->ch[w->b].nb_seg) {
-				w->s = 0;
-				w->b++;
-			}
+		if (w->s >= c->nb_seg || w->off == c->seg[w->s].len) {
+			/* next segment, else the next chain's first */
 			w->off = 0;
+			if (w->s < c->nb_seg && ++w->s < c->nb_seg)
+				continue;
+			if (w->b + 1 == w->nb) {
+				__vmp_vnet_vq_mark_broken(
+					vq, "buffers short by", len);
+				return;
+			}
+			w->s = 0;
+			w->b++;
 			continue;
 		}
+		sg = &c->seg[w->s];
+		room = sg->len - w->off;
+		l = RTE_MIN(room, len);
 		vnet_copy(vq, rec, sg->hva + w->off,
 			  (rte_iova_t)(uintptr_t)(sg->hva + w->off), src, iova,
 			  l, sg->gpa + w->off, NULL);
@@ -231,6 +248,129 @@ rx_place(struct vnet_vq *vq, uint32_t rec, struct vnet_chain *ch, uint16_t nb,
 		vnet_used_push(vq, ch[i].head, w.written[i]);
 }
 
+/* What collecting guest buffers for one packet found. */
+enum rx_set {
+	RX_SET_OK,     /* chains 0..nb-1 hold the packet */
+	RX_SET_FULL,   /* as many buffers as a packet may take: too small */
+	RX_SET_SHORT,  /* every buffer the guest offered: too small now */
+	RX_SET_BUDGET, /* the call's descriptor budget is used up */
+	RX_SET_STOP,   /* no room for records, or the vring broke */
+};
+
+/*
+ * Walk guest buffers from *@cur on into @ch until they hold @need bytes.
+ * A bad chain met on the way is returned, with the good ones before it
+ * (unused), and collecting starts again after it. Sets *@nb and *@cap.
+ * Bound: at most max_bufs chains kept and VMP_VNET_PKT_DESC descriptors
+ * walked per set; every walk is charged to the call's budget, checked
+ * before it; every dropped chain consumes an avail entry.
+ */
+static enum rx_set
+rx_collect(struct vnet_vq *vq, struct vnet_chain *ch, uint64_t need,
+	   uint16_t max_bufs, uint16_t avail_idx, uint16_t *cur, uint16_t *nb,
+	   uint64_t *cap)
+{
+	const volatile uint16_t *ring = vq->avail->ring;
+	uint16_t mask = vq->size - 1;
+	uint32_t set_desc = 0;
+
+	*nb = 0;
+	*cap = 0;
+	while (*cap < need) {
+		uint32_t d0 = vq->burst_desc;
+		uint16_t head;
+		int rc;
+
+		if (*nb == max_bufs || set_desc >= VMP_VNET_PKT_DESC)
+			return RX_SET_FULL;
+		if (*cur == avail_idx)
+			return RX_SET_SHORT;
+		if (vq->burst_desc >= VMP_VNET_BURST_DESC)
+			return RX_SET_BUDGET;
+		head = ring[*cur & mask];
+		if (head >= vq->size) {
+			__vmp_vnet_vq_mark_broken(vq, "avail head", head);
+			give_back(vq, ch, *nb);
+			vq->last_avail = *cur;
+			return RX_SET_STOP;
+		}
+		rc = vnet_chain_walk(
+			vq, head, true,
+			RTE_MIN((uint32_t)VMP_VNET_CHAIN_DESC,
+				(uint32_t)VMP_VNET_PKT_DESC - set_desc),
+			&ch[*nb]);
+		set_desc += vq->burst_desc - d0;
+		if (rc == VNET_WALK_MAX)
+			return RX_SET_FULL; /* the set reached its descriptors
+					     */
+		(*cur)++;
+		if (rc < 0) {
+			give_back(vq, ch, *nb);
+			vnet_chain_drop(vq, head, rc);
+			vq->last_avail = *cur;
+			*nb = 0;
+			*cap = 0;
+			set_desc = 0;
+			if (!room_for_packet(vq))
+				return RX_SET_STOP;
+			continue;
+		}
+		*cap += ch[*nb].total;
+		(*nb)++;
+	}
+	return RX_SET_OK;
+}
+
+/* Remember that the buffers from last_avail on hold only @cap bytes. */
+static void
+rx_nofit_set(struct vnet_vq *vq, uint16_t avail_idx, uint64_t cap, bool full)
+{
+	vq->nofit = true;
+	vq->nofit_full = full;
+	vq->nofit_start = vq->last_avail;
+	vq->nofit_avail = avail_idx;
+	vq->nofit_cap = cap;
+}
+
+/* Were the buffers from last_avail on already found smaller than @need? */
+static inline bool
+rx_nofit(const struct vnet_vq *vq, uint16_t avail_idx, uint64_t need)
+{
+	return vq->nofit && vq->nofit_start == vq->last_avail &&
+	       vq->nofit_avail == avail_idx && need > vq->nofit_cap;
+}
+
+/* Place @m into chains 0..nb-1 as the next record. */
+static void
+rx_place_set(struct vnet_vq *vq, struct vnet_chain *ch, uint16_t nb,
+	     struct rte_mbuf *m)
+{
+	uint32_t hl = vq->port->hdr_len, rec = vnet_pkt_open(vq, m);
+	uint8_t hdr[VNET_HDR_MRG];
+
+	memset(hdr, 0, sizeof(hdr));
+	if (hl == VNET_HDR_MRG) {
+		/* num_buffers, little endian (VERSION_1 or MRG) */
+		hdr[10] = (uint8_t)nb;
+		hdr[11] = (uint8_t)(nb >> 8);
+	}
+	if (nb == 1 && ch[0].nb_seg == 1 && m->next == NULL &&
+	    m->data_len + hl <= ch[0].seg[0].len) {
+		/* The common case, straight: one guest segment (it holds
+		 * header and packet) and one mbuf. */
+		rx_place_one(vq, rec, ch[0].head, ch[0].seg[0].hva,
+			     ch[0].seg[0].gpa, hdr, m, true);
+	} else {
+		rx_place(vq, rec, ch, nb, hdr, m);
+	}
+	vq->pk_tail++;
+}
+
+/*
+ * Bound: @n packets; full chain walks stop at the call's descriptor budget
+ * (rx_collect), and buffers already found too small are not walked again
+ * until last_avail or avail->idx moves (rx_nofit).
+ */
 static uint16_t
 rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -245,6 +385,7 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 
 	if (!vnet_avail_load(vq, &avail_idx))
 		return 0;
+	vq->burst_desc = 0;
 	cur = vq->last_avail;
 	/* Overlap the burst's misses on the avail ring and descriptors. */
 	pf = RTE_MIN((uint16_t)(avail_idx - cur), RX_LOOKAHEAD);
@@ -254,11 +395,9 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 
 	for (done = 0; done < n; done++) {
 		struct rte_mbuf *m = pkts[done];
-		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len;
-		uint64_t cap = 0;
-		uint16_t nb = 0;
-		uint32_t rec;
-		uint8_t hdr[VNET_HDR_MRG];
+		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len, cap;
+		enum rx_set r;
+		uint16_t nb;
 
 		if (!room_for_packet(vq))
 			break;
@@ -278,69 +417,35 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 				continue;
 			}
 		}
-		while (cap < need && nb < max_bufs) {
-			uint16_t head;
-
-			if (cur == avail_idx)
-				break;
-			head = ring[cur & mask];
-			if (head >= vq->size) {
-				__vmp_vnet_vq_mark_broken(vq, "avail head",
-							  head);
-				give_back(vq, ch, nb);
-				vq->last_avail = cur;
-				goto out;
-			}
-			cur++;
-			if (vnet_chain_walk(vq, head, true, &ch[nb]) < 0) {
-				give_back(vq, ch, nb);
-				__vmp_vnet_pkt_drop(vq, head);
-				vq->last_avail = cur;
-				nb = 0;
-				cap = 0;
-				if (!room_for_packet(vq))
-					break;
-				continue;
-			}
-			cap += ch[nb].total;
-			nb++;
-		}
-		if (cap < need) {
-			if (nb == max_bufs) {
-				/* Can never fit: drop it, keep the buffers. */
-				vq->st.too_long++;
-				rte_pktmbuf_free(m);
-				cur = vq->last_avail;
-				continue;
-			}
-			break; /* guest has too few buffers now */
-		}
-
-		rec = vnet_pkt_open(vq, m);
-		memset(hdr, 0, sizeof(hdr));
-		if (port->hdr_len == VNET_HDR_MRG) {
-			/* num_buffers, little endian (VERSION_1 or MRG) */
-			hdr[10] = (uint8_t)nb;
-			hdr[11] = (uint8_t)(nb >> 8);
-		}
-		if (nb == 1 && ch[0].nb_seg == 1 && m->next == NULL &&
-		    m->data_len + port->hdr_len <= ch[0].seg[0].len) {
-			/* The common case, straight: one guest segment (it
-			 * holds header and packet: cap >= need) and one mbuf.
-			 */
-			rx_place_one(vq, rec, ch[0].head, ch[0].seg[0].hva,
-				     ch[0].seg[0].gpa, hdr, m, true);
+		if (unlikely(rx_nofit(vq, avail_idx, need))) {
+			vq->st.nofit_skip++;
+			r = vq->nofit_full ? RX_SET_FULL : RX_SET_SHORT;
 		} else {
-			rx_place(vq, rec, ch, nb, hdr, m);
+			r = rx_collect(vq, ch, need, max_bufs, avail_idx, &cur,
+				       &nb, &cap);
+			if (r == RX_SET_FULL || r == RX_SET_SHORT)
+				rx_nofit_set(vq, avail_idx, cap,
+					     r == RX_SET_FULL);
 		}
-		vq->pk_tail++;
+		if (r == RX_SET_FULL) {
+			/* Can never fit: drop it, keep the buffers. */
+			vq->st.too_long++;
+			rte_pktmbuf_free(m);
+			cur = vq->last_avail;
+			continue;
+		}
+		if (r == RX_SET_BUDGET)
+			vq->st.desc_budget++;
+		if (r != RX_SET_OK)
+			break; /* guest has too few buffers now, or stop */
+		rx_place_set(vq, ch, nb, m);
 		vq->last_avail = cur;
 		npkt++;
 		nbytes += m->pkt_len;
 	}
-out:
 	vq->st.packets += npkt;
 	vq->st.bytes += nbytes;
+	vq->st.desc_walked += vq->burst_desc;
 	return done;
 }
 

@@ -119,6 +119,7 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 	uint64_t nbytes = 0;
 	struct vnet_chain c;
 	bool more = true;
+	int rc;
 
 	/* One bulk allocation of the chunk's head mbufs and, as hints, its
 	 * descriptors: the guest just wrote them on its core, so their misses
@@ -151,9 +152,15 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 			nbytes += plen;
 			continue;
 		}
-		if (vnet_chain_walk(vq, head, false, &c) < 0 ||
-		    c.total < port->hdr_len) {
-			__vmp_vnet_pkt_drop(vq, head);
+		/* the call's budget, checked before each full walk */
+		if (vq->burst_desc >= VMP_VNET_BURST_DESC) {
+			vq->st.desc_budget++;
+			more = false; /* left in the ring: next call */
+			break;
+		}
+		rc = vnet_chain_walk(vq, head, false, VMP_VNET_CHAIN_DESC, &c);
+		if (rc < 0 || c.total < port->hdr_len) {
+			vnet_chain_drop(vq, head, rc);
 			vq->last_avail++;
 			continue;
 		}
@@ -195,6 +202,9 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 
 	if (!vnet_avail_load(vq, &avail_idx))
 		return;
+	vq->burst_desc = 0;
+	/* Bound: @budget packets, and VMP_VNET_BURST_DESC descriptors of full
+	 * walks (tx_chunk) */
 	while (budget > 0 && vq->last_avail != avail_idx) {
 		n = RTE_MIN(budget, (uint16_t)(avail_idx - vq->last_avail));
 		n = RTE_MIN(n, (uint16_t)TX_LOOKAHEAD);
@@ -202,6 +212,7 @@ tx_pkts(struct vnet_vq *vq, uint16_t budget)
 			break;
 		budget -= n;
 	}
+	vq->st.desc_walked += vq->burst_desc;
 }
 
 uint16_t
