@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Write the hand-made seed inputs of the tests/fuzz targets into
-corpus/<target>/seed-* (known/<target>/ for those that fail on a defect
-not fixed yet), in the input layouts the targets' file comments
+corpus/<target>/seed-*, in the input layouts the targets' file comments
 describe. Run it again after changing a layout; inputs found by fuzzing
 (regression inputs) live beside the seeds and are never rewritten here."""
 import os
@@ -118,7 +117,7 @@ def dp_seeds():
     # guest RX buffers [30 B][0 B][2048 B] for one mergeable packet
     zl = [desc(addr(0, 0), 30, D_WRITE), desc(addr(0, 64), 0, D_WRITE),
           desc(addr(2, 0), 2048, D_WRITE)]
-    s['known/rx-zero-length-chain'] = dp(F_MRG | F_V1, 3, regs,
+    s['rx-zero-length-chain'] = dp(F_MRG | F_V1, 3, regs,
                                    vring(q, 0, 3, [0, 1, 2], zl), empty,
                                    ops=op_rx([1000]))
     # a broken ring: avail index 100 ahead of an 8-entry ring
@@ -251,16 +250,8 @@ def main():
         d = os.path.join(HERE, 'corpus', target)
         os.makedirs(d, exist_ok=True)
         for name, blob in seeds.items():
-            # known/: inputs that fail on a defect not fixed yet; moved
-            # into corpus/ (where CI replays them) with the fix
-            if name.startswith('known/'):
-                f = os.path.join(HERE, 'known', target,
-                                 'seed-' + name[len('known/'):])
-            else:
-                f = os.path.join(d, 'seed-' + name)
-            os.makedirs(os.path.dirname(f), exist_ok=True)
-            with open(f, 'wb') as fd:
-                fd.write(blob)
+            with open(os.path.join(d, 'seed-' + name), 'wb') as f:
+                f.write(blob)
     return 0
 
 
