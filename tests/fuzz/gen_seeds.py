@@ -42,7 +42,7 @@ def dp(flags, log2q, regions, rx, tx, indirect=(), ops=b'', threshold=0):
 
 
 def op_rx(lens, seg=2048):
-    return struct.pack('<BBB', 0, len(lens) - 1, (seg - 8) // 8) + \
+    return struct.pack('<BBB', 0, len(lens) - 1, (seg - 64) // 8) + \
         b''.join(struct.pack('<H', n) for n in lens)
 
 
