@@ -18,7 +18,7 @@ secs=${VMP_FUZZ_SECONDS:-45}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
-args=(-print_final_stats=1 -timeout=20 -rss_limit_mb=3072
+args=(-print_final_stats=1 -timeout=60 -rss_limit_mb=3072
 	-artifact_prefix="$work/")
 [ -f "$dict" ] && args+=(-dict="$dict")
 # detect_leaks=0: EAL and rte_vhost keep allocations to exit

@@ -88,19 +88,26 @@ reg(const struct guest *g, unsigned int r)
 	return &g->mem->regions[r];
 }
 
-/* A guest address from the input: mostly "region, offset" so that inputs
- * reach memory, sometimes raw (holes, the top of the address space). */
+/*
+ * A guest address from the input: mostly "region, offset" so that inputs
+ * reach memory, sometimes raw (holes, the top of the address space). Bit 15
+ * of the offset counts it back from the region's end: structures that end
+ * at or straddle a region boundary are one small mutation away.
+ */
 static uint64_t
 xlate(const struct guest *g, uint64_t a)
 {
 	const struct rte_vhost_mem_region *r;
+	uint64_t off = a & 0xffff;
 
 	if (a >> 63)
 		return a;
 	if ((a >> 62) & 1)
 		return a & ~(1ull << 62);
 	r = reg(g, (unsigned int)((a >> 16) % g->nreg));
-	return r->guest_phys_addr + (a & 0xffff) % (r->size + 32);
+	if (off & 0x8000)
+		return r->guest_phys_addr + r->size - (off & 0xff);
+	return r->guest_phys_addr + off % (r->size + 32);
 }
 
 static void
@@ -113,8 +120,9 @@ desc_decode(const struct guest *g, struct fz_in *in, struct vring_desc *d)
 	d->len = (len >> 31) ? len : (len & 0x1fff);
 	d->flags = fz_u16(in);
 	d->next = fz_u16(in);
+	/* mostly in the table or one past it, sometimes anything */
 	if (!(d->next & 0x8000))
-		d->next %= g->qsize;
+		d->next %= g->qsize + 1;
 }
 
 /* Host address of [gpa, gpa + len) if one region holds all of it. */
@@ -390,11 +398,15 @@ check_used(struct guest *g, unsigned int r)
 {
 	uint16_t idx = __atomic_load_n(&g->used[r]->idx, __ATOMIC_ACQUIRE);
 	uint16_t n = (uint16_t)(idx - g->used_seen[r]), i;
+	uint16_t took = (uint16_t)(port->vq[r].last_avail - g->used_seen[r]);
 
-	if (n > g->qsize)
-		FZ_FAIL("vring %u: used idx moved by %u, queue size %u", r, n,
-			g->qsize);
-	for (i = 0; i < n; i++) {
+	/* A guest that re-posts heads still in flight may have more than a
+	 * ring of them outstanding: then only the newest qsize elements are
+	 * still in the ring. Never more returned than taken. */
+	if (n > took)
+		FZ_FAIL("vring %u: used idx moved by %u, %u heads taken", r, n,
+			took);
+	for (i = n > g->qsize ? n - g->qsize : 0; i < n; i++) {
 		const struct vring_used_elem *u =
 			&g->used[r]
 				 ->ring[(g->used_seen[r] + i) & (g->qsize - 1)];

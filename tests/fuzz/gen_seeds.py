@@ -20,6 +20,11 @@ def addr(region, off):
     return (region << 16) | off
 
 
+def addr_end(region, back):
+    """@back bytes before the end of @region."""
+    return (region << 16) | 0x8000 | back
+
+
 def desc(a, length, flags=0, nxt=0):
     return struct.pack('<IQHH', length, a, flags, nxt)
 
@@ -63,7 +68,9 @@ def op_avail_idx(vr, idx):
 
 
 def dp_seeds():
-    regs = [(0, 4096), (16, 4096), (64, 8192)]
+    # regions 0 and 1 adjacent (one guest range split in two), a hole
+    # before region 2
+    regs = [(0, 4096), (1, 4096), (64, 8192)]
     q = 8
     rx_bufs = [desc(addr(0, i * 512), 512, D_WRITE) for i in range(q)]
     tx_bufs = [desc(addr(1, i * 512), 12 + 60 + i * 40) for i in range(q)]
@@ -97,7 +104,7 @@ def dp_seeds():
     chain = [desc(addr(0, 0), 100, D_WRITE | D_NEXT, 1),
              desc(addr(0, 200), 100, D_WRITE | D_NEXT, 2),
              desc(addr(1, 0), 100, D_WRITE),
-             desc(addr(0, 4000), 96, D_WRITE | D_NEXT, 4),
+             desc(addr(0, 4000), 200, D_WRITE | D_NEXT, 4),
              desc(addr(1, 512), 1000, D_WRITE)]
     s['rx-chains'] = dp(F_MRG | F_V1, 3, regs, vring(q, 0, 2, [0, 3], chain),
                         empty, ops=op_rx([250, 1000]))
@@ -114,6 +121,13 @@ def dp_seeds():
                        vring(q, 0, 1, [0], [desc(addr(2, 256), 32, D_IND)]),
                        indirect=[(2, 0, ind_rx), (2, 256, ind_tx)],
                        ops=op_rx([900]) + op_tx(1))
+    # indirect tables that end exactly where their region ends
+    s['indirect-at-region-end'] = dp(
+        F_MRG | F_V1 | F_IND, 3, regs,
+        vring(q, 0, 1, [0], [desc(addr_end(2, 64), 64, D_IND)]),
+        vring(q, 0, 1, [0], [desc(addr_end(0, 32), 32, D_IND)]),
+        indirect=[(2, 8192 - 64, ind_rx), (0, 4096 - 32, ind_tx)],
+        ops=op_rx([900]) + op_tx(1))
     # guest RX buffers [30 B][0 B][2048 B] for one mergeable packet
     zl = [desc(addr(0, 0), 30, D_WRITE), desc(addr(0, 64), 0, D_WRITE),
           desc(addr(2, 0), 2048, D_WRITE)]
