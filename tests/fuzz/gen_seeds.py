@@ -128,6 +128,15 @@ def dp_seeds():
         vring(q, 0, 1, [0], [desc(addr_end(0, 32), 32, D_IND)]),
         indirect=[(2, 8192 - 64, ind_rx), (0, 4096 - 32, ind_tx)],
         ops=op_rx([900]) + op_tx(1))
+    # chains whose next is one past their table (direct and indirect)
+    s['next-past-table'] = dp(
+        F_MRG | F_V1 | F_IND, 3, regs,
+        vring(q, 0, 2, [0, 1], [desc(addr(0, 0), 100, D_WRITE | D_NEXT, q),
+                                desc(addr(2, 0), 32, D_IND)]),
+        vring(q, 0, 1, [0], [desc(addr(1, 0), 100, D_NEXT, q)]),
+        indirect=[(2, 0, [desc(addr(0, 512), 100, D_WRITE | D_NEXT, 2),
+                          desc(addr(0, 1024), 100, D_WRITE)])],
+        ops=op_rx([60, 60]) + op_tx(1))
     # guest RX buffers [30 B][0 B][2048 B] for one mergeable packet
     zl = [desc(addr(0, 0), 30, D_WRITE), desc(addr(0, 64), 0, D_WRITE),
           desc(addr(2, 0), 2048, D_WRITE)]
