@@ -10,6 +10,8 @@ import sys
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'migrate'))
+from migwire import crc32c  # noqa: E402 (the wire format's own CRC32C)
 
 # ---- fuzz_vnet_dp ----------------------------------------------------------
 F_MRG, F_V1, F_IND, F_ASYNC, F_LOG = 1, 2, 4, 8, 16
@@ -178,24 +180,6 @@ def deflate(page):
     return c.compress(page) + c.flush()
 
 
-def crc32c(data, crc=0):
-    crc ^= 0xffffffff
-    for b in data:
-        crc = CRC_TABLE[(crc ^ b) & 0xff] ^ (crc >> 8)
-    return crc ^ 0xffffffff
-
-
-def _crc_table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-CRC_TABLE = _crc_table()
 MIG_REG_PAGES = (8, 1, 4)  # fuzz_mig_stream.c: regions and their fill
 
 
