@@ -17,6 +17,9 @@
  * source's END digest, both as the page CRCs kept while writing say and
  * re-hashed in full (dest_verify_digest); nothing but region memory is
  * written (ASan); the run ends (libFuzzer -timeout).
+ *
+ * VMP_FUZZ_VERBOSE=1 prints what vmp_mig_run() returned for each input
+ * (to see where a seed ends up).
  */
 #include <errno.h>
 #include <stdbool.h>
