@@ -75,6 +75,13 @@ t_wait_pid() {
 	done
 }
 
+# t_tail file [n]: the last n (20) lines of a log, indented, for a failure's
+# context (the switch's or a peer's own account of what it saw).
+t_tail() {
+	echo "  --   ${1##*/} (last ${2:-20} lines):"
+	sed 's/^/       | /' "$1" 2>/dev/null | tail -n "${2:-20}"
+}
+
 t_done() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]

@@ -25,7 +25,9 @@ T_PIDS+=("$SW")
 t_wait_for "test -S $T_TMP/peer.sock" 30
 start_icmpecho "$T_TMP/peer.sock" $P-tp
 sleep 2
-timeout 150 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
+t_note "switch and peer started; QEMU boots the guest"
+# -k: QEMU blocked in a vhost-user exchange does not act on SIGTERM.
+timeout -k 10 150 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
 	-kernel "$G/vmlinuz" -initrd "$G/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3" \
 	-object memory-backend-memfd,id=mem,size=256M,share=on \
@@ -34,7 +36,8 @@ timeout 150 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
 	-netdev vhost-user,id=n0,chardev=c0 \
 	-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=52:54:00:00:00:02 \
 	</dev/null >qemu.log 2>&1
-t_check "QEMU guest ran and powered off (rc $?)" test $? -eq 0
+rc=$?
+t_check "QEMU guest ran and powered off (rc $rc)" test $rc -eq 0
 t_grep "guest negotiated with the switch" "vm.sock: device running" sw.log
 t_grep "guest pinged the peer through the switch, 5 of 5" \
 	"VMP-GUEST-PING: 5 of 5" qemu.log
@@ -50,4 +53,9 @@ t_wait_pid "$TP" 20
 kill -TERM "$SW"
 t_wait_pid "$SW" 30
 t_check "switch exits 0 (got $T_RC)" test "$T_RC" -eq 0
+if [ "$T_FAIL" -ne 0 ]; then
+	t_tail qemu.log 40
+	t_tail sw.log 40
+	t_tail tp.log 10
+fi
 t_done
