@@ -96,6 +96,7 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 					     in.client ? "client" : "server");
 		rte_tel_data_add_dict_int(t, "connected", in.connected);
 		rte_tel_data_add_dict_u64(t, "connects", in.connects);
+		rte_tel_data_add_dict_u64(t, "accepted", in.accepted);
 		rte_tel_data_add_dict_int(t, "connections", in.nb_conns);
 		rte_tel_data_add_dict_u64(t, "features", in.features);
 		rte_tel_data_add_dict_int(t, "queue_pairs", in.nb_qp);

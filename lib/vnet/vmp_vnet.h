@@ -240,6 +240,8 @@ struct vmp_vnet_port_info {
 	uint32_t broken;    /**< bitmask of vrings stopped as broken */
 	bool log_on;	    /**< dirty logging (VHOST_F_LOG_ALL) on */
 	uint64_t connects;  /**< times a frontend attached */
+	uint64_t accepted;  /**< frontend connections accepted, refused
+				 ones included */
 	uint16_t nb_conns;  /**< frontend connections open, in conn[] */
 	struct vmp_vnet_conn_info conn[VMP_VNET_MAX_CONN];
 };

@@ -347,12 +347,14 @@ vhost_msg_needs_drain(uint32_t req)
 	}
 }
 
-/* Refuse a message before rte_vhost uses it: its fds are closed here,
- * since rte_vhost drops them without closing once a hook answered. */
-static enum rte_vhost_msg_result
-refuse_msg(void *msg)
+/* Close the fds that came with a message a hook answers: rte_vhost
+ * drops them without closing once a hook answered or refused it. None
+ * are left in the message either: rte_vhost sends a hook's answer with
+ * the message's fds. */
+static void
+close_msg_fds(void *msg)
 {
-	int *fds, n, k;
+	int *fds, n, k, none = 0;
 
 	fds = (int *)(uintptr_t)vnet_vhu_fds(msg, &n);
 	for (k = 0; k < n; k++)
@@ -360,6 +362,14 @@ refuse_msg(void *msg)
 			close(fds[k]);
 			fds[k] = -1;
 		}
+	memcpy((uint8_t *)msg + VHU_CTX_OFF_FD_NUM, &none, sizeof(none));
+}
+
+/* Refuse a message before rte_vhost uses it. */
+static enum rte_vhost_msg_result
+refuse_msg(void *msg)
+{
+	close_msg_fds(msg);
 	return RTE_VHOST_MSG_RESULT_ERR;
 }
 
@@ -378,6 +388,8 @@ pre_msg(int vid, void *msg)
 		uint32_t size = sizeof(uint64_t);
 		uint64_t nb = port->nb_qp;
 
+		/* it takes none: any fd sent with it would leak */
+		close_msg_fds(msg);
 		memcpy((uint8_t *)msg + VHU_OFF_SIZE, &size, sizeof(size));
 		memcpy((uint8_t *)msg + VHU_OFF_PAYLOAD, &nb, sizeof(nb));
 		return RTE_VHOST_MSG_RESULT_REPLY;
@@ -437,6 +449,8 @@ on_new_connection(int vid)
 	TAILQ_FOREACH (port, &ports, next)
 		if (strcmp(port->path, ifname) == 0)
 			break;
+	if (port != NULL)
+		__atomic_fetch_add(&port->accepted, 1, __ATOMIC_RELAXED);
 	for (i = 0; port != NULL && i < VMP_VNET_MAX_CONN; i++)
 		if (port->conn[i].vid < 0) {
 			c = &port->conn[i];
@@ -884,6 +898,7 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 	info->nb_vrings = port->nb_vrings;
 	info->log_on = port->log_on;
 	info->connects = port->connects;
+	info->accepted = __atomic_load_n(&port->accepted, __ATOMIC_RELAXED);
 	for (i = 0; i < VNET_NB_VRINGS; i++) {
 		uint32_t s =
 			__atomic_load_n(&port->vq[i].state, __ATOMIC_RELAXED);

@@ -234,6 +234,7 @@ struct vmp_vnet_port {
 	bool mrg;
 	struct rte_vhost_memory *mem;
 	uint64_t connects;
+	uint64_t accepted; /* written by the vhost-user thread, atomic */
 
 	/* Read by the datapath at publication time: logging decided then. */
 	volatile bool log_on;

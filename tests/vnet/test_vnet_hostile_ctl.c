@@ -53,6 +53,7 @@
 #define NEED_REPLY (1u << 3)
 #define SET_FEATURES 2
 #define GET_FEATURES 1
+#define GET_QUEUE_NUM 17
 #define SET_MEM_TABLE 5
 #define SET_LOG_BASE 6
 #define SET_VRING_NUM 8
@@ -533,6 +534,35 @@ test_refused_fds_closed(void)
 	return TEST_SUCCESS;
 }
 
+/* GET_QUEUE_NUM is answered by vmpath's own hook, where rte_vhost no
+ * longer closes what came with a message: fds sent with it are closed. */
+static int
+test_answered_fds_closed(void)
+{
+	unsigned int before, after, i;
+	uint64_t v;
+
+	TEST_ASSERT_SUCCESS(vhu_front_open(&fa, path[0], FEATURES), "open");
+	TEST_ASSERT(wait_running(0, 3), "both vrings run");
+	before = count_fds();
+	for (i = 0; i < 50; i++) {
+		int fd = eventfd(0, 0);
+
+		TEST_ASSERT(fd >= 0, "eventfd");
+		TEST_ASSERT_SUCCESS(vhu_front_send(&fa, GET_QUEUE_NUM, 0, NULL,
+						   0, fd),
+				    "send %u", i);
+		close(fd);
+		TEST_ASSERT_SUCCESS(vhu_front_recv(&fa, &v), "reply %u", i);
+		TEST_ASSERT_EQUAL(v, 1, "one queue pair served");
+	}
+	after = count_fds();
+	TEST_ASSERT(after <= before, "fds %u before, %u after 50 answers",
+		    before, after);
+	TEST_ASSERT_EQUAL(tx_one(&fa, 0, 0), 1, "vrings still serve");
+	return TEST_SUCCESS;
+}
+
 /* Open @f on port @k and wait until both vrings run: 0 and the time in ms,
  * or a negative errno. */
 static int
@@ -636,6 +666,8 @@ static struct vmp_test_suite hostile_ctl_suite = {
 				     test_half_sent_message),
 			TEST_CASE_ST(case_setup, case_teardown,
 				     test_refused_fds_closed),
+			TEST_CASE_ST(case_setup, case_teardown,
+				     test_answered_fds_closed),
 			TEST_CASES_END(),
 		},
 };
