@@ -549,9 +549,9 @@ test_answered_fds_closed(void)
 		int fd = eventfd(0, 0);
 
 		TEST_ASSERT(fd >= 0, "eventfd");
-		TEST_ASSERT_SUCCESS(vhu_front_send(&fa, GET_QUEUE_NUM, 0, NULL,
-						   0, fd),
-				    "send %u", i);
+		TEST_ASSERT_SUCCESS(
+			vhu_front_send(&fa, GET_QUEUE_NUM, 0, NULL, 0, fd),
+			"send %u", i);
 		close(fd);
 		TEST_ASSERT_SUCCESS(vhu_front_recv(&fa, &v), "reply %u", i);
 		TEST_ASSERT_EQUAL(v, 1, "one queue pair served");
