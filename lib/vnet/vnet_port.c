@@ -383,6 +383,11 @@ pre_msg(int vid, void *msg)
 	if (c == NULL)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	req = vnet_vhu_u32(msg, VHU_OFF_REQUEST);
+	if (!__vmp_vnet_msg_allowed(req)) {
+		VNET_LOG(ERR, "%s: vhost-user request %u refused: not served",
+			 port->path, req);
+		return refuse_msg(msg);
+	}
 	if (req == VHU_GET_QUEUE_NUM) {
 		/* Answer with what we serve, not rte_vhost's maximum. */
 		uint32_t size = sizeof(uint64_t);

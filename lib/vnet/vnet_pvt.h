@@ -596,6 +596,8 @@ void __vmp_vnet_port_resume(struct vmp_vnet_port *port);
 
 /* vnet_vhu_check.c: what a frontend hands over, checked before use */
 int __vmp_vnet_check_mem_table(const struct vmp_vnet_port *port, void *msg);
+/* A request a virtio-net backend with vnet's features serves. */
+bool __vmp_vnet_msg_allowed(uint32_t req);
 int __vmp_vnet_check_log_base(const struct vmp_vnet_port *port, void *msg);
 bool __vmp_vnet_check_ring(const struct vmp_vnet_port *port,
 			   const struct vnet_vq *vq,

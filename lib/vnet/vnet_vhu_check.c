@@ -266,6 +266,38 @@ is_port_conn(const struct vmp_vnet_port *port, int fd)
 }
 
 /*
+ * rte_vhost 22.11 runs the handler of any request it knows, whether or not
+ * the protocol feature it belongs to was offered: GET_INFLIGHT_FD with
+ * num_queues and queue_size of 65535 has it create and zero a shared
+ * memory file of about 68 GB on the one thread that serves every port, and
+ * POSTCOPY_ADVISE opens a userfaultfd. vnet answers only what its features
+ * call for (vhost-user specification, "Front-end message types"): the
+ * device set-up, vring and memory messages, feature and protocol-feature
+ * negotiation, GET_QUEUE_NUM (MQ), SEND_RARP, NET_SET_MTU, SET_STATUS and
+ * GET_STATUS (STATUS). SET_VRING_ERR too: QEMU always sends it (rte_vhost
+ * closes its fd). Everything else is refused, its fds closed.
+ */
+bool
+__vmp_vnet_msg_allowed(uint32_t req)
+{
+	switch (req) {
+	case VHU_GET_FEATURES ... VHU_SET_VRING_CALL:
+	case VHU_SET_VRING_ERR:
+	case VHU_GET_PROTOCOL_FEATURES:
+	case VHU_SET_PROTOCOL_FEATURES:
+	case VHU_GET_QUEUE_NUM:
+	case VHU_SET_VRING_ENABLE:
+	case VHU_SEND_RARP:
+	case VHU_NET_SET_MTU:
+	case VHU_SET_STATUS:
+	case VHU_GET_STATUS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * rte_vhost reads a message's payload with a blocking read() and sends
  * replies with a blocking sendmsg() on the one thread that serves every
  * port, and does not tell us the connection's fd: find our connections on

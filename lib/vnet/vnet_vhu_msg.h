@@ -34,7 +34,15 @@
 #define VHU_GET_VRING_BASE 11
 #define VHU_SET_VRING_KICK 12
 #define VHU_SET_VRING_CALL 13
+#define VHU_SET_VRING_ERR 14
+#define VHU_GET_PROTOCOL_FEATURES 15
+#define VHU_SET_PROTOCOL_FEATURES 16
 #define VHU_GET_QUEUE_NUM 17
+#define VHU_SET_VRING_ENABLE 18
+#define VHU_SEND_RARP 19
+#define VHU_NET_SET_MTU 20
+#define VHU_SET_STATUS 39
+#define VHU_GET_STATUS 40
 
 /* Header: request, flags, size; the payload follows at byte 12. */
 #define VHU_HDR_SIZE 12

@@ -54,6 +54,7 @@
 #define SET_FEATURES 2
 #define GET_FEATURES 1
 #define GET_QUEUE_NUM 17
+#define GET_INFLIGHT_FD 31
 #define SET_MEM_TABLE 5
 #define SET_LOG_BASE 6
 #define SET_VRING_NUM 8
@@ -563,6 +564,39 @@ test_answered_fds_closed(void)
 	return TEST_SUCCESS;
 }
 
+/* Requests for features vmpath does not offer are refused before
+ * rte_vhost acts on them: GET_INFLIGHT_FD would have it create (and keep)
+ * a shared memory file sized by the frontend. */
+static int
+test_unoffered_refused(void)
+{
+	struct vhu_front_opts o = {.protocol_features = REPLY_ACK};
+	/* mmap_size, mmap_offset, num_queues, queue_size */
+	struct {
+		uint64_t size, off;
+		uint16_t nq, qs;
+	} __attribute__((packed)) inflight = {0, 0, 2, 256};
+	unsigned int before, after, i;
+	uint64_t v;
+
+	TEST_ASSERT_SUCCESS(vhu_front_open_opts(&fa, path[0], FEATURES, &o),
+			    "open");
+	TEST_ASSERT(wait_running(0, 3), "both vrings run");
+	before = count_fds();
+	for (i = 0; i < 10; i++) {
+		TEST_ASSERT_SUCCESS(vhu_front_send(&fa, GET_INFLIGHT_FD,
+						   NEED_REPLY, &inflight,
+						   sizeof(inflight), -1),
+				    "send %u", i);
+		TEST_ASSERT_SUCCESS(vhu_front_recv(&fa, &v), "reply %u", i);
+		TEST_ASSERT_EQUAL(v, 1, "GET_INFLIGHT_FD %u refused", i);
+	}
+	after = count_fds();
+	TEST_ASSERT(after <= before, "fds %u before, %u after", before, after);
+	TEST_ASSERT_EQUAL(tx_one(&fa, 0, 0), 1, "vrings still serve");
+	return TEST_SUCCESS;
+}
+
 /* Open @f on port @k and wait until both vrings run: 0 and the time in ms,
  * or a negative errno. */
 static int
@@ -668,6 +702,8 @@ static struct vmp_test_suite hostile_ctl_suite = {
 				     test_refused_fds_closed),
 			TEST_CASE_ST(case_setup, case_teardown,
 				     test_answered_fds_closed),
+			TEST_CASE_ST(case_setup, case_teardown,
+				     test_unoffered_refused),
 			TEST_CASES_END(),
 		},
 };
