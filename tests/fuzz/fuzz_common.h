@@ -66,7 +66,8 @@ fz_left(const struct fz_in *in)
  * rte_eal_init() once per process, its own --file-prefix, no hugepages, no
  * PCI, IOVA as VA (guest memory handed to a DMA engine is plain heap); then
  * every log below CRIT off: rejected input is logged by design and would
- * drown the fuzzer. Exits on failure. @lcores: EAL -l value.
+ * drown the fuzzer (VMP_FUZZ_LOG set in the environment: every log at
+ * debug, to see what one input does). Exits on failure. @lcores: EAL -l.
  */
 void fz_eal_init(const char *lcores);
 

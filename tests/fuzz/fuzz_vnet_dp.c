@@ -36,17 +36,15 @@
 #include <linux/virtio_ring.h>
 #include <linux/vhost.h>
 
-#include <rte_bus_vdev.h>
-#include <rte_dmadev.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_service.h>
 
 #include <vmp_config.h>
-#include <rte_pmd_swdma.h>
 
 #include "vnet_pvt.h"
 #include "fuzz_common.h"
+#include "fuzz_vnet_common.h"
 
 #define NREG_MAX 4
 #define QSIZE_LOG2_MAX 8
@@ -653,29 +651,6 @@ drain(struct guest *g)
 			rte_mempool_in_use_count(mp));
 }
 
-static void
-setup_dma(void)
-{
-	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM,
-					.nb_desc = 1024};
-	struct rte_dma_conf dc = {.nb_vchans = 1};
-	int id;
-
-	if (rte_vdev_init("dma_swdma_fz", NULL) < 0)
-		FZ_FAIL("no dma_swdma device");
-	id = rte_dma_get_dev_id_by_name("dma_swdma_fz");
-	if (id < 0 || rte_dma_configure(id, &dc) < 0 ||
-	    rte_dma_vchan_setup(id, 0, &vc) < 0 || rte_dma_start(id) < 0)
-		FZ_FAIL("dma_swdma setup");
-	/* the engine runs on this thread, when an input says so */
-	if (rte_pmd_swdma_service_id_get((int16_t)id, 0, &svc_id) < 0 ||
-	    rte_service_runstate_set(svc_id, 1) < 0)
-		FZ_FAIL("dma_swdma service");
-	dma = vmp_vnet_dma_create((int16_t)id, 0, 0, 0);
-	if (dma == NULL)
-		FZ_FAIL("vmp_vnet_dma_create: %d", rte_errno);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -695,7 +670,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 				     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (mp == NULL)
 		FZ_FAIL("no mempool");
-	setup_dma();
+	dma = fz_swdma_create("dma_swdma_fz", &svc_id);
 	/* a port nobody connects to: its vrings are the harness's */
 	snprintf(sock_dir, sizeof(sock_dir), "/tmp/vmpfz-XXXXXX");
 	if (mkdtemp(sock_dir) == NULL)

@@ -154,6 +154,93 @@ def dp_seeds():
     return s
 
 
+# ---- fuzz_vnet_msg ---------------------------------------------------------
+# request selectors: indexes into reqs[] of fuzz_vnet_msg.c
+(R_GET_FEATURES, R_SET_FEATURES, R_SET_OWNER, R_RESET_OWNER, R_SET_MEM_TABLE,
+ R_SET_LOG_BASE, R_SET_LOG_FD, R_SET_VRING_NUM, R_SET_VRING_ADDR,
+ R_SET_VRING_BASE, R_GET_VRING_BASE, R_SET_VRING_KICK, R_SET_VRING_CALL,
+ R_SET_VRING_ERR, R_GET_PROTOCOL_FEATURES, R_SET_PROTOCOL_FEATURES,
+ R_GET_QUEUE_NUM, R_SET_VRING_ENABLE, R_SEND_RARP) = range(19)
+MSG_HDR_MEM_256K = 3 << 1
+VQ_BASE = (0x0000, 0x8000)  # each vring's desc table; avail +0x1000, used +0x2000
+
+
+def m_op(conn, sel, payload=b'', fl=0):
+    return bytes([(conn << 3) | 0, sel, fl]) + payload
+
+
+def m_write(off, data):
+    return bytes([5]) + struct.pack('<IB', off, len(data)) + data
+
+
+def m_dp(n, length):
+    return bytes([4, n]) + struct.pack('<H', length - 14)
+
+
+def m_wait(conn=0, n=8):
+    return bytes([(conn << 3) | 7, n])
+
+
+def m_setup(conn, features, log=False):
+    """What QEMU sends to start a 2-vring virtio-net device."""
+    b = m_op(conn, R_GET_FEATURES)
+    b += m_op(conn, R_SET_FEATURES, struct.pack('<Q', features))
+    b += m_op(conn, R_GET_PROTOCOL_FEATURES)
+    b += m_op(conn, R_SET_PROTOCOL_FEATURES, struct.pack('<Q', 0xb))
+    b += m_op(conn, R_SET_OWNER)
+    # one region at GPA 0, the whole memfd (size/uaddr patched)
+    b += m_op(conn, R_SET_MEM_TABLE, struct.pack('<II4Q', 1, 0, 0, 0, 0, 0))
+    if log:
+        b += m_op(conn, R_SET_LOG_BASE, struct.pack('<QQ', 4096, 0))
+    for i in (0, 1):
+        base = VQ_BASE[i]
+        b += m_op(conn, R_SET_VRING_NUM, struct.pack('<II', i, 8))
+        b += m_op(conn, R_SET_VRING_BASE, struct.pack('<II', i, 0))
+        b += m_op(conn, R_SET_VRING_ADDR, struct.pack(
+            '<II4Q', i, 0, base, base + 0x2000, base + 0x1000, 0))
+        b += m_op(conn, R_SET_VRING_KICK, struct.pack('<Q', i))
+        b += m_op(conn, R_SET_VRING_CALL, struct.pack('<Q', i))
+        b += m_op(conn, R_SET_VRING_ENABLE, struct.pack('<II', i, 1))
+    return b
+
+
+def m_guest_buffers():
+    """RX: 2 writable 2 KiB buffers; TX: one 72-byte frame (header + 60)."""
+    b = m_write(VQ_BASE[0], desc(0x10000, 2048, D_WRITE) +
+                desc(0x10800, 2048, D_WRITE))
+    b += m_write(VQ_BASE[0] + 0x1000, struct.pack('<HHHH', 0, 2, 0, 1))
+    b += m_write(VQ_BASE[1], desc(0x20000, 72))
+    b += m_write(VQ_BASE[1] + 0x1000, struct.pack('<HHH', 0, 1, 0))
+    return b
+
+
+def m_stop(conn):
+    return (m_op(conn, R_GET_VRING_BASE, struct.pack('<II', 0, 0)) +
+            m_op(conn, R_GET_VRING_BASE, struct.pack('<II', 1, 0)))
+
+
+def msg_seeds():
+    feat = (1 << 32) | (1 << 15) | (1 << 30)
+    log_all = 1 << 26
+    run = m_setup(0, feat) + m_guest_buffers() + m_dp(2, 60) + m_wait()
+    return {
+        'sync': bytes([MSG_HDR_MEM_256K]) + run + m_stop(0),
+        'async': bytes([MSG_HDR_MEM_256K | 1]) + m_setup(0, feat) +
+        m_guest_buffers() + m_dp(2, 1500) + m_wait() + m_stop(0),
+        'migrate': bytes([MSG_HDR_MEM_256K | 1]) + run +
+        m_setup(1, feat) + m_op(0, R_SET_FEATURES,
+                                struct.pack('<Q', feat | log_all)) +
+        m_dp(2, 1500) + m_stop(0) + bytes([6]) + m_wait(1) + m_dp(1, 60),
+        'log': bytes([MSG_HDR_MEM_256K | 1]) + m_setup(0, feat, True) +
+        m_op(0, R_SET_FEATURES, struct.pack('<Q', feat | log_all)) +
+        m_guest_buffers() + m_dp(2, 1500) + m_wait() + m_stop(0),
+        'rarp': bytes([MSG_HDR_MEM_256K]) + run +
+        m_op(0, R_SEND_RARP, b'\x52\x54\x00\x00\x00\x02\x00\x00'),
+        'raw': bytes([MSG_HDR_MEM_256K]) + m_op(0, 0xf0, struct.pack(
+            '<I', 1000), fl=2 | 4) + b'\x10\x00' + bytes(16),
+    }
+
+
 # ---- fuzz_mig_stream -------------------------------------------------------
 MIG_F = dict(HELLO=1, ACCEPT=2, REFUSE=3, PAGES=4, ROUND_END=5, END=6)
 
@@ -253,7 +340,8 @@ def params_seeds():
 def main():
     for target, seeds in (('fuzz_vnet_dp', dp_seeds()),
                           ('fuzz_mig_stream', mig_seeds()),
-                          ('fuzz_params', params_seeds())):
+                          ('fuzz_params', params_seeds()),
+                          ('fuzz_vnet_msg', msg_seeds())):
         d = os.path.join(HERE, 'corpus', target)
         os.makedirs(d, exist_ok=True)
         for name, blob in seeds.items():
