@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -633,9 +634,16 @@ teardown(struct run *r)
 			break;
 		usleep(200);
 	}
-	if (!idle)
-		FZ_FAIL("port not idle %u ms after its frontends closed",
-			TEARDOWN_MS);
+	if (!idle) {
+		struct vmp_vnet_port_info pi;
+
+		vmp_vnet_port_info_get(r->port, &pi);
+		FZ_FAIL("port not idle %u ms after its frontends closed: "
+			"%u connections, connected %d, vrings running 0x%x, "
+			"broken 0x%x, accepted %" PRIu64,
+			TEARDOWN_MS, pi.nb_conns, pi.connected, pi.running,
+			pi.broken, pi.accepted);
+	}
 	fds = count_fds(false);
 	if (fds > r->fds_before + (int)r->may_leak && count_fds(true))
 		FZ_FAIL("%d fds open %u ms after teardown, %d before the input "
