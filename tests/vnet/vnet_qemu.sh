@@ -27,7 +27,7 @@ start_icmpecho "$T_TMP/peer.sock" $P-tp
 sleep 2
 t_note "switch and peer started; QEMU boots the guest"
 # -k: QEMU blocked in a vhost-user exchange does not act on SIGTERM.
-timeout -k 10 150 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
+timeout -k 10 240 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
 	-kernel "$G/vmlinuz" -initrd "$G/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3" \
 	-object memory-backend-memfd,id=mem,size=256M,share=on \
