@@ -62,8 +62,10 @@
 #define ACK_MS 20	   /* a NEED_REPLY answer, if REPLY_ACK was agreed */
 #define LEAK_SETTLE_MS 300 /* an rte_vhost leak: fds stay this long */
 #define ACCEPT_MS 3000	   /* rte_vhost polls its listen fd each 1 s */
-#define TEARDOWN_MS 10000  /* accept 1 s, drains 1 s each, fds closed */
-#define SEND_TIMEOUT_S 5   /* the vhost-user thread stopped reading */
+#define TEARDOWN_MS                                                            \
+	30000		 /* accept 1 s, drains 1 s each, fds closed;           \
+			  a loaded host starves the vhost-user thread */
+#define SEND_TIMEOUT_S 5 /* the vhost-user thread stopped reading */
 #define UADDR_BASE 0x7f0000000000ULL /* the frontend's view of guest memory */
 #define LOG_SIZE (64u << 10)
 #define MSG_MAX (VHU_HDR_SIZE + VHU_CTX_MAX_PAYLOAD + 64)
