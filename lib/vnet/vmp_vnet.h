@@ -191,6 +191,7 @@ struct vmp_vnet_vq_stats {
 	uint64_t inflight;   /**< packets with copies in flight (gauge) */
 	uint64_t notify;     /**< guest notifications sent */
 	uint64_t logged;     /**< dirty-log writes (payload ranges) */
+	uint64_t log_pages;  /**< 4 KiB guest pages those writes marked */
 	/** guest descriptors read by full chain walks, i.e. not counting the
 	 * one-descriptor fast path (one per packet): the work a guest can ask
 	 * of the polling lcore beyond that (see VMP_VNET_BURST_DESC) */
@@ -240,6 +241,11 @@ struct vmp_vnet_port_info {
 	uint32_t broken;    /**< bitmask of vrings stopped as broken */
 	bool log_on;	    /**< dirty logging (VHOST_F_LOG_ALL) on */
 	uint64_t connects;  /**< times a frontend attached */
+	uint64_t log_pages; /**< payload pages logged, all vrings */
+	/** copies in flight when a stop (GET_VRING_BASE, a memory or ring
+	 * change, a disconnect) began, each drained before it was answered */
+	uint64_t drained;
+	uint64_t rarp_sent; /**< RARP frames sent for SEND_RARP */
 	uint16_t nb_conns;  /**< frontend connections open, in conn[] */
 	struct vmp_vnet_conn_info conn[VMP_VNET_MAX_CONN];
 };

@@ -35,6 +35,7 @@
 #define VHU_SET_VRING_KICK 12
 #define VHU_SET_VRING_CALL 13
 #define VHU_GET_QUEUE_NUM 17
+#define VHU_SEND_RARP 19
 
 /* Header: request, flags, size; the payload follows at byte 12. */
 #define VHU_HDR_SIZE 12
