@@ -13,6 +13,11 @@
 #     client-sync, client-async
 #                  two client ports of vmpath, QEMU listens (server=on): the
 #                  guest changes switch port, SEND_RARP must move its MAC
+#     testpmd      the anchor: DPDK's builtin vhost backend (dpdk-testpmd,
+#                  net_vhost0 and net_tap0, io forwarding) instead of vmpath;
+#                  the same checks but vmpath's counters
+# Prints 'RESULT variant total_ms downtime_ms gap_s lost first_after_s' for
+# tests/vnet/vnet_migrate_bench.sh.
 #
 # Pass: QEMU reports `completed`; the guest, now in the destination QEMU,
 # prints the stream's sha256; its /proc/net/snmp counts 0 InCsumErrors (Ip
@@ -47,6 +52,7 @@ APP=()
 case $V in
 sync | client-sync) APP=(--dma none) ;;
 async | client-async) APP=(--dma skeleton --dma-threshold 64) ;;
+testpmd) ;;
 async-slow)
 	# the engine (service lcore 2, set by its devarg) shares core 1 with
 	# the datapath lcore; 200 us per copy
@@ -68,9 +74,17 @@ else
 	DST_CHR=$SRC_CHR
 fi
 
-"$VMPATH" "${EAL[@]}" --no-pci --no-huge -m 256 --iova-mode=va \
-	--file-prefix=$P "${LOGS[@]}" -- "${PORTS[@]}" \
-	--ethdev "net_tap0,iface=$IF" "${APP[@]}" >sw.log 2>&1 &
+if [ "$V" = testpmd ]; then
+	dpdk-testpmd -l 0-1 --no-pci --no-huge -m 256 --file-prefix=$P \
+		"${LOGS[@]}" --vdev "net_vhost0,iface=$T_TMP/vm.sock,queues=1" \
+		--vdev "net_tap0,iface=$IF" -- --forward-mode=io --nb-cores=1 \
+		--total-num-mbufs=8192 --stats-period 100 -a --no-mlockall \
+		</dev/null >sw.log 2>&1 &
+else
+	"$VMPATH" "${EAL[@]}" --no-pci --no-huge -m 256 --iova-mode=va \
+		--file-prefix=$P "${LOGS[@]}" -- "${PORTS[@]}" \
+		--ethdev "net_tap0,iface=$IF" "${APP[@]}" >sw.log 2>&1 &
+fi
 SW=$!
 T_PIDS+=("$SW")
 if ! t_wait_for "ip link show $IF >/dev/null 2>&1" 30; then
@@ -162,6 +176,15 @@ if [ -n "$T0" ]; then
 	FIRST=$(sed -n 's/.*first_after_s \([-0-9.]*\).*/\1/p' pings.txt)
 	t_check "pings answer again within 1 s of the switchover (${FIRST}s)" \
 		awk -v f="$FIRST" 'BEGIN { exit !(f >= 0 && f <= 1.0) }'
+	echo "RESULT $V $(sed -n 's/.*total_ms \([0-9-]*\) downtime_ms \([0-9-]*\).*/\1 \2/p' mig.log)" \
+		"$(sed -n 's/.*first_after_s \([-0-9.]*\) gap_s \([0-9.]*\) lost \([0-9]*\).*/\2 \3 \1/p' pings.txt)"
+fi
+if [ "$V" = testpmd ]; then
+	t_wait_pid "$DST" 30
+	kill -INT "$SW"
+	t_wait_pid "$SW" 30
+	t_done
+	exit
 fi
 # migration counters: difference over the migration
 jq_port() { python3 -c "import json,sys; d=json.load(open(sys.argv[1]))['/vmpath/ports']
