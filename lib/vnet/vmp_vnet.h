@@ -242,8 +242,9 @@ struct vmp_vnet_port_info {
 	bool log_on;	    /**< dirty logging (VHOST_F_LOG_ALL) on */
 	uint64_t connects;  /**< times a frontend attached */
 	uint64_t log_pages; /**< payload pages logged, all vrings */
-	/** copies in flight when a stop (GET_VRING_BASE, a memory or ring
-	 * change, a disconnect) began, each drained before it was answered */
+	/** copies in flight when a device stop (GET_VRING_BASE, a
+	 * disconnect) began, each drained (landed, published, logged) before
+	 * the stop was answered */
 	uint64_t drained;
 	uint64_t rarp_sent; /**< RARP frames sent for SEND_RARP */
 	uint16_t nb_conns;  /**< frontend connections open, in conn[] */

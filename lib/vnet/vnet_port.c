@@ -142,8 +142,8 @@ conn_is_active(const struct vmp_vnet_port *port, const struct vnet_conn *c)
 static int
 park_vq(struct vnet_vq *vq, bool drain, uint64_t end)
 {
-	/* control thread only: the copies this stop waits for */
-	if (drain)
+	/* control thread only: the copies a device stop waits for */
+	if (drain && vq->port->stopping)
 		vq->port->drained += vnet_infl_count(vq);
 	for (;;) {
 		/* Acquire: pairs with the datapath's release in exit/drain. */
@@ -404,8 +404,11 @@ pre_msg(int vid, void *msg)
 	 * first; wait for copies in flight only when memory, the rings or
 	 * the device itself go away. Another connection's messages leave
 	 * the polled rings alone. */
-	if (conn_is_active(port, c))
+	if (conn_is_active(port, c)) {
+		port->stopping = req == VHU_GET_VRING_BASE;
 		__vmp_vnet_port_park(port, vhost_msg_needs_drain(req));
+		port->stopping = false;
+	}
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -500,7 +503,9 @@ conn_deactivate(struct vmp_vnet_port *port)
 
 	/* On a timeout the vrings stay HUNG (logged): rte_vhost unmaps its
 	 * view of guest memory after we return, the copies use ours. */
+	port->stopping = true;
 	__vmp_vnet_port_park(port, true);
+	port->stopping = false;
 	port->running = false;
 	port->active = -1;
 	port->vid = -1;

@@ -248,6 +248,7 @@ struct vmp_vnet_port {
 	uint8_t rarp_mac[6];
 	uint32_t rarp_req, rarp_done;
 	uint64_t rarp_sent;
+	bool stopping; /* a draining park for a device stop runs */
 	uint64_t drained;
 
 	struct vnet_vq vq[VNET_NB_VRINGS];

@@ -5,12 +5,22 @@
   vnet_mig.py ping ADDR OUT        ICMP echo every 50 ms until SIGTERM; OUT
                                    gets one line per echo: seq, send time,
                                    reply time or '-' (CLOCK_REALTIME, s)
+  vnet_mig.py udp ADDR PPS          UDP datagrams of 1400 random bytes to
+                                   ADDR port 9 at PPS per second until
+                                   SIGTERM: not flow-controlled, so copies
+                                   are in flight when the guest stops
   vnet_mig.py migrate QMP URI BW   drive a live migration over QMP: cap the
                                    bandwidth at BW bytes/s, migrate, poll
                                    query-migrate; prints 'start T', then
                                    'status S total_ms N downtime_ms N
                                    setup_ms N end T' (T: CLOCK_REALTIME)
   vnet_mig.py qmp QMP CMD          run one QMP command, print the reply
+  vnet_mig.py ramcmp SRC DST DIR SIZE
+                                   after `completed`, both QEMUs paused:
+                                   dump guest RAM [0, SIZE) of both (pmemsave
+                                   into DIR), compare it page by page, resume
+                                   the destination; prints 'ramcmp pages N
+                                   differ K first PFN..' and 'cont T'
   vnet_mig.py pings OUT T0 T1      analyse a ping log around a switchover
                                    that ended at T0 (and the stream end T1)
 """
@@ -100,6 +110,24 @@ def ping(addr, out):
             f.write('%d %.6f -\n' % (s, ts))
 
 
+def udp(addr, pps):
+    sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    data = os.urandom(1400)
+    gap = 1.0 / float(pps)
+    nxt = time.time()
+    while not stop:
+        try:
+            sk.sendto(data, (addr, 9))
+        except OSError:
+            pass
+        nxt += gap
+        d = nxt - time.time()
+        if d > 0:
+            time.sleep(d)
+
+
 def migrate(path, uri, bw):
     q = Qmp(path)
     q.cmd('migrate-set-parameters', **{'max-bandwidth': int(bw)})
@@ -117,6 +145,34 @@ def migrate(path, uri, bw):
         time.sleep(0.02)
     print('status timeout', flush=True)
     return 1
+
+
+def ramcmp(src, dst, d, size):
+    size = int(size)
+    for name, path in (('src', src), ('dst', dst)):
+        Qmp(path).cmd('pmemsave', val=0, size=size,
+                      filename=os.path.join(d, name + '.ram'))
+    diff = []
+    with open(os.path.join(d, 'src.ram'), 'rb') as a, \
+            open(os.path.join(d, 'dst.ram'), 'rb') as b:
+        pfn = 0
+        while True:
+            x, y = a.read(1 << 20), b.read(1 << 20)
+            if not x:
+                break
+            if x != y:
+                for k in range(0, len(x), 4096):
+                    if x[k:k + 4096] != y[k:k + 4096]:
+                        diff.append(pfn + k // 4096)
+            pfn += len(x) // 4096
+    print('ramcmp pages %d differ %d first %s' % (
+        size // 4096, len(diff), ' '.join('%#x' % p for p in diff[:16])),
+        flush=True)
+    for name in ('src', 'dst'):
+        os.unlink(os.path.join(d, name + '.ram'))
+    Qmp(dst).cmd('cont')
+    print('cont %.6f' % time.time(), flush=True)
+    return 0
 
 
 def pings(out, t0):
@@ -147,10 +203,14 @@ def main():
     a = sys.argv[1:]
     if a[0] == 'ping':
         ping(a[1], a[2])
+    elif a[0] == 'udp':
+        udp(a[1], a[2])
     elif a[0] == 'migrate':
         return migrate(a[1], a[2], a[3])
     elif a[0] == 'qmp':
         print(json.dumps(Qmp(a[1]).cmd(a[2])))
+    elif a[0] == 'ramcmp':
+        return ramcmp(a[1], a[2], a[3], a[4])
     elif a[0] == 'pings':
         return pings(a[1], float(a[2]))
     return 0
