@@ -5,8 +5,8 @@
   vnet_mig.py ping ADDR OUT        ICMP echo every 50 ms until SIGTERM; OUT
                                    gets one line per echo: seq, send time,
                                    reply time or '-' (CLOCK_REALTIME, s)
-  vnet_mig.py udp ADDR PPS          UDP datagrams of 1400 random bytes to
-                                   ADDR port 9 at PPS per second until
+  vnet_mig.py udp ADDR PPS DATA     UDP datagrams (the first 1400 bytes of
+                                   file DATA) to ADDR port 9, PPS per s, until
                                    SIGTERM: not flow-controlled, so copies
                                    are in flight when the guest stops
   vnet_mig.py migrate QMP URI BW   drive a live migration over QMP: cap the
@@ -15,12 +15,18 @@
                                    'status S total_ms N downtime_ms N
                                    setup_ms N end T' (T: CLOCK_REALTIME)
   vnet_mig.py qmp QMP CMD          run one QMP command, print the reply
-  vnet_mig.py ramcmp SRC DST DIR SIZE
+  vnet_mig.py ramcmp SRC DST DIR SIZE DATA
                                    after `completed`, both QEMUs paused:
                                    dump guest RAM [0, SIZE) of both (pmemsave
                                    into DIR), compare it page by page, resume
-                                   the destination; prints 'ramcmp pages N
-                                   differ K first PFN..' and 'cont T'
+                                   the destination; a differing page that
+                                   holds 32 bytes of DATA (the stream, whose
+                                   head is the UDP payload) held packet
+                                   payload: 'rx'; a page of a used ring
+                                   (QEMU's x-query-virtio-queue-status):
+                                   'used'; else 'cpu'. Prints 'ramcmp pages N
+                                   differ K rx R used U first PFN:label..'
+                                   and 'cont T'
   vnet_mig.py pings OUT T0 T1      analyse a ping log around a switchover
                                    that ended at T0 (and the stream end T1)
 """
@@ -110,11 +116,12 @@ def ping(addr, out):
             f.write('%d %.6f -\n' % (s, ts))
 
 
-def udp(addr, pps):
+def udp(addr, pps, path):
     sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    data = os.urandom(1400)
+    with open(path, 'rb') as f:
+        data = f.read(1400)
     gap = 1.0 / float(pps)
     nxt = time.time()
     while not stop:
@@ -147,8 +154,34 @@ def migrate(path, uri, bw):
     return 1
 
 
-def ramcmp(src, dst, d, size):
+def holds_payload(pages, blocks):
+    for pg in pages:
+        for o in range(0, len(pg) - 31):
+            if pg[o:o + 32] in blocks:
+                return True
+    return False
+
+
+def used_pages(q):
+    """Page numbers of every virtio used ring of the guest (the backend
+    writes them)."""
+    pages = set()
+    for dev in q.cmd('x-query-virtio'):
+        for qi in range(2):
+            try:
+                st = q.cmd('x-query-virtio-queue-status', path=dev['path'],
+                           queue=qi)
+            except RuntimeError:
+                continue
+            a, n = st['vring-used'], st['vring-num']
+            if a:
+                pages.update(range(a // 4096, (a + 6 + 8 * n) // 4096 + 1))
+    return pages
+
+
+def ramcmp(src, dst, d, size, data):
     size = int(size)
+    used = used_pages(Qmp(src))
     for name, path in (('src', src), ('dst', dst)):
         Qmp(path).cmd('pmemsave', val=0, size=size,
                       filename=os.path.join(d, name + '.ram'))
@@ -163,11 +196,21 @@ def ramcmp(src, dst, d, size):
             if x != y:
                 for k in range(0, len(x), 4096):
                     if x[k:k + 4096] != y[k:k + 4096]:
-                        diff.append(pfn + k // 4096)
+                        diff.append((pfn + k // 4096, x[k:k + 4096],
+                                     y[k:k + 4096]))
             pfn += len(x) // 4096
-    print('ramcmp pages %d differ %d first %s' % (
-        size // 4096, len(diff), ' '.join('%#x' % p for p in diff[:16])),
-        flush=True)
+    labels = []
+    if diff:
+        with open(data, 'rb') as f:
+            raw = f.read()
+        blocks = {raw[o:o + 32] for o in range(0, len(raw) - 31, 32)}
+        labels = [(p, 'used' if p in used else
+                   'rx' if holds_payload((x, y), blocks) else 'cpu')
+                  for p, x, y in diff]
+    print('ramcmp pages %d differ %d rx %d used %d first %s' % (
+        size // 4096, len(diff), sum(1 for l in labels if l[1] == 'rx'),
+        sum(1 for l in labels if l[1] == 'used'),
+        ' '.join('%#x:%s' % l for l in labels[:16])), flush=True)
     for name in ('src', 'dst'):
         os.unlink(os.path.join(d, name + '.ram'))
     Qmp(dst).cmd('cont')
@@ -204,13 +247,13 @@ def main():
     if a[0] == 'ping':
         ping(a[1], a[2])
     elif a[0] == 'udp':
-        udp(a[1], a[2])
+        udp(a[1], a[2], a[3])
     elif a[0] == 'migrate':
         return migrate(a[1], a[2], a[3])
     elif a[0] == 'qmp':
         print(json.dumps(Qmp(a[1]).cmd(a[2])))
     elif a[0] == 'ramcmp':
-        return ramcmp(a[1], a[2], a[3], a[4])
+        return ramcmp(a[1], a[2], a[3], a[4], a[5])
     elif a[0] == 'pings':
         return pings(a[1], float(a[2]))
     return 0
