@@ -72,6 +72,12 @@ vmp_show_ports(FILE *f)
 			in.connected ? "up" : "down", in.features,
 			in.log_on ? "on" : "off", in.connects, conns,
 			in.broken ? " BROKEN-QUEUE" : "");
+		/* what a live migration leaves behind (docs/migration.md) */
+		fprintf(f,
+			"%4s migration: pages logged %" PRIu64
+			", copies drained at stop %" PRIu64
+			", rarp sent %" PRIu64 "\n",
+			"", in.log_pages, in.drained, in.rarp_sent);
 	}
 	fflush(f);
 }

@@ -101,6 +101,9 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(t, "features", in.features);
 		rte_tel_data_add_dict_int(t, "queue_pairs", in.nb_qp);
 		rte_tel_data_add_dict_int(t, "log", in.log_on);
+		rte_tel_data_add_dict_u64(t, "log_pages", in.log_pages);
+		rte_tel_data_add_dict_u64(t, "drained", in.drained);
+		rte_tel_data_add_dict_u64(t, "rarp_sent", in.rarp_sent);
 		rte_tel_data_add_dict_u64(t, "running_vrings", in.running);
 		rte_tel_data_add_dict_u64(t, "broken_vrings", in.broken);
 		rte_tel_data_add_dict_string(

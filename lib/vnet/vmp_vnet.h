@@ -191,6 +191,7 @@ struct vmp_vnet_vq_stats {
 	uint64_t inflight;   /**< packets with copies in flight (gauge) */
 	uint64_t notify;     /**< guest notifications sent */
 	uint64_t logged;     /**< dirty-log writes (payload ranges) */
+	uint64_t log_pages;  /**< 4 KiB guest pages those writes marked */
 	/** guest descriptors read by full chain walks, i.e. not counting the
 	 * one-descriptor fast path (one per packet): the work a guest can ask
 	 * of the polling lcore beyond that (see VMP_VNET_BURST_DESC) */
@@ -242,6 +243,12 @@ struct vmp_vnet_port_info {
 	uint64_t connects;  /**< times a frontend attached */
 	uint64_t accepted;  /**< frontend connections accepted, refused
 				 ones included */
+	uint64_t log_pages; /**< payload pages logged, all vrings */
+	/** copies in flight when a device stop (GET_VRING_BASE, a
+	 * disconnect) began, each drained (landed, published, logged) before
+	 * the stop was answered */
+	uint64_t drained;
+	uint64_t rarp_sent; /**< RARP frames sent for SEND_RARP */
 	uint16_t nb_conns;  /**< frontend connections open, in conn[] */
 	struct vmp_vnet_conn_info conn[VMP_VNET_MAX_CONN];
 };

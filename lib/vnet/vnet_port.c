@@ -45,9 +45,13 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 	 (1ULL << VHOST_F_LOG_ALL) | (1ULL << VIRTIO_F_ANY_LAYOUT) |           \
 	 (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
 
-/* Protocol features: MQ, LOG_SHMFD, REPLY_ACK, STATUS (bits 0, 1, 3, 16). */
+/* Protocol features: MQ, LOG_SHMFD, RARP, REPLY_ACK, STATUS (bits 0, 1, 2,
+ * 3, 16). VIRTIO_NET_F_GUEST_ANNOUNCE is not offered: with it QEMU leaves
+ * the announcement to the guest (a config interrupt, then the guest's own
+ * gratuitous ARPs) and sends no SEND_RARP; the RARP from the backend
+ * announces any guest, whatever its driver does after the switchover. */
 #define VNET_PROTOCOL_FEATURES                                                 \
-	((1ULL << 0) | (1ULL << 1) | (1ULL << 3) | (1ULL << 16))
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 16))
 
 static pthread_mutex_t ports_lock = PTHREAD_MUTEX_INITIALIZER;
 static TAILQ_HEAD(, vmp_vnet_port) ports = TAILQ_HEAD_INITIALIZER(ports);
@@ -138,6 +142,9 @@ conn_is_active(const struct vmp_vnet_port *port, const struct vnet_conn *c)
 static int
 park_vq(struct vnet_vq *vq, bool drain, uint64_t end)
 {
+	/* control thread only: the copies a device stop waits for */
+	if (drain && vq->port->stopping)
+		vq->port->drained += vnet_infl_count(vq);
 	for (;;) {
 		/* Acquire: pairs with the datapath's release in exit/drain. */
 		uint32_t s = __atomic_load_n(&vq->state, __ATOMIC_ACQUIRE);
@@ -404,6 +411,8 @@ pre_msg(int vid, void *msg)
 		return refuse_msg(msg);
 	if (req == VHU_SET_LOG_BASE && __vmp_vnet_check_log_base(port, msg) < 0)
 		return refuse_msg(msg);
+	if (req == VHU_SEND_RARP)
+		__vmp_vnet_rarp_request(port, msg);
 	/* rte_vhost frees this connection's table in both (and keeps none
 	 * if the new one fails): valid again only after post_msg. */
 	if (req == VHU_SET_MEM_TABLE || req == VHU_RESET_OWNER)
@@ -412,8 +421,11 @@ pre_msg(int vid, void *msg)
 	 * first; wait for copies in flight only when memory, the rings or
 	 * the device itself go away. Another connection's messages leave
 	 * the polled rings alone. */
-	if (conn_is_active(port, c))
+	if (conn_is_active(port, c)) {
+		port->stopping = req == VHU_GET_VRING_BASE;
 		__vmp_vnet_port_park(port, vhost_msg_needs_drain(req));
+		port->stopping = false;
+	}
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -510,7 +522,9 @@ conn_deactivate(struct vmp_vnet_port *port)
 
 	/* On a timeout the vrings stay HUNG (logged): rte_vhost unmaps its
 	 * view of guest memory after we return, the copies use ours. */
+	port->stopping = true;
 	__vmp_vnet_port_park(port, true);
+	port->stopping = false;
 	port->running = false;
 	port->active = -1;
 	port->vid = -1;
@@ -904,7 +918,10 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 	info->log_on = port->log_on;
 	info->connects = port->connects;
 	info->accepted = __atomic_load_n(&port->accepted, __ATOMIC_RELAXED);
+	info->drained = port->drained;
+	info->rarp_sent = port->rarp_sent;
 	for (i = 0; i < VNET_NB_VRINGS; i++) {
+		info->log_pages += port->vq[i].st.log_pages;
 		uint32_t s =
 			__atomic_load_n(&port->vq[i].state, __ATOMIC_RELAXED);
 

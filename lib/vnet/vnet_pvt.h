@@ -242,6 +242,16 @@ struct vmp_vnet_port {
 	vmp_vnet_pin_cb_t pin_cb;
 	void *pin_arg;
 
+	/* Migration (vnet_rarp.c has the RARP handshake): the MAC to
+	 * announce and frames asked (vhost thread) / built (lcore polling
+	 * queue pair 0); copies in flight when a draining park began
+	 * (control thread). */
+	uint8_t rarp_mac[6];
+	uint32_t rarp_req, rarp_done;
+	uint64_t rarp_sent;
+	bool stopping; /* a draining park for a device stop runs */
+	uint64_t drained;
+
 	struct vnet_vq vq[VNET_NB_VRINGS];
 };
 
@@ -589,6 +599,19 @@ void __vmp_vnet_dma_kick(struct vmp_vnet_dma *dma);
 unsigned int __vmp_vnet_dma_poll(struct vmp_vnet_dma *dma);
 int __vmp_vnet_dma_attach(struct vnet_vq *vq, struct vmp_vnet_dma *dma);
 void __vmp_vnet_dma_detach(struct vnet_vq *vq);
+
+/* vnet_rarp.c: VHOST_USER_SEND_RARP */
+void __vmp_vnet_rarp_request(struct vmp_vnet_port *port, const void *msg);
+uint16_t __vmp_vnet_rarp_put(struct vmp_vnet_port *port, struct rte_mbuf **pkts,
+			     uint16_t n);
+
+/* A RARP frame is owed (read by the lcore polling queue pair 0). */
+static inline bool
+vnet_rarp_pending(const struct vmp_vnet_port *port)
+{
+	return __atomic_load_n(&port->rarp_req, __ATOMIC_RELAXED) !=
+	       port->rarp_done;
+}
 
 /* vnet_port.c: the queue state machine on the control side */
 int __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);

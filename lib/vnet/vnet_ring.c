@@ -274,6 +274,9 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 						  (VNET_LOGR - 1)];
 
 				rte_vhost_log_write(vid, r->gpa, r->len);
+				vq->st.log_pages +=
+					((r->gpa + r->len - 1) >> 12) -
+					(r->gpa >> 12) + 1;
 			}
 			vq->st.logged += p->nb_log;
 		}

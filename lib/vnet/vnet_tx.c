@@ -229,12 +229,17 @@ vmp_vnet_dequeue_burst(struct vmp_vnet_port *port, uint16_t qp,
 	if (unlikely(port == NULL || qp >= port->nb_qp))
 		return 0;
 	vq = &port->vq[2 * qp + 1];
+	/* the guest's announcement goes before its own packets */
+	if (unlikely(qp == 0 && vnet_rarp_pending(port)))
+		nout = __vmp_vnet_rarp_put(port, pkts, n);
 	if (unlikely(vq->stash_n)) {
-		nout = (uint16_t)RTE_MIN(vq->stash_n, n);
-		memcpy(pkts, vq->stash, nout * sizeof(*pkts));
-		vq->stash_n -= nout;
-		memmove(vq->stash, vq->stash + nout,
-			vq->stash_n * sizeof(*pkts));
+		uint16_t k =
+			(uint16_t)RTE_MIN(vq->stash_n, (uint32_t)(n - nout));
+
+		memcpy(pkts + nout, vq->stash, k * sizeof(*pkts));
+		vq->stash_n -= k;
+		memmove(vq->stash, vq->stash + k, vq->stash_n * sizeof(*pkts));
+		nout += k;
 	}
 	if (!__vmp_vnet_vq_enter(vq))
 		return nout;
