@@ -49,8 +49,19 @@ static struct {
 
 static struct rte_ether_addr me;
 static uint8_t *seen;
-static uint64_t *rtt; /* --gap-us with --window 1: TSC of each round trip */
-static uint64_t sent_tsc;
+/* --gap-us with --window 1: ns of each round trip. CLOCK_MONOTONIC, not
+ * the TSC: the thread may move between vCPUs whose TSCs differ. */
+static uint64_t *rtt;
+static uint64_t sent_ns;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint8_t
 pat(uint64_t seq, unsigned int i)
@@ -154,9 +165,9 @@ cmp_u64(const void *a, const void *b)
 
 /* Round-trip percentiles of the --gap-us --window 1 runs. */
 static void
-print_rtt(uint64_t n, uint64_t hz)
+print_rtt(uint64_t n)
 {
-	double us = 1e6 / (double)hz;
+	double us = 1e-3;
 
 	if (n == 0)
 		return;
@@ -295,8 +306,7 @@ main(int argc, char **argv)
 
 				if (why == NULL) {
 					if (rtt != NULL)
-						rtt[rcvd] = rte_get_tsc_cycles() -
-							    sent_tsc;
+						rtt[rcvd] = now_ns() - sent_ns;
 					rcvd++;
 				} else {
 					if (bad < 5)
@@ -318,11 +328,13 @@ main(int argc, char **argv)
 			n++;
 		}
 		if (n) {
+			/* before the burst: its kick may wake a sleeping
+			 * switch that preempts us until the echo is back */
+			sent_ns = now_ns();
 			k = rte_eth_tx_burst(port, q, pk, n);
 			sent += k;
-			sent_tsc = rte_get_tsc_cycles();
 			if (o.gap_us && k)
-				next_tx = sent_tsc +
+				next_tx = rte_get_tsc_cycles() +
 					  (uint64_t)(rand() % (o.gap_us + 1)) *
 						  hz / 1000000;
 			if (k < n)
@@ -353,7 +365,7 @@ main(int argc, char **argv)
 	}
 	t_stop = rte_get_tsc_cycles();
 	if (rtt != NULL)
-		print_rtt(rcvd, hz);
+		print_rtt(rcvd);
 	printf("vnet-peer: size %u segs %u queues %u: sent %" PRIu64
 	       " received %" PRIu64 " bad %" PRIu64 " missing %" PRIu64 "\n",
 	       o.size, o.segs, o.queues, sent, rcvd, bad, o.count - rcvd);
