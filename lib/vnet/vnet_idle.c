@@ -336,7 +336,8 @@ disarm(struct vmp_vnet_waker *w)
 		struct vnet_vq *vq = w->vq[i];
 		uint32_t s = VQ_ON;
 
-		if (!vq->armed)
+		/* the vhost thread clears it at a restart (vring OFF) */
+		if (!__atomic_load_n(&vq->armed, __ATOMIC_RELAXED))
 			continue;
 		/* A vring parked meanwhile is set up with NO_NOTIFY again
 		 * when it restarts: leave it to that. */
