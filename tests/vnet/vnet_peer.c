@@ -15,7 +15,11 @@
  *
  *   vnet-peer [EAL] -- --dst MAC [--count N] [--size B] [--segs K]
  *             [--queues Q] [--window W] [--timeout S] [--rx-buf B]
- *             [--gap-us G]
+ *             [--gap-us G] [--stall S]
+ *
+ * --stall S: give up once nothing came back for S seconds (a lost packet or
+ * wake-up), whatever --timeout allows: on a loaded machine a slow run then
+ * still finishes, a stuck one still fails.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -39,6 +43,7 @@ static struct {
 	struct rte_ether_addr dst;
 	uint64_t count;
 	unsigned int size, segs, queues, window, timeout, rx_buf, gap_us;
+	unsigned int stall; /* give up after this many s without progress */
 } o = {.count = 10000,
        .size = 64,
        .segs = 1,
@@ -183,7 +188,7 @@ usage(void)
 {
 	printf("vnet-peer [EAL] -- --dst MAC [--count N] [--size B] "
 	       "[--segs K] [--queues Q] [--window W] [--timeout S] "
-	       "[--rx-buf B] [--gap-us G]\n");
+	       "[--rx-buf B] [--gap-us G] [--stall S]\n");
 }
 
 static int
@@ -194,7 +199,8 @@ parse(int argc, char **argv)
 		{"size", 1, NULL, 's'},	   {"segs", 1, NULL, 'g'},
 		{"queues", 1, NULL, 'q'},  {"window", 1, NULL, 'w'},
 		{"timeout", 1, NULL, 't'}, {"rx-buf", 1, NULL, 'r'},
-		{"gap-us", 1, NULL, 'G'},  {NULL, 0, NULL, 0},
+		{"gap-us", 1, NULL, 'G'},  {"stall", 1, NULL, 'S'},
+		{NULL, 0, NULL, 0},
 	};
 	bool have_dst = false;
 	int c;
@@ -229,6 +235,9 @@ parse(int argc, char **argv)
 			break;
 		case 'G':
 			o.gap_us = (unsigned int)atoi(optarg);
+			break;
+		case 'S':
+			o.stall = (unsigned int)atoi(optarg);
 			break;
 		default:
 			return -1;
@@ -354,6 +363,11 @@ main(int argc, char **argv)
 			stalled = 0;
 			last_rcvd = rcvd + bad;
 			last_prog = now;
+		} else if (o.stall &&
+			   rte_get_tsc_cycles() - last_prog > o.stall * hz) {
+			printf("vnet-peer: nothing back for %u s: giving up\n",
+			       o.stall);
+			break;
 		} else if (!stalled && rte_get_tsc_cycles() - last_prog > hz) {
 			stalled = 1;
 			printf("vnet-peer: stalled at %.1f s: sent %" PRIu64
