@@ -18,6 +18,7 @@
 # Run it holding the bench lock: flock /work/benchlock meson test -C build
 # vnet_idle_bench (docs/vnet.md has the results).
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
 PEER="$VMPATH_BUILD/tests/vnet/vnet-peer"
 REPS=${VNET_IDLE_BENCH_REPS:-3}
@@ -67,17 +68,6 @@ guest() {
 connected() { # both ports have a running frontend
 	[ "$(tel $SWP /vmpath/ports | grep -o '"connected": 1' | wc -l)" -eq 2 ]
 }
-# wticks PID: CPU ticks of PID's rte-worker-* threads
-wticks() {
-	local t n=0
-	for t in /proc/$1/task/*; do
-		case "$(cat $t/comm 2>/dev/null)" in
-		rte-worker-*) n=$((n + $(awk '{print $14 + $15}' $t/stat))) ;;
-		esac
-	done
-	echo $n
-}
-
 run_idle() { # POLICY -> V (% of a core)
 	start_sw $1
 	guest s0 a.sock 02:00:00:00:00:a1 silent
