@@ -86,3 +86,23 @@ t_done() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
 }
+
+# t_spin_model FILE.pml: model-check scripts start here: skip (77) without
+# spin or cc, else cd to $T_TMP with FILE copied to model.pml
+t_spin_model() {
+	if ! command -v spin >/dev/null || ! command -v cc >/dev/null; then
+		echo "spin or cc missing (usertools/vmpath-setup installs spin): skip"
+		exit 77
+	fi
+	cd "$T_TMP" && cp "$1" model.pml
+}
+
+# t_spin_verify "defines...": run spin's verifier on model.pml, output in
+# out.txt
+t_spin_verify() {
+	rm -f pan pan.* model.pml.trail
+	spin "$@" -a model.pml >spin.txt 2>&1 || { cat spin.txt; return 1; }
+	cc -O2 -DSAFETY -o pan pan.c 2>cc.txt || { cat cc.txt; return 1; }
+	./pan -m200000 >out.txt 2>&1
+	grep -E 'errors:|states, stored' out.txt | sed 's/^/       /'
+}

@@ -10,6 +10,7 @@ extern cmdline_parse_inst_t *vmp_cmds_general[]; /* cmd_general.c */
 extern cmdline_parse_inst_t *vmp_cmds_show[];    /* cmd_show.c */
 extern cmdline_parse_inst_t *vmp_cmds_ports[];   /* cmd_ports.c */
 extern cmdline_parse_inst_t *vmp_cmds_migrate[]; /* cmd_migrate.c */
+extern cmdline_parse_inst_t *vmp_cmds_idle[];    /* cmd_idle.c */
 
 /** Print every command's help string (cmdline.c). */
 void vmp_cmds_help(struct cmdline *cl);

@@ -18,6 +18,7 @@ static cmdline_parse_inst_t **const areas[] = {
 	vmp_cmds_show,
 	vmp_cmds_ports,
 	vmp_cmds_migrate,
+	vmp_cmds_idle,
 };
 
 #define MAX_CMDS 128

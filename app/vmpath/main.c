@@ -27,6 +27,7 @@
 
 #include "switch.h"
 #include "guest.h"
+#include "idle.h"
 #include "vmpath.h"
 
 
@@ -151,6 +152,15 @@ main(int argc, char **argv)
 	}
 	if (vmp_sw.nb_ports)
 		vmp_role_add_poll(VMP_ROLE_DATAPATH, vmp_switch_poll);
+	rc = vmp_idle_init();
+	if (rc < 0) {
+		vmp_idle_fini();
+		vmp_switch_fini();
+		rte_eal_cleanup();
+		fprintf(stderr, "vmpath: cannot set up idle halting: %s\n",
+			strerror(-rc));
+		return EXIT_FAILURE;
+	}
 	if (vmp_telemetry_init() < 0)
 		printf("vmpath: warning: telemetry commands not registered\n");
 
@@ -197,6 +207,7 @@ main(int argc, char **argv)
 	if (vmp_app.cfg.stats_period)
 		vmp_stats_print(stdout);
 	vmp_guests_fini();
+	vmp_idle_fini();
 	vmp_switch_fini();
 	rte_eal_cleanup();
 	printf("vmpath: bye\n");

@@ -30,6 +30,8 @@ enum {
 	OPT_GUESTS,
 	OPT_GUEST_PKT_LEN,
 	OPT_ETHDEV,
+	OPT_IDLE,
+	OPT_IDLE_POLLS,
 	/* --guest-* / --migrate-*: parsed by guest_params.c */
 	OPT_GUEST_FIRST,
 	OPT_GUEST_LAST = OPT_GUEST_FIRST + VMP_GOPT_COUNT - 1,
@@ -54,6 +56,8 @@ static const struct option long_opts[] = {
 	{ "embedded-guests", required_argument, NULL, OPT_GUESTS },
 	{ "guest-pkt-len", required_argument, NULL, OPT_GUEST_PKT_LEN },
 	{ "ethdev", required_argument, NULL, OPT_ETHDEV },
+	{ "idle", required_argument, NULL, OPT_IDLE },
+	{ "idle-polls", required_argument, NULL, OPT_IDLE_POLLS },
 	{ "guest-mem", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_MEM },
 	{ "guest-writers", required_argument, NULL,
 	  OPT_GUEST_FIRST + VMP_GOPT_WRITERS },
@@ -100,6 +104,7 @@ vmp_params_defaults(struct vmp_app_config *cfg)
 	cfg->dma_threshold = 256;
 	cfg->nb_mbufs = 16383;
 	cfg->guest_pkt_len = 64;
+	cfg->idle_polls = 2000;
 	vmp_guest_defaults(&cfg->guest);
 }
 
@@ -147,6 +152,12 @@ vmp_params_usage(const char *prgname)
 	       "from the main lcore\n"
 	       "  --guest-pkt-len B        their packet size, 60-1518 "
 	       "(default 64)\n"
+	       "  --idle poll|halt         idle datapath lcores keep polling "
+	       "(default), or\n"
+	       "                           sleep until a guest kicks "
+	       "(docs/vnet.md)\n"
+	       "  --idle-polls N           empty loops before a halt, "
+	       "1-10000000 (default 2000)\n"
 	       "\n",
 	       prgname);
 	vmp_guest_usage();
@@ -353,6 +364,20 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 			rc = parse_uint("--guest-pkt-len", optarg, 60, 1518,
 					&v, err, errlen);
 			cfg->guest_pkt_len = v;
+			break;
+		case OPT_IDLE:
+			if (strcmp(optarg, "poll") != 0 &&
+			    strcmp(optarg, "halt") != 0) {
+				snprintf(err, errlen, "--idle: '%s' is not "
+					 "poll or halt", optarg);
+				return -EINVAL;
+			}
+			cfg->idle_halt = strcmp(optarg, "halt") == 0;
+			break;
+		case OPT_IDLE_POLLS:
+			rc = parse_uint("--idle-polls", optarg, 1, 10000000,
+					&v, err, errlen);
+			cfg->idle_polls = v;
 			break;
 		case OPT_GUEST_FIRST ... OPT_GUEST_LAST:
 			rc = vmp_guest_parse_opt(&cfg->guest,

@@ -45,6 +45,8 @@ struct vmp_app_config {
 	unsigned int guests;       /**< --embedded-guests N: virtio-user peers */
 	unsigned int guest_pkt_len; /**< --guest-pkt-len B (64) */
 	struct vmp_guest_config guest; /**< --guest-*, --migrate-* (guest.h) */
+	bool idle_halt;            /**< --idle halt: datapath lcores sleep */
+	unsigned int idle_polls;   /**< --idle-polls N empty loops (2000) */
 };
 
 /** Parse a --vhost value into @p spec. @return 0 or -EINVAL (@p err set). */

@@ -4,6 +4,7 @@
 #include <rte_launch.h>
 #include <rte_pause.h>
 
+#include "idle.h"
 #include "vmpath.h"
 
 #define MAX_POLLS_PER_ROLE 8
@@ -48,6 +49,8 @@ role_loop(void *arg)
 			st->busy_loops++;
 		else
 			rte_pause();
+		if (e->role == VMP_ROLE_DATAPATH)
+			vmp_idle_after_loop(lcore, work);
 	}
 	return 0;
 }
@@ -79,5 +82,6 @@ void
 vmp_roles_stop(void)
 {
 	vmp_app.quit = true;
+	vmp_idle_wake_all(); /* sleeping datapath lcores see quit */
 	rte_eal_mp_wait_lcore();
 }

@@ -4,6 +4,7 @@
 
 #include <rte_cycles.h>
 
+#include "idle.h"
 #include "switch.h"
 #include "vmpath.h"
 
@@ -86,6 +87,8 @@ vmp_stats_print(FILE *f)
 			" hairpin %" PRIu64 " runt %" PRIu64 "\n",
 			fl, df, hp, rn);
 	}
+	if (vmp_app.cfg.idle_halt)
+		vmp_idle_print(f);
 	fprintf(f, "  ######################################################"
 		   "#############################\n");
 	fflush(f);

@@ -153,8 +153,11 @@ eth_port_add(struct vmp_sw_port *sp, const char *spec, int socket)
 {
 	struct rte_eth_conf conf;
 	char buf[256], *args;
+	int rc;
 
 	memset(&conf, 0, sizeof(conf));
+	/* halting lcores wake on Rx interrupts where the PMD has them */
+	conf.intr_conf.rxq = vmp_app.cfg.idle_halt;
 	snprintf(buf, sizeof(buf), "%s", spec);
 	args = strchr(buf, ',');
 	if (args != NULL)
@@ -168,7 +171,12 @@ eth_port_add(struct vmp_sw_port *sp, const char *spec, int socket)
 		printf("vmpath: cannot create ethdev port '%s'\n", spec);
 		return -ENODEV;
 	}
-	if (rte_eth_dev_configure(sp->eth_port, 1, 1, &conf) < 0 ||
+	rc = rte_eth_dev_configure(sp->eth_port, 1, 1, &conf);
+	if (rc < 0 && conf.intr_conf.rxq) {
+		conf.intr_conf.rxq = 0; /* none: its lcore sleeps bounded */
+		rc = rte_eth_dev_configure(sp->eth_port, 1, 1, &conf);
+	}
+	if (rc < 0 ||
 	    rte_eth_rx_queue_setup(sp->eth_port, 0, 512, socket, NULL,
 				   vmp_sw.mp) < 0 ||
 	    rte_eth_tx_queue_setup(sp->eth_port, 0, 512, socket, NULL) < 0 ||

@@ -9,6 +9,7 @@
 
 #include <vmp_common.h>
 
+#include "idle.h"
 #include "switch.h"
 #include "vmpath.h"
 
@@ -155,6 +156,49 @@ tel_port_stats(const char *cmd __rte_unused, const char *params,
 	return 0;
 }
 
+static int
+tel_idle(const char *cmd __rte_unused, const char *params __rte_unused,
+	 struct rte_tel_data *d)
+{
+	struct vmp_vnet_waker_stats st;
+	unsigned int l, b;
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "policy",
+				     vmp_app.cfg.idle_halt ? "halt" : "poll");
+	rte_tel_data_add_dict_u64(d, "idle_polls", vmp_app.cfg.idle_polls);
+	for (l = 0; l < RTE_MAX_LCORE; l++) {
+		struct rte_tel_data *t, *h;
+		char key[16];
+
+		if (vmp_idle_stats_get(l, &st) < 0)
+			continue;
+		t = rte_tel_data_alloc();
+		h = rte_tel_data_alloc();
+		if (t == NULL || h == NULL) {
+			rte_tel_data_free(t);
+			rte_tel_data_free(h);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_dict(t);
+		rte_tel_data_add_dict_u64(t, "sleeps", st.sleeps);
+		rte_tel_data_add_dict_u64(t, "aborts", st.aborts);
+		rte_tel_data_add_dict_u64(t, "wake_kick", st.wake_kick);
+		rte_tel_data_add_dict_u64(t, "wake_ctl", st.wake_ctl);
+		rte_tel_data_add_dict_u64(t, "wake_fd", st.wake_fd);
+		rte_tel_data_add_dict_u64(t, "wake_timeout", st.wake_timeout);
+		rte_tel_data_add_dict_u64(t, "ns_asleep", st.ns_asleep);
+		rte_tel_data_add_dict_u64(t, "ctl_kicks", st.ctl_kicks);
+		rte_tel_data_start_array(h, RTE_TEL_U64_VAL);
+		for (b = 0; b < VMP_VNET_WAKE_LAT_BUCKETS; b++)
+			rte_tel_data_add_array_u64(h, st.lat[b]);
+		rte_tel_data_add_dict_container(t, "wake_lat_us_log2", h, 0);
+		snprintf(key, sizeof(key), "%u", l);
+		rte_tel_data_add_dict_container(d, key, t, 0);
+	}
+	return 0;
+}
+
 int
 vmp_telemetry_init(void)
 {
@@ -170,5 +214,7 @@ vmp_telemetry_init(void)
 					 "vhost-user ports: state, features");
 	rc |= rte_telemetry_register_cmd("/vmpath/port_stats", tel_port_stats,
 					 "Per-vring counters. Parameters: port");
+	rc |= rte_telemetry_register_cmd("/vmpath/idle", tel_idle,
+					 "Idle policy, per-lcore sleeps and wakes");
 	return rc ? -EINVAL : 0;
 }

@@ -291,4 +291,110 @@ struct vmp_dirty_tracker;
 int vmp_vnet_port_set_dirty_tracker(struct vmp_vnet_port *port,
 				    struct vmp_dirty_tracker *t);
 
+/*
+ * Halting datapath lcores (vnet_idle.c, docs/vnet.md "Idle lcores").
+ *
+ * A waker belongs to one datapath lcore. Its queue pairs' guest TX vrings
+ * are armed for guest kicks (VRING_USED_F_NO_NOTIFY cleared) only while the
+ * lcore is about to sleep, every owned vring is re-checked after a full
+ * barrier (pairing with the guest's barrier between its avail->idx store and
+ * its used->flags load), and the lcore blocks in epoll_wait() on the guests'
+ * kick eventfds, extra fds (ethdev Rx interrupts) and one eventfd of the
+ * control side, which wakes a sleeping lcore whenever it changes a vring
+ * state the lcore must act on (a restart, a draining park).
+ */
+struct vmp_vnet_waker;
+
+/** Buckets of vmp_vnet_waker_stats.lat: bucket i counts latencies below
+ * 2^i us (the last one: everything longer). */
+#define VMP_VNET_WAKE_LAT_BUCKETS 12
+
+/** What a waker counted (one writer: its lcore; ctl_kicks: the control
+ * side). */
+struct vmp_vnet_waker_stats {
+	uint64_t sleeps;       /**< epoll_wait() entered */
+	uint64_t aborts;       /**< re-check found work: did not sleep */
+	uint64_t wake_kick;    /**< woken by a guest kick */
+	uint64_t wake_ctl;     /**< woken by the control side */
+	uint64_t wake_fd;      /**< woken by an extra fd (ethdev Rx) */
+	uint64_t wake_timeout; /**< the bounded sleep ran out */
+	uint64_t ns_asleep;    /**< time inside epoll_wait() */
+	uint64_t ctl_kicks;    /**< control wakes sent to a sleeping lcore */
+	/** wake latency: control wakes (from the control side's kick) and
+	 * bounded sleeps (past their deadline); a guest kick carries no time
+	 * stamp, so its wake latency shows in ping RTT (vnet_idle bench) */
+	uint64_t lat[VMP_VNET_WAKE_LAT_BUCKETS];
+};
+
+/**
+ * Create a waker (an epoll set and a control eventfd).
+ *
+ * @param socket_id  NUMA socket of its lcore.
+ * @return the waker, or NULL with rte_errno: ENOMEM, or the errno of
+ *   epoll_create1() / eventfd() (EMFILE, ENFILE...).
+ */
+struct vmp_vnet_waker *vmp_vnet_waker_create(int socket_id);
+
+/**
+ * Free a waker no vring is attached to and no lcore sleeps on.
+ * @return 0, -EINVAL (NULL), -EBUSY (vrings still attached).
+ */
+int vmp_vnet_waker_free(struct vmp_vnet_waker *w);
+
+/**
+ * Attach both vrings of queue pair @p qp to @p w (NULL: detach them): the
+ * lcore that sleeps on @p w must be the one polling the queue pair. Call
+ * while no lcore polls the queue pair or sleeps on either waker (before the
+ * datapath starts, after it stopped).
+ *
+ * @return 0, -EINVAL (bad port or qp), -EBUSY (attached to another waker:
+ *   detach first), -ENOSPC (the waker holds VMP_VNET_WAKER_MAX_VQ vrings).
+ */
+int vmp_vnet_port_set_waker(struct vmp_vnet_port *port, uint16_t qp,
+			    struct vmp_vnet_waker *w);
+
+/** Most vrings on one waker. */
+#define VMP_VNET_WAKER_MAX_VQ 256
+
+/**
+ * Also wake on @p fd (edge-triggered, never read: e.g. an ethdev Rx
+ * interrupt fd, rte_eth_dev_rx_intr_ctl_q_get_fd()). Same calling rule as
+ * vmp_vnet_port_set_waker(). The caller's re-check (vmp_vnet_waker_sleep())
+ * must cover the source behind it.
+ *
+ * @return 0, -EINVAL (NULL or fd < 0), or the negative errno of
+ *   epoll_ctl() (-EPERM: the fd does not support polling).
+ */
+int vmp_vnet_waker_fd_add(struct vmp_vnet_waker *w, int fd);
+
+/** Re-check of the caller's own sources, after the waker's barrier:
+ * nonzero if there is work (the lcore then does not sleep). */
+typedef int (*vmp_vnet_recheck_t)(void *arg);
+
+/**
+ * Sleep until a guest kicks an attached vring, an extra fd or the control
+ * side wakes @p w, or @p timeout_us passes (0: no bound). Called by the
+ * lcore that polls @p w's vrings, between two polling rounds, never from
+ * inside one. Does not sleep (returns 0 at once) if any attached vring has
+ * work: avail entries, copies in flight, a guest notification to retry,
+ * stashed packets, a drain to do, or an unarmed vring without a kick fd;
+ * nor if @p recheck (may be NULL) reports work.
+ *
+ * @return 1 if it slept, 0 if it did not (work pending), -EINVAL (NULL),
+ *   or the negative errno of epoll_wait() (-EINTR counts as a wake).
+ */
+int vmp_vnet_waker_sleep(struct vmp_vnet_waker *w, uint32_t timeout_us,
+			 vmp_vnet_recheck_t recheck, void *arg);
+
+/**
+ * Wake the lcore sleeping on @p w (or make its next sleep return at once).
+ * Any thread.
+ * @return 0, -EINVAL.
+ */
+int vmp_vnet_waker_kick(struct vmp_vnet_waker *w);
+
+/** Copy @p w's counters. @return 0, -EINVAL. */
+int vmp_vnet_waker_stats_get(const struct vmp_vnet_waker *w,
+			     struct vmp_vnet_waker_stats *st);
+
 #endif /* VMP_VNET_H */

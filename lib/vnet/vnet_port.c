@@ -190,6 +190,8 @@ park_vq(struct vnet_vq *vq, bool drain, uint64_t end)
 					return -EBUSY;
 				continue;
 			}
+			/* C2..C4: a sleeping lcore drains */
+			__vmp_vnet_idle_ctl_wake(vq);
 			rte_delay_us_sleep(100);
 			continue;
 		default: /* BUSY: one datapath burst */
@@ -279,6 +281,9 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	vq->nofit = false; /* its indexes belong to the old ring */
 	/* We poll: ask the guest not to kick us. */
 	vq->used->flags = VRING_USED_F_NO_NOTIFY;
+	vq->armed = false;
+	if (!vq->rx) /* H1: the lcore sleeps on the new kick fd */
+		__vmp_vnet_idle_kickfd_set(vq, vr.kickfd);
 	if (port->log_on)
 		rte_vhost_log_used_vring(port->vid, vq->index,
 					 offsetof(struct vring_used, flags),
@@ -335,6 +340,8 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 		/* OFF->ON; release pairs with the datapath's CAS-acquire in
 		 * enter, which then sees the ring fields set above. */
 		__atomic_store_n(&vq->state, VQ_ON, __ATOMIC_RELEASE);
+		/* C2..C4: a sleeping lcore arms the restarted vring */
+		__vmp_vnet_idle_ctl_wake(vq);
 	}
 }
 
@@ -670,6 +677,7 @@ free_port(struct vmp_vnet_port *port)
 		for (k = 0; k < vq->stash_n; k++)
 			rte_pktmbuf_free(vq->stash[k]);
 		__vmp_vnet_dma_detach(vq);
+		__vmp_vnet_idle_vq_fini(vq);
 		rte_free(vq->pkts);
 		rte_free(vq->ushadow);
 		rte_free(vq->logr);
@@ -722,6 +730,7 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 		port->vq[i].port = port;
 		port->vq[i].index = (uint16_t)i;
 		port->vq[i].rx = !(i & 1);
+		__vmp_vnet_idle_vq_init(&port->vq[i]);
 	}
 	if (alloc_vqs(port) < 0) {
 		err = ENOMEM;

@@ -181,6 +181,15 @@ struct vnet_vq {
 	uint32_t stash_n;
 
 	struct vmp_vnet_vq_stats st;
+
+	/* Halting lcore (vnet_idle.c). waker: set while no lcore polls the
+	 * vring. kick_new: the ctl's hand-over of the guest's kick eventfd
+	 * (a dup, VNET_KICK_NONE, or VNET_KICK_SAME: nothing new), taken
+	 * with xchg by the waker's lcore, which alone owns kick_fd. */
+	struct vmp_vnet_waker *waker;
+	int kick_new;
+	int kick_fd;
+	bool armed; /* VRING_USED_F_NO_NOTIFY cleared by the waker's lcore */
 } __rte_cache_aligned;
 
 /*
@@ -612,6 +621,14 @@ vnet_rarp_pending(const struct vmp_vnet_port *port)
 	return __atomic_load_n(&port->rarp_req, __ATOMIC_RELAXED) !=
 	       port->rarp_done;
 }
+
+/* vnet_idle.c: halting lcores (see there) */
+#define VNET_KICK_SAME (-1) /* kick_new: no new kick fd */
+#define VNET_KICK_NONE (-2) /* kick_new: the vring has no kick fd now */
+void __vmp_vnet_idle_kickfd_set(struct vnet_vq *vq, int fd);
+void __vmp_vnet_idle_ctl_wake(struct vnet_vq *vq);
+void __vmp_vnet_idle_vq_init(struct vnet_vq *vq);
+void __vmp_vnet_idle_vq_fini(struct vnet_vq *vq);
 
 /* vnet_port.c: the queue state machine on the control side */
 int __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);

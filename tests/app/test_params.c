@@ -94,6 +94,28 @@ test_malformed_values(void)
 }
 
 static int
+test_idle(void)
+{
+	struct vmp_app_config c;
+	char err[256];
+
+	TEST_ASSERT_SUCCESS(PARSE(&c, err, "--datapath-lcores", "1"), "%s",
+			    err);
+	TEST_ASSERT_EQUAL(c.idle_halt, 0, "poll by default");
+	TEST_ASSERT_EQUAL(c.idle_polls, 2000, "");
+	TEST_ASSERT_SUCCESS(PARSE(&c, err, "--idle", "halt", "--idle-polls",
+				  "10"),
+			    "%s", err);
+	TEST_ASSERT_EQUAL(c.idle_halt, 1, "");
+	TEST_ASSERT_EQUAL(c.idle_polls, 10, "");
+	TEST_ASSERT_EQUAL(PARSE(&c, err, "--idle", "nap"), -EINVAL, "");
+	TEST_ASSERT_STR_CONTAINS(err, "'nap'", "names the value");
+	TEST_ASSERT_EQUAL(PARSE(&c, err, "--idle-polls", "0"), -EINVAL, "");
+	TEST_ASSERT_STR_CONTAINS(err, "--idle-polls", "names the option");
+	return TEST_SUCCESS;
+}
+
+static int
 test_reparse_is_clean(void)
 {
 	struct vmp_app_config c;
@@ -114,6 +136,7 @@ static struct vmp_test_suite params_suite = {
 		TEST_CASE(test_all_options),
 		TEST_CASE(test_unknown_option_named),
 		TEST_CASE(test_malformed_values),
+		TEST_CASE(test_idle),
 		TEST_CASE(test_reparse_is_clean),
 		TEST_CASES_END(),
 	},

@@ -10,21 +10,7 @@
 # the lock two owners.
 . "$VMPATH_SRC/tests/lib.sh"
 
-if ! command -v spin >/dev/null || ! command -v cc >/dev/null; then
-	echo "spin or cc missing (usertools/vmpath-setup installs spin): skip"
-	exit 77
-fi
-cd "$T_TMP"
-cp "$VMPATH_SRC/tests/pvlock/pvlock_halt.pml" model.pml
-
-# verify "defines...": run spin's verifier, output in out.txt
-verify() {
-	rm -f pan pan.* model.pml.trail
-	spin "$@" -a model.pml >spin.txt 2>&1 || { cat spin.txt; return 1; }
-	cc -O2 -DSAFETY -o pan pan.c 2>cc.txt || { cat cc.txt; return 1; }
-	./pan -m200000 >out.txt 2>&1
-	grep -E 'errors:|states, stored' out.txt | sed 's/^/       /'
-}
+t_spin_model "$VMPATH_SRC/tests/pvlock/pvlock_halt.pml"
 
 # broken "what spin must find" "pattern in out.txt" "pattern in the trail"
 broken() {
@@ -32,7 +18,7 @@ broken() {
 	shift 3
 	b="$*"
 	echo "-- $lock lock: $b"
-	verify "${d[@]}" "$@"
+	t_spin_verify "${d[@]}" "$@"
 	t_grep "$lock $b: spin finds an error" 'errors: [1-9]' out.txt
 	t_grep "$lock $b: it is $what" "$out" out.txt
 	# replay the counterexample: its last step shows the error
@@ -45,7 +31,7 @@ for lock in queue pvoff ticket; do
 	[ "$lock" = ticket ] && d=(-DTICKET)
 	[ "$lock" = pvoff ] && d=(-DPVOFF)
 	echo "-- $lock lock: the protocol"
-	verify "${d[@]}"
+	t_spin_verify "${d[@]}"
 	t_grep "$lock: no lost wake-up, no exclusion violation" \
 		'errors: 0$' out.txt
 	t_check "$lock: search completed" \

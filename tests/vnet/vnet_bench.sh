@@ -12,6 +12,7 @@
 # all in the same run of this script; vnetbench also prints the datapath
 # lcore's cycles per packet. The machine may be shared: compare ratios.
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
 # VNET_BENCH_BIN: another vnetbench binary (e.g. an older build, for a
 # before/after comparison against the same builtin anchor).
@@ -46,20 +47,6 @@ guest_pps() {
 	[ "$1" = deq ] && key=Tx-pps
 	PPS=$(grep -a "$key" guest.log | awk '{print $2}' |
 		tail -n $((SECS - 1)) | median | awk '{printf "%.3f", $1 / 1e6}')
-}
-
-# wticks PID: CPU ticks (utime + stime) used so far by PID's rte-worker-*
-# threads (its forwarding lcore). Sampled over a run, it shows how much of a
-# core each side really got: on a shared machine a low share, not the
-# datapath, explains a low Mpps.
-wticks() {
-	local t n=0
-	for t in /proc/$1/task/*; do
-		case "$(cat $t/comm 2>/dev/null)" in
-		rte-worker-*) n=$((n + $(awk '{print $14 + $15}' $t/stat))) ;;
-		esac
-	done
-	echo $n
 }
 
 # share PID0 PID1: start sampling both workers' CPU; share_end prints "%,%"

@@ -12,3 +12,17 @@ start_icmpecho() {
 	TP=$!
 	T_PIDS+=("$TP")
 }
+
+# wticks PID: CPU ticks (utime + stime) used so far by PID's rte-worker-*
+# threads (its forwarding lcore). Sampled over a run, it shows how much of a
+# core each side really got: on a shared machine a low share, not the
+# datapath, explains a low Mpps.
+wticks() {
+	local t n=0
+	for t in /proc/$1/task/*; do
+		case "$(cat $t/comm 2>/dev/null)" in
+		rte-worker-*) n=$((n + $(awk '{print $14 + $15}' $t/stat))) ;;
+		esac
+	done
+	echo $n
+}

@@ -9,8 +9,17 @@
  * length, payload pattern, no duplicates. Exit 0 only if every packet came
  * back intact.
  *
+ * --gap-us G: single-packet bursts, each sent a random 0..G us after the
+ * previous one (an idle guest that wakes now and then); with --window 1 the
+ * round-trip time of each packet is measured and its percentiles printed.
+ *
  *   vnet-peer [EAL] -- --dst MAC [--count N] [--size B] [--segs K]
  *             [--queues Q] [--window W] [--timeout S] [--rx-buf B]
+ *             [--gap-us G] [--stall S]
+ *
+ * --stall S: give up once nothing came back for S seconds (a lost packet or
+ * wake-up), whatever --timeout allows: on a loaded machine a slow run then
+ * still finishes, a stuck one still fails.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -33,7 +42,8 @@
 static struct {
 	struct rte_ether_addr dst;
 	uint64_t count;
-	unsigned int size, segs, queues, window, timeout, rx_buf;
+	unsigned int size, segs, queues, window, timeout, rx_buf, gap_us;
+	unsigned int stall; /* give up after this many s without progress */
 } o = {.count = 10000,
        .size = 64,
        .segs = 1,
@@ -44,6 +54,19 @@ static struct {
 
 static struct rte_ether_addr me;
 static uint8_t *seen;
+/* --gap-us with --window 1: ns of each round trip. CLOCK_MONOTONIC, not
+ * the TSC: the thread may move between vCPUs whose TSCs differ. */
+static uint64_t *rtt;
+static uint64_t sent_ns;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
 
 static inline uint8_t
 pat(uint64_t seq, unsigned int i)
@@ -137,12 +160,35 @@ wall(const char *what)
 	fflush(stdout);
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Round-trip percentiles of the --gap-us --window 1 runs. */
+static void
+print_rtt(uint64_t n)
+{
+	double us = 1e-3;
+
+	if (n == 0)
+		return;
+	qsort(rtt, n, sizeof(rtt[0]), cmp_u64);
+	printf("vnet-peer: rtt us: p50 %.1f p90 %.1f p99 %.1f max %.1f "
+	       "(%" PRIu64 " packets)\n",
+	       rtt[n / 2] * us, rtt[n * 9 / 10] * us, rtt[n * 99 / 100] * us,
+	       rtt[n - 1] * us, n);
+}
+
 static void
 usage(void)
 {
 	printf("vnet-peer [EAL] -- --dst MAC [--count N] [--size B] "
 	       "[--segs K] [--queues Q] [--window W] [--timeout S] "
-	       "[--rx-buf B]\n");
+	       "[--rx-buf B] [--gap-us G] [--stall S]\n");
 }
 
 static int
@@ -153,6 +199,7 @@ parse(int argc, char **argv)
 		{"size", 1, NULL, 's'},	   {"segs", 1, NULL, 'g'},
 		{"queues", 1, NULL, 'q'},  {"window", 1, NULL, 'w'},
 		{"timeout", 1, NULL, 't'}, {"rx-buf", 1, NULL, 'r'},
+		{"gap-us", 1, NULL, 'G'},  {"stall", 1, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	bool have_dst = false;
@@ -186,6 +233,12 @@ parse(int argc, char **argv)
 		case 'r':
 			o.rx_buf = (unsigned int)atoi(optarg);
 			break;
+		case 'G':
+			o.gap_us = (unsigned int)atoi(optarg);
+			break;
+		case 'S':
+			o.stall = (unsigned int)atoi(optarg);
+			break;
 		default:
 			return -1;
 		}
@@ -203,7 +256,7 @@ main(int argc, char **argv)
 	struct rte_mempool *mp;
 	uint64_t sent = 0, rcvd = 0, bad = 0, end, hz, t0, t_loop, t_stop,
 		 t_clean;
-	uint64_t last_rcvd = 0, last_prog, stalled = 0;
+	uint64_t last_rcvd = 0, last_prog, stalled = 0, next_tx;
 	uint16_t port = 0, q;
 	int rc;
 
@@ -219,6 +272,9 @@ main(int argc, char **argv)
 	if (rte_eth_dev_count_avail() != 1)
 		rte_exit(EXIT_FAILURE, "need exactly one virtio-user port\n");
 	seen = calloc(o.count, 1);
+	if (o.gap_us && o.window == 1)
+		rtt = calloc(o.count, sizeof(*rtt));
+	srand(1);
 	mp = rte_pktmbuf_pool_create(
 		"peer", 32767, 256, 0,
 		(uint16_t)(o.rx_buf + RTE_PKTMBUF_HEADROOM), rte_socket_id());
@@ -243,6 +299,7 @@ main(int argc, char **argv)
 
 	hz = rte_get_tsc_hz();
 	t_loop = rte_get_tsc_cycles();
+	next_tx = t_loop;
 	end = t_loop + o.timeout * hz;
 	last_prog = t_loop;
 	q = 0;
@@ -257,6 +314,8 @@ main(int argc, char **argv)
 				const char *why = check(pk[i], &seq);
 
 				if (why == NULL) {
+					if (rtt != NULL)
+						rtt[rcvd] = now_ns() - sent_ns;
 					rcvd++;
 				} else {
 					if (bad < 5)
@@ -268,7 +327,9 @@ main(int argc, char **argv)
 		}
 		/* window: at most o.window in flight */
 		n = 0;
-		while (n < BURST && sent + n < o.count &&
+		/* --gap-us: one packet, once its gap has passed */
+		while (n < (o.gap_us ? 1 : BURST) && sent + n < o.count &&
+		       (!o.gap_us || rte_get_tsc_cycles() >= next_tx) &&
 		       sent - rcvd - bad + n < o.window) {
 			pk[n] = build(mp, sent + n);
 			if (pk[n] == NULL)
@@ -276,8 +337,15 @@ main(int argc, char **argv)
 			n++;
 		}
 		if (n) {
+			/* before the burst: its kick may wake a sleeping
+			 * switch that preempts us until the echo is back */
+			sent_ns = now_ns();
 			k = rte_eth_tx_burst(port, q, pk, n);
 			sent += k;
+			if (o.gap_us && k)
+				next_tx = rte_get_tsc_cycles() +
+					  (uint64_t)(rand() % (o.gap_us + 1)) *
+						  hz / 1000000;
 			if (k < n)
 				rte_pktmbuf_free_bulk(pk + k, n - k);
 			q = (uint16_t)((q + 1) % o.queues);
@@ -295,6 +363,11 @@ main(int argc, char **argv)
 			stalled = 0;
 			last_rcvd = rcvd + bad;
 			last_prog = now;
+		} else if (o.stall &&
+			   rte_get_tsc_cycles() - last_prog > o.stall * hz) {
+			printf("vnet-peer: nothing back for %u s: giving up\n",
+			       o.stall);
+			break;
 		} else if (!stalled && rte_get_tsc_cycles() - last_prog > hz) {
 			stalled = 1;
 			printf("vnet-peer: stalled at %.1f s: sent %" PRIu64
@@ -305,6 +378,8 @@ main(int argc, char **argv)
 		}
 	}
 	t_stop = rte_get_tsc_cycles();
+	if (rtt != NULL)
+		print_rtt(rcvd);
 	printf("vnet-peer: size %u segs %u queues %u: sent %" PRIu64
 	       " received %" PRIu64 " bad %" PRIu64 " missing %" PRIu64 "\n",
 	       o.size, o.segs, o.queues, sent, rcvd, bad, o.count - rcvd);

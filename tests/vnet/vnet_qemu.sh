@@ -5,6 +5,8 @@
 # --forward-mode=icmpecho). The switch copies with DMA (dma_skeleton,
 # threshold 64 B so pings go to the engine) unless VNET_QEMU_DMA=none.
 # Kernel and initramfs: usertools/vmpath-guest (run by vmpath-setup).
+# Argument "halt": the switch runs --idle halt (its datapath lcore sleeps
+# between the pings, woken by the guest's kicks; vnet_qemu_halt).
 . "$VMPATH_SRC/tests/lib.sh"
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
@@ -15,11 +17,13 @@ if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ] ||
 	exit 77
 fi
 dma=${VNET_QEMU_DMA:-skeleton}
+idle=()
+[ "${1:-}" = halt ] && idle=(--idle halt --idle-polls 100)
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 P=vmpt-vq-$$
 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va --file-prefix=$P \
 	"${LOGS[@]}" -- --vhost "$T_TMP/vm.sock" --vhost "$T_TMP/peer.sock" \
-	--dma "$dma" --dma-threshold 64 >sw.log 2>&1 &
+	--dma "$dma" --dma-threshold 64 "${idle[@]}" >sw.log 2>&1 &
 SW=$!
 T_PIDS+=("$SW")
 t_wait_for "test -S $T_TMP/peer.sock" 30
@@ -48,6 +52,11 @@ if [ "$dma" != none ]; then
 fi
 t_grep "guest was interrupted (it asked to be)" \
 	'"vring0": \{[^}]*"notify": [1-9]' ps.json
+if [ ${#idle[@]} -gt 0 ]; then
+	echo /vmpath/idle | timeout 20 dpdk-telemetry.py -f $P >idle.json 2>&1
+	t_grep "halt: the datapath lcore slept and guest kicks woke it" \
+		'"sleeps": [1-9].*"wake_kick": [1-9]' idle.json
+fi
 kill -INT "$TP"
 t_wait_pid "$TP" 20
 kill -TERM "$SW"
