@@ -474,7 +474,8 @@ forward(unsigned int k, unsigned int in, struct rte_mbuf **pkts, uint16_t n)
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		rte_mbuf_refcnt_update(m, (int16_t)(vmp_sw.nb_ports - 2));
+		/* every segment: each destination frees the whole chain */
+		rte_pktmbuf_refcnt_update(m, (int16_t)(vmp_sw.nb_ports - 2));
 		for (o = 0; o < vmp_sw.nb_ports; o++)
 			if (o != in)
 				out[o][cnt[o]++] = m;
