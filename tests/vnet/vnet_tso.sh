@@ -9,7 +9,8 @@
 # negotiated GUEST_CSUM and GUEST_TSO4/6 (`--enable-lro`: frames arrive
 # whole). B and C write what they receive to pcap files; tso_frames.py checks
 # B's segments (count, sizes, sequence numbers, IP and TCP checksums, bytes)
-# and C's whole frames.
+# and C's whole frames. A net_pcap ethdev port of vmpath (no TX offloads
+# configured) gets the segments too, made by vmpath before rte_eth_tx_burst().
 . "$VMPATH_SRC/tests/lib.sh"
 cd "$T_TMP"
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
@@ -21,7 +22,9 @@ python3 "$FR" gen in.pcap || t_bad "frames generated"
 "$VMPATH" --lcores "0@$ANY,1@$ANY" --no-pci --no-huge -m 256 --iova-mode=va \
 	--file-prefix=vmpt-tso-$$ "${LOGS[@]}" -- \
 	--vhost "$T_TMP/a.sock,tso=on" --vhost "$T_TMP/b.sock,tso=on" \
-	--vhost "$T_TMP/c.sock,tso=on" --stats-period 1 >sw.log 2>&1 &
+	--vhost "$T_TMP/c.sock,tso=on" \
+	--ethdev "net_pcap9,tx_pcap=$T_TMP/oute.pcap" \
+	--stats-period 1 >sw.log 2>&1 &
 SW=$!
 T_PIDS+=("$SW")
 t_wait_for "test -S $T_TMP/c.sock" 30 || t_bad "switch did not start"
@@ -82,6 +85,8 @@ t_wait_pid "$SW" 30
 t_check "switch exits 0 (got $T_RC)" test "$T_RC" -eq 0
 python3 "$FR" check-segs outb.pcap $MSS >chk-b.log 2>&1
 t_grep "B: segments right (sizes, seq, checksums, payload)" "^ok" chk-b.log
+python3 "$FR" check-segs oute.pcap $MSS >chk-e.log 2>&1
+t_grep "ethdev port: segments right" "^ok" chk-e.log
 python3 "$FR" check-whole outc.pcap >chk-c.log 2>&1
 t_grep "C: frames whole" "^ok" chk-c.log
 t_done
