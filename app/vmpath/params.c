@@ -130,11 +130,16 @@ vmp_params_usage(const char *prgname)
 	       "                           (default: the main lcore's)\n"
 	       "  --strict-socket          refuse to place a role on another "
 	       "socket\n"
-	       "  --vhost PATH[,client][,queues=N][,dma=none|sw|skeleton]\n"
+	       "  --vhost PATH[,client][,queues=N][,dma=none|sw|skeleton]"
+	       "[,csum=on|off][,tso=on|off]\n"
 	       "                           a vhost-user port (repeatable, "
 	       "up to 8): server\n"
 	       "                           socket, or client that reconnects; "
-	       "N queue pairs\n"
+	       "N queue pairs;\n"
+	       "                           checksum / TCP segmentation "
+	       "offloads offered to\n"
+	       "                           the guest (default off; tso=on "
+	       "implies csum=on)\n"
 	       "  --dma none|sw|skeleton   DMA engine for async copies of "
 	       "ports without dma=\n"
 	       "                           (default none: CPU copies)\n"
@@ -179,11 +184,25 @@ vmp_params_parse_dma(const char *val, enum vmp_dma_kind *kind)
 	return 0;
 }
 
+/* "key=on" / "key=off" into *@v; -EINVAL for anything else. */
+static int
+parse_on_off(const char *tok, size_t klen, bool *v)
+{
+	if (strcmp(tok + klen, "on") == 0)
+		*v = true;
+	else if (strcmp(tok + klen, "off") == 0)
+		*v = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int
 vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
 		       char *err, size_t errlen)
 {
 	char buf[512], *save = NULL, *tok;
+	bool csum_off = false;
 
 	memset(spec, 0, sizeof(*spec));
 	spec->queues = 1;
@@ -222,11 +241,31 @@ vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
 					 "be none, sw or skeleton", tok);
 				return -EINVAL;
 			}
+		} else if (strncmp(tok, "csum=", 5) == 0 ||
+			   strncmp(tok, "tso=", 4) == 0) {
+			bool csum = tok[0] == 'c';
+
+			if (parse_on_off(tok, csum ? 5 : 4,
+					 csum ? &spec->csum : &spec->tso) < 0) {
+				snprintf(err, errlen,
+					 "--vhost: '%s': must be on or off",
+					 tok);
+				return -EINVAL;
+			}
+			if (csum)
+				csum_off = !spec->csum;
 		} else {
 			snprintf(err, errlen, "--vhost: unknown key '%s'", tok);
 			return -EINVAL;
 		}
 	}
+	if (spec->tso && csum_off) {
+		snprintf(err, errlen,
+			 "--vhost: '%s': tso=on needs csum (not csum=off)",
+			 val);
+		return -EINVAL;
+	}
+	spec->csum |= spec->tso;
 	return 0;
 }
 

@@ -22,6 +22,8 @@ struct vmp_vhost_spec {
 	bool client;
 	unsigned int queues;    /**< queue pairs, default 1 */
 	enum vmp_dma_kind dma;  /**< VMP_DMA_DEFAULT: --dma */
+	bool csum;              /**< csum=on: offer checksum offloads */
+	bool tso;               /**< tso=on: offer TSO (implies csum=on) */
 };
 #include "guest.h"
 

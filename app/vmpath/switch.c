@@ -244,6 +244,8 @@ vmp_switch_init(void)
 			.nb_qp = (uint16_t)c->vhost[i].queues,
 			.socket_id = socket,
 			.mp = vmp_sw.mp,
+			.offloads = (c->vhost[i].csum ? VMP_VNET_OL_CSUM : 0) |
+				    (c->vhost[i].tso ? VMP_VNET_OL_TSO : 0),
 		};
 
 		sp->spec = c->vhost[i];
@@ -378,6 +380,45 @@ mac_lookup(uint64_t key)
 	return -1;
 }
 
+/*
+ * An ethdev port is configured without TX offloads: what a guest asked for
+ * (checksums, TSO) is finished in software first. Sends what it can, frees
+ * the rest; returns the packets sent.
+ */
+static uint16_t
+eth_send(const struct vmp_sw_port *sp, uint16_t q, struct rte_mbuf **pkts,
+	 uint16_t n)
+{
+	const uint64_t ol = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
+			    RTE_MBUF_F_TX_IP_CKSUM;
+	struct rte_mbuf *seg[VMP_VNET_GSO_MAX_SEGS];
+	uint16_t i, k, s, sent = 0;
+	int r;
+
+	/* Bound: @n packets, each sent in one run or on its own */
+	for (i = 0; i < n; i = k + 1) {
+		for (k = i; k < n && !(pkts[k]->ol_flags & ol); k++)
+			;
+		if (k > i) {
+			s = rte_eth_tx_burst(sp->eth_port, q, pkts + i, k - i);
+			sent += s;
+			rte_pktmbuf_free_bulk(pkts + i + s, k - i - s);
+		}
+		if (k == n)
+			break;
+		r = vmp_vnet_offload_finish(pkts[k], 0, vmp_sw.mp, seg,
+					    RTE_DIM(seg));
+		if (r < 0) {
+			rte_pktmbuf_free(pkts[k]);
+			continue;
+		}
+		s = rte_eth_tx_burst(sp->eth_port, q, seg, (uint16_t)r);
+		sent += s == r;
+		rte_pktmbuf_free_bulk(seg + s, (unsigned int)(r - s));
+	}
+	return sent;
+}
+
 static void
 send_to(unsigned int k, unsigned int o, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -387,8 +428,9 @@ send_to(unsigned int k, unsigned int o, struct rte_mbuf **pkts, uint16_t n)
 
 	if (sp->shared_rx)
 		rte_spinlock_lock(&sp->rx_lock[q]);
+	/* eth_send() frees what it did not send */
 	if (sp->is_eth)
-		sent = rte_eth_tx_burst(sp->eth_port, q, pkts, n);
+		sent = eth_send(sp, q, pkts, n);
 	else
 		sent = vmp_vnet_enqueue_burst(sp->vp, q, pkts, n);
 	if (sp->shared_rx)
@@ -396,7 +438,8 @@ send_to(unsigned int k, unsigned int o, struct rte_mbuf **pkts, uint16_t n)
 	ls->fwd[o] += sent;
 	if (sent < n) {
 		ls->drop_full[o] += n - sent;
-		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		if (!sp->is_eth)
+			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 	}
 }
 
@@ -439,7 +482,8 @@ forward(unsigned int k, unsigned int in, struct rte_mbuf **pkts, uint16_t n)
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		rte_mbuf_refcnt_update(m, (int16_t)(vmp_sw.nb_ports - 2));
+		/* every segment: each destination frees the whole chain */
+		rte_pktmbuf_refcnt_update(m, (int16_t)(vmp_sw.nb_ports - 2));
 		for (o = 0; o < vmp_sw.nb_ports; o++)
 			if (o != in)
 				out[o][cnt[o]++] = m;

@@ -83,7 +83,58 @@ struct vmp_vnet_port_conf {
 	int socket_id;	  /**< NUMA socket of the lcores polling it */
 	struct rte_mempool *mp; /**< mbufs for guest TX (dequeue), NUMA-local */
 	uint64_t disable_features; /**< virtio feature bits not to offer */
+	/** VMP_VNET_OL_* offered to the guest (0: none, the default) */
+	uint32_t offloads;
 };
+
+/**
+ * Offloads a port offers (vmp_vnet_port_conf.offloads).
+ *
+ * VMP_VNET_OL_CSUM offers VIRTIO_NET_F_CSUM (the guest may send partial
+ * checksums) and VIRTIO_NET_F_GUEST_CSUM (it accepts them). VMP_VNET_OL_TSO
+ * offers HOST_TSO4/6 (the guest may send TCP frames up to 64 KiB) and
+ * GUEST_TSO4/6 (it accepts them); the virtio spec makes TSO depend on the
+ * checksum features, so it needs VMP_VNET_OL_CSUM. ECN and UFO are never
+ * offered: UFO needs IP fragmentation and Linux guests no longer send it,
+ * and without HOST_ECN a guest segments its rare CWR-marked frames itself.
+ *
+ * What a guest sends is checked before it becomes mbuf offload requests
+ * (RTE_MBUF_F_TX_*, l2/l3/l4_len, tso_segsz); a bad header drops the packet,
+ * counted per reason (vmp_vnet_vq_stats.bad_hdr). A packet enqueued to a
+ * guest keeps an offload request only if that guest negotiated it; the rest
+ * is finished in software first (vmp_vnet_offload_finish()).
+ */
+#define VMP_VNET_OL_CSUM (1u << 0)
+#define VMP_VNET_OL_TSO (1u << 1)
+
+/** Offload requests a destination accepts (vmp_vnet_offload_finish()). */
+#define VMP_VNET_CAP_IP_CSUM (1u << 0) /**< RTE_MBUF_F_TX_IP_CKSUM */
+#define VMP_VNET_CAP_L4_CSUM (1u << 1) /**< RTE_MBUF_F_TX_{TCP,UDP}_CKSUM */
+#define VMP_VNET_CAP_TSO4 (1u << 2)    /**< RTE_MBUF_F_TX_TCP_SEG, IPv4 */
+#define VMP_VNET_CAP_TSO6 (1u << 3)    /**< RTE_MBUF_F_TX_TCP_SEG, IPv6 */
+
+/** Most segments vmp_vnet_offload_finish() makes of one TSO frame; a guest
+ * frame that would need more is dropped at dequeue (bad gso_size). */
+#define VMP_VNET_GSO_MAX_SEGS 128
+
+/**
+ * Finish in software the offload requests of @p m (RTE_MBUF_F_TX_IP_CKSUM,
+ * _TCP_CKSUM, _UDP_CKSUM, _TCP_SEG with l2/l3/l4_len and tso_segsz set) that
+ * a destination does not accept (@p caps: VMP_VNET_CAP_*): TCP segmentation
+ * over IPv4 and IPv6 into new mbufs from @p mp with every checksum filled
+ * in, or the checksums of @p m (of a copy if its data is shared). Requests
+ * the destination accepts are left as they are.
+ *
+ * @return the number of mbufs written to @p out (>= 1; @p m is then owned
+ *   by them or freed), or a negative errno with @p m untouched:
+ *   - -EINVAL: offload fields inconsistent (headers outside the first
+ *     segment, tso_segsz 0, not TCP/UDP);
+ *   - -ENOSPC: more than @p max_out segments;
+ *   - -ENOMEM: @p mp ran out of mbufs.
+ */
+int vmp_vnet_offload_finish(struct rte_mbuf *m, uint32_t caps,
+			    struct rte_mempool *mp, struct rte_mbuf **out,
+			    uint16_t max_out);
 
 /**
  * Create a port and start its vhost-user socket (listen, or connect).
@@ -174,6 +225,18 @@ int vmp_vnet_dma_free(struct vmp_vnet_dma *dma);
 int vmp_vnet_port_set_dma(struct vmp_vnet_port *port, uint16_t qp,
 			  struct vmp_vnet_dma *dma);
 
+/** Why a guest TX virtio-net header was refused (vmp_vnet_vq_stats). */
+enum vmp_vnet_bad_hdr {
+	VMP_VNET_BAD_HDR_FLAGS,	   /**< flags other than NEEDS_CSUM */
+	VMP_VNET_BAD_HDR_CSUM,	   /**< csum_start/offset outside the headers */
+	VMP_VNET_BAD_HDR_GSO_TYPE, /**< unknown or not negotiated gso_type */
+	VMP_VNET_BAD_HDR_GSO_SIZE, /**< gso_size 0, over the frame, or too
+					many segments */
+	VMP_VNET_BAD_HDR_PARSE,	   /**< Ethernet/VLAN/IP/TCP headers do not
+					hold what the header asks for */
+	VMP_VNET_BAD_HDR_MAX,
+};
+
 /** Per-vring counters (one writer: the polling lcore). */
 struct vmp_vnet_vq_stats {
 	uint64_t packets;    /**< packets moved */
@@ -206,6 +269,21 @@ struct vmp_vnet_vq_stats {
 	/** RX: packets not offered to a set of guest buffers already found
 	 * too small, while avail->idx had not moved */
 	uint64_t nofit_skip;
+	/** TX: partial checksums taken as mbuf requests; RX: passed to the
+	 * guest in the virtio-net header */
+	uint64_t ol_csum;
+	/** TX: GSO frames taken as TSO requests; RX: passed to the guest */
+	uint64_t ol_tso;
+	/** checksums completed in software (TX: at a position no mbuf flag
+	 * expresses; RX: the guest did not negotiate GUEST_CSUM) */
+	uint64_t sw_csum;
+	/** RX: TCP segments made in software (no GUEST_TSO4/6) */
+	uint64_t sw_segs;
+	/** RX: offload requests that could not be finished (no mbufs, more
+	 * than VMP_VNET_GSO_MAX_SEGS segments): packet dropped */
+	uint64_t sw_fail;
+	/** TX: packets dropped for their virtio-net header, by reason */
+	uint64_t bad_hdr[VMP_VNET_BAD_HDR_MAX];
 };
 
 /**

@@ -354,6 +354,8 @@ rx_place_set(struct vnet_vq *vq, struct vnet_chain *ch, uint16_t nb,
 	uint8_t hdr[VNET_HDR_MRG];
 
 	memset(hdr, 0, sizeof(hdr));
+	if (unlikely(m->ol_flags & VNET_OL_FLAGS))
+		__vmp_vnet_rx_hdr_fill(vq, m, hdr);
 	if (hl == VNET_HDR_MRG) {
 		/* num_buffers, little endian (VERSION_1 or MRG) */
 		hdr[10] = (uint8_t)nb;
@@ -371,6 +373,108 @@ rx_place_set(struct vnet_vq *vq, struct vnet_chain *ch, uint16_t nb,
 	vq->pk_tail++;
 }
 
+/* What became of one packet offered to the guest. */
+enum rx_one {
+	RX_ONE_PLACED,
+	RX_ONE_DROPPED, /* can never fit: freed, counted too_long */
+	RX_ONE_STOP,	/* not taken: too few buffers now, or stop */
+};
+
+/*
+ * Place @m into the guest buffers from *@cur on (header from its offload
+ * requests, if any). Bound: one rx_collect().
+ */
+static enum rx_one
+rx_one(struct vnet_vq *vq, struct rte_mbuf *m, uint16_t avail_idx,
+       uint16_t *cur, bool log)
+{
+	struct vmp_vnet_port *port = vq->port;
+	struct vnet_chain *ch = RTE_PER_LCORE(rx_chains);
+	uint64_t need = (uint64_t)port->hdr_len + m->pkt_len, cap;
+	uint16_t max_bufs = port->mrg ? VNET_MAX_BUFS : 1, nb;
+	enum rx_set r;
+
+	if (!room_for_packet(vq))
+		return RX_ONE_STOP;
+	if (likely(*cur != avail_idx && !(m->ol_flags & VNET_OL_FLAGS))) {
+		uint16_t head = vq->avail->ring[*cur & (vq->size - 1)];
+
+		if (likely(head < vq->size) && rx_fast(vq, head, m, log)) {
+			vq->last_avail = ++(*cur);
+			return RX_ONE_PLACED;
+		}
+	}
+	if (unlikely(rx_nofit(vq, avail_idx, need))) {
+		vq->st.nofit_skip++;
+		r = vq->nofit_full ? RX_SET_FULL : RX_SET_SHORT;
+	} else {
+		r = rx_collect(vq, ch, need, max_bufs, avail_idx, cur, &nb,
+			       &cap);
+		if (r == RX_SET_FULL || r == RX_SET_SHORT)
+			rx_nofit_set(vq, avail_idx, cap, r == RX_SET_FULL);
+	}
+	if (r == RX_SET_FULL) {
+		/* Can never fit: drop it, keep the buffers. */
+		vq->st.too_long++;
+		rte_pktmbuf_free(m);
+		*cur = vq->last_avail;
+		return RX_ONE_DROPPED;
+	}
+	if (r == RX_SET_BUDGET)
+		vq->st.desc_budget++;
+	if (r != RX_SET_OK)
+		return RX_ONE_STOP; /* guest has too few buffers now, or stop */
+	rx_place_set(vq, ch, nb, m);
+	vq->last_avail = *cur;
+	return RX_ONE_PLACED;
+}
+
+/*
+ * @m asks for offloads: what this guest did not negotiate is finished in
+ * software first (vmp_vnet_offload_finish()), the rest goes in the header.
+ * @m is consumed: placed, or dropped and counted (sw_fail when it cannot be
+ * finished, no_buf for the segments the guest had no buffers for).
+ * Bound: VMP_VNET_GSO_MAX_SEGS segments, each one rx_one().
+ */
+static enum rx_one
+rx_offload(struct vnet_vq *vq, struct rte_mbuf *m, uint16_t avail_idx,
+	   uint16_t *cur, bool log, uint16_t *npkt, uint64_t *nbytes)
+{
+	struct rte_mbuf *seg[VMP_VNET_GSO_MAX_SEGS];
+	enum rx_one r = RX_ONE_PLACED;
+	uint64_t fl = m->ol_flags;
+	uint32_t len;
+	int i, n;
+
+	n = vmp_vnet_offload_finish(m, __vmp_vnet_rx_caps(vq->port),
+				    vq->port->mp, seg, RTE_DIM(seg));
+	if (n < 0) {
+		vq->st.sw_fail++;
+		rte_pktmbuf_free(m);
+		return RX_ONE_DROPPED;
+	}
+	/* m may be freed by now: only its address is compared */
+	if (n > 1)
+		vq->st.sw_segs += (uint64_t)n;
+	else if (seg[0] != m || seg[0]->ol_flags != fl)
+		vq->st.sw_csum++;
+	for (i = 0; i < n; i++) {
+		len = seg[i]->pkt_len;
+		r = rx_one(vq, seg[i], avail_idx, cur, log);
+		if (r == RX_ONE_STOP) {
+			/* the rest: the guest had no buffers for them */
+			vq->st.no_buf += (uint64_t)(n - i);
+			rte_pktmbuf_free_bulk(seg + i, (unsigned int)(n - i));
+			return RX_ONE_STOP;
+		}
+		if (r == RX_ONE_PLACED) {
+			(*npkt)++;
+			*nbytes += len;
+		}
+	}
+	return RX_ONE_PLACED;
+}
+
 /*
  * Bound: @n packets; full chain walks stop at the call's descriptor budget
  * and bad chains at its drop budget (rx_collect), and buffers already found
@@ -381,10 +485,8 @@ static uint16_t
 rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vmp_vnet_port *port = vq->port;
-	struct vnet_chain *ch = RTE_PER_LCORE(rx_chains);
 	const volatile uint16_t *ring = vq->avail->ring;
-	uint16_t mask = vq->size - 1, avail_idx, cur, done;
-	uint16_t max_bufs = port->mrg ? VNET_MAX_BUFS : 1;
+	uint16_t avail_idx, cur, done;
 	bool log = port->log_on || vq->dma != NULL;
 	uint64_t nbytes = 0;
 	uint16_t i, pf, npkt = 0;
@@ -403,53 +505,31 @@ rx_pkts(struct vnet_vq *vq, struct rte_mbuf **pkts, uint16_t n)
 	/* Bound: @n packets; see above for the descriptors */
 	for (done = 0; done < n; done++) {
 		struct rte_mbuf *m = pkts[done];
-		uint64_t need = (uint64_t)port->hdr_len + m->pkt_len, cap;
-		enum rx_set r;
-		uint16_t nb;
+		enum rx_one r;
 
-		if (!room_for_packet(vq))
-			break;
 		if ((uint16_t)(avail_idx - cur) > RX_BUF_AHEAD &&
 		    done + RX_BUF_AHEAD < n)
 			rx_prefetch_buf(vq, ring,
 					(uint16_t)(cur + RX_BUF_AHEAD),
 					pkts[done + RX_BUF_AHEAD]->data_len);
-		if (likely(cur != avail_idx)) {
-			uint16_t head = ring[cur & mask];
-
-			if (likely(head < vq->size) &&
-			    rx_fast(vq, head, m, log)) {
-				vq->last_avail = ++cur;
-				npkt++;
-				nbytes += m->pkt_len;
-				continue;
+		if (unlikely(m->ol_flags & VNET_OL_FLAGS)) {
+			if (cur == avail_idx || !room_for_packet(vq))
+				break; /* left to the caller, unchanged */
+			/* consumed whatever happens */
+			if (rx_offload(vq, m, avail_idx, &cur, log, &npkt,
+				       &nbytes) == RX_ONE_STOP) {
+				done++;
+				break;
 			}
-		}
-		if (unlikely(rx_nofit(vq, avail_idx, need))) {
-			vq->st.nofit_skip++;
-			r = vq->nofit_full ? RX_SET_FULL : RX_SET_SHORT;
-		} else {
-			r = rx_collect(vq, ch, need, max_bufs, avail_idx, &cur,
-				       &nb, &cap);
-			if (r == RX_SET_FULL || r == RX_SET_SHORT)
-				rx_nofit_set(vq, avail_idx, cap,
-					     r == RX_SET_FULL);
-		}
-		if (r == RX_SET_FULL) {
-			/* Can never fit: drop it, keep the buffers. */
-			vq->st.too_long++;
-			rte_pktmbuf_free(m);
-			cur = vq->last_avail;
 			continue;
 		}
-		if (r == RX_SET_BUDGET)
-			vq->st.desc_budget++;
-		if (r != RX_SET_OK)
-			break; /* guest has too few buffers now, or stop */
-		rx_place_set(vq, ch, nb, m);
-		vq->last_avail = cur;
-		npkt++;
-		nbytes += m->pkt_len;
+		r = rx_one(vq, m, avail_idx, &cur, log);
+		if (r == RX_ONE_PLACED) {
+			npkt++;
+			nbytes += m->pkt_len;
+		}
+		if (r == RX_ONE_STOP)
+			break;
 	}
 	vq->st.packets += npkt;
 	vq->st.bytes += nbytes;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Guest TX (guest -> host): a readable descriptor chain (direct or through an
- * indirect table) into an mbuf chain from the port's NUMA-local mempool,
- * virtio-net header skipped (no offloads are negotiated). The guest buffer is
- * returned (used element, length 0) only after its bytes were copied out.
+ * indirect table) into an mbuf chain from the port's NUMA-local mempool
+ * (GSO frames up to 64 KiB become chains). The virtio-net header is not
+ * part of the packet: with offloads negotiated it is copied once into the
+ * mbuf's headroom and checked after the packet landed (vnet_offload.c). The
+ * guest buffer is returned (used element, length 0) only after its bytes
+ * were copied out.
  */
 #include <string.h>
 
@@ -36,6 +39,22 @@ chain_fill(struct rte_mempool *mp, struct rte_mbuf *head, uint32_t len)
 		head->nb_segs++;
 	}
 	return head;
+}
+
+/* The chain's first @len (< its total) bytes into @dst: the header. */
+static void
+hdr_gather(const struct vnet_chain *c, uint8_t *dst, uint32_t len)
+{
+	uint16_t s;
+
+	/* Bound: nb_seg segments */
+	for (s = 0; s < c->nb_seg && len > 0; s++) {
+		uint32_t l = RTE_MIN(len, c->seg[s].len);
+
+		memcpy(dst, c->seg[s].hva, l);
+		dst += l;
+		len -= l;
+	}
 }
 
 /* Copy the chain's bytes after the header into @m. */
@@ -91,6 +110,8 @@ tx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, uint32_t hdr,
 		     len - hdr > rte_pktmbuf_tailroom(m)))
 		return false;
 	*plen = len - hdr;
+	if (vnet_tx_ol(vq->port))
+		memcpy(vnet_tx_hdr_stash(m), hva, VNET_HDR_LEGACY);
 	m->data_len = (uint16_t)*plen;
 	m->pkt_len = *plen;
 	rec = vnet_pkt_open(vq, m);
@@ -182,6 +203,8 @@ tx_chunk(struct vnet_vq *vq, uint16_t avail_idx, uint16_t budget)
 			more = false; /* left in the ring: retried next burst */
 			break;
 		}
+		if (vnet_tx_ol(port))
+			hdr_gather(&c, vnet_tx_hdr_stash(m), VNET_HDR_LEGACY);
 		rec = vnet_pkt_open(vq, m);
 		p = &vq->pkts[rec & (VNET_INFL - 1)];
 		copy_out(vq, rec, &c, port->hdr_len, m);
@@ -242,7 +265,8 @@ vmp_vnet_dequeue_burst(struct vmp_vnet_port *port, uint16_t qp,
 		nout += k;
 	}
 	if (!__vmp_vnet_vq_enter(vq))
-		return nout;
+		return vnet_tx_ol(port) ? __vmp_vnet_tx_offload(vq, pkts, nout)
+					: nout;
 	if (vq->dma != NULL)
 		__vmp_vnet_dma_poll(vq->dma);
 	if (!vq->broken)
@@ -251,6 +275,8 @@ vmp_vnet_dequeue_burst(struct vmp_vnet_port *port, uint16_t qp,
 	if (vq->dma != NULL)
 		__vmp_vnet_dma_kick(vq->dma);
 	nout += __vmp_vnet_publish(vq, pkts + nout, n - nout);
+	if (vnet_tx_ol(port)) /* on landed bytes only: see vnet_offload.c */
+		nout = __vmp_vnet_tx_offload(vq, pkts, nout);
 	__vmp_vnet_vq_exit(vq);
 	return nout;
 }

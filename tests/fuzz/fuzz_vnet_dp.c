@@ -337,6 +337,17 @@ port_setup(struct guest *g, uint8_t flags)
 		f |= 1ull << VIRTIO_F_VERSION_1;
 	if (flags & 4)
 		f |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
+	/* offloads: the guest's TX headers are parsed, and what it sends is
+	 * fed back to its RX (op_tx): passed in the header (64) or finished
+	 * in software */
+	if (flags & 32)
+		f |= (1ull << VIRTIO_NET_F_CSUM) |
+		     (1ull << VIRTIO_NET_F_HOST_TSO4) |
+		     (1ull << VIRTIO_NET_F_HOST_TSO6);
+	if (flags & 64)
+		f |= (1ull << VIRTIO_NET_F_GUEST_CSUM) |
+		     (1ull << VIRTIO_NET_F_GUEST_TSO4) |
+		     (1ull << VIRTIO_NET_F_GUEST_TSO6);
 	port->mem = g->mem;
 	port->features = f;
 	port->mrg = !!(f & (1ull << VIRTIO_NET_F_MRG_RXBUF));
@@ -551,12 +562,21 @@ op_tx(struct fz_in *in)
 	struct rte_mbuf *pkts[TX_BURST_MAX];
 	uint16_t n = (uint16_t)(fz_u8(in) % TX_BURST_MAX + 1), got;
 	uint64_t t0 = thread_ns();
+	uint16_t back = 0;
 
 	got = vmp_vnet_dequeue_burst(port, 0, pkts, n);
 	work_check(t0, "dequeue_burst");
 	if (got > n)
 		FZ_FAIL("dequeue_burst returned %u of %u", got, n);
-	free_tx(pkts, got);
+	if (port->features & (1ull << VIRTIO_NET_F_CSUM)) {
+		/* offload requests the guest made, back to its RX */
+		t0 = thread_ns();
+		back = vmp_vnet_enqueue_burst(port, 0, pkts, got);
+		work_check(t0, "enqueue_burst of TX packets");
+		if (back > got)
+			FZ_FAIL("enqueue_burst took %u of %u", back, got);
+	}
+	free_tx(pkts + back, (uint16_t)(got - back));
 }
 
 static void

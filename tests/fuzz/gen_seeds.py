@@ -15,6 +15,7 @@ from migwire import crc32c  # noqa: E402 (the wire format's own CRC32C)
 
 # ---- fuzz_vnet_dp ----------------------------------------------------------
 F_MRG, F_V1, F_IND, F_ASYNC, F_LOG = 1, 2, 4, 8, 16
+F_OL_TX, F_OL_RX = 32, 64  # CSUM + HOST_TSO4/6; GUEST_CSUM + GUEST_TSO4/6
 D_NEXT, D_WRITE, D_IND = 1, 2, 4
 
 
@@ -151,6 +152,19 @@ def dp_seeds():
                          vring(q, 0, q, range(q), tx_bufs),
                          ops=op_avail_idx(0, 100) + op_rx([60]) +
                          op_avail_idx(1, 200) + op_tx(4))
+    # offloads: TX headers parsed, TX packets fed back to RX (to a guest
+    # without, then with, the guest offloads)
+    tx_off = [desc(addr(1, i * 300 + i), 12 + 60 + i * 40) for i in range(q)]
+    s['offload-tx-to-rx'] = dp(F_MRG | F_V1 | F_OL_TX, 3, regs,
+                               vring(q, 0, q, range(q), rx_bufs),
+                               vring(q, 0, q, range(q), tx_off),
+                               ops=op_tx(8))
+    s['offload-guest-rx-async'] = dp(F_MRG | F_V1 | F_OL_TX | F_OL_RX |
+                                     F_ASYNC, 3, regs,
+                                     vring(q, 0, q, range(q), rx_bufs),
+                                     vring(q, 0, q, range(q), tx_off),
+                                     ops=op_tx(4) + op_engine(2) + op_tx(4) +
+                                     op_engine(2) + op_tx(1))
     return s
 
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The switch's options: --vhost PATH[,client][,queues=N][,dma=...], --dma. */
+/* The switch's options: --vhost PATH[,client][,queues=N][,dma=...]
+ * [,csum=on|off][,tso=on|off], --dma. */
 #include <errno.h>
 #include <string.h>
 
@@ -34,6 +35,29 @@ test_vhost_specs(void)
 	TEST_ASSERT_EQUAL(c.vhost[1].dma, VMP_DMA_SKELETON, "");
 	TEST_ASSERT_EQUAL(c.dma, VMP_DMA_SW, "");
 	TEST_ASSERT_EQUAL(c.dma_threshold, 512, "");
+	TEST_ASSERT(!c.vhost[0].csum && !c.vhost[0].tso, "offloads off");
+	return TEST_SUCCESS;
+}
+
+static int
+test_vhost_offloads(void)
+{
+	struct vmp_app_config c;
+	char err[256];
+
+	TEST_ASSERT_SUCCESS(PARSE(&c, err, "--vhost", "/tmp/a,tso=on",
+				  "--vhost", "/tmp/b,csum=on,tso=off",
+				  "--vhost", "/tmp/c,csum=off"),
+			    "%s", err);
+	TEST_ASSERT(c.vhost[0].csum && c.vhost[0].tso, "tso=on implies csum");
+	TEST_ASSERT(c.vhost[1].csum && !c.vhost[1].tso, "csum only");
+	TEST_ASSERT(!c.vhost[2].csum && !c.vhost[2].tso, "off");
+	TEST_ASSERT_EQUAL(PARSE(&c, err, "--vhost", "/tmp/a,csum=off,tso=on"),
+			  -EINVAL, "");
+	TEST_ASSERT(strstr(err, "tso=on") != NULL, "%s", err);
+	TEST_ASSERT_EQUAL(PARSE(&c, err, "--vhost", "/tmp/a,tso=yes"), -EINVAL,
+			  "");
+	TEST_ASSERT(strstr(err, "tso=yes") != NULL, "%s", err);
 	return TEST_SUCCESS;
 }
 
@@ -89,6 +113,7 @@ static struct vmp_test_suite vparams_suite = {
 	.cases =
 		{
 			TEST_CASE(test_vhost_specs),
+			TEST_CASE(test_vhost_offloads),
 			TEST_CASE(test_vhost_bad_values_named),
 			TEST_CASE(test_vhost_too_many),
 			TEST_CASES_END(),
