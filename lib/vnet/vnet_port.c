@@ -708,8 +708,8 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 		return NULL;
 	}
 	if (vnet_offload_features(conf->offloads) == UINT64_MAX) {
-		VNET_LOG(ERR, "port create: %s: bad offloads 0x%x",
-			 conf->path, conf->offloads);
+		VNET_LOG(ERR, "port create: %s: bad offloads 0x%x", conf->path,
+			 conf->offloads);
 		rte_errno = EINVAL;
 		return NULL;
 	}
