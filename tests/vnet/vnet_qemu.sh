@@ -15,12 +15,10 @@ if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ] ||
 	exit 77
 fi
 dma=${VNET_QEMU_DMA:-skeleton}
-# e.g. ",tso=on": options of the guest's port (by hand; CI runs the default)
-vmopts=${VNET_QEMU_VM_OPTS:-}
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 P=vmpt-vq-$$
 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va --file-prefix=$P \
-	"${LOGS[@]}" -- --vhost "$T_TMP/vm.sock$vmopts" --vhost "$T_TMP/peer.sock" \
+	"${LOGS[@]}" -- --vhost "$T_TMP/vm.sock" --vhost "$T_TMP/peer.sock" \
 	--dma "$dma" --dma-threshold 64 >sw.log 2>&1 &
 SW=$!
 T_PIDS+=("$SW")
