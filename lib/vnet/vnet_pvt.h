@@ -336,6 +336,9 @@ uint32_t __vmp_vnet_rx_caps(const struct vmp_vnet_port *port);
 /* The offload fields of the guest RX header for what @m still asks for. */
 void __vmp_vnet_rx_hdr_fill(struct vnet_vq *vq, const struct rte_mbuf *m,
 			    uint8_t *hdr);
+/* Virtio features offered for VMP_VNET_OL_* @ol; UINT64_MAX: not a valid
+ * set. */
+uint64_t __vmp_vnet_offload_features(uint32_t ol);
 #define VNET_OL_FLAGS                                                          \
 	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 
