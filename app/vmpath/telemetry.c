@@ -115,6 +115,28 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* Offload counters of one vring (vmp_vnet_vq_stats). */
+static void
+tel_offload_stats(struct rte_tel_data *t, const struct vmp_vnet_vq_stats *st)
+{
+	static const char *const bad[VMP_VNET_BAD_HDR_MAX] = {
+		[VMP_VNET_BAD_HDR_FLAGS] = "bad_hdr_flags",
+		[VMP_VNET_BAD_HDR_CSUM] = "bad_hdr_csum",
+		[VMP_VNET_BAD_HDR_GSO_TYPE] = "bad_hdr_gso_type",
+		[VMP_VNET_BAD_HDR_GSO_SIZE] = "bad_hdr_gso_size",
+		[VMP_VNET_BAD_HDR_PARSE] = "bad_hdr_parse",
+	};
+	unsigned int i;
+
+	rte_tel_data_add_dict_u64(t, "ol_csum", st->ol_csum);
+	rte_tel_data_add_dict_u64(t, "ol_tso", st->ol_tso);
+	rte_tel_data_add_dict_u64(t, "sw_csum", st->sw_csum);
+	rte_tel_data_add_dict_u64(t, "sw_segs", st->sw_segs);
+	rte_tel_data_add_dict_u64(t, "sw_fail", st->sw_fail);
+	for (i = 0; i < VMP_VNET_BAD_HDR_MAX; i++)
+		rte_tel_data_add_dict_u64(t, bad[i], st->bad_hdr[i]);
+}
+
 static int
 tel_port_stats(const char *cmd __rte_unused, const char *params,
 	       struct rte_tel_data *d)
@@ -150,6 +172,7 @@ tel_port_stats(const char *cmd __rte_unused, const char *params,
 		rte_tel_data_add_dict_u64(t, "inflight", st.inflight);
 		rte_tel_data_add_dict_u64(t, "notify", st.notify);
 		rte_tel_data_add_dict_u64(t, "logged", st.logged);
+		tel_offload_stats(t, &st);
 		snprintf(key, sizeof(key), "vring%u", v);
 		rte_tel_data_add_dict_container(d, key, t, 0);
 	}

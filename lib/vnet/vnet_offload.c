@@ -291,3 +291,24 @@ __vmp_vnet_rx_hdr_fill(struct vnet_vq *vq, const struct rte_mbuf *m,
 	}
 	memcpy(hdr, &vh, sizeof(vh));
 }
+
+/* vmp_vnet.h says what each VMP_VNET_OL_* means and why ECN and UFO are
+ * not among them. */
+uint64_t
+__vmp_vnet_offload_features(uint32_t ol)
+{
+	uint64_t f = 0;
+
+	if ((ol & ~(VMP_VNET_OL_CSUM | VMP_VNET_OL_TSO)) ||
+	    ((ol & VMP_VNET_OL_TSO) && !(ol & VMP_VNET_OL_CSUM)))
+		return UINT64_MAX;
+	if (ol & VMP_VNET_OL_CSUM)
+		f |= (1ULL << VIRTIO_NET_F_CSUM) |
+		     (1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	if (ol & VMP_VNET_OL_TSO)
+		f |= (1ULL << VIRTIO_NET_F_HOST_TSO4) |
+		     (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+		     (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
+		     (1ULL << VIRTIO_NET_F_GUEST_TSO6);
+	return f;
+}

@@ -35,8 +35,8 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 #endif
 
 /* Honest set: what the datapath implements. No EVENT_IDX (flags-based
- * suppression), offloads only as the port's conf asks
- * (vnet_offload_features()), no packed ring. IN_ORDER: buffers are used in
+ * suppression), offloads only as the port's conf asks (vnet_offload.c), no
+ * packed ring. IN_ORDER: buffers are used in
  * the order they were made available (heads consumed in avail order, records
  * published through the in-order FIFO, bad chains included); every used
  * element is written, which the spec allows (batching is optional). */
@@ -45,27 +45,6 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 	 (1ULL << VIRTIO_F_IN_ORDER) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
 	 (1ULL << VHOST_F_LOG_ALL) | (1ULL << VIRTIO_F_ANY_LAYOUT) |           \
 	 (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
-
-/* Offload features for VMP_VNET_OL_* (vmp_vnet.h says what each means and
- * why ECN and UFO are not among them); UINT64_MAX: not a valid set. */
-static uint64_t
-vnet_offload_features(uint32_t ol)
-{
-	uint64_t f = 0;
-
-	if ((ol & ~(VMP_VNET_OL_CSUM | VMP_VNET_OL_TSO)) ||
-	    ((ol & VMP_VNET_OL_TSO) && !(ol & VMP_VNET_OL_CSUM)))
-		return UINT64_MAX;
-	if (ol & VMP_VNET_OL_CSUM)
-		f |= (1ULL << VIRTIO_NET_F_CSUM) |
-		     (1ULL << VIRTIO_NET_F_GUEST_CSUM);
-	if (ol & VMP_VNET_OL_TSO)
-		f |= (1ULL << VIRTIO_NET_F_HOST_TSO4) |
-		     (1ULL << VIRTIO_NET_F_HOST_TSO6) |
-		     (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
-		     (1ULL << VIRTIO_NET_F_GUEST_TSO6);
-	return f;
-}
 
 /* Protocol features: MQ, LOG_SHMFD, RARP, REPLY_ACK, STATUS (bits 0, 1, 2,
  * 3, 16). VIRTIO_NET_F_GUEST_ANNOUNCE is not offered: with it QEMU leaves
@@ -729,9 +708,9 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	if (vnet_offload_features(conf->offloads) == UINT64_MAX) {
-		VNET_LOG(ERR, "port create: %s: bad offloads 0x%x",
-			 conf->path, conf->offloads);
+	if (__vmp_vnet_offload_features(conf->offloads) == UINT64_MAX) {
+		VNET_LOG(ERR, "port create: %s: bad offloads 0x%x", conf->path,
+			 conf->offloads);
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -752,7 +731,7 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 		port->conn[i].vid = -1;
 	TAILQ_INIT(&port->retired);
 	port->offered =
-		(VNET_FEATURES | vnet_offload_features(conf->offloads)) &
+		(VNET_FEATURES | __vmp_vnet_offload_features(conf->offloads)) &
 		~conf->disable_features;
 	if (conf->nb_qp > 1)
 		port->offered |= 1ULL << VIRTIO_NET_F_MQ;

@@ -328,6 +328,40 @@ __vmp_vnet_gpa_to_hva(const struct rte_vhost_memory *mem, uint64_t gpa,
 	return NULL;
 }
 
+/*
+ * vnet_offload.c. A guest TX packet's virtio-net header (its first
+ * VNET_HDR_LEGACY bytes: num_buffers means nothing on TX) is copied once, at
+ * dequeue, into the headroom just before the mbuf's data, and read from
+ * there once the packet landed (__vmp_vnet_tx_offload()).
+ */
+static inline void *
+vnet_tx_hdr_stash(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, -VNET_HDR_LEGACY);
+}
+static_assert(RTE_PKTMBUF_HEADROOM >= VNET_HDR_LEGACY, "stash room");
+/* Is the guest allowed to send offload requests (VIRTIO_NET_F_CSUM)? */
+static inline bool
+vnet_tx_ol(const struct vmp_vnet_port *port)
+{
+	return !!(port->features & (1ULL << VIRTIO_NET_F_CSUM));
+}
+/* Turn the stashed headers of @pkts into mbuf requests; drops (frees and
+ * counts) the bad ones. Returns how many are left, in order. */
+uint16_t __vmp_vnet_tx_offload(struct vnet_vq *vq, struct rte_mbuf **pkts,
+			       uint16_t n);
+/* VMP_VNET_CAP_* the port's guest negotiated for its RX. */
+uint32_t __vmp_vnet_rx_caps(const struct vmp_vnet_port *port);
+/* The offload fields of the guest RX header for what @m still asks for. */
+void __vmp_vnet_rx_hdr_fill(struct vnet_vq *vq, const struct rte_mbuf *m,
+			    uint8_t *hdr);
+/* Virtio features offered for VMP_VNET_OL_* @ol; UINT64_MAX: not a valid
+ * set. */
+uint64_t __vmp_vnet_offload_features(uint32_t ol);
+#define VNET_OL_FLAGS                                                          \
+	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
+
+
 /* vnet_ring.c */
 enum {
 	VNET_WALK_BAD = -1,   /* breaks the virtio rules: bad_chain */
@@ -630,36 +664,6 @@ void __vmp_vnet_idle_kickfd_set(struct vnet_vq *vq, int fd);
 void __vmp_vnet_idle_ctl_wake(struct vnet_vq *vq);
 void __vmp_vnet_idle_vq_init(struct vnet_vq *vq);
 void __vmp_vnet_idle_vq_fini(struct vnet_vq *vq);
-
-/*
- * vnet_offload.c. A guest TX packet's virtio-net header (its first
- * VNET_HDR_LEGACY bytes: num_buffers means nothing on TX) is copied once, at
- * dequeue, into the headroom just before the mbuf's data, and read from
- * there once the packet landed (__vmp_vnet_tx_offload()).
- */
-static inline void *
-vnet_tx_hdr_stash(struct rte_mbuf *m)
-{
-	return rte_pktmbuf_mtod_offset(m, uint8_t *, -VNET_HDR_LEGACY);
-}
-static_assert(RTE_PKTMBUF_HEADROOM >= VNET_HDR_LEGACY, "stash room");
-/* Is the guest allowed to send offload requests (VIRTIO_NET_F_CSUM)? */
-static inline bool
-vnet_tx_ol(const struct vmp_vnet_port *port)
-{
-	return !!(port->features & (1ULL << VIRTIO_NET_F_CSUM));
-}
-/* Turn the stashed headers of @pkts into mbuf requests; drops (frees and
- * counts) the bad ones. Returns how many are left, in order. */
-uint16_t __vmp_vnet_tx_offload(struct vnet_vq *vq, struct rte_mbuf **pkts,
-			       uint16_t n);
-/* VMP_VNET_CAP_* the port's guest negotiated for its RX. */
-uint32_t __vmp_vnet_rx_caps(const struct vmp_vnet_port *port);
-/* The offload fields of the guest RX header for what @m still asks for. */
-void __vmp_vnet_rx_hdr_fill(struct vnet_vq *vq, const struct rte_mbuf *m,
-			    uint8_t *hdr);
-#define VNET_OL_FLAGS                                                          \
-	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 
 /* vnet_port.c: the queue state machine on the control side */
 int __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);
