@@ -537,6 +537,10 @@ conn_deactivate(struct vmp_vnet_port *port)
 	port->active = -1;
 	port->vid = -1;
 	__vmp_vnet_mem_retire(port);
+	/* The frontend's kick fds go with it: a dup not taken by a halting
+	 * lcore is closed now, not at the next vring start. */
+	for (i = 0; i < VNET_NB_VRINGS; i++)
+		__vmp_vnet_idle_kickfd_set(&port->vq[i], -1);
 	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
 		if (port->conn[i].vid >= 0 && port->conn[i].running) {
 			if (conn_activate(port, &port->conn[i]) < 0)

@@ -18,7 +18,9 @@ secs=${VMP_FUZZ_SECONDS:-45}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
-args=(-print_final_stats=1 -timeout=60 -rss_limit_mb=3072
+# libFuzzer exits 77 on a crash by default, which meson reads as a skip
+args=(-print_final_stats=1 -timeout=60 -rss_limit_mb=3072 -error_exitcode=1
+	-timeout_exitcode=1
 	-artifact_prefix="$work/")
 [ -f "$dict" ] && args+=(-dict="$dict")
 # detect_leaks=0: EAL and rte_vhost keep allocations to exit
