@@ -14,13 +14,11 @@
 #   - the prompt sets the policy at run time; SIGTERM ends a sleeping lcore.
 ANY="(0-1)"
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 PEER="$VMPATH_BUILD/tests/vnet/vnet-peer"
 cd "$T_TMP"
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 STRESS=${VNET_IDLE_STRESS:-10000}
-tel() { # tel PREFIX CMD
-	echo "$2" | timeout 20 dpdk-telemetry.py -f "$1" 2>/dev/null
-}
 # idle_field FIELD: the datapath lcore's counter in /vmpath/idle
 idle_field() {
 	tel $SWP /vmpath/idle | sed -n "s/.*\"$1\": \([0-9]*\).*/\1/p"

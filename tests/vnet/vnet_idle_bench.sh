@@ -28,7 +28,6 @@ ANY="(0-1)"
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:error
 	--log-level=vmpath.vnet:warning)
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
-tel() { echo "$2" | timeout 20 dpdk-telemetry.py -f "$1" 2>/dev/null; }
 
 # start_sw POLICY [vmpath args...]: the switch, ports a (0) and b (1)
 start_sw() {

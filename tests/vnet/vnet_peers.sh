@@ -21,13 +21,11 @@
 # would add the very stall risk this avoids).
 ANY="(0-1)" # every lcore may run on either CPU
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 PEER="$VMPATH_BUILD/tests/vnet/vnet-peer"
 cd "$T_TMP"
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 N=${VNET_TEST_PKTS:-3000}
-tel() { # tel PREFIX CMD
-	echo "$2" | timeout 20 dpdk-telemetry.py -f "$1" 2>/dev/null
-}
 
 # start_switch NAME QP CLIENT(0|1) [vmpath args...]
 start_switch() {
