@@ -3,14 +3,19 @@
  * Offload requests finished in software for a destination that did not
  * agree to them: TCP segmentation over IPv4 and IPv6 (DPDK 22.11's rte_gso
  * segments IPv4 only and leaves the checksums to the NIC), and the IPv4,
- * TCP and UDP checksums. Each segment is a new mbuf (chain) holding a copy
- * of the headers and its part of the payload, every checksum complete, so
- * the destination needs no offload at all.
+ * TCP and UDP checksums. Each segment is a new mbuf holding a copy of the
+ * headers, chained to indirect mbufs that point into the frame's own
+ * payload (no payload copy: the destination copies it once, into guest
+ * memory or a NIC), every checksum complete, so the destination needs no
+ * offload at all. The frame's data stays referenced, read-only, until its
+ * last segment is freed; other destinations of the same frame read the
+ * same bytes.
  */
 #include <errno.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -20,44 +25,60 @@
 #define OL_ALL                                                                 \
 	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 
-/* Append @len bytes of @src from offset @off to the chain @dst, taking
- * mbufs from @mp as it fills. Bound: each pass copies into the last mbuf
- * until it or the source segment ends, so len / data room + src segments. */
+/* Where the next payload byte of a frame is: segment and offset in it. */
+struct gso_cursor {
+	struct rte_mbuf *seg;
+	uint32_t off;
+};
+
+/* Chain to @dst indirect mbufs from @mp covering the next @len bytes at
+ * @c, advancing @c. Bound: one indirect mbuf per source segment the range
+ * touches; the cursor only moves forward, so segmenting a whole frame
+ * walks its chain once. */
 static int
-append_range(struct rte_mbuf *dst, struct rte_mempool *mp,
-	     const struct rte_mbuf *src, uint32_t off, uint32_t len)
+attach_range(struct rte_mbuf *dst, struct rte_mempool *mp, struct gso_cursor *c,
+	     uint32_t len)
 {
 	struct rte_mbuf *last = rte_pktmbuf_lastseg(dst);
 
-	while (src != NULL && off >= src->data_len) {
-		off -= src->data_len;
-		src = src->next;
-	}
-	while (len > 0 && src != NULL) {
-		uint32_t l = RTE_MIN(len, (uint32_t)src->data_len - off);
+	while (len > 0 && c->seg != NULL) {
+		struct rte_mbuf *src = c->seg, *n;
+		uint32_t l = RTE_MIN(len, (uint32_t)src->data_len - c->off);
 
-		if (rte_pktmbuf_tailroom(last) == 0) {
-			struct rte_mbuf *n = rte_pktmbuf_alloc(mp);
-
-			if (n == NULL)
-				return -ENOMEM;
-			last->next = n;
-			last = n;
-			dst->nb_segs++;
+		if (l == 0) { /* an empty segment, or this one is used up */
+			c->seg = src->next;
+			c->off = 0;
+			continue;
 		}
-		l = RTE_MIN(l, (uint32_t)rte_pktmbuf_tailroom(last));
-		memcpy(rte_pktmbuf_mtod_offset(last, uint8_t *, last->data_len),
-		       rte_pktmbuf_mtod_offset(src, const uint8_t *, off), l);
-		last->data_len += l;
+		n = rte_pktmbuf_alloc(mp);
+		if (n == NULL)
+			return -ENOMEM;
+		rte_pktmbuf_attach(n, src);
+		n->data_off = (uint16_t)(src->data_off + c->off);
+		n->data_len = (uint16_t)l;
+		n->pkt_len = l;
+		last->next = n;
+		last = n;
+		dst->nb_segs++;
 		dst->pkt_len += l;
-		off += l;
+		c->off += l;
 		len -= l;
-		if (off == src->data_len) {
-			src = src->next;
-			off = 0;
-		}
 	}
 	return len == 0 ? 0 : -EINVAL;
+}
+
+/* Segment @s: @m's @hl header bytes (in its first mbuf, ol_fields_ok())
+ * copied, then the next @plen payload bytes at @c attached. */
+static int
+attach_payload(struct rte_mbuf *s, struct rte_mempool *mp,
+	       const struct rte_mbuf *m, uint32_t hl, struct gso_cursor *c,
+	       uint32_t plen)
+{
+	rte_memcpy(rte_pktmbuf_mtod(s, uint8_t *),
+		   rte_pktmbuf_mtod(m, const uint8_t *), hl);
+	s->data_len = (uint16_t)hl;
+	s->pkt_len = hl;
+	return attach_range(s, mp, c, plen);
 }
 
 /* The complete L4 checksum of the one-segment-headers packet @m whose L4
@@ -137,7 +158,8 @@ ol_fields_ok(const struct rte_mbuf *m)
 	       (uint32_t)m->l2_len + m->l3_len + l4 <= m->data_len;
 }
 
-/* TCP segmentation of @m into @out; frees @m on success. */
+/* TCP segmentation of @m into @out; frees @m on success (its data lives on
+ * in the segments' indirect mbufs). */
 static int
 sw_segment(struct rte_mbuf *m, struct rte_mempool *mp, struct rte_mbuf **out,
 	   uint16_t max_out)
@@ -145,6 +167,7 @@ sw_segment(struct rte_mbuf *m, struct rte_mempool *mp, struct rte_mbuf **out,
 	uint32_t hl = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
 	uint32_t payload = m->pkt_len - hl, mss = m->tso_segsz, poff = 0;
 	uint32_t n = payload == 0 ? 1 : (payload + mss - 1) / mss, i;
+	struct gso_cursor c = {.seg = m, .off = hl};
 
 	if (n > max_out)
 		return -ENOSPC;
@@ -154,8 +177,7 @@ sw_segment(struct rte_mbuf *m, struct rte_mempool *mp, struct rte_mbuf **out,
 		struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
 
 		if (s == NULL || hl > rte_pktmbuf_tailroom(s) ||
-		    append_range(s, mp, m, 0, hl) < 0 ||
-		    append_range(s, mp, m, hl + poff, plen) < 0) {
+		    attach_payload(s, mp, m, hl, &c, plen) < 0) {
 			rte_pktmbuf_free(s);
 			rte_pktmbuf_free_bulk(out, i);
 			return s == NULL ? -ENOMEM : -EINVAL;
