@@ -78,6 +78,7 @@ vmp_show_ports(FILE *f)
 			", copies drained at stop %" PRIu64
 			", rarp sent %" PRIu64 "\n",
 			"", in.log_pages, in.drained, in.rarp_sent);
+		fprintf(f, "%4s mtu %u (guest %u)\n", "", in.mtu, in.guest_mtu);
 	}
 	fflush(f);
 }

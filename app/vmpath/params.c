@@ -9,6 +9,7 @@
 #include <rte_common.h>
 
 #include <vmp_config.h>
+#include <vmp_vnet.h>
 
 #include "params.h"
 
@@ -131,7 +132,7 @@ vmp_params_usage(const char *prgname)
 	       "  --strict-socket          refuse to place a role on another "
 	       "socket\n"
 	       "  --vhost PATH[,client][,queues=N][,dma=none|sw|skeleton]"
-	       "[,csum=on|off][,tso=on|off]\n"
+	       "[,csum=on|off][,tso=on|off][,mtu=N]\n"
 	       "                           a vhost-user port (repeatable, "
 	       "up to 8): server\n"
 	       "                           socket, or client that reconnects; "
@@ -139,7 +140,10 @@ vmp_params_usage(const char *prgname)
 	       "                           checksum / TCP segmentation "
 	       "offloads offered to\n"
 	       "                           the guest (default off; tso=on "
-	       "implies csum=on)\n"
+	       "implies csum=on);\n"
+	       "                           MTU 68..9000 (default 1500; "
+	       "above needs mergeable\n"
+	       "                           RX buffers in the guest)\n"
 	       "  --dma none|sw|skeleton   DMA engine for async copies of "
 	       "ports without dma=\n"
 	       "                           (default none: CPU copies)\n"
@@ -241,6 +245,18 @@ vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
 					 "be none, sw or skeleton", tok);
 				return -EINVAL;
 			}
+		} else if (strncmp(tok, "mtu=", 4) == 0) {
+			errno = 0;
+			q = strtoul(tok + 4, &end, 10);
+			if (errno || *end || tok[4] < '0' || tok[4] > '9' ||
+			    q < VMP_VNET_MTU_MIN || q > VMP_VNET_MTU_MAX) {
+				snprintf(err, errlen,
+					 "--vhost: '%s': mtu must be %u..%u",
+					 tok, VMP_VNET_MTU_MIN,
+					 VMP_VNET_MTU_MAX);
+				return -EINVAL;
+			}
+			spec->mtu = (unsigned int)q;
 		} else if (strncmp(tok, "csum=", 5) == 0 ||
 			   strncmp(tok, "tso=", 4) == 0) {
 			bool csum = tok[0] == 'c';

@@ -24,6 +24,7 @@ struct vmp_vhost_spec {
 	enum vmp_dma_kind dma;  /**< VMP_DMA_DEFAULT: --dma */
 	bool csum;              /**< csum=on: offer checksum offloads */
 	bool tso;               /**< tso=on: offer TSO (implies csum=on) */
+	unsigned int mtu;       /**< mtu=N; 0: lib/vnet's default (1500) */
 };
 #include "guest.h"
 

@@ -246,6 +246,7 @@ vmp_switch_init(void)
 			.mp = vmp_sw.mp,
 			.offloads = (c->vhost[i].csum ? VMP_VNET_OL_CSUM : 0) |
 				    (c->vhost[i].tso ? VMP_VNET_OL_TSO : 0),
+			.mtu = (uint16_t)c->vhost[i].mtu,
 		};
 
 		sp->spec = c->vhost[i];

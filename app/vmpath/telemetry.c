@@ -105,6 +105,8 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(t, "log_pages", in.log_pages);
 		rte_tel_data_add_dict_u64(t, "drained", in.drained);
 		rte_tel_data_add_dict_u64(t, "rarp_sent", in.rarp_sent);
+		rte_tel_data_add_dict_int(t, "mtu", in.mtu);
+		rte_tel_data_add_dict_int(t, "guest_mtu", in.guest_mtu);
 		rte_tel_data_add_dict_u64(t, "running_vrings", in.running);
 		rte_tel_data_add_dict_u64(t, "broken_vrings", in.broken);
 		rte_tel_data_add_dict_string(
@@ -133,6 +135,7 @@ tel_offload_stats(struct rte_tel_data *t, const struct vmp_vnet_vq_stats *st)
 	rte_tel_data_add_dict_u64(t, "sw_csum", st->sw_csum);
 	rte_tel_data_add_dict_u64(t, "sw_segs", st->sw_segs);
 	rte_tel_data_add_dict_u64(t, "sw_fail", st->sw_fail);
+	rte_tel_data_add_dict_u64(t, "mtu_drops", st->mtu_drops);
 	for (i = 0; i < VMP_VNET_BAD_HDR_MAX; i++)
 		rte_tel_data_add_dict_u64(t, bad[i], st->bad_hdr[i]);
 }

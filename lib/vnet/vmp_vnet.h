@@ -85,7 +85,27 @@ struct vmp_vnet_port_conf {
 	uint64_t disable_features; /**< virtio feature bits not to offer */
 	/** VMP_VNET_OL_* offered to the guest (0: none, the default) */
 	uint32_t offloads;
+	/** MTU, VMP_VNET_MTU_MIN..VMP_VNET_MTU_MAX; 0: VMP_VNET_MTU_DEFAULT */
+	uint16_t mtu;
 };
+
+/**
+ * MTU of a port (vmp_vnet_port_conf.mtu).
+ *
+ * The port offers VIRTIO_NET_F_MTU and the NET_MTU protocol feature: a
+ * frontend configured with an MTU (QEMU's host_mtu) tells it with
+ * NET_SET_MTU, which is refused (REPLY_ACK error, or the connection
+ * closed) above the port's MTU, so a guest never gets a larger one than
+ * the switch carries. Frames into the guest longer than the MTU allows
+ * (MTU + Ethernet header + one VLAN tag) are dropped and counted
+ * (vmp_vnet_vq_stats.mtu_drops), as a switch port drops them on egress;
+ * TSO frames the guest accepts whole are not, their segments are. Jumbo
+ * frames need mergeable RX buffers (or buffers that large) in the guest
+ * and arrive from it as mbuf chains.
+ */
+#define VMP_VNET_MTU_DEFAULT 1500
+#define VMP_VNET_MTU_MIN 68
+#define VMP_VNET_MTU_MAX 9000
 
 /**
  * Offloads a port offers (vmp_vnet_port_conf.offloads).
@@ -284,6 +304,9 @@ struct vmp_vnet_vq_stats {
 	uint64_t sw_fail;
 	/** TX: packets dropped for their virtio-net header, by reason */
 	uint64_t bad_hdr[VMP_VNET_BAD_HDR_MAX];
+	/** RX: packets over the port's MTU (not TSO frames taken whole),
+	 * dropped */
+	uint64_t mtu_drops;
 };
 
 /**
@@ -327,7 +350,10 @@ struct vmp_vnet_port_info {
 	 * the stop was answered */
 	uint64_t drained;
 	uint64_t rarp_sent; /**< RARP frames sent for SEND_RARP */
-	uint16_t nb_conns;  /**< frontend connections open, in conn[] */
+	uint16_t mtu;	    /**< the port's MTU */
+	/** MTU the frontend set with NET_SET_MTU (0: none) */
+	uint16_t guest_mtu;
+	uint16_t nb_conns; /**< frontend connections open, in conn[] */
 	struct vmp_vnet_conn_info conn[VMP_VNET_MAX_CONN];
 };
 

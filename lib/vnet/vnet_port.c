@@ -20,6 +20,7 @@
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
 
@@ -46,13 +47,14 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 	 (1ULL << VHOST_F_LOG_ALL) | (1ULL << VIRTIO_F_ANY_LAYOUT) |           \
 	 (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
 
-/* Protocol features: MQ, LOG_SHMFD, RARP, REPLY_ACK, STATUS (bits 0, 1, 2,
- * 3, 16). VIRTIO_NET_F_GUEST_ANNOUNCE is not offered: with it QEMU leaves
- * the announcement to the guest (a config interrupt, then the guest's own
- * gratuitous ARPs) and sends no SEND_RARP; the RARP from the backend
+/* Protocol features: MQ, LOG_SHMFD, RARP, REPLY_ACK, NET_MTU, STATUS (bits
+ * 0, 1, 2, 3, 4, 16). VIRTIO_NET_F_GUEST_ANNOUNCE is not offered: with it QEMU
+ * leaves the announcement to the guest (a config interrupt, then the guest's
+ * own gratuitous ARPs) and sends no SEND_RARP; the RARP from the backend
  * announces any guest, whatever its driver does after the switchover. */
 #define VNET_PROTOCOL_FEATURES                                                 \
-	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 16))
+	((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) |               \
+	 (1ULL << VNET_PROTOCOL_F_NET_MTU) | (1ULL << 16))
 
 static pthread_mutex_t ports_lock = PTHREAD_MUTEX_INITIALIZER;
 static TAILQ_HEAD(, vmp_vnet_port) ports = TAILQ_HEAD_INITIALIZER(ports);
@@ -388,6 +390,29 @@ refuse_msg(void *msg)
 	return RTE_VHOST_MSG_RESULT_ERR;
 }
 
+/* NET_SET_MTU: the frontend's MTU, refused above the port's (QEMU then
+ * fails to start the device: "MTU not supported by the backend"). */
+static int
+set_mtu(struct vmp_vnet_port *port, const void *msg)
+{
+	const uint8_t *pl = vnet_vhu_payload(msg, sizeof(uint64_t));
+	uint64_t mtu;
+
+	if (pl == NULL) {
+		VNET_LOG(ERR, "%s: NET_SET_MTU: bad payload size", port->path);
+		return -EINVAL;
+	}
+	memcpy(&mtu, pl, sizeof(mtu));
+	if (mtu < VMP_VNET_MTU_MIN || mtu > port->mtu) {
+		VNET_LOG(ERR,
+			 "%s: NET_SET_MTU %" PRIu64 " refused: port MTU %u",
+			 port->path, mtu, port->mtu);
+		return -EINVAL;
+	}
+	port->guest_mtu = (uint16_t)mtu;
+	return 0;
+}
+
 static enum rte_vhost_msg_result
 pre_msg(int vid, void *msg)
 {
@@ -421,6 +446,8 @@ pre_msg(int vid, void *msg)
 		return refuse_msg(msg);
 	if (req == VHU_SEND_RARP)
 		__vmp_vnet_rarp_request(port, msg);
+	if (req == VHU_NET_SET_MTU && set_mtu(port, msg) < 0)
+		return refuse_msg(msg);
 	/* rte_vhost frees this connection's table in both (and keeps none
 	 * if the new one fails): valid again only after post_msg. */
 	if (req == VHU_SET_MEM_TABLE || req == VHU_RESET_OWNER)
@@ -712,6 +739,14 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	if (conf->mtu != 0 &&
+	    (conf->mtu < VMP_VNET_MTU_MIN || conf->mtu > VMP_VNET_MTU_MAX)) {
+		VNET_LOG(ERR, "port create: %s: MTU %u not in %u..%u",
+			 conf->path, conf->mtu, VMP_VNET_MTU_MIN,
+			 VMP_VNET_MTU_MAX);
+		rte_errno = EINVAL;
+		return NULL;
+	}
 	if (__vmp_vnet_offload_features(conf->offloads) == UINT64_MAX) {
 		VNET_LOG(ERR, "port create: %s: bad offloads 0x%x", conf->path,
 			 conf->offloads);
@@ -729,14 +764,17 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf)
 	port->nb_qp = conf->nb_qp;
 	port->socket_id = conf->socket_id;
 	port->mp = conf->mp;
+	port->mtu = conf->mtu != 0 ? conf->mtu : VMP_VNET_MTU_DEFAULT;
+	port->max_frame =
+		(uint32_t)port->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 	port->vid = -1;
 	port->active = -1;
 	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
 		port->conn[i].vid = -1;
 	TAILQ_INIT(&port->retired);
-	port->offered =
-		(VNET_FEATURES | __vmp_vnet_offload_features(conf->offloads)) &
-		~conf->disable_features;
+	port->offered = (VNET_FEATURES | (1ULL << VIRTIO_NET_F_MTU) |
+			 __vmp_vnet_offload_features(conf->offloads)) &
+			~conf->disable_features;
 	if (conf->nb_qp > 1)
 		port->offered |= 1ULL << VIRTIO_NET_F_MQ;
 	for (i = 0; i < VNET_NB_VRINGS; i++) {
@@ -942,6 +980,8 @@ vmp_vnet_port_info_get(const struct vmp_vnet_port *port,
 	info->accepted = __atomic_load_n(&port->accepted, __ATOMIC_RELAXED);
 	info->drained = port->drained;
 	info->rarp_sent = port->rarp_sent;
+	info->mtu = port->mtu;
+	info->guest_mtu = port->guest_mtu;
 	for (i = 0; i < VNET_NB_VRINGS; i++) {
 		info->log_pages += port->vq[i].st.log_pages;
 		uint32_t s =

@@ -242,6 +242,10 @@ struct vmp_vnet_port {
 	uint64_t features;
 	uint16_t hdr_len;
 	bool mrg;
+	/* longest frame into the guest: mtu + Ethernet header + VLAN tag */
+	uint32_t max_frame;
+	uint16_t mtu;
+	uint16_t guest_mtu; /* NET_SET_MTU of the frontend, 0: none */
 	struct rte_vhost_memory *mem;
 	uint64_t connects;
 	uint64_t accepted; /* written by the vhost-user thread, atomic */

@@ -394,6 +394,14 @@ rx_one(struct vnet_vq *vq, struct rte_mbuf *m, uint16_t avail_idx,
 	uint16_t max_bufs = port->mrg ? VNET_MAX_BUFS : 1, nb;
 	enum rx_set r;
 
+	if (unlikely(m->pkt_len > port->max_frame) &&
+	    !(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
+		/* over the MTU this guest was told: a switch port's egress
+		 * drop, buffers untouched */
+		vq->st.mtu_drops++;
+		rte_pktmbuf_free(m);
+		return RX_ONE_DROPPED;
+	}
 	if (!room_for_packet(vq))
 		return RX_ONE_STOP;
 	if (likely(*cur != avail_idx && !(m->ol_flags & VNET_OL_FLAGS))) {

@@ -44,6 +44,9 @@
 #define VHU_SET_STATUS 39
 #define VHU_GET_STATUS 40
 
+/* Protocol feature bits ("Protocol features"). */
+#define VNET_PROTOCOL_F_NET_MTU 4
+
 /* Header: request, flags, size; the payload follows at byte 12. */
 #define VHU_HDR_SIZE 12
 #define VHU_OFF_REQUEST 0

@@ -80,6 +80,8 @@ og_open(struct og *g, const char *tag, uint64_t features)
 		.socket_id = 0,
 		.mp = mp,
 		.offloads = VMP_VNET_OL_CSUM | VMP_VNET_OL_TSO,
+		/* IPv6 segments of MSS 1448 with TCP options are 1534 B */
+		.mtu = 9000,
 	};
 	struct vmp_vnet_port_info in = {0};
 	struct vmp_test_wait w;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The switch's options: --vhost PATH[,client][,queues=N][,dma=...]
- * [,csum=on|off][,tso=on|off], --dma. */
+ * [,csum=on|off][,tso=on|off][,mtu=N], --dma. */
 #include <errno.h>
 #include <string.h>
 
@@ -62,6 +62,31 @@ test_vhost_offloads(void)
 }
 
 static int
+test_vhost_mtu(void)
+{
+	static const char *const bad[] = {"mtu=67", "mtu=9001", "mtu=",
+					  "mtu=-1", "mtu=1500x", "mtu= 1500"};
+	struct vmp_app_config c;
+	char err[256], arg[64];
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(PARSE(&c, err, "--vhost", "/tmp/a,mtu=9000",
+				  "--vhost", "/tmp/b,mtu=68", "--vhost",
+				  "/tmp/c"),
+			    "%s", err);
+	TEST_ASSERT(c.vhost[0].mtu == 9000 && c.vhost[1].mtu == 68 &&
+			    c.vhost[2].mtu == 0,
+		    "mtu values");
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		snprintf(arg, sizeof(arg), "/tmp/a,%s", bad[i]);
+		TEST_ASSERT_EQUAL(PARSE(&c, err, "--vhost", arg), -EINVAL,
+				  "%s", bad[i]);
+		TEST_ASSERT(strstr(err, bad[i]) != NULL, "%s", err);
+	}
+	return TEST_SUCCESS;
+}
+
+static int
 test_vhost_bad_values_named(void)
 {
 	struct vmp_app_config c;
@@ -114,6 +139,7 @@ static struct vmp_test_suite vparams_suite = {
 		{
 			TEST_CASE(test_vhost_specs),
 			TEST_CASE(test_vhost_offloads),
+			TEST_CASE(test_vhost_mtu),
 			TEST_CASE(test_vhost_bad_values_named),
 			TEST_CASE(test_vhost_too_many),
 			TEST_CASES_END(),

@@ -9,7 +9,8 @@
 # dma_swdma on a DMA lcore for 1 queue pair), 1 and 2
 # queue pairs, 64 B, 1518 B, and 1518 B as 3-segment mbufs into 512 B guest
 # buffers (indirect TX chains, mergeable RX). Port 1 is a client socket in the
-# 2-queue runs, and its peer restarts (reconnect).
+# 2-queue runs, and its peer restarts (reconnect). Then jumbo frames: 9000 B
+# through two MTU 9000 ports, and dropped (counted) at a 1500 one.
 #
 # No thread of the three processes is pinned to one CPU (EAL --lcores
 # N@(0-1)): on these 2-vCPU VMs one vCPU can make (almost) no progress for
@@ -27,16 +28,17 @@ cd "$T_TMP"
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 N=${VNET_TEST_PKTS:-3000}
 
-# start_switch NAME QP CLIENT(0|1) [vmpath args...]
+# start_switch NAME QP CLIENT(0|1) [vmpath args...]; A_OPTS, B_OPTS: more
+# options of port 0 and port 1 (",mtu=9000")
 start_switch() {
 	SWP=vmpt-vn-$1-$$
-	local b="$T_TMP/b.sock,queues=$2"
+	local b="$T_TMP/b.sock,queues=$2${B_OPTS:-}"
 	[ "$3" = 1 ] && b="$b,client"
 	rm -f "$T_TMP/a.sock" "$T_TMP/b.sock"
 	"$VMPATH" ${SW_LCORES:---lcores 0@$ANY,1@$ANY} --no-pci --no-huge \
 		-m 256 --iova-mode=va \
 		--file-prefix=$SWP "${LOGS[@]}" -- \
-		--vhost "$T_TMP/a.sock,queues=$2" --vhost "$b" "${@:4}" \
+		--vhost "$T_TMP/a.sock,queues=$2${A_OPTS:-}" --vhost "$b" "${@:4}" \
 		--stats-period 0 >sw-$1.log 2>&1 &
 	SW=$!
 	T_PIDS+=("$SW")
@@ -207,4 +209,28 @@ for mode in sync async sw; do
 	stop_echo
 	stop_switch
 done
+
+echo "-- jumbo frames: MTU 9000 on both ports, 9000 B frames in 5 mbufs"
+A_OPTS=,mtu=9000 B_OPTS=,mtu=9000 start_switch jumbo 1 0
+start_echo 1 0
+run_peer "jumbo 9000B chained" 1 --size 9000 --segs 5 --window 64
+tel $SWP /vmpath/ports >pj.json
+t_grep "jumbo: both ports report MTU 9000" \
+	'"1": \{[^}]*"mtu": 9000' pj.json
+stop_echo
+stop_switch
+echo "-- over the MTU: port 1 at the default 1500 drops them, counted"
+A_OPTS=,mtu=9000 start_switch mtu 1 0
+start_echo 1 0
+timeout 90 "$PEER" --lcores "0@$ANY" --no-pci --no-huge -m 256 \
+	--file-prefix=vmpt-vn-peer-$$ "${LOGS[@]}" \
+	--vdev "net_virtio_user0,path=$T_TMP/a.sock,queues=1,queue_size=1024,mac=02:00:00:00:00:a1" \
+	-- --dst 02:00:00:00:00:b1 --count 64 --window 64 --size 9000 \
+	--segs 5 --timeout 5 >peer.log 2>&1
+t_grep "over the MTU: none delivered" "sent 64 received 0 bad 0" peer.log
+tel $SWP /vmpath/port_stats,1 >pm.json
+t_grep "over the MTU: 64 counted at port 1" \
+	'"vring0": \{[^}]*"mtu_drops": 64' pm.json
+stop_echo
+stop_switch
 t_done

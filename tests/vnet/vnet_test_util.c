@@ -69,7 +69,16 @@ int
 vnet_test_port_open(const char *tag, struct vhu_front *fr,
 		    struct vmp_vnet_port **port, struct rte_mempool **mp)
 {
-	struct vmp_vnet_port_conf pc = {.nb_qp = 1};
+	return vnet_test_port_open_opts(tag, fr, port, mp, 0, 0, NULL);
+}
+
+int
+vnet_test_port_open_opts(const char *tag, struct vhu_front *fr,
+			 struct vmp_vnet_port **port, struct rte_mempool **mp,
+			 uint16_t mtu, uint64_t features,
+			 const struct vhu_front_opts *o)
+{
+	struct vmp_vnet_port_conf pc = {.nb_qp = 1, .mtu = mtu};
 	struct vmp_vnet_port_info in = {0};
 	struct vmp_test_wait w;
 	char path[64];
@@ -89,10 +98,11 @@ vnet_test_port_open(const char *tag, struct vhu_front *fr,
 		printf("%s: no port\n", tag);
 		return -1;
 	}
-	if (vhu_front_open(fr, path,
-			   (1ULL << VIRTIO_F_VERSION_1) |
-				   (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-				   (1ULL << 30)) != 0) {
+	if (vhu_front_open_opts(fr, path,
+				(1ULL << VIRTIO_F_VERSION_1) |
+					(1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+					(1ULL << 30) | features,
+				o) != 0) {
 		printf("%s: frontend did not connect\n", tag);
 		return -1;
 	}

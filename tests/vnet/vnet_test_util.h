@@ -32,6 +32,13 @@ void vnet_test_wait_init(struct vmp_test_wait *w, const char *what);
  */
 int vnet_test_port_open(const char *tag, struct vhu_front *fr,
 			struct vmp_vnet_port **port, struct rte_mempool **mp);
+/* The same with the port's MTU (0: default), virtio features the frontend
+ * asks for besides those, and its options (NULL: none). */
+struct vhu_front_opts;
+int vnet_test_port_open_opts(const char *tag, struct vhu_front *fr,
+			     struct vmp_vnet_port **port,
+			     struct rte_mempool **mp, uint16_t mtu,
+			     uint64_t features, const struct vhu_front_opts *o);
 /* @n fresh mbufs of @size bytes (content left as is); 0 or -1. */
 struct rte_mbuf;
 int vnet_test_mbufs(struct rte_mempool *mp, struct rte_mbuf **m, unsigned int n,
