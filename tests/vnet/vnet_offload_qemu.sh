@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# TCP streams between a real Linux guest (QEMU 7.2, TCG) on a vmpath port
+# with checksum and TSO offloads on (--vhost ...,tso=on) and the host kernel
+# behind a net_tap port of the switch, both directions, IPv4 then IPv6:
+# host -> guest, guest -> host, host -> guest, guest -> host, MIB MiB each
+# (default 32). The guest's virtio_net sends 64 KiB TSO frames with partial
+# checksums; vmpath checks each header, and segments and checksums them in
+# software for the tap (which negotiated nothing). The guest receives the
+# host's frames with GUEST_CSUM/TSO negotiated.
+#
+#   vnet_offload_qemu.sh [on|off]   (off: the same with offloads off)
+#
+# Pass: every stream's sha256 is the same at both ends; the guest counts 0
+# TCP InCsumErrors and 0 Ip InHdrErrors, its kernel logs no virtio error or
+# trace; the guest negotiated CSUM and HOST_TSO4/6 (on) and its TX vring
+# counted offloaded packets (ol_csum, ol_tso) and no bad header.
+# Prints 'STREAM dir family MiB seconds Mbit/s' per stream (the benchmark
+# reads them).
+. "$VMPATH_SRC/tests/lib.sh"
+cd "$T_TMP"
+OL=${1:-on}
+MIB=${VNET_OL_QEMU_MIB:-32}
+G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
+if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] ||
+	! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ]; then
+	echo "SKIP: needs root, /dev/net/tun, qemu-system-x86_64 and the guest"
+	exit 77
+fi
+"$VMPATH_SRC/usertools/vmpath-guest" --initramfs "$T_TMP/initramfs.gz" \
+	>/dev/null 2>guest-build.log || {
+	echo "SKIP: cannot build the guest's initramfs"
+	exit 77
+}
+N=$(($$ % 200))
+NET=10.97.$N
+NET6=fd00:97:$N:
+IF=vmpo$$
+P=vmpt-olq-$$
+LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
+PORT="$T_TMP/vm.sock"
+[ "$OL" = on ] && PORT="$PORT,tso=on"
+
+"$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va --file-prefix=$P \
+	"${LOGS[@]}" -- --vhost "$PORT" --ethdev "net_tap0,iface=$IF" \
+	--stats-period 0 >sw.log 2>&1 &
+SW=$!
+T_PIDS+=("$SW")
+if ! t_wait_for "ip link show $IF >/dev/null 2>&1" 30; then
+	t_bad "tap interface created"
+	tail -n 20 sw.log
+	t_done
+	exit 1
+fi
+ip addr add $NET.1/24 dev $IF
+ip -6 addr add ${NET6}:1/64 dev $IF nodad
+ip link set $IF up
+
+# host -> guest on PORTs 5001 (IPv4) and 5003 (IPv6); guest -> host on 5002
+# and 5004, to the host's listeners below
+STEPS="recv:5001+send:$NET.1:5002:$MIB+recv:5003+send:${NET6}:1:5004:$MIB"
+timeout -k 10 400 qemu-system-x86_64 -accel tcg -m 256 -nographic \
+	-no-reboot -kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
+	-append "console=ttyS0 quiet panic=-1 vmp.ip=$NET.2/24 vmp.ip6=${NET6}:2/64 vmp.tcp=$STEPS" \
+	-object memory-backend-memfd,id=mem,size=256M,share=on \
+	-machine memory-backend=mem \
+	-chardev socket,id=c0,path="$T_TMP/vm.sock" \
+	-netdev vhost-user,id=n0,chardev=c0 \
+	-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=52:54:00:00:00:3a \
+	</dev/null >qemu.log 2>&1 &
+QM=$!
+T_PIDS+=("$QM")
+
+# stream DIR FAMILY ADDR PORT: one transfer, host side; its sha256 and
+# timing in stream-PORT.out
+stream() {
+	python3 - "$@" "$MIB" >stream-$4.out 2>&1 <<'PY'
+import hashlib, os, socket, sys, time
+d, fam, addr, port, mib = sys.argv[1:6]
+port, n = int(port), int(mib) << 20
+af = socket.AF_INET6 if fam == "ipv6" else socket.AF_INET
+h = hashlib.sha256()
+if d == "to-guest":
+    data = os.urandom(n)
+    h.update(data)
+    end = time.time() + 240
+    while True:  # until the guest's nc listens
+        try:
+            s = socket.create_connection((addr, port), timeout=5)
+            break
+        except OSError:
+            if time.time() > end:
+                raise
+            time.sleep(0.5)
+    t0 = time.time()
+    s.settimeout(120)
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)  # the guest closes once it has everything
+else:
+    ls = socket.socket(af, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(1)
+    ls.settimeout(360)
+    s, _ = ls.accept()
+    s.settimeout(120)
+    t0, got = time.time(), 0
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+    n = got
+dt = time.time() - t0
+print("SHA %s" % h.hexdigest())
+print("STREAM %s %s %d %.2f %.1f" % (d, fam, n >> 20, dt, n * 8 / dt / 1e6))
+PY
+}
+stream from-guest ipv4 $NET.1 5002 &
+L1=$!
+stream from-guest ipv6 ${NET6}:1 5004 &
+L2=$!
+T_PIDS+=("$L1" "$L2")
+t_check "guest booted with its streams to run" \
+	t_wait_for "grep -q 'VMP-GUEST-TCP: ready' qemu.log" 200
+stream to-guest ipv4 $NET.2 5001
+stream to-guest ipv6 ${NET6}:2 5003
+t_wait_pid $L1 300
+t_wait_pid $L2 300
+t_wait_pid $QM 300
+t_check "QEMU guest ran and powered off (rc $T_RC)" test "$T_RC" -eq 0
+
+sha_of() { sed -n "s/^SHA //p" stream-$1.out; }
+for port in 5001 5003; do
+	t_grep "host -> guest stream $port intact" \
+		"VMP-GUEST-RECV: $port $(sha_of $port)" qemu.log
+done
+for port in 5002 5004; do
+	t_grep "guest -> host stream $port intact" \
+		"VMP-GUEST-SEND: $port $(sha_of $port)" qemu.log
+done
+grep -h "^STREAM" stream-500[1-4].out | sed "s/^/  offloads $OL: /"
+t_grep "guest counted no TCP checksum error" \
+	"VMP-GUEST-SNMP: Tcp: [-0-9 ]* 0[[:space:]]*$" qemu.log
+t_grep "guest counted no IP header error" \
+	"VMP-GUEST-SNMP: Ip: [0-9]+ [0-9]+ [0-9]+ 0 " qemu.log
+t_check "guest kernel logged no virtio error or trace" eval \
+	"! grep -qE 'VMP-GUEST-TRACE|VMP-GUEST-DMESG: .*(error|bad|corrupt)' qemu.log"
+
+echo /vmpath/ports | timeout 20 dpdk-telemetry.py -f $P >ports.json 2>&1
+echo /vmpath/port_stats,0 | timeout 20 dpdk-telemetry.py -f $P >ps.json 2>&1
+if [ "$OL" = on ]; then
+	f=$(sed -n 's/.*"0": {[^}]*"features": \([0-9]*\).*/\1/p' ports.json)
+	t_check "guest negotiated CSUM and HOST_TSO4/6 (features $f)" \
+		test $((${f:-0} & 0x1801)) -eq $((0x1801))
+	t_grep "guest sent TSO frames (ol_tso)" \
+		'"vring1": \{[^}]*"ol_tso": [1-9]' ps.json
+	t_grep "guest sent partial checksums (ol_csum)" \
+		'"vring1": \{[^}]*"ol_csum": [1-9]' ps.json
+fi
+t_check "no bad header from the guest" eval \
+	"! grep -qE '\"bad_hdr_[a-z_]+\": [1-9]' ps.json"
+kill -TERM "$SW"
+t_wait_pid "$SW" 30
+t_check "switch exits 0 (got $T_RC)" test "$T_RC" -eq 0
+if [ "$T_FAIL" -ne 0 ]; then
+	t_tail qemu.log 40
+	t_tail sw.log 20
+	tail -n 5 stream-*.out
+fi
+t_done
