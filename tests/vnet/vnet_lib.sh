@@ -32,3 +32,25 @@ wticks() {
 	done
 	echo $n
 }
+
+# guest_initramfs [NEEDS_TAP]: the QEMU test guest's kernel in $G and its own
+# initramfs in $T_TMP/initramfs.gz (usertools/vmpath-guest, whatever version
+# another tree cached); exits 77 (SKIP) if QEMU or the guest is missing, or
+# with NEEDS_TAP=tap if this is not root with /dev/net/tun.
+guest_initramfs() {
+	G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
+	if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ]; then
+		echo "SKIP: qemu-system-x86_64 or the guest (usertools/vmpath-guest) missing"
+		exit 77
+	fi
+	if [ "${1:-}" = tap ] &&
+		{ [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; }; then
+		echo "SKIP: needs root and /dev/net/tun"
+		exit 77
+	fi
+	"$VMPATH_SRC/usertools/vmpath-guest" --initramfs "$T_TMP/initramfs.gz" \
+		>/dev/null 2>"$T_TMP/guest-build.log" || {
+		echo "SKIP: cannot build the guest's initramfs"
+		exit 77
+	}
+}

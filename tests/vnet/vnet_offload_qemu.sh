@@ -18,20 +18,11 @@
 # Prints 'STREAM dir family MiB seconds Mbit/s' per stream (the benchmark
 # reads them).
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
 OL=${1:-on}
 MIB=${VNET_OL_QEMU_MIB:-32}
-G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] ||
-	! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ]; then
-	echo "SKIP: needs root, /dev/net/tun, qemu-system-x86_64 and the guest"
-	exit 77
-fi
-"$VMPATH_SRC/usertools/vmpath-guest" --initramfs "$T_TMP/initramfs.gz" \
-	>/dev/null 2>guest-build.log || {
-	echo "SKIP: cannot build the guest's initramfs"
-	exit 77
-}
+guest_initramfs tap
 N=$(($$ % 200))
 NET=10.97.$N
 NET6=fd00:97:$N:
@@ -149,8 +140,8 @@ t_grep "guest counted no IP header error" \
 t_check "guest kernel logged no virtio error or trace" eval \
 	"! grep -qE 'VMP-GUEST-TRACE|VMP-GUEST-DMESG: .*(error|bad|corrupt)' qemu.log"
 
-echo /vmpath/ports | timeout 20 dpdk-telemetry.py -f $P >ports.json 2>&1
-echo /vmpath/port_stats,0 | timeout 20 dpdk-telemetry.py -f $P >ps.json 2>&1
+tel $P /vmpath/ports >ports.json
+tel $P /vmpath/port_stats,0 >ps.json
 if [ "$OL" = on ]; then
 	f=$(sed -n 's/.*"0": {[^}]*"features": \([0-9]*\).*/\1/p' ports.json)
 	t_check "guest negotiated CSUM and HOST_TSO4/6 (features $f)" \

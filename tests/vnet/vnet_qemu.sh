@@ -13,17 +13,7 @@
 . "$VMPATH_SRC/tests/lib.sh"
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
-G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
-if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ] ||
-	[ ! -f "$G/initramfs.gz" ]; then
-	echo "SKIP: qemu-system-x86_64 or the guest (usertools/vmpath-guest) missing"
-	exit 77
-fi
-"$VMPATH_SRC/usertools/vmpath-guest" --initramfs "$T_TMP/initramfs.gz" \
-	>/dev/null 2>guest-build.log || {
-	echo "SKIP: cannot build the guest's initramfs"
-	exit 77
-}
+guest_initramfs
 dma=${VNET_QEMU_DMA:-skeleton}
 idle=()
 mtu=,mtu=9000 host_mtu=,host_mtu=9000 big=" vmp.pingsize=8972"
