@@ -16,9 +16,10 @@
  * of the used index, which an external backend does not move while the
  * vring runs (it is set at park only): under EVENT_IDX it would suppress
  * nearly every call. So the decision is ours and the call is a write to
- * our dup of the call eventfd: rte_vhost closes its fd on SET_VRING_CALL,
- * GET_VRING_BASE or a disconnect, while a vring given up (HUNG) may still
- * be inside a drain pass; the dup stays valid until the vring restarts.
+ * our dup of the call eventfd, which no rte_vhost path can close or reuse
+ * under us. It is replaced at a vring start and closed when the connection
+ * goes (conn_deactivate), both after a park: no lcore calls then (a BUSY
+ * or draining vring is waited for; a HUNG vring's drain publishes nothing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +78,7 @@ __vmp_vnet_evidx_start(struct vnet_vq *vq, int callfd)
 	return 0;
 }
 
-/* Nobody polls @vq. */
+/* No lcore calls on @vq (OFF or HUNG, or nobody polls it). */
 void
 __vmp_vnet_evidx_fini(struct vnet_vq *vq)
 {

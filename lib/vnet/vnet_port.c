@@ -545,6 +545,10 @@ conn_deactivate(struct vmp_vnet_port *port)
 	 * lcore is closed now, not at the next vring start. */
 	for (i = 0; i < VNET_NB_VRINGS; i++)
 		__vmp_vnet_idle_kickfd_set(&port->vq[i], -1);
+	/* And our call fd dups: after the park no lcore calls (a HUNG
+	 * vring's drain passes publish nothing). */
+	for (i = 0; i < VNET_NB_VRINGS; i++)
+		__vmp_vnet_evidx_fini(&port->vq[i]);
 	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
 		if (port->conn[i].vid >= 0 && port->conn[i].running) {
 			if (conn_activate(port, &port->conn[i]) < 0)

@@ -80,7 +80,9 @@ t_check "guest negotiated EVENT_IDX (features ${feat:-none}, bit 29)" \
 	test $(((${feat:-0} >> 29) & 1)) -eq 1
 sup=$(grep -o '"notify_suppressed": [0-9]*' ps.json | awk '{s += $2} END {print s + 0}')
 sent=$(grep -o '"notify": [0-9]*' ps.json | awk '{s += $2} END {print s + 0}')
-echo "guest notifications: sent $sent, suppressed by used_event $sup"
+pk0=$(grep -o '"vring0": {"packets": [0-9]*' ps.json | grep -o '[0-9]*$')
+echo "guest notifications: sent $sent, suppressed by used_event $sup;" \
+	"guest RX vring: ${pk0:-?} packets"
 t_check "used_event suppressed guest notifications ($sup)" test "$sup" -gt 0
 if [ ${#idle[@]} -gt 0 ]; then
 	echo /vmpath/idle | timeout 20 dpdk-telemetry.py -f $P >idle.json 2>&1
