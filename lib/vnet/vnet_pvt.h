@@ -195,7 +195,8 @@ struct vnet_vq {
 	/* VIRTIO_RING_F_EVENT_IDX (vnet_evidx.c), written by the polling
 	 * lcore: used->idx at the last call decision (ev_valid: one was taken
 	 * since the vring started). call_fd: our dup of the guest's call
-	 * eventfd, replaced only while the vring is OFF (start_vq). */
+	 * eventfd, replaced at a vring start and closed when the connection
+	 * goes, both after a park (no lcore calls then). */
 	uint16_t ev_old;
 	bool ev_valid;
 	int call_fd;
