@@ -105,10 +105,12 @@ vmp_show_port_stats(FILE *f, unsigned int p)
 			c.rx_pkts, c.tx_pkts, c.no_mbuf);
 		return 0;
 	}
-	fprintf(f, "%6s %-8s %12s %14s %8s %8s %8s %8s %10s %10s %8s %8s %8s\n",
+	fprintf(f,
+		"%6s %-8s %12s %14s %8s %8s %8s %8s %10s %10s %8s %8s %8s "
+		"%10s\n",
 		"vring", "dir", "packets", "bytes", "no_buf", "no_mbuf", "bad",
 		"too_long", "dma_copies", "cpu_copies", "dma_err", "inflight",
-		"notify");
+		"notify", "notify_sup");
 	for (v = 0; v < 2u * sp->nb_qp; v++) {
 		struct vmp_vnet_vq_stats st;
 
@@ -118,11 +120,11 @@ vmp_show_port_stats(FILE *f, unsigned int p)
 			"%6u %-8s %12" PRIu64 " %14" PRIu64 " %8" PRIu64
 			" %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %10" PRIu64
 			" %10" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
-			"\n",
+			" %10" PRIu64 "\n",
 			v, (v & 1) ? "from-vm" : "to-vm", st.packets, st.bytes,
 			st.no_buf, st.no_mbuf, st.bad_chain, st.too_long,
 			st.dma_copies, st.cpu_copies, st.dma_errors,
-			st.inflight, st.notify);
+			st.inflight, st.notify, st.notify_suppressed);
 	}
 	fflush(f);
 	return 0;

@@ -174,6 +174,8 @@ tel_port_stats(const char *cmd __rte_unused, const char *params,
 		rte_tel_data_add_dict_u64(t, "dma_errors", st.dma_errors);
 		rte_tel_data_add_dict_u64(t, "inflight", st.inflight);
 		rte_tel_data_add_dict_u64(t, "notify", st.notify);
+		rte_tel_data_add_dict_u64(t, "notify_suppressed",
+					  st.notify_suppressed);
 		rte_tel_data_add_dict_u64(t, "logged", st.logged);
 		tel_offload_stats(t, &st);
 		snprintf(key, sizeof(key), "vring%u", v);

@@ -273,6 +273,9 @@ struct vmp_vnet_vq_stats {
 	uint64_t dma_full;   /**< submissions refused by the engine */
 	uint64_t inflight;   /**< packets with copies in flight (gauge) */
 	uint64_t notify;     /**< guest notifications sent */
+	/** guest notifications not sent: VIRTIO_RING_F_EVENT_IDX and the
+	 * guest's used_event not crossed */
+	uint64_t notify_suppressed;
 	uint64_t logged;     /**< dirty-log writes (payload ranges) */
 	uint64_t log_pages;  /**< 4 KiB guest pages those writes marked */
 	/** guest descriptors read by full chain walks, i.e. not counting the

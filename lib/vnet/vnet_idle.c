@@ -28,6 +28,12 @@
  * with a drain due), or C3 sees sleeping = 1 and wakes the lcore, which then
  * polls and comes back through L1.
  *
+ * Under VIRTIO_RING_F_EVENT_IDX the guest reads avail_event, not used->flags
+ * (vnet_evidx.c): N1 stores avail_event = last_avail, G3 loads avail_event
+ * and G4 kicks when avail->idx passed it; the barriers and the re-check are
+ * the same (model: the EVIDX variant of tests/vnet/vnet_idle.pml). W2
+ * writes nothing then: avail_event is left behind.
+ *
  * Kick eventfds belong to the frontend and change on SET_VRING_KICK and
  * reconnects: start_vq hands a dup over through vq->kick_new (xchg, H1), the
  * lcore takes it (xchg, H2) before L1 and alone adds it to its epoll set,
@@ -69,6 +75,7 @@ __vmp_vnet_idle_vq_init(struct vnet_vq *vq)
 {
 	vq->kick_new = VNET_KICK_SAME;
 	vq->kick_fd = -1;
+	vq->call_fd = -1;
 }
 
 /* H1: hand the vring's new kick fd (or none) to the waker's lcore. */
@@ -98,6 +105,7 @@ __vmp_vnet_idle_vq_fini(struct vnet_vq *vq)
 		close(old);
 	if (vq->waker != NULL)
 		waker_del_vq(vq->waker, vq);
+	__vmp_vnet_evidx_fini(vq);
 }
 
 static void
@@ -278,6 +286,13 @@ set_no_notify(struct vnet_vq *vq, bool on)
 	struct vmp_vnet_port *port = vq->port;
 	uint16_t f = vq->used->flags;
 
+	if (vnet_evidx(port)) {
+		if (on)
+			vq->armed = false; /* avail_event stays behind */
+		else
+			__vmp_vnet_evidx_arm(vq); /* N1 */
+		return;
+	}
 	f = on ? (f | VRING_USED_F_NO_NOTIFY)
 	       : (f & (uint16_t)~VRING_USED_F_NO_NOTIFY);
 	__atomic_store_n(&vq->used->flags, f, __ATOMIC_RELAXED);

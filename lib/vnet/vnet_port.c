@@ -35,8 +35,8 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 #endif
 
-/* Honest set: what the datapath implements. No EVENT_IDX (flags-based
- * suppression), offloads only as the port's conf asks (vnet_offload.c), no
+/* Honest set: what the datapath implements. EVENT_IDX in both directions
+ * (vnet_evidx.c), offloads only as the port's conf asks (vnet_offload.c), no
  * packed ring. IN_ORDER: buffers are used in
  * the order they were made available (heads consumed in avail order, records
  * published through the in-order FIFO, bad chains included); every used
@@ -45,6 +45,7 @@ RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |     \
 	 (1ULL << VIRTIO_F_IN_ORDER) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
 	 (1ULL << VHOST_F_LOG_ALL) | (1ULL << VIRTIO_F_ANY_LAYOUT) |           \
+	 (1ULL << VIRTIO_RING_F_EVENT_IDX) |                                   \
 	 (1ULL << VHOST_USER_F_PROTOCOL_FEATURES))
 
 /* Protocol features: MQ, LOG_SHMFD, RARP, REPLY_ACK, NET_MTU, STATUS (bits
@@ -242,16 +243,17 @@ static void
 relocate_vr(const struct vmp_vnet_port *port, struct rte_vhost_vring *vr)
 {
 	uint64_t n = vr->size <= 32768 ? vr->size : 0;
+	uint64_t ev = vnet_ring_ev_bytes(port);
 
 	vr->desc = __vmp_vnet_mem_relocate(port, vr->desc,
 					   n * sizeof(struct vring_desc));
 	vr->avail = __vmp_vnet_mem_relocate(port, vr->avail,
 					    offsetof(struct vring_avail, ring) +
-						    n * sizeof(uint16_t));
+						    n * sizeof(uint16_t) + ev);
 	vr->used = __vmp_vnet_mem_relocate(
 		port, vr->used,
 		offsetof(struct vring_used, ring) +
-			n * sizeof(struct vring_used_elem));
+			n * sizeof(struct vring_used_elem) + ev);
 }
 
 static bool
@@ -285,6 +287,8 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	/* We poll: ask the guest not to kick us. */
 	vq->used->flags = VRING_USED_F_NO_NOTIFY;
 	vq->armed = false;
+	if (__vmp_vnet_evidx_start(vq, vr.callfd) < 0)
+		return false;
 	if (!vq->rx) /* H1: the lcore sleeps on the new kick fd */
 		__vmp_vnet_idle_kickfd_set(vq, vr.kickfd);
 	if (port->log_on)
@@ -568,6 +572,10 @@ conn_deactivate(struct vmp_vnet_port *port)
 	 * lcore is closed now, not at the next vring start. */
 	for (i = 0; i < VNET_NB_VRINGS; i++)
 		__vmp_vnet_idle_kickfd_set(&port->vq[i], -1);
+	/* And our call fd dups: after the park no lcore calls (a HUNG
+	 * vring's drain passes publish nothing). */
+	for (i = 0; i < VNET_NB_VRINGS; i++)
+		__vmp_vnet_evidx_fini(&port->vq[i]);
 	for (i = 0; i < VMP_VNET_MAX_CONN; i++)
 		if (port->conn[i].vid >= 0 && port->conn[i].running) {
 			if (conn_activate(port, &port->conn[i]) < 0)

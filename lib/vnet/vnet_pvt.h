@@ -190,7 +190,16 @@ struct vnet_vq {
 	struct vmp_vnet_waker *waker;
 	int kick_new;
 	int kick_fd;
-	bool armed; /* VRING_USED_F_NO_NOTIFY cleared by the waker's lcore */
+	bool armed; /* kicks asked for by the waker's lcore (N1) */
+
+	/* VIRTIO_RING_F_EVENT_IDX (vnet_evidx.c), written by the polling
+	 * lcore: used->idx at the last call decision (ev_valid: one was taken
+	 * since the vring started). call_fd: our dup of the guest's call
+	 * eventfd, replaced at a vring start and closed when the connection
+	 * goes, both after a park (no lcore calls then). */
+	uint16_t ev_old;
+	bool ev_valid;
+	int call_fd;
 } __rte_cache_aligned;
 
 /*
@@ -668,6 +677,52 @@ void __vmp_vnet_idle_kickfd_set(struct vnet_vq *vq, int fd);
 void __vmp_vnet_idle_ctl_wake(struct vnet_vq *vq);
 void __vmp_vnet_idle_vq_init(struct vnet_vq *vq);
 void __vmp_vnet_idle_vq_fini(struct vnet_vq *vq);
+
+/* vnet_evidx.c: VIRTIO_RING_F_EVENT_IDX (virtio 1.x 2.7.7.2, 2.7.10) */
+static inline bool
+vnet_evidx(const struct vmp_vnet_port *port)
+{
+	return !!(port->features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+}
+
+/* Bytes each ring has after its elements: used_event after avail->ring[],
+ * avail_event after used->ring[]. */
+static inline uint64_t
+vnet_ring_ev_bytes(const struct vmp_vnet_port *port)
+{
+	return vnet_evidx(port) ? sizeof(uint16_t) : 0;
+}
+
+/*
+ * The other side asked to be notified when the index passes @event: moving
+ * an index from @old to @new (16-bit, wrapping) crosses it iff @event is in
+ * [@old, @new) modulo 2^16. Moves of 2^16 or more cannot be told apart from
+ * shorter ones: the caller decides at least once per ring's worth.
+ */
+static inline bool
+vnet_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
+}
+
+/* used_event: avail->ring[size], written by the guest. */
+static inline uint16_t *
+vnet_used_event(const struct vnet_vq *vq)
+{
+	return &vq->avail->ring[vq->size];
+}
+
+/* avail_event: after used->ring[size], written by us. */
+static inline uint16_t *
+vnet_avail_event(const struct vnet_vq *vq)
+{
+	return (uint16_t *)(void *)&vq->used->ring[vq->size];
+}
+
+int __vmp_vnet_evidx_start(struct vnet_vq *vq, int callfd);
+void __vmp_vnet_evidx_fini(struct vnet_vq *vq);
+void __vmp_vnet_evidx_notify(struct vnet_vq *vq);
+void __vmp_vnet_evidx_arm(struct vnet_vq *vq);
 
 /* vnet_port.c: the queue state machine on the control side */
 int __vmp_vnet_port_park(struct vmp_vnet_port *port, bool drain);

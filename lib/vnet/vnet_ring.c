@@ -333,14 +333,20 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 	return nout;
 }
 
-/* Interrupt the guest unless it set VRING_AVAIL_F_NO_INTERRUPT. */
+/* Interrupt the guest unless it set VRING_AVAIL_F_NO_INTERRUPT or, under
+ * EVENT_IDX, unless used->idx did not pass its used_event. */
 void
 __vmp_vnet_notify(struct vnet_vq *vq)
 {
-	/* Full barrier: our used->idx store before the avail->flags load;
-	 * pairs with the guest's barrier between clearing NO_INTERRUPT and
-	 * re-reading used->idx, so one of us sees the other. */
+	/* Full barrier: our used->idx store before the avail->flags (or
+	 * used_event) load; pairs with the guest's barrier between clearing
+	 * NO_INTERRUPT (or storing used_event) and re-reading used->idx, so
+	 * one of us sees the other. */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vnet_evidx(vq->port)) {
+		__vmp_vnet_evidx_notify(vq);
+		return;
+	}
 	if (__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
 	    VRING_AVAIL_F_NO_INTERRUPT) {
 		vq->call_pending = false;

@@ -168,12 +168,13 @@ __vmp_vnet_check_ring(const struct vmp_vnet_port *port,
 		      const struct vnet_vq *vq,
 		      const struct rte_vhost_vring *vr)
 {
-	uint64_t n = vr->size;
+	uint64_t n = vr->size, ev = vnet_ring_ev_bytes(port);
 	const char *why = NULL;
 
 	/* Split ring (virtio 1.x 2.7): size a power of 2 <= 32768; desc
-	 * table 16-byte aligned, avail 2, used 4. No EVENT_IDX is offered,
-	 * so neither ring carries its trailing event field. */
+	 * table 16-byte aligned, avail 2, used 4. Under EVENT_IDX each ring
+	 * carries its trailing event field (ev), which we read (used_event)
+	 * or write (avail_event). */
 	if (n == 0 || n > 32768 || !rte_is_power_of_2(n))
 		why = "size is not a power of 2 <= 32768";
 	else if (((uintptr_t)vr->desc & 15) || ((uintptr_t)vr->avail & 1) ||
@@ -186,11 +187,12 @@ __vmp_vnet_check_ring(const struct vmp_vnet_port *port,
 		why = "descriptor table outside guest memory";
 	else if (!in_one_region(port->mem, vr->avail,
 				offsetof(struct vring_avail, ring) +
-					n * sizeof(uint16_t)))
+					n * sizeof(uint16_t) + ev))
 		why = "avail ring outside guest memory";
 	else if (!in_one_region(port->mem, vr->used,
 				offsetof(struct vring_used, ring) +
-					n * sizeof(struct vring_used_elem)))
+					n * sizeof(struct vring_used_elem) +
+					ev))
 		why = "used ring outside guest memory";
 	if (why == NULL)
 		return true;

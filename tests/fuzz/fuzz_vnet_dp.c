@@ -348,6 +348,10 @@ port_setup(struct guest *g, uint8_t flags)
 		f |= (1ull << VIRTIO_NET_F_GUEST_CSUM) |
 		     (1ull << VIRTIO_NET_F_GUEST_TSO4) |
 		     (1ull << VIRTIO_NET_F_GUEST_TSO6);
+	/* calls decided on used_event (the ring's trailing u16, which the
+	 * guest rewrites: op 2) */
+	if (flags & 128)
+		f |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	port->mem = g->mem;
 	port->features = f;
 	port->mrg = !!(f & (1ull << VIRTIO_NET_F_MRG_RXBUF));
@@ -588,7 +592,8 @@ engine_run(unsigned int iters)
 
 /*
  * Ops until the input ends (at most NOPS_MAX), u8 kind then its operands:
- * 0 RX burst, 1 TX burst, 2 u8 vring + u16 avail->idx, 3 u8 vring + u8 slot
+ * 0 RX burst, 1 TX burst, 2 u8 vring (bit 1: used_event instead) + u16
+ * avail->idx, 3 u8 vring + u8 slot
  * + descriptor, 4 u8 engine iterations, 5 u8 vring + u8 slot + u16 head.
  */
 static void
@@ -609,8 +614,11 @@ run_ops(struct guest *g, struct fz_in *in)
 			op_tx(in);
 			break;
 		case 2:
-			r = fz_u8(in) & 1;
-			g->avail[r]->idx = fz_u16(in);
+			r = fz_u8(in);
+			if (r & 2) /* used_event: after avail->ring[qsize] */
+				g->avail[r & 1]->ring[g->qsize] = fz_u16(in);
+			else
+				g->avail[r & 1]->idx = fz_u16(in);
 			break;
 		case 3:
 			r = fz_u8(in) & 1;

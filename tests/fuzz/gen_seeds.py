@@ -16,6 +16,7 @@ from migwire import crc32c  # noqa: E402 (the wire format's own CRC32C)
 # ---- fuzz_vnet_dp ----------------------------------------------------------
 F_MRG, F_V1, F_IND, F_ASYNC, F_LOG = 1, 2, 4, 8, 16
 F_OL_TX, F_OL_RX = 32, 64  # CSUM + HOST_TSO4/6; GUEST_CSUM + GUEST_TSO4/6
+F_EVIDX = 128  # VIRTIO_RING_F_EVENT_IDX
 D_NEXT, D_WRITE, D_IND = 1, 2, 4
 
 
@@ -68,6 +69,10 @@ def op_desc(vr, slot, d):
 
 def op_avail_idx(vr, idx):
     return struct.pack('<BBH', 2, vr, idx)
+
+
+def op_used_event(vr, idx):
+    return struct.pack('<BBH', 2, vr | 2, idx)
 
 
 def dp_seeds():
@@ -165,6 +170,15 @@ def dp_seeds():
                                      vring(q, 0, q, range(q), tx_off),
                                      ops=op_tx(4) + op_engine(2) + op_tx(4) +
                                      op_engine(2) + op_tx(1))
+    # EVENT_IDX: calls decided on used_event, which the guest moves
+    # between bursts (op 2 with vring | 2), across the 16-bit wrap
+    s['event-idx'] = dp(F_MRG | F_V1 | F_EVIDX | F_ASYNC, 3, regs,
+                        vring(q, 0xfffc, 0x0004, range(q), rx_bufs),
+                        vring(q, 0xfffe, 0x0002, range(q), tx_bufs),
+                        ops=op_used_event(0, 0xfffd) + op_rx([60, 60]) +
+                        op_engine(2) + op_used_event(1, 0) + op_tx(2) +
+                        op_used_event(0, 0x0002) + op_rx([60, 60, 60]) +
+                        op_engine(3) + op_tx(2))
     return s
 
 
@@ -252,6 +266,13 @@ def msg_seeds():
         m_op(0, R_SEND_RARP, b'\x52\x54\x00\x00\x00\x02\x00\x00'),
         'raw': bytes([MSG_HDR_MEM_256K]) + m_op(0, 0xf0, struct.pack(
             '<I', 1000), fl=2 | 4) + b'\x10\x00' + bytes(16),
+        # VIRTIO_RING_F_EVENT_IDX with dirty logging: avail_event written
+        # (and logged) at every vring start, calls decided on used_event
+        'event-idx': bytes([MSG_HDR_MEM_256K | 1]) +
+        m_setup(0, feat | (1 << 29), True) +
+        m_op(0, R_SET_FEATURES, struct.pack('<Q', feat | (1 << 29) |
+                                            log_all)) +
+        m_guest_buffers() + m_dp(2, 1500) + m_wait() + m_stop(0),
     }
 
 

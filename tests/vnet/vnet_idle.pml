@@ -20,6 +20,13 @@
  * restart sets NO_NOTIFY (start_vq), C1 store state = ON (release), C2 full
  * barrier, C3 load sleeping, C4 write the control eventfd if it was 1.
  *
+ * -DEVIDX: VIRTIO_RING_F_EVENT_IDX (lib/vnet/vnet_evidx.c). The guest
+ * reads avail_event instead of used->flags: G3 load avail_event, G4 kick
+ * if the batch old..new passed it (vring_need_event, 8-bit here). The
+ * restart (start_vq) puts avail_event where the guest never passes it
+ * (AE_FAR: the real one is a 2^16 wrap ahead), N1 stores avail_event =
+ * last_avail, N3 is unchanged, W2 writes nothing (avail_event left behind).
+ *
  * Memory: every plain store goes to its thread's store buffer (FIFO) and
  * becomes visible at any later moment (the flusher process) or at that
  * thread's next full barrier; a CAS is atomic but is no barrier for the
@@ -32,6 +39,8 @@
  *   -DBROKEN_NO_BARRIER    no N2: the flag store may pass the avail load
  *   -DBROKEN_NO_L2         no L2: sleeping = 1 may pass the state CAS
  *   -DBROKEN_NO_CTL_WAKE   the control side restarts the vring, no C2..C4
+ * and with -DEVIDX each of these, and
+ *   -DBROKEN_AE_BEHIND     N1 stores avail_event = last_avail - 1
  */
 
 #ifndef P
@@ -43,6 +52,8 @@
 
 byte state = ON;  /* vring state word */
 bit nonotify = 1; /* used->flags & NO_NOTIFY, in memory */
+#define AE_FAR 200
+byte aevent = AE_FAR; /* avail_event, in memory (EVIDX) */
 byte avail;       /* avail->idx, in memory */
 byte last;        /* the lcore's last_avail */
 bit kickfd;       /* the kick eventfd is readable */
@@ -57,6 +68,8 @@ byte gb_val;
 bit lb_s;         /* lcore: sleeping = 1 pending */
 bit lb_f;         /* lcore: NO_NOTIFY = lb_f_val pending (after lb_s) */
 bit lb_f_val;
+bit lb_e;         /* lcore: avail_event = lb_e_val pending (after lb_s) */
+byte lb_e_val;
 bit cb;           /* control: state = ON pending */
 
 inline g_fence()
@@ -79,6 +92,10 @@ inline l_fence()
 		if
 		:: lb_f -> nonotify = lb_f_val; lb_f = 0
 		:: else -> skip
+		fi;
+		if
+		:: lb_e -> aevent = lb_e_val; lb_e = 0
+		:: else -> skip
 		fi
 	}
 }
@@ -100,6 +117,7 @@ end:	do
 	:: gb -> g_fence()
 	:: atomic { lb_s -> sleeping = 1; lb_s = 0 }
 	:: atomic { lb_f && !lb_s -> nonotify = lb_f_val; lb_f = 0 }
+	:: atomic { lb_e && !lb_s -> aevent = lb_e_val; lb_e = 0 }
 	:: cb -> c_fence()
 	od
 }
@@ -111,17 +129,30 @@ active proctype guest()
 	for (i : 1 .. P) {
 		atomic { gb = 1; gb_val = i };  /* G1 */
 		g_fence();                      /* G2 */
+#ifdef EVIDX
+		/* G3, G4: vring_need_event(avail_event, new = i, old = i - 1) */
+		if
+		:: ((i - aevent - 1) & 255) < ((i - (i - 1)) & 255) ->
+			kickfd = 1
+		:: else -> skip
+		fi
+#else
 		if                              /* G3 */
 		:: nonotify == 0 -> kickfd = 1  /* G4 */
 		:: else -> skip
 		fi
+#endif
 	}
 }
 
 active proctype control()
 {
 	atomic { state == ON -> state = OFF };  /* park */
+#ifdef EVIDX
+	aevent = AE_FAR;                        /* start_vq */
+#else
 	nonotify = 1;                           /* start_vq */
+#endif
 	cb = 1;                                 /* C1 */
 #ifndef BROKEN_NO_CTL_WAKE
 	c_fence();                              /* C2 */
@@ -160,7 +191,17 @@ active proctype lcore()
 #endif
 			if                  /* N0 */
 			:: atomic { state == ON -> state = BUSY } ->
+#ifdef EVIDX
+#ifdef BROKEN_AE_BEHIND
+				/* asks for a kick one buffer too early: the guest
+				 * already passed it */
+				atomic { lb_e = 1; lb_e_val = last - 1 };
+#else
+				atomic { lb_e = 1; lb_e_val = last }; /* N1 */
+#endif
+#else
 				atomic { lb_f = 1; lb_f_val = 0 }; /* N1 */
+#endif
 #ifndef BROKEN_NO_BARRIER
 				l_fence();  /* N2 */
 #endif
@@ -179,12 +220,14 @@ active proctype lcore()
 				asleep = 0
 			fi;
 			atomic { l_fence(); sleeping = 0 };  /* W1 */
+#ifndef EVIDX
 			if                  /* W2 */
 			:: atomic { state == ON -> state = BUSY } ->
 				nonotify = 1;
 				state = ON
 			:: else -> skip
 			fi
+#endif
 		fi
 	od
 }
