@@ -179,6 +179,37 @@ def used_pages(q):
     return pages
 
 
+def byte_runs(x, y):
+    """[start, end) offsets where two equal-length pages differ."""
+    runs, start = [], None
+    for o in range(len(x)):
+        if x[o] != y[o]:
+            if start is None:
+                start = o
+        elif start is not None:
+            runs.append((start, o))
+            start = None
+    if start is not None:
+        runs.append((start, len(x)))
+    return runs
+
+
+def save_diff(d, diff, labels):
+    """ramdiff.txt: per differing page, its label, the byte runs that differ
+    and both versions of the first bytes of each run; ramdiff.bin: PFN (u64)
+    then the source's and the destination's 4 KiB, per page."""
+    with open(os.path.join(d, 'ramdiff.txt'), 'w') as t, \
+            open(os.path.join(d, 'ramdiff.bin'), 'wb') as b:
+        for (p, x, y), (_, lab) in zip(diff, labels):
+            runs = byte_runs(x, y)
+            t.write('page %#x gpa %#x %s bytes %d runs %d\n' % (
+                p, p * 4096, lab, sum(e - s for s, e in runs), len(runs)))
+            for s, e in runs[:8]:
+                t.write('  [%#05x,%#05x) src %s dst %s\n' % (
+                    s, e, x[s:min(e, s + 24)].hex(), y[s:min(e, s + 24)].hex()))
+            b.write(struct.pack('<Q', p) + x + y)
+
+
 def ramcmp(src, dst, d, size, data):
     size = int(size)
     used = used_pages(Qmp(src))
@@ -207,6 +238,8 @@ def ramcmp(src, dst, d, size, data):
         labels = [(p, 'used' if p in used else
                    'rx' if holds_payload((x, y), blocks) else 'cpu')
                   for p, x, y in diff]
+    if diff:
+        save_diff(d, diff, labels)
     print('ramcmp pages %d differ %d rx %d used %d first %s' % (
         size // 4096, len(diff), sum(1 for l in labels if l[1] == 'rx'),
         sum(1 for l in labels if l[1] == 'used'),

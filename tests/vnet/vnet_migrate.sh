@@ -28,6 +28,11 @@
 # virtio error or corruption; pings answer again within 1 s of the
 # switchover; vmpath counted pages logged during the migration and (async
 # variants) RARPs sent; async-slow: copies drained at the stop.
+# With the RAM comparison, vmpath records every guest write and dirty-log
+# mark (VMP_VNET_WTRACE, lib/vnet/vnet_wtrace.c) and each differing page is
+# checked against that record (vnet_wtrace.py): a page vmpath wrote and did
+# not mark in time fails the test; pages vmpath never wrote are QEMU's.
+# VNET_MIG_WTRACE=0: no record (the page labels only).
 # VNET_MIG_KEEP=1 keeps the logs (VMPATH_KEEP_TMP).
 . "$VMPATH_SRC/tests/lib.sh"
 cd "$T_TMP"
@@ -84,6 +89,10 @@ if [ "$V" = testpmd ]; then
 		--total-num-mbufs=8192 --stats-period 100 -a --no-mlockall \
 		</dev/null >sw.log 2>&1 &
 else
+	# the destination stays paused until the RAMs were compared: the
+	# record ends with the source's writes
+	[ "${VNET_MIG_RAMCMP:-1}" = 1 ] && [ "${VNET_MIG_WTRACE:-1}" = 1 ] &&
+		export VMP_VNET_WTRACE=$T_TMP/wtrace.txt
 	"$VMPATH" "${EAL[@]}" --no-pci --no-huge -m 256 --iova-mode=va \
 		--file-prefix=$P "${LOGS[@]}" -- "${PORTS[@]}" \
 		--ethdev "net_tap0,iface=$IF" "${APP[@]}" >sw.log 2>&1 &
@@ -93,6 +102,14 @@ T_PIDS+=("$SW")
 if ! t_wait_for "ip link show $IF >/dev/null 2>&1" 30; then
 	t_bad "tap interface created"
 	tail -n 20 sw.log
+	t_done
+	exit 1
+fi
+# server ports: the socket exists before a QEMU connects to it (a loaded
+# host can create the tap first)
+if [ "${V#client-}" = "$V" ] &&
+	! t_wait_for "test -S $T_TMP/vm.sock" 30; then
+	t_bad "vhost-user socket created"
 	t_done
 	exit 1
 fi
@@ -240,17 +257,37 @@ t_wait_pid "$DST" 30
 kill -TERM "$SW"
 t_wait_pid "$SW" 30
 t_check "switch exits 0 (got $T_RC)" test "$T_RC" -eq 0
+# vmpath's own record (complete once it exited): every page it wrote, then
+# the pages that differ
+if [ -f "$T_TMP/wtrace.txt" ]; then
+	python3 "$VMPATH_SRC/tests/vnet/vnet_wtrace.py" "$T_TMP/wtrace.txt" - \
+		src.log >wtrace-all.log 2>&1
+	head -n 20 wtrace-all.log
+	t_check "every guest page vmpath wrote in the run was marked in the log before the stop" \
+		grep -q "^wtrace pages [1-9][0-9]* never 0 ok [0-9]* unmarked 0 late 0" wtrace-all.log
+fi
+if [ -f "$T_TMP/ramdiff.txt" ] && [ -f "$T_TMP/wtrace.txt" ]; then
+	python3 "$VMPATH_SRC/tests/vnet/vnet_wtrace.py" "$T_TMP/wtrace.txt" \
+		"$T_TMP/ramdiff.txt" src.log >wtrace.log 2>&1
+	head -n 40 wtrace.log
+	t_check "every differing page vmpath wrote was marked in the log before the stop" \
+		grep -q "^wtrace pages [0-9]* never [0-9]* ok [0-9]* unmarked 0 late 0" wtrace.log
+	# the evidence for an inconclusive run: vmpath never wrote any of them
+	CPU_ONLY=0
+	grep -q "^wtrace pages \([0-9]*\) never \1 " wtrace.log && CPU_ONLY=1
+fi
 if [ "$T_FAIL" -ne 0 ]; then
 	for f in sw.log src.log dst.log stream.err; do
 		echo "--- $f"
 		grep -v VMP-GUEST-SNMP $f | tail -n 80 | tr -d '\r'
 	done
 fi
-# The guest went wrong after QEMU lost some of its own CPU's writes (only
-# pages without packet payload or a used ring differ): the run says
-# nothing about vmpath either way. Skipped, with the evidence above.
+# The guest went wrong after QEMU lost some of its own CPU's writes: every
+# differing page is one vmpath never wrote (its record), or, without a
+# record, holds no packet payload or used ring. The run says nothing about
+# vmpath either way. Skipped, with the evidence above.
 if [ "$T_FAIL" -ne 0 ] && [ "${CPU_ONLY:-0}" = 1 ]; then
-	echo "SKIP: inconclusive: guest pages without payload or used ring" \
+	echo "SKIP: inconclusive: only guest pages vmpath did not write" \
 		"differ (QEMU TCG lost guest-CPU writes), then the guest failed"
 	exit 77
 fi
