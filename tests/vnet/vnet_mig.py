@@ -21,8 +21,9 @@
                                    into DIR), compare it page by page, resume
                                    the destination; a differing page that
                                    holds 32 bytes of DATA (the stream, whose
-                                   head is the UDP payload) held packet
-                                   payload: 'rx'; a page of a used ring
+                                   head is the UDP payload) in the source
+                                   (the newer copy) got packet payload
+                                   that was lost: 'rx'; a page of a used ring
                                    (QEMU's x-query-virtio-queue-status):
                                    'used'; else 'cpu'. Prints 'ramcmp pages N
                                    differ K rx R used U first PFN:label..'
@@ -235,8 +236,12 @@ def ramcmp(src, dst, d, size, data):
         with open(data, 'rb') as f:
             raw = f.read()
         blocks = {raw[o:o + 32] for o in range(0, len(raw) - 31, 32)}
+        # The source has the newer page. A write the destination lacks
+        # put payload there only if the source's page holds payload; a
+        # destination page with old payload under a source page without
+        # any is a later write of the guest's that was lost.
         labels = [(p, 'used' if p in used else
-                   'rx' if holds_payload((x, y), blocks) else 'cpu')
+                   'rx' if holds_payload((x,), blocks) else 'cpu')
                   for p, x, y in diff]
     if diff:
         save_diff(d, diff, labels)

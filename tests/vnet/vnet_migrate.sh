@@ -175,15 +175,21 @@ t_grep "QEMU reports the migration completed" "status completed" mig.log
 # Guest RAM, source vs destination, both paused: a page vmpath wrote after
 # it was logged and collected differs (the destination has the old one).
 # QEMU TCG itself can lose guest-CPU writes on a loaded host
-# (docs/migration.md): a differing page that holds packet payload ('rx') or
+# (docs/migration.md). With vmpath's write record, that record decides
+# (below): the labels are reported only. Without one (testpmd, or
+# VNET_MIG_WTRACE=0), a differing page that holds packet payload ('rx') or
 # a used ring ('used') fails the test; any other ('cpu') is reported.
 if [ "$RAMCMP" = 1 ]; then
 	python3 "$MIG" ramcmp src.qmp dst.qmp "$T_TMP" $((256 << 20)) data \
 		>ram.log 2>&1
 	cat ram.log
 	t_grep "guest RAM compared" "ramcmp pages" ram.log
-	t_check "no page with packet payload or a used ring differs between source and destination" \
-		grep -q "ramcmp pages [0-9]* differ [0-9]* rx 0 used 0 " ram.log
+	if [ -n "${VMP_VNET_WTRACE:-}" ]; then
+		t_note "differing pages: $(sed -n 's/^ramcmp pages [0-9]* //p' ram.log)"
+	else
+		t_check "no page with packet payload or a used ring differs between source and destination" \
+			grep -q "ramcmp pages [0-9]* differ [0-9]* rx 0 used 0 " ram.log
+	fi
 	if grep -q "ramcmp pages [0-9]* differ [0-9]* rx 0 used 0 " ram.log &&
 		! grep -q "ramcmp pages [0-9]* differ 0 " ram.log; then
 		t_note "pages without packet payload differ: guest-CPU writes (QEMU TCG on a loaded host?)"
@@ -199,10 +205,14 @@ kill -TERM "$UDP"
 # the source quits last, as libvirt does: its connection goes then
 python3 "$MIG" qmp src.qmp quit >/dev/null 2>&1
 t_wait_pid "$SRC" 30
-t_wait_pid "$STREAM" 120
+# a guest that panicked (panic=-1, -no-reboot: its QEMU exits) ends the
+# waits at once, not after their bounds
+t_wait_for "! kill -0 $STREAM 2>/dev/null || ! kill -0 $DST 2>/dev/null" 120
+t_wait_pid "$STREAM" 1
 t_check "host sent the whole stream (rc $T_RC)" test "$T_RC" -eq 0
-t_check "the guest (destination) finished" \
-	t_wait_for "grep -q VMP-GUEST-DONE dst.log" 120
+t_wait_for "grep -q VMP-GUEST-DONE dst.log || ! kill -0 $DST 2>/dev/null" 120
+t_check "the guest (destination) finished" grep -q VMP-GUEST-DONE dst.log
+t_check "the guest (destination) did not panic" eval "! grep -q 'Kernel panic' dst.log"
 sleep 1
 kill -TERM "$PING"
 t_wait_pid "$PING" 10
@@ -272,9 +282,12 @@ if [ -f "$T_TMP/ramdiff.txt" ] && [ -f "$T_TMP/wtrace.txt" ]; then
 	head -n 40 wtrace.log
 	t_check "every differing page vmpath wrote was marked in the log before the stop" \
 		grep -q "^wtrace pages [0-9]* never [0-9]* ok [0-9]* unmarked 0 late 0" wtrace.log
-	# the evidence for an inconclusive run: vmpath never wrote any of them
+	# The evidence for an inconclusive run: vmpath never wrote these pages,
+	# or marked each of its writes before the stop, after which QEMU sent
+	# the page again; what changed it later was not vmpath.
 	CPU_ONLY=0
-	grep -q "^wtrace pages \([0-9]*\) never \1 " wtrace.log && CPU_ONLY=1
+	grep -q "^wtrace pages [1-9][0-9]* never [0-9]* ok [0-9]* unmarked 0 late 0" wtrace.log &&
+		grep -q "unmarked 0 late 0" wtrace-all.log && CPU_ONLY=1
 fi
 if [ "$T_FAIL" -ne 0 ]; then
 	for f in sw.log src.log dst.log stream.err; do
@@ -282,13 +295,15 @@ if [ "$T_FAIL" -ne 0 ]; then
 		grep -v VMP-GUEST-SNMP $f | tail -n 80 | tr -d '\r'
 	done
 fi
-# The guest went wrong after QEMU lost some of its own CPU's writes: every
-# differing page is one vmpath never wrote (its record), or, without a
-# record, holds no packet payload or used ring. The run says nothing about
+# The guest went wrong after QEMU lost writes that were not vmpath's:
+# vmpath's record shows every differing page unwritten by it or marked
+# after its last write, before the stop (without a record: no differing
+# page holds packet payload or a used ring). The run says nothing about
 # vmpath either way. Skipped, with the evidence above.
 if [ "$T_FAIL" -ne 0 ] && [ "${CPU_ONLY:-0}" = 1 ]; then
-	echo "SKIP: inconclusive: only guest pages vmpath did not write" \
-		"differ (QEMU TCG lost guest-CPU writes), then the guest failed"
+	echo "SKIP: inconclusive: guest pages differ that vmpath did not" \
+		"write after marking them (QEMU TCG lost guest-CPU writes)," \
+		"then the guest failed"
 	exit 77
 fi
 t_done
