@@ -17,7 +17,12 @@ Per page, one verdict:
             was on, and none came after the device stopped
   unmarked  a write with no later mark (or logging off): vmpath's bug
   late      a write or mark after GET_VRING_BASE was answered: vmpath's bug
-Prints 'wtrace pages N never A ok B unmarked C late D', then a line per page.
+and, counted apart, 'suspect': an 'ok' page whose ramcmp label is 'rx' or
+'used' (the source's copy holds payload or a used ring): the record cannot
+show when a DMA copy landed, so a mark taken before the landing would look
+'ok'; such a page is not cleared.
+Prints 'wtrace pages N never A ok B unmarked C late D suspect E', then a
+line per page.
 Exit status 0.
 """
 import sys
@@ -96,7 +101,7 @@ def main():
                     hist[p] = [(t, vid, kind, log)]
     if diff is None:
         diff = {p: 'written' for p in hist}
-    count = {'never': 0, 'ok': 0, 'unmarked': 0, 'late': 0}
+    count = {'never': 0, 'ok': 0, 'unmarked': 0, 'late': 0, 'suspect': 0}
     rows = []
     for p in sorted(diff):
         h = hist[p]
@@ -124,13 +129,16 @@ def main():
                 writes[-1][2], writes[-1][0],
                 '%.6f' % marks[-1][0] if marks else 'none (before logging)')
         count[verdict] += 1
+        if verdict == 'ok' and diff[p] in ('rx', 'used'):
+            count['suspect'] += 1
+            why += ' (suspect: payload or used ring in the source)'
         kinds = ''.join(sorted({r[2] for r in writes}))
         rows.append('page %#x %s %s writes %d kinds %s region %s %s' % (
             p, diff[p], verdict, len(writes), kinds or '-',
             region(regs, p << 12), why))
-    print('wtrace pages %d never %d ok %d unmarked %d late %d' % (
+    print('wtrace pages %d never %d ok %d unmarked %d late %d suspect %d' % (
         len(diff), count['never'], count['ok'], count['unmarked'],
-        count['late']))
+        count['late'], count['suspect']))
     for r in rows:
         if diffp != '-' or ' ok ' not in r:
             print(r)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # vnet_wtrace.py, the verdict vnet_migrate gives on each guest page that
 # differs after a migration, on made-up records: one page per verdict
-# (never, ok, unmarked, late, a write with logging off), a payload copy
+# (never, ok, unmarked, late, a write with logging off; 'suspect': ok but
+# the source holds payload), a payload copy
 # spanning two pages, and the whole-run mode ('-').
 . "$VMPATH_SRC/tests/lib.sh"
 cd "$T_TMP"
@@ -37,9 +38,11 @@ T
 python3 "$W" trace.txt diff.txt >out.txt
 cat out.txt
 v() { grep -q "^page $1 [a-z]* $2 " out.txt; }
-t_grep "summary" "^wtrace pages 7 never 1 ok 3 unmarked 2 late 1$" out.txt
+t_grep "summary" "^wtrace pages 7 never 1 ok 3 unmarked 2 late 1 suspect 2$" out.txt
 t_check "written before logging, never marked: ok" v 0x1 ok
 t_check "DMA copy marked at publication: ok" v 0x2 ok
+t_grep "an 'ok' page with payload in the source is not cleared" \
+	"^page 0x2 rx ok .*suspect" out.txt
 t_check "write under logging, never marked: unmarked" v 0x3 unmarked
 t_check "write with logging off after it went on: unmarked" v 0x4 unmarked
 t_check "copy spanning two pages, mark spanning both: ok" v 0x7 ok
@@ -48,5 +51,5 @@ t_check "page vmpath never wrote: never" v 0xa never
 python3 "$W" trace.txt - >all.txt
 cat all.txt
 t_grep "whole run: every page written" \
-	"^wtrace pages 9 never 0 ok 6 unmarked 2 late 1$" all.txt
+	"^wtrace pages 9 never 0 ok 6 unmarked 2 late 1 suspect 0$" all.txt
 t_done
