@@ -143,7 +143,19 @@ def migrate(path, uri, bw):
     q.cmd('migrate', uri=uri)
     end = time.time() + 300
     while time.time() < end:
-        st = q.cmd('query-migrate')
+        try:
+            if q is None:
+                q = Qmp(path)
+            st = q.cmd('query-migrate')
+        except (OSError, EOFError):
+            # A loaded host can leave QEMU's monitor silent for longer
+            # than the socket timeout (seen: > 30 s); the migration goes
+            # on. Ask again, on a new connection (the old one's reader is
+            # in an unknown state after a timeout).
+            if q is not None:
+                q.s.close()
+            q = None
+            continue
         s = st.get('status')
         if s in ('completed', 'failed', 'cancelled'):
             print('status %s total_ms %s downtime_ms %s setup_ms %s end %.6f'

@@ -179,7 +179,8 @@ t_grep "QEMU reports the migration completed" "status completed" mig.log
 # (below): the labels are reported only. Without one (testpmd, or
 # VNET_MIG_WTRACE=0), a differing page that holds packet payload ('rx') or
 # a used ring ('used') fails the test; any other ('cpu') is reported.
-if [ "$RAMCMP" = 1 ]; then
+# (only after `completed`: before it the destination is not the guest yet)
+if [ "$RAMCMP" = 1 ] && grep -q "status completed" mig.log; then
 	python3 "$MIG" ramcmp src.qmp dst.qmp "$T_TMP" $((256 << 20)) data \
 		>ram.log 2>&1
 	cat ram.log
