@@ -21,6 +21,7 @@
 #include <rte_memcpy.h>
 
 #include "vnet_pvt.h"
+#include "vnet_wtrace.h"
 
 #define DMA_TAGS 4096
 #define DMA_POLL_BURST 64
@@ -177,13 +178,18 @@ redo(struct vmp_vnet_dma *d, uint32_t copy)
 	vq->st.dma_errors++;
 	if (p->gbuf == NULL) {
 		rte_memcpy((void *)t->dst, (const void *)t->src, t->len);
+		if (vq->rx)
+			vnet_wtrace_hva(vq, VNET_WT_REDO, (void *)t->dst,
+					t->len);
 		return;
 	}
 	mb = rte_pktmbuf_mtod(p->m, uint8_t *);
-	if (vq->rx)
+	if (vq->rx) {
 		rte_memcpy(p->gbuf, mb, p->m->data_len);
-	else
+		vnet_wtrace_hva(vq, VNET_WT_REDO, p->gbuf, p->m->data_len);
+	} else {
 		rte_memcpy(mb, p->gbuf, p->m->data_len);
+	}
 }
 
 /*

@@ -27,6 +27,7 @@
 #include <vmp_dirtylog.h>
 
 #include "vnet_pvt.h"
+#include "vnet_wtrace.h"
 #include "vnet_vhu_msg.h"
 
 RTE_LOG_REGISTER(vmp_vnet_logtype, vmpath.vnet, INFO);
@@ -286,15 +287,19 @@ start_vq(struct vmp_vnet_port *port, struct vnet_vq *vq)
 	vq->nofit = false; /* its indexes belong to the old ring */
 	/* We poll: ask the guest not to kick us. */
 	vq->used->flags = VRING_USED_F_NO_NOTIFY;
+	vnet_wtrace_hva(vq, VNET_WT_FLAGS, &vq->used->flags, sizeof(uint16_t));
 	vq->armed = false;
 	if (__vmp_vnet_evidx_start(vq, vr.callfd) < 0)
 		return false;
 	if (!vq->rx) /* H1: the lcore sleeps on the new kick fd */
 		__vmp_vnet_idle_kickfd_set(vq, vr.kickfd);
-	if (port->log_on)
+	if (port->log_on) {
 		rte_vhost_log_used_vring(port->vid, vq->index,
 					 offsetof(struct vring_used, flags),
 					 sizeof(uint16_t));
+		vnet_wtrace_hva(vq, VNET_WT_ULOG, &vq->used->flags,
+				sizeof(uint16_t));
+	}
 	return true;
 }
 
@@ -333,6 +338,7 @@ __vmp_vnet_port_resume(struct vmp_vnet_port *port)
 				? VNET_HDR_MRG
 				: VNET_HDR_LEGACY;
 	port->log_on = !!(f & (1ULL << VHOST_F_LOG_ALL));
+	vnet_wtrace_event(port, port->vid, "resume", port->log_on);
 	port->nb_vrings = rte_vhost_get_vring_num(port->vid);
 	n = RTE_MIN((unsigned int)port->nb_vrings, 2u * port->nb_qp);
 	for (i = 0; i < n; i++) {
@@ -460,10 +466,12 @@ pre_msg(int vid, void *msg)
 	 * first; wait for copies in flight only when memory, the rings or
 	 * the device itself go away. Another connection's messages leave
 	 * the polled rings alone. */
+	vnet_wtrace_event(port, vid, "msg", req);
 	if (conn_is_active(port, c)) {
 		port->stopping = req == VHU_GET_VRING_BASE;
 		__vmp_vnet_port_park(port, vhost_msg_needs_drain(req));
 		port->stopping = false;
+		vnet_wtrace_event(port, vid, "parked", req);
 	}
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
@@ -480,6 +488,8 @@ post_msg(int vid, void *msg)
 		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 	if (vnet_vhu_u32(msg, VHU_OFF_REQUEST) == VHU_SET_MEM_TABLE)
 		c->mem_ok = true;
+	vnet_wtrace_event(port, vid, "done",
+			  vnet_vhu_u32(msg, VHU_OFF_REQUEST));
 	if (conn_is_active(port, c))
 		__vmp_vnet_port_resume(port);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
@@ -544,6 +554,7 @@ conn_activate(struct vmp_vnet_port *port, struct vnet_conn *c)
 	port->vid = c->vid;
 	port->running = true;
 	port->connects++;
+	vnet_wtrace_event(port, c->vid, "activate", 0);
 	__vmp_vnet_port_resume(port);
 	VNET_LOG(INFO,
 		 "%s: device running (vid %d), features 0x%" PRIx64
@@ -561,9 +572,11 @@ conn_deactivate(struct vmp_vnet_port *port)
 
 	/* On a timeout the vrings stay HUNG (logged): rte_vhost unmaps its
 	 * view of guest memory after we return, the copies use ours. */
+	vnet_wtrace_event(port, port->vid, "deactivate", 0);
 	port->stopping = true;
 	__vmp_vnet_port_park(port, true);
 	port->stopping = false;
+	vnet_wtrace_event(port, port->vid, "deactivated", port->drained);
 	port->running = false;
 	port->active = -1;
 	port->vid = -1;

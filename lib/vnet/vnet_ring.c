@@ -12,6 +12,7 @@
 #include <rte_pause.h>
 
 #include "vnet_pvt.h"
+#include "vnet_wtrace.h"
 
 RTE_DEFINE_PER_LCORE(struct vnet_cpu_batch, vnet_cpu_batch);
 
@@ -226,6 +227,8 @@ log_used(struct vnet_vq *vq, int vid, uint16_t from, uint16_t to)
 
 	if (from == to)
 		return;
+	vnet_wtrace_hva(vq, VNET_WT_ULOG, &vq->used->ring[a],
+			(uint16_t)(to - from) * e);
 	if (a < b) {
 		rte_vhost_log_used_vring(vid, vq->index, base + a * e,
 					 (b - a) * e);
@@ -274,6 +277,8 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 						  (VNET_LOGR - 1)];
 
 				rte_vhost_log_write(vid, r->gpa, r->len);
+				vnet_wtrace_gpa(vq, VNET_WT_LOG, r->gpa,
+						r->len);
 				vq->st.log_pages +=
 					((r->gpa + r->len - 1) >> 12) -
 					(r->gpa >> 12) + 1;
@@ -306,6 +311,8 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 		run = RTE_MIN(run, (uint32_t)(vq->size - (idx & mask)));
 		rte_memcpy((void *)(uintptr_t)&ring[idx & mask],
 			   &vq->ushadow[so], run * sizeof(ring[0]));
+		vnet_wtrace_hva(vq, VNET_WT_USED, &ring[idx & mask],
+				run * sizeof(ring[0]));
 		idx = (uint16_t)(idx + run);
 		vq->us_head += run;
 		nused -= run;
@@ -317,11 +324,16 @@ __vmp_vnet_publish(struct vnet_vq *vq, struct rte_mbuf **out, uint16_t n)
 		 * barrier between loading used->idx and reading the elements
 		 * (and the payload they describe). */
 		__atomic_store_n(&vq->used->idx, idx, __ATOMIC_RELEASE);
-		if (log)
+		vnet_wtrace_hva(vq, VNET_WT_IDX, &vq->used->idx,
+				sizeof(uint16_t));
+		if (log) {
 			rte_vhost_log_used_vring(
 				vid, vq->index,
 				offsetof(struct vring_used, idx),
 				sizeof(uint16_t));
+			vnet_wtrace_hva(vq, VNET_WT_ULOG, &vq->used->idx,
+					sizeof(uint16_t));
+		}
 		vq->last_used = idx;
 		vq->call_pending = true;
 	}

@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "vnet_pvt.h"
+#include "vnet_wtrace.h"
 
 /* Scratch chains of the packet being placed (one set per lcore). */
 static RTE_DEFINE_PER_LCORE(struct vnet_chain, rx_chains[VNET_MAX_BUFS]);
@@ -61,6 +62,7 @@ gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 		const struct vnet_chain *c = &w->ch[w->b];
 		const struct vnet_seg *sg;
 		uint32_t room, l;
+		int dma;
 
 		if (w->s >= c->nb_seg || w->off == c->seg[w->s].len) {
 			/* next segment, else the next chain's first */
@@ -79,9 +81,11 @@ gw_write(struct vnet_vq *vq, uint32_t rec, struct gwriter *w,
 		sg = &c->seg[w->s];
 		room = sg->len - w->off;
 		l = RTE_MIN(room, len);
-		vnet_copy(vq, rec, sg->hva + w->off,
-			  (rte_iova_t)(uintptr_t)(sg->hva + w->off), src, iova,
-			  l, sg->gpa + w->off, NULL);
+		dma = vnet_copy(vq, rec, sg->hva + w->off,
+				(rte_iova_t)(uintptr_t)(sg->hva + w->off), src,
+				iova, l, sg->gpa + w->off, NULL);
+		vnet_wtrace_gpa(vq, dma ? VNET_WT_DMA : VNET_WT_CPU,
+				sg->gpa + w->off, l);
 		log_range_add(vq, p, sg->gpa + w->off, l);
 		w->written[w->b] += l;
 		w->off += l;
@@ -179,11 +183,14 @@ rx_place_one(struct vnet_vq *vq, uint32_t rec, uint16_t head, uint8_t *hva,
 {
 	struct vnet_pkt *p = &vq->pkts[rec & (VNET_INFL - 1)];
 	uint32_t hl = vq->port->hdr_len, dl = m->data_len;
+	int dma;
 
 	hdr_store(hva, hdr, hl);
-	vnet_copy(vq, rec, hva + hl, (rte_iova_t)(uintptr_t)(hva + hl),
-		  rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_iova(m), dl,
-		  gpa + hl, hva + hl);
+	vnet_wtrace_gpa(vq, VNET_WT_HDR, gpa, hl);
+	dma = vnet_copy(vq, rec, hva + hl, (rte_iova_t)(uintptr_t)(hva + hl),
+			rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_iova(m), dl,
+			gpa + hl, hva + hl);
+	vnet_wtrace_gpa(vq, dma ? VNET_WT_DMA : VNET_WT_CPU, gpa + hl, dl);
 	if (log)
 		log_range_add(vq, p, gpa, hl + dl);
 	vnet_used_push(vq, head, hl + dl);
@@ -234,6 +241,7 @@ rx_place(struct vnet_vq *vq, uint32_t rec, struct vnet_chain *ch, uint16_t nb,
 	memset(w.written, 0, nb * sizeof(w.written[0]));
 	if (ch[0].nb_seg > 0 && ch[0].seg[0].len >= hl) {
 		hdr_store(ch[0].seg[0].hva, hdr, hl);
+		vnet_wtrace_gpa(vq, VNET_WT_HDR, ch[0].seg[0].gpa, hl);
 		log_range_add(vq, p, ch[0].seg[0].gpa, hl);
 		w.written[0] = hl;
 		w.off = hl;

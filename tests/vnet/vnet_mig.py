@@ -21,8 +21,9 @@
                                    into DIR), compare it page by page, resume
                                    the destination; a differing page that
                                    holds 32 bytes of DATA (the stream, whose
-                                   head is the UDP payload) held packet
-                                   payload: 'rx'; a page of a used ring
+                                   head is the UDP payload) in the source
+                                   (the newer copy) got packet payload
+                                   that was lost: 'rx'; a page of a used ring
                                    (QEMU's x-query-virtio-queue-status):
                                    'used'; else 'cpu'. Prints 'ramcmp pages N
                                    differ K rx R used U first PFN:label..'
@@ -142,7 +143,19 @@ def migrate(path, uri, bw):
     q.cmd('migrate', uri=uri)
     end = time.time() + 300
     while time.time() < end:
-        st = q.cmd('query-migrate')
+        try:
+            if q is None:
+                q = Qmp(path)
+            st = q.cmd('query-migrate')
+        except (OSError, EOFError):
+            # A loaded host can leave QEMU's monitor silent for longer
+            # than the socket timeout (seen: > 30 s); the migration goes
+            # on. Ask again, on a new connection (the old one's reader is
+            # in an unknown state after a timeout).
+            if q is not None:
+                q.s.close()
+            q = None
+            continue
         s = st.get('status')
         if s in ('completed', 'failed', 'cancelled'):
             print('status %s total_ms %s downtime_ms %s setup_ms %s end %.6f'
@@ -179,6 +192,37 @@ def used_pages(q):
     return pages
 
 
+def byte_runs(x, y):
+    """[start, end) offsets where two equal-length pages differ."""
+    runs, start = [], None
+    for o in range(len(x)):
+        if x[o] != y[o]:
+            if start is None:
+                start = o
+        elif start is not None:
+            runs.append((start, o))
+            start = None
+    if start is not None:
+        runs.append((start, len(x)))
+    return runs
+
+
+def save_diff(d, diff, labels):
+    """ramdiff.txt: per differing page, its label, the byte runs that differ
+    and both versions of the first bytes of each run; ramdiff.bin: PFN (u64)
+    then the source's and the destination's 4 KiB, per page."""
+    with open(os.path.join(d, 'ramdiff.txt'), 'w') as t, \
+            open(os.path.join(d, 'ramdiff.bin'), 'wb') as b:
+        for (p, x, y), (_, lab) in zip(diff, labels):
+            runs = byte_runs(x, y)
+            t.write('page %#x gpa %#x %s bytes %d runs %d\n' % (
+                p, p * 4096, lab, sum(e - s for s, e in runs), len(runs)))
+            for s, e in runs[:8]:
+                t.write('  [%#05x,%#05x) src %s dst %s\n' % (
+                    s, e, x[s:min(e, s + 24)].hex(), y[s:min(e, s + 24)].hex()))
+            b.write(struct.pack('<Q', p) + x + y)
+
+
 def ramcmp(src, dst, d, size, data):
     size = int(size)
     used = used_pages(Qmp(src))
@@ -204,9 +248,15 @@ def ramcmp(src, dst, d, size, data):
         with open(data, 'rb') as f:
             raw = f.read()
         blocks = {raw[o:o + 32] for o in range(0, len(raw) - 31, 32)}
+        # The source has the newer page. A write the destination lacks
+        # put payload there only if the source's page holds payload; a
+        # destination page with old payload under a source page without
+        # any is a later write of the guest's that was lost.
         labels = [(p, 'used' if p in used else
-                   'rx' if holds_payload((x, y), blocks) else 'cpu')
+                   'rx' if holds_payload((x,), blocks) else 'cpu')
                   for p, x, y in diff]
+    if diff:
+        save_diff(d, diff, labels)
     print('ramcmp pages %d differ %d rx %d used %d first %s' % (
         size // 4096, len(diff), sum(1 for l in labels if l[1] == 'rx'),
         sum(1 for l in labels if l[1] == 'used'),
