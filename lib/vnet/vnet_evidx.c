@@ -27,19 +27,25 @@
 #include <unistd.h>
 
 #include "vnet_pvt.h"
+#include "vnet_wtrace.h"
 
 static void
 log_avail_event(struct vnet_vq *vq)
 {
 	struct vmp_vnet_port *port = vq->port;
 
-	if (port->log_on)
+	vnet_wtrace_hva(vq, VNET_WT_AVAIL_EVENT, vnet_avail_event(vq),
+			sizeof(uint16_t));
+	if (port->log_on) {
 		rte_vhost_log_used_vring(
 			port->vid, vq->index,
 			offsetof(struct vring_used, ring) +
 				(uint64_t)vq->size *
 					sizeof(struct vring_used_elem),
 			sizeof(uint16_t));
+		vnet_wtrace_hva(vq, VNET_WT_ULOG, vnet_avail_event(vq),
+				sizeof(uint16_t));
+	}
 }
 
 /*

@@ -24,8 +24,9 @@ enum vnet_wtrace_kind {
 	VNET_WT_USED = 'U',  /* used elements */
 	VNET_WT_IDX = 'I',   /* used->idx */
 	VNET_WT_FLAGS = 'F', /* used->flags */
-	VNET_WT_LOG = 'L',   /* payload range marked in the dirty log */
-	VNET_WT_ULOG = 'M',  /* used ring range marked in the dirty log */
+	VNET_WT_AVAIL_EVENT = 'A', /* avail_event (EVENT_IDX) */
+	VNET_WT_LOG = 'L',	   /* payload range marked in the dirty log */
+	VNET_WT_ULOG = 'M',	   /* used ring range marked in the dirty log */
 };
 
 extern bool __vmp_vnet_wtrace_on;

@@ -27,7 +27,7 @@ Exit status 0.
 """
 import sys
 
-WRITES = set('CDHRUIF')
+WRITES = set('CDHRUIFA')
 MARKS = set('LM')
 GET_VRING_BASE = 11
 
