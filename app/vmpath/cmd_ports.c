@@ -46,11 +46,13 @@ vmp_show_ports(FILE *f)
 	fprintf(f, "%4s %-28s %-6s %3s %-8s %-9s %10s %5s %8s %s\n", "port",
 		"path", "mode", "qp", "dma", "state", "features", "log",
 		"connects", "conns");
-	for (p = 0; p < vmp_sw.nb_ports; p++) {
-		const struct vmp_sw_port *sp = &vmp_sw.port[p];
+	for (p = 0; p < vmp_sw.max_ports; p++) {
+		const struct vmp_sw_port *sp = vmp_switch_port(p);
 		struct vmp_vnet_port_info in;
 		char conns[64];
 
+		if (sp == NULL)
+			continue;
 		if (sp->is_eth) {
 			struct rte_eth_link link;
 
@@ -88,11 +90,11 @@ vmp_show_port_stats(FILE *f, unsigned int p)
 	const struct vmp_sw_port *sp;
 	unsigned int v;
 
-	if (p >= vmp_sw.nb_ports) {
+	sp = vmp_switch_port(p);
+	if (sp == NULL) {
 		fprintf(f, "no port %u (have %u)\n", p, vmp_sw.nb_ports);
 		return -1;
 	}
-	sp = &vmp_sw.port[p];
 	fprintf(f, "port %u %s\n", p, sp->spec.path);
 	if (sp->is_eth) {
 		struct vmp_sw_port_counters c;
