@@ -99,6 +99,7 @@ vmp_ctl_port_add(const struct vmp_port_spec *spec, char *err, size_t errlen)
 		__vmp_switch_mac_add(spec->mac, id);
 	printf("vmpath: port %u added (%s)\n", id,
 	       spec->is_eth ? spec->ethdev : spec->vhost.path);
+	fflush(stdout);
 	return (int)id;
 }
 
@@ -112,6 +113,7 @@ vmp_ctl_port_del(unsigned int id, char *err, size_t errlen)
 	rc = __vmp_switch_port_del(id, err, errlen);
 	if (rc == 0)
 		printf("vmpath: port %u removed\n", id);
+	fflush(stdout);
 	return rc;
 }
 
