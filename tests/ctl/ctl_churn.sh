@@ -33,12 +33,6 @@ d=json.load(sys.stdin)
 print("heap", d["heap_alloc_bytes"], d["heap_alloc_count"], "mbufs", d["mbufs_in_use"])'
 }
 
-port_up() { # port_up ID: port_list shows it connected
-	ctl --json port-list | $PY -c "import json,sys
-p=[x for x in json.load(sys.stdin) if x['id']==$1]
-sys.exit(0 if p and p[0]['state']=='up' else 1)"
-}
-
 start_vmpath churn "${IDLE[@]}"
 dpdk-testpmd --lcores "0@$ANY,1@$ANY" --main-lcore 1 --no-pci --no-huge \
 	-m 512 --file-prefix=vmpt-ctl-echo-$$ "${LOGS[@]}" \

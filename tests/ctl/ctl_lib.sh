@@ -28,3 +28,10 @@ stop_vmpath() {
 	t_wait_pid "$SW" 30
 	t_check "vmpath exits 0 (got $T_RC)" test "$T_RC" -eq 0
 }
+
+# port_up ID: port_list shows it with a frontend connected
+port_up() {
+	ctl --json port-list | $PY -c "import json,sys
+p=[x for x in json.load(sys.stdin) if x['id']==$1]
+sys.exit(0 if p and p[0]['state']=='up' else 1)"
+}
