@@ -71,6 +71,7 @@ struct vmp_sw_poll {
  * past the publication.
  */
 struct vmp_sw_view {
+	size_t size; /* of the one allocation, for the poison at free */
 	unsigned int nb_dst;
 	uint16_t *dst_id;	   /* [nb_dst] destination port ids */
 	struct vmp_sw_port **dst;  /* [max_ports]: NULL if not a destination */

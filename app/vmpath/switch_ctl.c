@@ -69,10 +69,26 @@ vmp_switch_dp_lcore(unsigned int k)
 	return vmp_sw.dp_lcore[k];
 }
 
+/*
+ * Freed control objects are poisoned first: a datapath lcore that still
+ * used one after its grace period (a missing unpublish or wait) would
+ * follow garbage pointers and crash at once, instead of reading stale but
+ * plausible memory unnoticed (tests/ctl/ctl_churn relies on it).
+ */
+static void
+poison_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	memset(p, 0x6b, len);
+	rte_free(p);
+}
+
 void
 __vmp_switch_view_free(struct vmp_sw_view *v)
 {
-	rte_free(v);
+	if (v != NULL)
+		poison_free(v, v->size);
 }
 
 /* One allocation: header, dst[max_ports], dst_id[], nb_poll[], poll[][]. */
@@ -102,6 +118,7 @@ view_build(int drain)
 	if (m == NULL)
 		return NULL;
 	v = (struct vmp_sw_view *)m;
+	v->size = sz;
 	m += sizeof(*v);
 	v->dst = (struct vmp_sw_port **)m;
 	m += vmp_sw.max_ports * sizeof(*v->dst);
@@ -176,7 +193,7 @@ wait_quiescent(void)
 		rte_delay_us_sleep(20);
 	}
 	for (i = 0; i < nb_retired; i++)
-		rte_free(retired[i]);
+		__vmp_switch_view_free(retired[i]);
 	nb_retired = 0;
 	return 0;
 }
@@ -196,7 +213,7 @@ __vmp_switch_view_publish(int drain)
 		return 0;
 	rc = wait_quiescent();
 	if (rc == 0) {
-		rte_free(old);
+		__vmp_switch_view_free(old);
 	} else if (nb_retired < MAX_RETIRED) {
 		retired[nb_retired++] = old;
 	} else {
@@ -477,7 +494,7 @@ __vmp_switch_port_del(unsigned int id, char *err, size_t errlen)
 	vmp_sw.port[id] = NULL; /* DELETING->FREE */
 	vmp_sw.nb_ports--;
 	vmp_switch_unlock();
-	rte_free(sp);
+	poison_free(sp, sizeof(*sp));
 out:
 	vmp_idle_hold(false);
 	return rc;
