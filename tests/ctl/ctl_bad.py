@@ -38,7 +38,10 @@ class Client:
 
     def line(self):
         while b"\n" not in self.buf:
-            d = self.s.recv(65536)
+            try:
+                d = self.s.recv(65536)
+            except OSError:  # reset: no answer
+                return None
             if not d:
                 return None
             self.buf += d
