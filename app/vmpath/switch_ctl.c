@@ -408,7 +408,15 @@ __vmp_switch_port_add(unsigned int id, const struct vmp_vhost_spec *spec,
 	vmp_sw.nb_ports++;
 	vmp_switch_unlock();
 	/* published even if the old view's grace period times out */
-	__vmp_switch_view_publish(-1);
+	rc = __vmp_switch_view_publish(-1);
+	if (rc == -ENOMEM) { /* not published: nobody saw it */
+		snprintf(err, errlen, "port %u: out of memory", id);
+		vmp_switch_lock();
+		vmp_sw.port[id] = NULL;
+		vmp_sw.nb_ports--;
+		vmp_switch_unlock();
+		goto out_unhold;
+	}
 	vmp_idle_hold(false);
 	return 0;
 
