@@ -5,6 +5,9 @@
 # port 1 receives them; port 1's rate with and without back-to-back add/del
 # of a third port (no frontend), alternating windows in one run
 # (ctl_bench.py). Run it under `flock /work/benchlock` on a shared machine.
+# On 2 CPUs this layout starves the receiver (three spinning threads):
+# docs/control.md "Measured"; the one-testpmd io loop of vnet_idle_bench is
+# the layout to move to.
 . "$VMPATH_SRC/tests/lib.sh"
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 . "$VMPATH_SRC/tests/ctl/ctl_lib.sh"
