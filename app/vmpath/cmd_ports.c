@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Commands: show ports | show port stats N. */
+/* Commands: show ports | show port stats N | port add PATH [OPTS] |
+ * port del N. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <rte_ethdev.h>
 
 #include "cmd_areas.h"
+#include "ctl.h"
 #include "switch.h"
 #include "vmpath.h"
 
@@ -46,11 +48,13 @@ vmp_show_ports(FILE *f)
 	fprintf(f, "%4s %-28s %-6s %3s %-8s %-9s %10s %5s %8s %s\n", "port",
 		"path", "mode", "qp", "dma", "state", "features", "log",
 		"connects", "conns");
-	for (p = 0; p < vmp_sw.nb_ports; p++) {
-		const struct vmp_sw_port *sp = &vmp_sw.port[p];
+	for (p = 0; p < vmp_sw.max_ports; p++) {
+		const struct vmp_sw_port *sp = vmp_switch_port(p);
 		struct vmp_vnet_port_info in;
 		char conns[64];
 
+		if (sp == NULL)
+			continue;
 		if (sp->is_eth) {
 			struct rte_eth_link link;
 
@@ -89,11 +93,11 @@ vmp_show_port_stats(FILE *f, unsigned int p)
 	const struct vmp_sw_port *sp;
 	unsigned int v;
 
-	if (p >= vmp_sw.nb_ports) {
+	sp = vmp_switch_port(p);
+	if (sp == NULL) {
 		fprintf(f, "no port %u (have %u)\n", p, vmp_sw.nb_ports);
 		return -1;
 	}
-	sp = &vmp_sw.port[p];
 	fprintf(f, "port %u %s\n", p, sp->spec.path);
 	if (sp->is_eth) {
 		struct vmp_sw_port_counters c;
@@ -185,8 +189,97 @@ static cmdline_parse_inst_t cmd_pstats = {
 		   (void *)&cmd_pstats_stats, (void *)&cmd_pstats_id, NULL},
 };
 
+/* port add PATH [client,queues=N,dma=K,...]: the --vhost keys, through
+ * the control API like the control socket's port_add. */
+struct cmd_padd_result {
+	cmdline_fixed_string_t port;
+	cmdline_fixed_string_t add;
+	cmdline_fixed_string_t path;
+	cmdline_fixed_string_t opts;
+};
+
+static void
+cmd_padd_parsed(void *parsed, struct cmdline *cl, void *data)
+{
+	struct cmd_padd_result *res = parsed;
+	struct vmp_port_spec spec;
+	char val[512], err[256];
+	int rc;
+
+	memset(&spec, 0, sizeof(spec));
+	snprintf(val, sizeof(val), "%s%s%s", res->path, data ? "," : "",
+		 data ? res->opts : "");
+	rc = vmp_params_parse_vhost(val, &spec.vhost, err, sizeof(err));
+	if (rc == 0)
+		rc = vmp_ctl_port_add(&spec, err, sizeof(err));
+	if (rc < 0)
+		cmdline_printf(cl, "port add refused: %s\n", err);
+	else
+		cmdline_printf(cl, "port %d\n", rc);
+}
+
+static cmdline_parse_token_string_t cmd_padd_port =
+	TOKEN_STRING_INITIALIZER(struct cmd_padd_result, port, "port");
+static cmdline_parse_token_string_t cmd_padd_add =
+	TOKEN_STRING_INITIALIZER(struct cmd_padd_result, add, "add");
+static cmdline_parse_token_string_t cmd_padd_path =
+	TOKEN_STRING_INITIALIZER(struct cmd_padd_result, path, NULL);
+static cmdline_parse_token_string_t cmd_padd_opts =
+	TOKEN_STRING_INITIALIZER(struct cmd_padd_result, opts, NULL);
+
+static cmdline_parse_inst_t cmd_padd = {
+	.f = cmd_padd_parsed,
+	.help_str = "port add PATH: a vhost-user server port at PATH",
+	.tokens = {(void *)&cmd_padd_port, (void *)&cmd_padd_add,
+		   (void *)&cmd_padd_path, NULL},
+};
+
+static cmdline_parse_inst_t cmd_padd_o = {
+	.f = cmd_padd_parsed,
+	.data = (void *)1, /* with OPTS */
+	.help_str = "port add PATH OPTS: OPTS as in --vhost, e.g. "
+		    "client,queues=2,dma=sw",
+	.tokens = {(void *)&cmd_padd_port, (void *)&cmd_padd_add,
+		   (void *)&cmd_padd_path, (void *)&cmd_padd_opts, NULL},
+};
+
+struct cmd_pdel_result {
+	cmdline_fixed_string_t port;
+	cmdline_fixed_string_t del;
+	uint16_t id;
+};
+
+static void
+cmd_pdel_parsed(void *parsed, struct cmdline *cl, void *data __rte_unused)
+{
+	struct cmd_pdel_result *res = parsed;
+	char err[256];
+
+	if (vmp_ctl_port_del(res->id, err, sizeof(err)) < 0)
+		cmdline_printf(cl, "port del refused: %s\n", err);
+	else
+		cmdline_printf(cl, "port %u removed\n", res->id);
+}
+
+static cmdline_parse_token_string_t cmd_pdel_port =
+	TOKEN_STRING_INITIALIZER(struct cmd_pdel_result, port, "port");
+static cmdline_parse_token_string_t cmd_pdel_del =
+	TOKEN_STRING_INITIALIZER(struct cmd_pdel_result, del, "del");
+static cmdline_parse_token_num_t cmd_pdel_id =
+	TOKEN_NUM_INITIALIZER(struct cmd_pdel_result, id, RTE_UINT16);
+
+static cmdline_parse_inst_t cmd_pdel = {
+	.f = cmd_pdel_parsed,
+	.help_str = "port del N: remove port N",
+	.tokens = {(void *)&cmd_pdel_port, (void *)&cmd_pdel_del,
+		   (void *)&cmd_pdel_id, NULL},
+};
+
 cmdline_parse_inst_t *vmp_cmds_ports[] = {
 	&cmd_ports,
 	&cmd_pstats,
+	&cmd_padd,
+	&cmd_padd_o,
+	&cmd_pdel,
 	NULL,
 };

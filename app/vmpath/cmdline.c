@@ -4,7 +4,9 @@
  * file per area (cmd_general.c, cmd_show.c, ...); each exports a
  * NULL-terminated table that is stitched into one context here.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <cmdline.h>
 #include <cmdline_parse.h>
@@ -46,20 +48,42 @@ vmp_cmds_help(struct cmdline *cl)
 		cmdline_printf(cl, "  %s\n", main_ctx[i]->help_str);
 }
 
-void
-vmp_prompt(void)
+/*
+ * The prompt is fed from the main lcore's poll loop (ctl_sock.c), beside the
+ * control socket: the two never run a command at the same time.
+ */
+int
+vmp_prompt_open(void)
 {
-	struct cmdline *cl;
-
 	build_ctx();
-	cl = cmdline_stdin_new(main_ctx, "vmpath> ");
-	if (cl == NULL) {
+	prompt_cl = cmdline_stdin_new(main_ctx, "vmpath> ");
+	if (prompt_cl == NULL) {
 		fprintf(stderr, "vmpath: cannot create the prompt\n");
-		return;
+		return -ENOMEM;
 	}
-	prompt_cl = cl;
-	if (!vmp_app.quit)
-		cmdline_interact(cl);
+	return 0;
+}
+
+void
+vmp_prompt_input(void)
+{
+	char buf[256];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+	if (n < 0 && errno == EINTR)
+		return;
+	/* EOF, or `quit` / a signal made the cmdline exit */
+	if (n <= 0 || cmdline_in(prompt_cl, buf, (int)n) < 0)
+		vmp_app.quit = true;
+}
+
+void
+vmp_prompt_close(void)
+{
+	struct cmdline *cl = prompt_cl;
+
+	if (cl == NULL)
+		return;
 	prompt_cl = NULL;
 	cmdline_stdin_exit(cl);
 	printf("\n");

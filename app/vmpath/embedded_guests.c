@@ -46,7 +46,7 @@ guest_start(unsigned int i)
 	snprintf(name, sizeof(name), "net_virtio_user%u", i);
 	snprintf(args, sizeof(args),
 		 "path=%s,queues=1,queue_size=1024,mac=02:00:00:00:00:%02x",
-		 vmp_sw.port[i].spec.path, i + 1);
+		 vmp_sw.port[i]->spec.path, i + 1);
 	if (rte_vdev_init(name, args) < 0 ||
 	    rte_eth_dev_get_port_by_name(name, &g->port_id) < 0) {
 		printf("vmpath: cannot create embedded guest %s (%s)\n", name,
@@ -65,7 +65,7 @@ guest_start(unsigned int i)
 	}
 	rte_eth_macaddr_get(g->port_id, &g->mac);
 	printf("vmpath: embedded guest %u: %s on %s\n", i, name,
-	       vmp_sw.port[i].spec.path);
+	       vmp_sw.port[i]->spec.path);
 	return 0;
 }
 
@@ -83,7 +83,7 @@ vmp_guests_init(void)
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++)
-		if (vmp_sw.port[i].spec.client) {
+		if (vmp_sw.port[i]->spec.client) {
 			printf("vmpath: embedded guests need server ports "
 			       "(port %u is client)\n",
 			       i);

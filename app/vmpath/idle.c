@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -21,13 +22,18 @@
 #include "vmpath.h"
 
 #define IDLE_TIMED_US 1000
+#define IDLE_MAX_ETH 8
+
+/* Set by the control owner around a change of the published view or of a
+ * waker's vrings: no lcore enters a new sleep while it is set. */
+static bool hold;
 
 static struct vmp_idle_lcore {
 	struct vmp_vnet_waker *w;
 	unsigned int empty; /* empty loops in a row */
 	bool timed;	    /* owns a source without a wake-up fd */
 	unsigned int nb_eth;
-	uint16_t eth_port[VMP_MAX_VHOST];
+	uint16_t eth_port[IDLE_MAX_ETH];
 } idle[RTE_MAX_LCORE];
 
 static int
@@ -35,6 +41,8 @@ eth_attach(struct vmp_idle_lcore *s, const struct vmp_sw_port *sp)
 {
 	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(sp->eth_port, 0);
 
+	if (s->nb_eth == IDLE_MAX_ETH)
+		return -ENOSPC;
 	s->eth_port[s->nb_eth++] = sp->eth_port;
 	if (fd < 0 || vmp_vnet_waker_fd_add(s->w, fd) < 0) {
 		printf("vmpath: idle: %s has no Rx interrupt fd: its lcore "
@@ -45,47 +53,65 @@ eth_attach(struct vmp_idle_lcore *s, const struct vmp_sw_port *sp)
 	return 0;
 }
 
-/* The queue pairs vmp_switch_poll() gives datapath lcore #k. */
-static int
-attach_lcore(unsigned int lcore, unsigned int k)
+/*
+ * Called by the control owner while no lcore sleeps (hold set, and every
+ * lcore passed a quiescent point since) and no lcore polls @sp yet.
+ */
+int
+vmp_idle_port_attach(const struct vmp_sw_port *sp)
 {
-	struct vmp_idle_lcore *s = &idle[lcore];
-	unsigned int p, q;
-	int rc;
+	unsigned int q;
+	int rc = 0;
 
-	s->w = vmp_vnet_waker_create(vmp_sw.socket);
-	if (s->w == NULL)
-		return -rte_errno;
-	for (p = 0; p < vmp_sw.nb_ports; p++) {
-		const struct vmp_sw_port *sp = &vmp_sw.port[p];
+	for (q = 0; q < sp->nb_qp && rc == 0; q++) {
+		struct vmp_idle_lcore *s =
+			&idle[vmp_switch_dp_lcore(sp->owner[q])];
 
-		for (q = k; q < sp->nb_qp; q += vmp_sw.nb_dp) {
-			rc = sp->is_eth ? eth_attach(s, sp)
-					: vmp_vnet_port_set_waker(
-						  sp->vp, (uint16_t)q, s->w);
-			if (rc < 0)
-				return rc;
-		}
+		if (s->w == NULL)
+			return 0; /* no datapath lcores */
+		rc = sp->is_eth ? eth_attach(s, sp)
+				: vmp_vnet_port_set_waker(sp->vp, (uint16_t)q,
+							  s->w);
 	}
-	return 0;
+	return rc;
+}
+
+/* Same calling rule, once no lcore polls @sp any more. Ethdev ports are
+ * never removed at run time: their fds stay. */
+void
+vmp_idle_port_detach(const struct vmp_sw_port *sp)
+{
+	unsigned int q;
+
+	for (q = 0; q < sp->nb_qp && !sp->is_eth; q++)
+		vmp_vnet_port_set_waker(sp->vp, (uint16_t)q, NULL);
+}
+
+void
+vmp_idle_hold(bool on)
+{
+	/* seq_cst: ordered before the control owner's next
+	 * rte_rcu_qsbr_start(); a lcore that reports that token (Q1,
+	 * acquire) then sees it in vmp_idle_after_loop() and recheck() */
+	__atomic_store_n(&hold, on, __ATOMIC_SEQ_CST);
+	if (on)
+		vmp_idle_wake_all();
 }
 
 int
 vmp_idle_init(void)
 {
-	unsigned int l;
-	int rc;
+	unsigned int k;
 
-	if (vmp_sw.nb_ports == 0)
-		return 0;
-	for (l = 0; l < RTE_MAX_LCORE; l++) {
-		if (vmp_sw.dp_index[l] < 0)
-			continue;
-		rc = attach_lcore(l, (unsigned int)vmp_sw.dp_index[l]);
-		if (rc < 0) {
+	/* one waker per datapath lcore, ports or not: they come later */
+	for (k = 0; k < vmp_sw.nb_dp; k++) {
+		unsigned int l = vmp_switch_dp_lcore(k);
+
+		idle[l].w = vmp_vnet_waker_create(vmp_sw.socket);
+		if (idle[l].w == NULL) {
 			printf("vmpath: idle: lcore %u: %s\n", l,
-			       strerror(-rc));
-			return rc;
+			       rte_strerror(rte_errno));
+			return -rte_errno;
 		}
 	}
 	return 0;
@@ -94,13 +120,11 @@ vmp_idle_init(void)
 void
 vmp_idle_fini(void)
 {
-	unsigned int l, p, q;
+	unsigned int l, p;
 
-	for (p = 0; p < vmp_sw.nb_ports; p++)
-		for (q = 0; q < vmp_sw.port[p].nb_qp && !vmp_sw.port[p].is_eth;
-		     q++)
-			vmp_vnet_port_set_waker(vmp_sw.port[p].vp, (uint16_t)q,
-						NULL);
+	for (p = 0; p < vmp_sw.max_ports && vmp_sw.port != NULL; p++)
+		if (vmp_sw.port[p] != NULL)
+			vmp_idle_port_detach(vmp_sw.port[p]);
 	for (l = 0; l < RTE_MAX_LCORE; l++) {
 		if (idle[l].w != NULL)
 			vmp_vnet_waker_free(idle[l].w);
@@ -115,7 +139,7 @@ recheck(void *arg)
 	struct vmp_idle_lcore *s = arg;
 	unsigned int i;
 
-	if (vmp_app.quit)
+	if (vmp_app.quit || __atomic_load_n(&hold, __ATOMIC_RELAXED))
 		return 1;
 	for (i = 0; i < s->nb_eth; i++) {
 		/* the interrupt fd only reports packets from here on */
@@ -137,7 +161,7 @@ vmp_idle_after_loop(unsigned int lcore, unsigned int work)
 		return;
 	}
 	if (!__atomic_load_n(&vmp_app.cfg.idle_halt, __ATOMIC_RELAXED) ||
-	    s->w == NULL ||
+	    s->w == NULL || __atomic_load_n(&hold, __ATOMIC_RELAXED) ||
 	    ++s->empty <
 		    __atomic_load_n(&vmp_app.cfg.idle_polls, __ATOMIC_RELAXED))
 		return;

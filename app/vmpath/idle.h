@@ -14,9 +14,18 @@
 
 #include <vmp_vnet.h>
 
-/** One waker per datapath lcore, its queue pairs attached (after
- * vmp_switch_init, before the roles launch). @return 0 or -errno. */
+struct vmp_sw_port;
+
+/** One waker per datapath lcore (after vmp_switch_init, before any port
+ * is added). @return 0 or -errno. */
 int vmp_idle_init(void);
+/** Attach @p sp's queue pairs to their lcores' wakers (control owner,
+ * while the hold is set and no lcore polls @p sp). @return 0 or -errno. */
+int vmp_idle_port_attach(const struct vmp_sw_port *sp);
+/** Detach them (same rule, once no lcore polls @p sp). */
+void vmp_idle_port_detach(const struct vmp_sw_port *sp);
+/** While set, no datapath lcore enters a new sleep; setting it wakes all. */
+void vmp_idle_hold(bool on);
 /** Detach and free (after the roles stopped, before vmp_switch_fini). */
 void vmp_idle_fini(void);
 /** Datapath role loop: after each round that did @p work. */

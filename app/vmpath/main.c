@@ -25,6 +25,7 @@
 
 #include <vmp_common.h>
 
+#include "ctl.h"
 #include "switch.h"
 #include "guest.h"
 #include "idle.h"
@@ -89,7 +90,11 @@ make_plan(void)
 		printf("vmpath: warning: %s\n", err);
 }
 
-/* Non-interactive main lcore: statistics and the run-time bound. */
+/*
+ * The main lcore after launch: the control owner. It serves the control
+ * socket and the prompt (-i), prints statistics, keeps the run-time bound
+ * and drives the embedded guests, until quit.
+ */
 static void
 main_wait(void)
 {
@@ -97,6 +102,7 @@ main_wait(void)
 	uint64_t hz = rte_get_tsc_hz();
 	uint64_t next_stats = vmp_app.start_tsc + c->stats_period * hz;
 	uint64_t end = vmp_app.start_tsc + c->run_time * hz;
+	unsigned int rounds = 0;
 
 	while (!vmp_app.quit) {
 		uint64_t now = rte_get_tsc_cycles();
@@ -108,17 +114,21 @@ main_wait(void)
 			vmp_guests_print(stdout);
 			next_stats += c->stats_period * hz;
 		}
-		if (c->guests)
+		if (c->guests) {
 			vmp_guests_poll();
-		else
-			usleep(20 * 1000);
+			/* not every round: the guests come first */
+			if ((++rounds & 1023) == 0)
+				vmp_ctl_sock_poll(0);
+		} else {
+			vmp_ctl_sock_poll(20);
+		}
 	}
 }
 
 int
 main(int argc, char **argv)
 {
-	char err[256];
+	char err[256] = "";
 	int rc;
 
 	install_signals();
@@ -150,7 +160,7 @@ main(int argc, char **argv)
 			strerror(-rc));
 		return EXIT_FAILURE;
 	}
-	if (vmp_sw.nb_ports)
+	if (vmp_sw.nb_dp)
 		vmp_role_add_poll(VMP_ROLE_DATAPATH, vmp_switch_poll);
 	rc = vmp_idle_init();
 	if (rc < 0) {
@@ -159,6 +169,17 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		fprintf(stderr, "vmpath: cannot set up idle halting: %s\n",
 			strerror(-rc));
+		return EXIT_FAILURE;
+	}
+	/* the command line's ports: the same path as port_add at run time */
+	rc = vmp_ctl_startup(err, sizeof(err));
+	if (rc >= 0)
+		rc = vmp_ctl_sock_open();
+	if (rc < 0) {
+		vmp_idle_fini();
+		vmp_switch_fini();
+		rte_eal_cleanup();
+		fprintf(stderr, "vmpath: %s\n", err[0] ? err : strerror(-rc));
 		return EXIT_FAILURE;
 	}
 	if (vmp_telemetry_init() < 0)
@@ -192,10 +213,12 @@ main(int argc, char **argv)
 		vmp_app.start_tsc = rte_get_tsc_cycles();
 	}
 
-	if (vmp_app.cfg.interactive)
-		vmp_prompt();
-	else if (!vmp_app.quit)
+	if (vmp_app.cfg.interactive && vmp_prompt_open() < 0)
+		vmp_app.quit = true;
+	if (!vmp_app.quit)
 		main_wait();
+	vmp_prompt_close();
+	vmp_ctl_sock_close();
 
 	printf("vmpath: stopping\n");
 	if (vmp_app.cfg.guests)

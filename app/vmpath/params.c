@@ -33,6 +33,8 @@ enum {
 	OPT_ETHDEV,
 	OPT_IDLE,
 	OPT_IDLE_POLLS,
+	OPT_MAX_PORTS,
+	OPT_CTL,
 	/* --guest-* / --migrate-*: parsed by guest_params.c */
 	OPT_GUEST_FIRST,
 	OPT_GUEST_LAST = OPT_GUEST_FIRST + VMP_GOPT_COUNT - 1,
@@ -59,6 +61,8 @@ static const struct option long_opts[] = {
 	{ "ethdev", required_argument, NULL, OPT_ETHDEV },
 	{ "idle", required_argument, NULL, OPT_IDLE },
 	{ "idle-polls", required_argument, NULL, OPT_IDLE_POLLS },
+	{ "max-ports", required_argument, NULL, OPT_MAX_PORTS },
+	{ "ctl", required_argument, NULL, OPT_CTL },
 	{ "guest-mem", required_argument, NULL, OPT_GUEST_FIRST + VMP_GOPT_MEM },
 	{ "guest-writers", required_argument, NULL,
 	  OPT_GUEST_FIRST + VMP_GOPT_WRITERS },
@@ -106,6 +110,8 @@ vmp_params_defaults(struct vmp_app_config *cfg)
 	cfg->nb_mbufs = 16383;
 	cfg->guest_pkt_len = 64;
 	cfg->idle_polls = 2000;
+	cfg->max_ports = 64;
+	strcpy(cfg->ctl_path, VMP_CTL_DEFAULT);
 	vmp_guest_defaults(&cfg->guest);
 }
 
@@ -167,6 +173,12 @@ vmp_params_usage(const char *prgname)
 	       "(docs/vnet.md)\n"
 	       "  --idle-polls N           empty loops before a halt, "
 	       "1-10000000 (default 2000)\n"
+	       "  --max-ports N            ports at once, startup and run "
+	       "time, 1-4096 (default 64)\n"
+	       "  --ctl PATH|none          control socket, JSON-RPC "
+	       "(docs/control.md; default\n"
+	       "                           " VMP_CTL_DEFAULT ", skipped "
+	       "if another vmpath serves it)\n"
 	       "\n",
 	       prgname);
 	vmp_guest_usage();
@@ -433,6 +445,23 @@ vmp_params_parse(int argc, char **argv, struct vmp_app_config *cfg,
 			rc = parse_uint("--idle-polls", optarg, 1, 10000000,
 					&v, err, errlen);
 			cfg->idle_polls = v;
+			break;
+		case OPT_MAX_PORTS:
+			rc = parse_uint("--max-ports", optarg, 1, VMP_MAX_PORTS,
+					&v, err, errlen);
+			cfg->max_ports = v;
+			break;
+		case OPT_CTL:
+			if (strlen(optarg) >= sizeof(cfg->ctl_path) ||
+			    (optarg[0] != '/' && strcmp(optarg, "none") != 0)) {
+				snprintf(err, errlen, "--ctl: '%s' is not an "
+					 "absolute path (< %zu bytes) or none",
+					 optarg, sizeof(cfg->ctl_path));
+				return -EINVAL;
+			}
+			strcpy(cfg->ctl_path,
+			       strcmp(optarg, "none") == 0 ? "" : optarg);
+			cfg->ctl_set = true;
 			break;
 		case OPT_GUEST_FIRST ... OPT_GUEST_LAST:
 			rc = vmp_guest_parse_opt(&cfg->guest,

@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* --vhost ports on the command line; more come at run time (port_add) */
 #define VMP_MAX_VHOST 8
+#define VMP_MAX_PORTS 4096 /* --max-ports bound: 15-bit MAC table field */
+#define VMP_CTL_DEFAULT "/run/vmpath/vmpath.sock"
 #define VMP_PATH_MAX 108
 
 /** DMA engine for async copies: none (CPU), sw (dma_swdma), skeleton. */
@@ -50,6 +53,9 @@ struct vmp_app_config {
 	struct vmp_guest_config guest; /**< --guest-*, --migrate-* (guest.h) */
 	bool idle_halt;            /**< --idle halt: datapath lcores sleep */
 	unsigned int idle_polls;   /**< --idle-polls N empty loops (2000) */
+	unsigned int max_ports;    /**< --max-ports N (64) */
+	char ctl_path[VMP_PATH_MAX]; /**< --ctl PATH, "" = none */
+	bool ctl_set;              /**< --ctl given: failing to serve is fatal */
 };
 
 /** Parse a --vhost value into @p spec. @return 0 or -EINVAL (@p err set). */

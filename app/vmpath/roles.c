@@ -5,6 +5,7 @@
 #include <rte_pause.h>
 
 #include "idle.h"
+#include "switch.h"
 #include "vmpath.h"
 
 #define MAX_POLLS_PER_ROLE 8
@@ -39,7 +40,10 @@ role_loop(void *arg)
 	unsigned int lcore = rte_lcore_id();
 	struct vmp_lcore_stats *st = &vmp_app.lstats[lcore];
 	unsigned int i, work;
+	bool dp = e->role == VMP_ROLE_DATAPATH;
 
+	if (dp)
+		vmp_switch_online(lcore);
 	while (!vmp_app.quit) {
 		work = 0;
 		for (i = 0; i < role_polls[e->role].n; i++)
@@ -49,9 +53,14 @@ role_loop(void *arg)
 			st->busy_loops++;
 		else
 			rte_pause();
-		if (e->role == VMP_ROLE_DATAPATH)
+		if (dp) {
 			vmp_idle_after_loop(lcore, work);
+			vmp_switch_quiescent(lcore);
+		}
 	}
+	/* a control-owner wait no longer counts this lcore */
+	if (dp)
+		vmp_switch_offline(lcore);
 	return 0;
 }
 

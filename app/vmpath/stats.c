@@ -13,7 +13,7 @@ static struct {
 	uint64_t tsc;
 	uint64_t loops[RTE_MAX_LCORE];
 	uint64_t busy[RTE_MAX_LCORE];
-	uint64_t port_rx[VMP_MAX_VHOST], port_tx[VMP_MAX_VHOST];
+	uint64_t port_rx[VMP_MAX_PORTS], port_tx[VMP_MAX_PORTS];
 } prev;
 
 void
@@ -51,10 +51,12 @@ vmp_stats_print(FILE *f)
 		prev.loops[l] = loops;
 		prev.busy[l] = busy;
 	}
-	for (i = 0; i < vmp_sw.nb_ports; i++) {
+	for (i = 0; i < vmp_sw.max_ports; i++) {
 		struct vmp_sw_port_counters c;
 		uint64_t rx, tx;
 
+		if (vmp_switch_port(i) == NULL)
+			continue;
 		vmp_switch_port_counters(i, &c);
 		rx = c.rx_pkts - prev.port_rx[i];
 		tx = c.tx_pkts - prev.port_tx[i];
@@ -79,7 +81,8 @@ vmp_stats_print(FILE *f)
 			fl += vmp_sw.ls[l].flood;
 			hp += vmp_sw.ls[l].drop_hairpin;
 			rn += vmp_sw.ls[l].drop_runt;
-			for (o = 0; o < VMP_MAX_VHOST; o++)
+			for (o = 0; o < vmp_sw.max_ports && vmp_sw.ls[l].fwd;
+			     o++)
 				df += vmp_sw.ls[l].drop_full[o];
 		}
 		fprintf(f,

@@ -3,12 +3,16 @@
  * The vmpath switch: vhost-user ports (lib/vnet) forwarded by an L2 MAC
  * learning table on the datapath lcores.
  *
- * Placement: queue pair q of every port is polled (dequeue) by datapath lcore
- * number q % K (K datapath lcores, from the planner, on the ports' socket).
- * Lcore k enqueues into queue pair k % nb_qp of the destination port; when a
- * port has fewer queue pairs than K, lcores share those RX vrings under a
- * spinlock (CPU copies only: a DMA channel belongs to one lcore, so async
- * ports need nb_qp >= K). Each datapath lcore has its own DMA device per kind.
+ * Placement (switch_ctl.c): each queue pair of a port is polled (dequeue) by
+ * one datapath lcore, chosen least-loaded first when the port is added.
+ * Lcore k enqueues into a queue pair it polls itself, else into pair
+ * k % nb_qp; when a port has fewer queue pairs than K datapath lcores, lcores
+ * share those RX vrings under a spinlock (CPU copies only: a DMA channel
+ * belongs to one lcore, so async ports need nb_qp >= K). Each datapath lcore
+ * has its own DMA device per kind.
+ *
+ * The datapath reads ports only through the published view (switch.h):
+ * ports come and go at run time without stopping the lcores.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +27,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_spinlock.h>
 
 #include <vmp_config.h>
@@ -36,6 +41,12 @@
 #define BURST 32
 #define MAC_SLOTS 1024
 #define MAC_PROBE 8
+/* Slot word: bit 63 valid, bits 48..62 port id, bits 0..47 MAC. */
+#define MAC_PORT_SHIFT 48
+#define MAC_PORT_MASK 0x7fffULL
+#define MAC_KEY_MASK 0xffffffffffffULL
+/* Port field of a flushed entry: probing goes on past it, learning reuses it */
+#define MAC_TOMB MAC_PORT_MASK
 
 struct vmp_switch vmp_sw;
 
@@ -98,8 +109,8 @@ swdma_place(int16_t id, unsigned int k, const char *name)
 }
 
 /* A DMA device of @kind for datapath lcore @k: vdev, 1 vchan, started. */
-static struct vmp_vnet_dma *
-dma_get(unsigned int k, enum vmp_dma_kind kind, int socket)
+struct vmp_vnet_dma *
+__vmp_switch_dma_get(unsigned int k, enum vmp_dma_kind kind, int socket)
 {
 	struct rte_dma_vchan_conf vc = {.direction = RTE_DMA_DIR_MEM_TO_MEM};
 	struct rte_dma_conf dc = {.nb_vchans = 1};
@@ -148,8 +159,8 @@ dma_get(unsigned int k, enum vmp_dma_kind kind, int socket)
 }
 
 /* An ethdev port from a vdev spec "net_xxx0,args": 1 queue pair. */
-static int
-eth_port_add(struct vmp_sw_port *sp, const char *spec, int socket)
+int
+__vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec, int socket)
 {
 	struct rte_eth_conf conf;
 	char buf[256], *args;
@@ -189,8 +200,60 @@ eth_port_add(struct vmp_sw_port *sp, const char *spec, int socket)
 	sp->is_eth = true;
 	sp->nb_qp = 1;
 	sp->dma = VMP_DMA_NONE;
-	sp->shared_rx = vmp_sw.nb_dp > 1;
-	rte_spinlock_init(&sp->rx_lock[0]);
+	return 0;
+}
+
+/* The mbuf pool, made with the first port: a vmpath without ports (yet)
+ * starts without populating --mbufs buffers. */
+int
+__vmp_switch_pool_get(void)
+{
+	if (vmp_sw.mp != NULL)
+		return 0;
+	vmp_sw.mp = rte_pktmbuf_pool_create("vmp_switch", vmp_app.cfg.nb_mbufs,
+					    256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					    vmp_sw.socket);
+	if (vmp_sw.mp == NULL) {
+		printf("vmpath: cannot create the mbuf pool: %s\n",
+		       rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+lstats_init(void)
+{
+	unsigned int k;
+
+	for (k = 0; k < vmp_sw.nb_dp; k++) {
+		struct vmp_sw_lstats *ls = &vmp_sw.ls[vmp_sw.dp_lcore[k]];
+
+		ls->fwd = rte_zmalloc_socket(
+			"vmp_fwd", 2 * vmp_sw.max_ports * sizeof(uint64_t),
+			RTE_CACHE_LINE_SIZE, vmp_sw.socket);
+		if (ls->fwd == NULL)
+			return -ENOMEM;
+		ls->drop_full = ls->fwd + vmp_sw.max_ports;
+	}
+	return 0;
+}
+
+static int
+qsbr_init(void)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX(vmp_sw.nb_dp, 1u));
+	unsigned int k;
+
+	vmp_sw.qsbr = rte_zmalloc_socket("vmp_qsbr", sz, RTE_CACHE_LINE_SIZE,
+					 vmp_sw.socket);
+	if (vmp_sw.qsbr == NULL ||
+	    rte_rcu_qsbr_init(vmp_sw.qsbr, RTE_MAX(vmp_sw.nb_dp, 1u)) < 0)
+		return -ENOMEM;
+	/* registered offline: an lcore goes online when its loop starts */
+	for (k = 0; k < vmp_sw.nb_dp; k++)
+		if (rte_rcu_qsbr_thread_register(vmp_sw.qsbr, k) < 0)
+			return -EINVAL;
 	return 0;
 }
 
@@ -198,7 +261,7 @@ int
 vmp_switch_init(void)
 {
 	const struct vmp_app_config *c = &vmp_app.cfg;
-	unsigned int i, k, q;
+	unsigned int i;
 	int socket =
 		c->socket >= 0
 			? c->socket
@@ -210,86 +273,34 @@ vmp_switch_init(void)
 	for (i = 0; i < vmp_app.plan.nb_entries; i++) {
 		const struct vmp_plan_entry *e = &vmp_app.plan.entries[i];
 
-		if (e->role == VMP_ROLE_DATAPATH)
-			vmp_sw.dp_index[e->lcore_id] = (int)vmp_sw.nb_dp++;
+		if (e->role != VMP_ROLE_DATAPATH)
+			continue;
+		vmp_sw.dp_lcore[vmp_sw.nb_dp] = e->lcore_id;
+		vmp_sw.dp_index[e->lcore_id] = (int)vmp_sw.nb_dp++;
 	}
-	if (c->nb_vhost + c->nb_ethdev == 0)
-		return 0;
-	if (c->nb_vhost + c->nb_ethdev > VMP_MAX_VHOST) {
-		printf("vmpath: at most %d ports\n", VMP_MAX_VHOST);
+	vmp_sw.socket = socket;
+	vmp_sw.max_ports = c->max_ports;
+	if (c->nb_vhost + c->nb_ethdev > c->max_ports) {
+		printf("vmpath: %u ports on the command line, --max-ports is "
+		       "%u\n",
+		       c->nb_vhost + c->nb_ethdev, c->max_ports);
 		return -EINVAL;
 	}
-	if (vmp_sw.nb_dp == 0) {
+	if (c->nb_vhost + c->nb_ethdev > 0 && vmp_sw.nb_dp == 0) {
 		printf("vmpath: ports need a datapath lcore\n");
 		return -EINVAL;
 	}
-	vmp_sw.socket = socket;
-	vmp_sw.mp = rte_pktmbuf_pool_create("vmp_switch", c->nb_mbufs, 256, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-	if (vmp_sw.mp == NULL) {
-		printf("vmpath: cannot create the mbuf pool: %s\n",
-		       rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
+	if (vmp_sw.nb_dp == 0)
+		return 0; /* no switch: port_add is refused */
 	vmp_sw.mac = rte_zmalloc_socket("vmp_mac", MAC_SLOTS * sizeof(uint64_t),
 					RTE_CACHE_LINE_SIZE, socket);
-	if (vmp_sw.mac == NULL)
+	vmp_sw.port = rte_zmalloc_socket("vmp_ports",
+					 c->max_ports * sizeof(*vmp_sw.port),
+					 RTE_CACHE_LINE_SIZE, socket);
+	if (vmp_sw.mac == NULL || vmp_sw.port == NULL || lstats_init() < 0 ||
+	    qsbr_init() < 0)
 		return -ENOMEM;
-
-	for (i = 0; i < c->nb_vhost; i++) {
-		struct vmp_sw_port *sp = &vmp_sw.port[i];
-		struct vmp_vnet_port_conf pc = {
-			.path = c->vhost[i].path,
-			.client = c->vhost[i].client,
-			.nb_qp = (uint16_t)c->vhost[i].queues,
-			.socket_id = socket,
-			.mp = vmp_sw.mp,
-			.offloads = (c->vhost[i].csum ? VMP_VNET_OL_CSUM : 0) |
-				    (c->vhost[i].tso ? VMP_VNET_OL_TSO : 0),
-			.mtu = (uint16_t)c->vhost[i].mtu,
-		};
-
-		sp->spec = c->vhost[i];
-		sp->dma =
-			sp->spec.dma == VMP_DMA_DEFAULT ? c->dma : sp->spec.dma;
-		sp->nb_qp = pc.nb_qp;
-		sp->shared_rx = sp->nb_qp < vmp_sw.nb_dp;
-		if (sp->dma != VMP_DMA_NONE && sp->shared_rx) {
-			printf("vmpath: port %u: dma needs queues >= datapath "
-			       "lcores (%u)\n",
-			       i, vmp_sw.nb_dp);
-			return -EINVAL;
-		}
-		for (q = 0; q < VMP_VNET_MAX_QP; q++)
-			rte_spinlock_init(&sp->rx_lock[q]);
-		sp->vp = vmp_vnet_port_create(&pc);
-		if (sp->vp == NULL) {
-			printf("vmpath: port %u (%s): %s\n", i, pc.path,
-			       rte_strerror(rte_errno));
-			return -EINVAL;
-		}
-		vmp_sw.nb_ports++;
-		if (sp->dma == VMP_DMA_NONE)
-			continue;
-		for (q = 0; q < sp->nb_qp; q++) {
-			struct vmp_vnet_dma *d;
-
-			k = q % vmp_sw.nb_dp;
-			d = dma_get(k, sp->dma, socket);
-			if (d == NULL)
-				return -ENODEV;
-			vmp_vnet_port_set_dma(sp->vp, (uint16_t)q, d);
-		}
-	}
-	for (i = 0; i < c->nb_ethdev; i++) {
-		int rc = eth_port_add(&vmp_sw.port[vmp_sw.nb_ports],
-				      c->ethdev[i], socket);
-
-		if (rc < 0)
-			return rc;
-		vmp_sw.nb_ports++;
-	}
-	return 0;
+	return __vmp_switch_view_publish(-1);
 }
 
 void
@@ -297,16 +308,24 @@ vmp_switch_fini(void)
 {
 	unsigned int i, k, d;
 
-	for (i = 0; i < vmp_sw.nb_ports; i++) {
-		struct vmp_sw_port *sp = &vmp_sw.port[i];
+	for (i = 0; i < vmp_sw.max_ports && vmp_sw.port != NULL; i++) {
+		struct vmp_sw_port *sp = vmp_sw.port[i];
 
+		if (sp == NULL)
+			continue;
 		if (sp->is_eth) {
 			rte_eth_dev_stop(sp->eth_port);
 			rte_eth_dev_close(sp->eth_port);
 			rte_vdev_uninit(sp->eth_name);
-		} else {
-			vmp_vnet_port_destroy(sp->vp);
+		} else if (vmp_vnet_port_destroy(sp->vp) < 0) {
+			/* copies in flight: keep what they may write */
+			printf("vmpath: port %u (%s) not freed: DMA copies "
+			       "still in flight\n",
+			       i, sp->spec.path);
+			continue;
 		}
+		rte_free(sp);
+		vmp_sw.port[i] = NULL;
 	}
 	vmp_sw.nb_ports = 0;
 	for (k = 0; k < RTE_MAX_LCORE; k++)
@@ -317,7 +336,15 @@ vmp_switch_fini(void)
 			rte_dma_stop(vmp_sw.dma_id[k][d]);
 			rte_dma_close(vmp_sw.dma_id[k][d]);
 		}
+	for (k = 0; k < RTE_MAX_LCORE; k++)
+		rte_free(vmp_sw.ls[k].fwd);
+	__vmp_switch_view_free(vmp_sw.view);
+	rte_free(vmp_sw.port);
+	rte_free(vmp_sw.qsbr);
 	rte_free(vmp_sw.mac);
+	vmp_sw.port = NULL;
+	vmp_sw.view = NULL;
+	vmp_sw.qsbr = NULL;
 	vmp_sw.mac = NULL;
 }
 
@@ -338,14 +365,16 @@ mac_hash(uint64_t key)
 }
 
 /*
- * Slot word: bit 63 valid, bits 48..55 port, bits 0..47 MAC. One 64-bit
- * relaxed store per update: readers see an old or a new entry, never a torn
- * one; two lcores learning the same MAC at once just both write it.
+ * One 64-bit relaxed store per update: readers see an old or a new entry,
+ * never a torn one; two lcores learning the same MAC at once just both write
+ * it. The port id an entry names is checked against the reader's view
+ * (vmp_sw_view.dst): an entry of a removed port is flushed once no lcore can
+ * learn it any more (__vmp_switch_mac_flush), and until then it only floods.
  */
 static void
 mac_learn(uint64_t key, unsigned int port)
 {
-	uint64_t word = (1ULL << 63) | ((uint64_t)port << 48) | key;
+	uint64_t word = (1ULL << 63) | ((uint64_t)port << MAC_PORT_SHIFT) | key;
 	uint32_t h = mac_hash(key), i;
 
 	for (i = 0; i < MAC_PROBE; i++) {
@@ -354,7 +383,8 @@ mac_learn(uint64_t key, unsigned int port)
 
 		if (cur == word)
 			return;
-		if (!(cur >> 63) || (cur & 0xffffffffffffULL) == key) {
+		if (!(cur >> 63) || (cur & MAC_KEY_MASK) == key ||
+		    ((cur >> MAC_PORT_SHIFT) & MAC_PORT_MASK) == MAC_TOMB) {
 			__atomic_store_n(slot, word, __ATOMIC_RELAXED);
 			return;
 		}
@@ -372,13 +402,51 @@ mac_lookup(uint64_t key)
 		uint64_t cur =
 			__atomic_load_n(&vmp_sw.mac[(h + i) & (MAC_SLOTS - 1)],
 					__ATOMIC_RELAXED);
+		unsigned int port =
+			(unsigned int)((cur >> MAC_PORT_SHIFT) & MAC_PORT_MASK);
 
 		if (!(cur >> 63))
 			return -1;
-		if ((cur & 0xffffffffffffULL) == key)
-			return (int)((cur >> 48) & 0xff);
+		if (port != MAC_TOMB && (cur & MAC_KEY_MASK) == key)
+			return (int)port;
 	}
 	return -1;
+}
+
+void
+__vmp_switch_mac_add(const uint8_t mac[RTE_ETHER_ADDR_LEN], unsigned int id)
+{
+	uint64_t key = 0;
+
+	memcpy(&key, mac, RTE_ETHER_ADDR_LEN);
+	mac_learn(key, id);
+}
+
+/*
+ * Control owner, after no datapath lcore can learn @id any more (it left
+ * the view and every lcore passed a quiescent point): entries naming it
+ * become tombstones. A CAS, since a lcore may rewrite the slot meanwhile
+ * for another port; that entry is then current and stays.
+ */
+unsigned int
+__vmp_switch_mac_flush(unsigned int id)
+{
+	const uint64_t tomb = (1ULL << 63) | (MAC_TOMB << MAC_PORT_SHIFT);
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MAC_SLOTS; i++) {
+		uint64_t cur =
+			__atomic_load_n(&vmp_sw.mac[i], __ATOMIC_RELAXED);
+
+		if (!(cur >> 63) ||
+		    ((cur >> MAC_PORT_SHIFT) & MAC_PORT_MASK) != id)
+			continue;
+		if (__atomic_compare_exchange_n(&vmp_sw.mac[i], &cur, tomb,
+						false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			n++;
+	}
+	return n;
 }
 
 /*
@@ -421,11 +489,11 @@ eth_send(const struct vmp_sw_port *sp, uint16_t q, struct rte_mbuf **pkts,
 }
 
 static void
-send_to(unsigned int k, unsigned int o, struct rte_mbuf **pkts, uint16_t n)
+send_to(unsigned int k, unsigned int o, struct vmp_sw_port *sp,
+	struct rte_mbuf **pkts, uint16_t n)
 {
-	struct vmp_sw_port *sp = &vmp_sw.port[o];
-	struct vmp_sw_lstats *ls = &vmp_sw.ls[k];
-	uint16_t q = (uint16_t)(k % sp->nb_qp), sent;
+	struct vmp_sw_lstats *ls = &vmp_sw.ls[vmp_sw.dp_lcore[k]];
+	uint16_t q = sp->txq[k], sent;
 
 	if (sp->shared_rx)
 		rte_spinlock_lock(&sp->rx_lock[q]);
@@ -444,13 +512,40 @@ send_to(unsigned int k, unsigned int o, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+/* Flooded packets: to every destination of @v but @in. */
 static void
-forward(unsigned int k, unsigned int in, struct rte_mbuf **pkts, uint16_t n)
+flood(unsigned int k, const struct vmp_sw_view *v, unsigned int in,
+      struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *out[VMP_MAX_VHOST][BURST];
-	uint16_t cnt[VMP_MAX_VHOST] = {0};
-	struct vmp_sw_lstats *ls = &vmp_sw.ls[k];
-	unsigned int i, o;
+	unsigned int i, j, nb_out = v->nb_dst - (v->dst[in] != NULL);
+	struct rte_mbuf *copy[BURST];
+
+	if (nb_out == 0) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	/* every segment: each destination frees the whole chain */
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_refcnt_update(pkts[i], (int16_t)(nb_out - 1));
+	for (j = 0; j < v->nb_dst; j++) {
+		unsigned int o = v->dst_id[j];
+
+		if (o == in)
+			continue;
+		/* a destination may keep or reorder what it was given */
+		memcpy(copy, pkts, n * sizeof(*pkts));
+		send_to(k, o, v->dst[o], copy, n);
+	}
+}
+
+static void
+forward(unsigned int k, const struct vmp_sw_view *v, unsigned int in,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *out[BURST][BURST], *fl[BURST];
+	uint16_t cnt[BURST], oid[BURST], nb_o = 0, nb_fl = 0;
+	struct vmp_sw_lstats *ls = &vmp_sw.ls[vmp_sw.dp_lcore[k]];
+	unsigned int i, j;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -468,67 +563,97 @@ forward(unsigned int k, unsigned int in, struct rte_mbuf **pkts, uint16_t n)
 		dst = rte_is_unicast_ether_addr(&eh->dst_addr)
 			      ? mac_lookup(mac_key(&eh->dst_addr))
 			      : -1;
-		if (dst >= 0 && (unsigned int)dst < vmp_sw.nb_ports) {
+		/* per-slot check: a port this view does not have floods */
+		if (dst >= 0 && (unsigned int)dst < vmp_sw.max_ports &&
+		    v->dst[dst] != NULL) {
 			if ((unsigned int)dst == in) {
 				ls->drop_hairpin++;
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			out[dst][cnt[dst]++] = m;
+			for (j = 0; j < nb_o && oid[j] != dst; j++)
+				;
+			if (j == nb_o) {
+				oid[nb_o++] = (uint16_t)dst;
+				cnt[j] = 0;
+			}
+			out[j][cnt[j]++] = m;
 			continue;
 		}
 		/* Unknown or multicast: flood to every other port. */
 		ls->flood++;
-		if (vmp_sw.nb_ports < 2) {
-			rte_pktmbuf_free(m);
-			continue;
-		}
-		/* every segment: each destination frees the whole chain */
-		rte_pktmbuf_refcnt_update(m, (int16_t)(vmp_sw.nb_ports - 2));
-		for (o = 0; o < vmp_sw.nb_ports; o++)
-			if (o != in)
-				out[o][cnt[o]++] = m;
+		fl[nb_fl++] = m;
 	}
-	for (o = 0; o < vmp_sw.nb_ports; o++)
-		if (cnt[o])
-			send_to(k, o, out[o], cnt[o]);
+	for (j = 0; j < nb_o; j++)
+		send_to(k, oid[j], v->dst[oid[j]], out[j], cnt[j]);
+	if (nb_fl)
+		flood(k, v, in, fl, nb_fl);
+}
+
+void
+vmp_switch_online(unsigned int lcore)
+{
+	int k = vmp_sw.dp_index[lcore];
+
+	if (k >= 0 && vmp_sw.qsbr != NULL)
+		rte_rcu_qsbr_thread_online(vmp_sw.qsbr, (unsigned int)k);
+}
+
+void
+vmp_switch_offline(unsigned int lcore)
+{
+	int k = vmp_sw.dp_index[lcore];
+
+	if (k >= 0 && vmp_sw.qsbr != NULL)
+		rte_rcu_qsbr_thread_offline(vmp_sw.qsbr, (unsigned int)k);
+}
+
+void
+vmp_switch_quiescent(unsigned int lcore)
+{
+	int k = vmp_sw.dp_index[lcore];
+
+	/* Q1: this lcore holds no pointer of a view read before here */
+	if (k >= 0 && vmp_sw.qsbr != NULL)
+		rte_rcu_qsbr_quiescent(vmp_sw.qsbr, (unsigned int)k);
 }
 
 unsigned int
 vmp_switch_poll(unsigned int lcore)
 {
 	struct rte_mbuf *pkts[BURST];
-	unsigned int p, q, work = 0;
+	const struct vmp_sw_view *v;
+	unsigned int i, work = 0;
 	int k = vmp_sw.dp_index[lcore];
 
 	if (k < 0)
 		return 0;
-	for (p = 0; p < vmp_sw.nb_ports; p++) {
-		struct vmp_sw_port *sp = &vmp_sw.port[p];
+	/* Acquire: pairs with the control owner's store-release in
+	 * __vmp_switch_view_publish(): the view's contents and the ports it
+	 * names are initialised. Held until this lcore's next Q1. */
+	v = __atomic_load_n(&vmp_sw.view, __ATOMIC_ACQUIRE);
+	for (i = 0; i < v->nb_poll[k]; i++) {
+		const struct vmp_sw_poll *pl = &v->poll[k][i];
+		struct vmp_sw_port *sp = pl->sp;
+		uint16_t n, q = pl->qp;
 
-		for (q = (unsigned int)k; q < sp->nb_qp; q += vmp_sw.nb_dp) {
-			uint16_t n;
-
-			if (sp->is_eth)
-				n = rte_eth_rx_burst(sp->eth_port, (uint16_t)q,
-						     pkts, BURST);
-			else
-				n = vmp_vnet_dequeue_burst(sp->vp, (uint16_t)q,
-							   pkts, BURST);
-			if (n) {
-				forward((unsigned int)k, p, pkts, n);
-				work += n;
-			}
-			if (sp->is_eth)
-				continue;
-			/* Publish RX copies that landed since, retry a
-			 * guest notification that could not be sent. */
-			if (sp->shared_rx)
-				rte_spinlock_lock(&sp->rx_lock[q]);
-			vmp_vnet_enqueue_burst(sp->vp, (uint16_t)q, NULL, 0);
-			if (sp->shared_rx)
-				rte_spinlock_unlock(&sp->rx_lock[q]);
+		if (sp->is_eth)
+			n = rte_eth_rx_burst(sp->eth_port, q, pkts, BURST);
+		else
+			n = vmp_vnet_dequeue_burst(sp->vp, q, pkts, BURST);
+		if (n) {
+			forward((unsigned int)k, v, pl->port, pkts, n);
+			work += n;
 		}
+		if (sp->is_eth)
+			continue;
+		/* Publish RX copies that landed since, retry a guest
+		 * notification that could not be sent. */
+		if (sp->shared_rx)
+			rte_spinlock_lock(&sp->rx_lock[q]);
+		vmp_vnet_enqueue_burst(sp->vp, q, NULL, 0);
+		if (sp->shared_rx)
+			rte_spinlock_unlock(&sp->rx_lock[q]);
 	}
 	return work;
 }
@@ -546,11 +671,13 @@ add_common(struct vmp_sw_port_counters *c, const struct vmp_vnet_vq_stats *st)
 void
 vmp_switch_port_counters(unsigned int p, struct vmp_sw_port_counters *c)
 {
-	struct vmp_sw_port *sp = &vmp_sw.port[p];
+	struct vmp_sw_port *sp = vmp_switch_port(p);
 	struct vmp_vnet_vq_stats st;
 	unsigned int q, l;
 
 	memset(c, 0, sizeof(*c));
+	if (sp == NULL)
+		return;
 	if (sp->is_eth) {
 		struct rte_eth_stats es;
 
@@ -580,8 +707,8 @@ vmp_switch_port_counters(unsigned int p, struct vmp_sw_port_counters *c)
 			add_common(c, &st);
 		}
 	}
-	for (l = 0; l < RTE_MAX_LCORE; l++) {
-		c->fwd += vmp_sw.ls[l].fwd[p];
-		c->drop_full += vmp_sw.ls[l].drop_full[p];
+	for (l = 0; l < vmp_sw.nb_dp; l++) {
+		c->fwd += vmp_sw.ls[vmp_sw.dp_lcore[l]].fwd[p];
+		c->drop_full += vmp_sw.ls[vmp_sw.dp_lcore[l]].drop_full[p];
 	}
 }

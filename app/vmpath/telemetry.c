@@ -75,23 +75,30 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	unsigned int p;
 
 	rte_tel_data_start_dict(d);
-	for (p = 0; p < vmp_sw.nb_ports; p++) {
-		struct rte_tel_data *t = rte_tel_data_alloc();
+	/* telemetry's thread: the main lcore may add or remove ports */
+	vmp_switch_lock();
+	for (p = 0; p < vmp_sw.max_ports; p++) {
+		const struct vmp_sw_port *sp = vmp_switch_port(p);
+		struct rte_tel_data *t;
 		struct vmp_vnet_port_info in;
 		char key[16];
 
-		if (t == NULL)
+		if (sp == NULL)
+			continue;
+		t = rte_tel_data_alloc();
+		if (t == NULL) {
+			vmp_switch_unlock();
 			return -ENOMEM;
+		}
 		rte_tel_data_start_dict(t);
-		if (vmp_sw.port[p].is_eth) {
-			rte_tel_data_add_dict_string(t, "path",
-						     vmp_sw.port[p].spec.path);
+		if (sp->is_eth) {
+			rte_tel_data_add_dict_string(t, "path", sp->spec.path);
 			rte_tel_data_add_dict_string(t, "mode", "ethdev");
 			snprintf(key, sizeof(key), "%u", p);
 			rte_tel_data_add_dict_container(d, key, t, 0);
 			continue;
 		}
-		vmp_vnet_port_info_get(vmp_sw.port[p].vp, &in);
+		vmp_vnet_port_info_get(sp->vp, &in);
 		rte_tel_data_add_dict_string(t, "path", in.path);
 		rte_tel_data_add_dict_string(t, "mode",
 					     in.client ? "client" : "server");
@@ -109,11 +116,12 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_int(t, "guest_mtu", in.guest_mtu);
 		rte_tel_data_add_dict_u64(t, "running_vrings", in.running);
 		rte_tel_data_add_dict_u64(t, "broken_vrings", in.broken);
-		rte_tel_data_add_dict_string(
-			t, "dma", vmp_dma_kind_name(vmp_sw.port[p].dma));
+		rte_tel_data_add_dict_string(t, "dma",
+					     vmp_dma_kind_name(sp->dma));
 		snprintf(key, sizeof(key), "%u", p);
 		rte_tel_data_add_dict_container(d, key, t, 0);
 	}
+	vmp_switch_unlock();
 	return 0;
 }
 
@@ -144,23 +152,32 @@ static int
 tel_port_stats(const char *cmd __rte_unused, const char *params,
 	       struct rte_tel_data *d)
 {
+	const struct vmp_sw_port *sp;
 	unsigned int p, v;
 	char *end;
 
 	if (params == NULL || *params == '\0')
 		return -EINVAL;
 	p = (unsigned int)strtoul(params, &end, 10);
-	if (*end != '\0' || p >= vmp_sw.nb_ports || vmp_sw.port[p].is_eth)
+	if (*end != '\0')
 		return -EINVAL;
+	vmp_switch_lock();
+	sp = vmp_switch_port(p);
+	if (sp == NULL || sp->is_eth) {
+		vmp_switch_unlock();
+		return -EINVAL;
+	}
 	rte_tel_data_start_dict(d);
-	for (v = 0; v < 2u * vmp_sw.port[p].nb_qp; v++) {
+	for (v = 0; v < 2u * sp->nb_qp; v++) {
 		struct rte_tel_data *t = rte_tel_data_alloc();
 		struct vmp_vnet_vq_stats st;
 		char key[16];
 
-		if (t == NULL)
+		if (t == NULL) {
+			vmp_switch_unlock();
 			return -ENOMEM;
-		vmp_vnet_vq_stats_get(vmp_sw.port[p].vp, (uint16_t)v, &st);
+		}
+		vmp_vnet_vq_stats_get(sp->vp, (uint16_t)v, &st);
 		rte_tel_data_start_dict(t);
 		rte_tel_data_add_dict_u64(t, "packets", st.packets);
 		rte_tel_data_add_dict_u64(t, "bytes", st.bytes);
@@ -181,6 +198,7 @@ tel_port_stats(const char *cmd __rte_unused, const char *params,
 		snprintf(key, sizeof(key), "vring%u", v);
 		rte_tel_data_add_dict_container(d, key, t, 0);
 	}
+	vmp_switch_unlock();
 	return 0;
 }
 

@@ -52,8 +52,12 @@ void vmp_stats_print(FILE *f);
 int vmp_telemetry_init(void);
 
 /* cmdline.c */
-/** Run the vmpath> prompt on stdin until quit, EOF or vmp_app.quit. */
-void vmp_prompt(void);
+/** Start the vmpath> prompt on stdin. @return 0 or -ENOMEM. */
+int vmp_prompt_open(void);
+/** Feed what stdin has to the prompt (it was readable); EOF or `quit`
+ * set vmp_app.quit. */
+void vmp_prompt_input(void);
+void vmp_prompt_close(void);
 /** Make a running prompt return (signal-safe). */
 void vmp_prompt_stop(void);
 

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Add/del cycles of one port over one control connection:
+
+  ctl_cycles.py SOCKET N PORT_ADD_PARAMS_JSON [UP_TIMEOUT_S]
+
+Each cycle: port_add, poll port_list until the port is "up" (a frontend
+connected), port_del. Prints one line per failure and a summary with the
+medians of: port_add answered, port_add -> up, port_del answered (ms).
+Exit 0 only if all N cycles completed.
+"""
+import json
+import socket
+import sys
+import time
+
+path, n, params = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+up_timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 20.0
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(60)
+s.connect(path)
+buf = b""
+rid = 0
+
+
+def call(method, p=None):
+    global buf, rid
+    rid += 1
+    r = {"jsonrpc": "2.0", "id": rid, "method": method}
+    if p is not None:
+        r["params"] = p
+    s.sendall(json.dumps(r).encode() + b"\n")
+    while b"\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            raise ConnectionError("closed")
+        buf += d
+    line, buf = buf.split(b"\n", 1)
+    return json.loads(line)
+
+
+def med(v):
+    v = sorted(v)
+    return v[len(v) // 2] if v else -1
+
+
+add_ms, up_ms, del_ms = [], [], []
+done = 0
+for c in range(n):
+    t0 = time.monotonic()
+    r = call("port_add", params)
+    t1 = time.monotonic()
+    if "error" in r:
+        print("cycle %d: port_add: %s" % (c, r["error"]["message"]))
+        break
+    pid = r["result"]["id"]
+    up = False
+    while time.monotonic() - t0 < up_timeout:
+        ports = call("port_list")["result"]
+        if any(p["id"] == pid and p["state"] == "up" for p in ports):
+            up = True
+            break
+        time.sleep(0.002)
+    t2 = time.monotonic()
+    r = call("port_del", {"id": pid})
+    t3 = time.monotonic()
+    if not up:
+        print("cycle %d: no frontend connected within %.0f s" %
+              (c, up_timeout))
+        break
+    if "error" in r:
+        print("cycle %d: port_del: %s" % (c, r["error"]["message"]))
+        break
+    add_ms.append((t1 - t0) * 1e3)
+    up_ms.append((t2 - t0) * 1e3)
+    del_ms.append((t3 - t2) * 1e3)
+    done += 1
+print("cycles %d of %d; medians (ms): port_add %.1f, add->frontend up %.1f, "
+      "port_del %.1f; max add->up %.1f" %
+      (done, n, med(add_ms), med(up_ms), med(del_ms),
+       max(up_ms) if up_ms else -1))
+sys.exit(0 if done == n else 1)
