@@ -15,6 +15,9 @@ T_PIDS=()
 t_cleanup() {
 	local p
 	for p in "${T_PIDS[@]}"; do
+		# the children first: a `timeout ... qemu` killed alone leaves
+		# QEMU running for the rest of a CI run
+		pkill -KILL -P "$p" 2>/dev/null || true
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	if [ -n "${VMPATH_KEEP_TMP:-}" ]; then
