@@ -31,6 +31,9 @@ struct rpc_err {
 
 typedef json_t *(*rpc_fn_t)(json_t *params, struct rpc_err *e);
 
+static json_t *fail(struct rpc_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static json_t *
 fail(struct rpc_err *e, int code, const char *fmt, ...)
 {
