@@ -8,12 +8,7 @@
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 . "$VMPATH_SRC/tests/ctl/ctl_lib.sh"
 cd "$T_TMP"
-G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
-if ! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ] ||
-	[ ! -f "$G/initramfs.gz" ]; then
-	echo "SKIP: qemu-system-x86_64 or the guest (usertools/vmpath-guest) missing"
-	exit 77
-fi
+guest_initramfs
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 SWP=vmpt-ctlq-$$
 CTLSOCK="$T_TMP/run/vmpath.sock"
@@ -28,7 +23,7 @@ ID=$(ctl port-add "$T_TMP/vm.sock" --mac 52:54:00:00:00:02 | awk '{print $2}')
 t_check "port-add of the guest's port gives port 1 (got '$ID')" test "$ID" = 1
 t_note "QEMU boots the guest"
 timeout -k 10 240 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
-	-kernel "$G/vmlinuz" -initrd "$G/initramfs.gz" \
+	-kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3" \
 	-object memory-backend-memfd,id=mem,size=256M,share=on \
 	-machine memory-backend=mem \

@@ -73,11 +73,11 @@ if [ -n "$big" ]; then
 		"VMP-GUEST-MTU: 9000" qemu.log
 	t_grep "jumbo pings (9014-byte frames) answered, 3 of 3" \
 		"VMP-GUEST-PING-BIG: 3 of 3" qemu.log
-	echo /vmpath/ports | timeout 20 dpdk-telemetry.py -f $P >ports.json 2>&1
+	tel $P /vmpath/ports >ports.json
 	t_grep "switch saw the guest's MTU" '"0": \{[^}]*"guest_mtu": 9000' \
 		ports.json
 fi
-echo /vmpath/port_stats,0 | timeout 20 dpdk-telemetry.py -f $P >ps.json 2>&1
+tel $P /vmpath/port_stats,0 >ps.json
 if [ "$dma" != none ]; then
 	t_grep "guest RX copies went to the DMA engine" \
 		'"vring0": \{[^}]*"dma_copies": [1-9]' ps.json
@@ -104,7 +104,7 @@ if [ "$evidx" = on ]; then
 		test "$sup" -gt 0
 fi
 if [ ${#idle[@]} -gt 0 ]; then
-	echo /vmpath/idle | timeout 20 dpdk-telemetry.py -f $P >idle.json 2>&1
+	tel $P /vmpath/idle >idle.json
 	t_grep "halt: the datapath lcore slept and guest kicks woke it" \
 		'"sleeps": [1-9].*"wake_kick": [1-9]' idle.json
 fi
