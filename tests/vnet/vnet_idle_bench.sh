@@ -16,9 +16,14 @@
 #            -> b -> testpmd -> a ..., where none is dropped, so the rate
 #            is set by the two spinning threads (testpmd's forwarding lcore and
 #            the datapath lcore), one per CPU; Mpps summed over both ports
-#   oversub  the load row with 4 datapath lcores on the 2 CPUs (one polls
-#            both ports, three own no queue) against 1 datapath lcore
-#            ("alone"), Mpps
+#   oversub  the load row's busy pair (a, b) with 4 datapath lcores on the
+#            2 CPUs and three idle pairs (ports c..h, attached to one
+#            silent testpmd), against the busy pair alone: the same switch
+#            with 2 datapath lcores and no other port. The planner puts a
+#            and b on two lcores either way (port_list "placement" is
+#            checked), so both have the same spinning threads when every
+#            idle lcore halts; Mpps. Also, for reference, the pair on 1
+#            datapath lcore (both ports on one lcore: one spinner less)
 # Run it holding the bench lock: flock /work/benchlock meson test -C build
 # vnet_idle_bench (docs/vnet.md has the results).
 . "$VMPATH_SRC/tests/lib.sh"
@@ -31,6 +36,8 @@ ROWS=${VNET_IDLE_BENCH_ROWS:-idle rtt load oversub}
 ANY="(0-1)"
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:error
 	--log-level=vmpath.vnet:warning)
+IDLE_PORTS=()
+for c in 0 1 2 3 4 5; do IDLE_PORTS+=(--vhost "$T_TMP/i$c.sock"); done
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 
 # start_sw POLICY [vmpath args...]: the switch, ports a (0) and b (1)
@@ -40,10 +47,20 @@ start_sw() {
 	"$VMPATH" ${SW_LCORES:---lcores 0@$ANY,1@$ANY} --no-pci --no-huge \
 		-m 256 --iova-mode=va --file-prefix=$SWP "${LOGS[@]}" -- \
 		--vhost "$T_TMP/a.sock" --vhost "$T_TMP/b.sock" --idle "$1" \
-		"${@:2}" --stats-period 0 >sw.log 2>&1 &
+		--ctl "$T_TMP/ctl.sock" "${@:2}" --stats-period 0 >sw.log 2>&1 &
 	SW=$!
 	T_PIDS+=("$SW")
 	t_wait_for "test -S b.sock" 30
+}
+# PLACE: the datapath lcore polling ports 0 and 1 ("a@L b@L")
+placement() {
+	PLACE=$(timeout 20 python3 "$VMPATH_SRC/usertools/vmpathctl" \
+		--socket "$T_TMP/ctl.sock" --json port-list 2>/dev/null |
+		python3 -c 'import json, sys
+p = json.load(sys.stdin)
+p = p.get("result", p) if isinstance(p, dict) else p
+print(" ".join("%s@%s" % ("ab"[x["id"]], x["placement"][0]["lcore"])
+	for x in p if x["id"] < 2))' 2>/dev/null)
 }
 stop_pid() { kill -${2:-INT} "$1" 2>/dev/null; t_wait_pid "$1" 20; }
 
@@ -68,8 +85,8 @@ guest() {
 	eval "GP_$1=$!"
 	T_PIDS+=("$!")
 }
-connected() { # both ports have a running frontend
-	[ "$(tel $SWP /vmpath/ports | grep -o '"connected": 1' | wc -l)" -eq 2 ]
+connected() { # [N] ports (2) have a running frontend
+	[ "$(tel $SWP /vmpath/ports | grep -o '"connected": 1' | wc -l)" -eq ${1:-2} ]
 }
 run_idle() { # POLICY -> V (% of a core)
 	start_sw $1
@@ -106,7 +123,22 @@ run_rtt() { # POLICY -> P50, P99 (us)
 }
 
 run_load() { # POLICY [vmpath args] -> PPS (Mpps through the switch)
+	local nports=2
 	start_sw "$@"
+	if [ -n "${IDLE_PAIRS:-}" ]; then
+		# three idle pairs: ports 2..7, one silent testpmd on all six
+		local v=() c
+		for c in 0 1 2 3 4 5; do
+			v+=(--vdev "net_virtio_user$c,path=$T_TMP/i$c.sock,queues=1,queue_size=1024,mac=02:00:00:00:01:c$c")
+		done
+		dpdk-testpmd --lcores "0@$ANY,1@$ANY" --main-lcore 1 --no-pci \
+			--no-huge -m 512 --file-prefix=vmpt-vib-i-$$ "${LOGS[@]}" \
+			"${v[@]}" -- -i --total-num-mbufs=16384 --no-mlockall \
+			<&8 >g-i.log 2>&1 &
+		GP_i=$!
+		T_PIDS+=("$GP_i")
+		nports=8
+	fi
 	rm -f l.fifo && mkfifo l.fifo && exec 9<>l.fifo
 	dpdk-testpmd --lcores "0@$ANY,1@$ANY" --main-lcore 1 --no-pci \
 		--no-huge -m 512 --file-prefix=vmpt-vib-l-$$ "${LOGS[@]}" \
@@ -117,7 +149,8 @@ run_load() { # POLICY [vmpath args] -> PPS (Mpps through the switch)
 		--total-num-mbufs=16384 --no-mlockall <&9 >g-l.log 2>&1 &
 	local gl=$! i
 	T_PIDS+=("$gl")
-	t_wait_for connected 40
+	t_wait_for "connected $nports" 60
+	placement
 	# packets sent before both vrings run would be lost to the loop
 	echo "start tx_first 8" >&9
 	sleep 2
@@ -133,7 +166,8 @@ run_load() { # POLICY [vmpath args] -> PPS (Mpps through the switch)
 	stop_pid $gl
 	exec 9>&-
 	stop_pid $SW TERM
-	echo "  load $*: $PPS Mpps"
+	[ -n "${IDLE_PAIRS:-}" ] && stop_pid $GP_i KILL
+	echo "  load $1 ${2:-} ${3:-}${IDLE_PAIRS:+ + 3 idle pairs}: $PPS Mpps ($PLACE)"
 }
 
 # a silent guest's prompt reads a fifo nobody writes (held open here)
@@ -151,17 +185,22 @@ for row in $ROWS; do
 			load) run_load $pol; R[$row,$pol]+="$PPS " ;;
 			oversub)
 				if [ $pol = poll ]; then
-					SW_LCORES="--lcores 0@$ANY,1@$ANY" run_load poll
+					SW_LCORES="--lcores (0-2)@$ANY" run_load poll \
+						--datapath-lcores 2
 					R[alone,x]+="$PPS "
+					run_load poll
+					R[one,x]+="$PPS "
 				fi
-				SW_LCORES="--lcores (0-4)@$ANY" run_load $pol \
-					--datapath-lcores 4
+				SW_LCORES="--lcores (0-4)@$ANY" IDLE_PAIRS=1 \
+					run_load $pol --datapath-lcores 4 \
+					"${IDLE_PORTS[@]}"
 				R[$row,$pol]+="$PPS " ;;
 			esac
 		done
 	done
 done
 med() { printf '%s\n' ${R[$1]:-} | median; }
+ratio() { awk -v a="$(med $1)" -v b="$(med $2)" 'BEGIN {if (b + 0 > 0) printf "%.2f", a / b; else print "-"}'; }
 echo
 printf "%-28s | %12s | %12s | %s\n" row poll halt "halt/poll"
 line() { # LABEL KEY
@@ -178,7 +217,9 @@ esac
 case " $ROWS " in *" load "*) line "load: 64 B Mpps" load ;; esac
 case " $ROWS " in *" oversub "*)
 	line "oversub: 4 dp lcores, Mpps" oversub
-	printf "%-28s | %12s |\n" "  the same, 1 dp lcore alone" "$(med alone,x)" ;;
+	printf "%-28s | %12s | %12s |\n" "  busy pair alone, 2 lcores" "$(med alone,x)" "$(med alone,x)"
+	printf "%-28s | %12s | %12s |\n" "  oversub / alone" "$(ratio oversub,poll alone,x)" "$(ratio oversub,halt alone,x)"
+	printf "%-28s | %12s |\n" "  (pair on 1 dp lcore)" "$(med one,x)" ;;
 esac
 echo "(medians of $REPS runs; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg))"
 t_ok "benchmark ran"
