@@ -116,14 +116,24 @@ fi
 ip addr add $NET.1/24 dev $IF
 ip link set $IF up
 
+# Guest RAM: 256 MiB + 128 KiB, not a multiple of 256 KiB. QEMU before 9.0
+# with TCG loses guest CPU writes during migration when a RAM block's size
+# is a multiple of 64 pages: the bitmap sync's word-at-a-time path clears
+# the migration dirty bits without resetting the TCG TLB entries that skip
+# dirty tracking (include/exec/ram_addr.h
+# cpu_physical_memory_sync_dirty_bitmap; fixed upstream by 03bfc2188f,
+# "physmem: Fix migration dirty bitmap coherency with TCG memory access").
+# The page-at-a-time path this size takes resets them. KVM guests track
+# dirty pages in the kernel and are not affected.
+GUEST_KB=${VNET_MIG_GUEST_KB:-262272}
 # qemu NAME CHARDEV [extra...]: a guest half (source or destination)
 qemu() {
 	local name=$1 chr=$2
 	shift 2
-	qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
+	qemu-system-x86_64 -accel tcg -m ${GUEST_KB}K -nographic -no-reboot \
 		-kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
 		-append "console=ttyS0 quiet panic=-1 vmp.ip=$NET.2/24 vmp.listen=5000" \
-		-object memory-backend-memfd,id=mem,size=256M,share=on \
+		-object memory-backend-memfd,id=mem,size=${GUEST_KB}K,share=on \
 		-machine q35,memory-backend=mem \
 		-chardev socket,id=c0,$chr -netdev vhost-user,id=n0,chardev=c0 \
 		-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=$MAC \
@@ -181,7 +191,7 @@ t_grep "QEMU reports the migration completed" "status completed" mig.log
 # a used ring ('used') fails the test; any other ('cpu') is reported.
 # (only after `completed`: before it the destination is not the guest yet)
 if [ "$RAMCMP" = 1 ] && grep -q "status completed" mig.log; then
-	python3 "$MIG" ramcmp src.qmp dst.qmp "$T_TMP" $((256 << 20)) data \
+	python3 "$MIG" ramcmp src.qmp dst.qmp "$T_TMP" $((GUEST_KB << 10)) data \
 		>ram.log 2>&1
 	cat ram.log
 	t_grep "guest RAM compared" "ramcmp pages" ram.log
