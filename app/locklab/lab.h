@@ -64,6 +64,8 @@ struct lab_cell {
 	double spread;	/* median of (last - first task finish) / last, % */
 	int capped;	/* runs that hit max_ms (extrapolated) */
 	double p99_us;	/* p99 of sampled acquisition latency, all runs, us */
+	double p999_us; /* p99.9 of the same */
+	double max_us;	/* the largest sample (its bucket's upper bound) */
 	uint64_t pairs; /* pairs done, all runs */
 	struct vmp_pvlock_stats ev; /* PV events of the cell, all runs */
 };

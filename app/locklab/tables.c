@@ -148,6 +148,11 @@ print_latency_events(FILE *f, const struct table *t, const struct lab_conf *c)
 		"timed, all runs)\n",
 		LAB_SAMPLE);
 	print_lock_rows(f, t, offsetof(struct lab_cell, p99_us), 2, "");
+	fprintf(f, "p99.9 acquisition latency, us (same samples)\n");
+	print_lock_rows(f, t, offsetof(struct lab_cell, p999_us), 1, "");
+	fprintf(f, "max acquisition latency, us (same samples, bucket upper "
+		   "bound)\n");
+	print_lock_rows(f, t, offsetof(struct lab_cell, max_us), 0, "");
 	fprintf(f, "PV events per 1000 pairs (all runs): slow = slow paths, "
 		   "halt = waiter+head halts, kick, steal; wake = average "
 		   "kick-to-wake\n");
