@@ -55,8 +55,9 @@ static struct {
 
 struct task {
 	unsigned int idx;
-	uint64_t ops;	  /* pairs done */
-	uint64_t end_tsc; /* when it finished */
+	unsigned int lcore; /* for the PV lock's per-lcore counters */
+	uint64_t ops;	    /* pairs done */
+	uint64_t end_tsc;   /* when it finished */
 } __rte_cache_aligned;
 
 static struct {
@@ -73,8 +74,9 @@ static struct {
 	struct task task[LAB_MAX_TASKS];
 } run;
 
+/* h[LAB_HIST]: the sampled cycles of the current run, for --detail */
 static struct {
-	uint64_t h[LAB_HIST];
+	uint64_t h[LAB_HIST + 1];
 } __rte_cache_aligned hist[LAB_MAX_TASKS];
 
 /* Set once the run's cap has passed (by the EAL alarm, or by a task that
@@ -214,7 +216,9 @@ set_affinity(unsigned int idx)
 				}                                              \
 				t0 = rte_rdtsc();                              \
 				LOCK;                                          \
-				h[hist_bucket(rte_rdtsc() - t0)]++;            \
+				t0 = rte_rdtsc() - t0;                         \
+				h[hist_bucket(t0)]++;                          \
+				h[LAB_HIST] += t0;                             \
 			}                                                      \
 			L.count++;                                             \
 			UNLOCK;                                                \
@@ -242,6 +246,7 @@ task_main(void *arg)
 	uint64_t start;
 
 	set_affinity(t->idx);
+	t->lcore = rte_lcore_id();
 	/* start together: tasks launched late must not run alone */
 	if (__atomic_add_fetch(&run.arrived, 1, __ATOMIC_ACQ_REL) ==
 	    run.ntasks) {
@@ -329,6 +334,70 @@ one_run_init(const struct lab_conf *c)
 	pthread_mutex_init(&L.mtx, NULL);
 }
 
+/* --detail: which tasks finish late, and why. Per task, in finishing
+ * order: its finish time, the pairs it did, its time waiting in lock calls
+ * (the sampled calls times LAB_SAMPLE), and for a PV lock the slow-path
+ * events of its lcore in this run (steals it made, its halts, the kicks it
+ * woke from). @p ev0: the per-task counters before the run.
+ */
+static void
+print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
+{
+	enum vmp_pvlock_type type = run.kind == LAB_TICKET_ON
+					    ? VMP_PVLOCK_TICKET
+					    : VMP_PVLOCK_QUEUE;
+	int pv = run.kind == LAB_TICKET_ON || run.kind == LAB_QUEUE_ON;
+	unsigned int i, j, ord[LAB_MAX_TASKS];
+
+	for (i = 0; i < run.ntasks; i++) {
+		for (j = i; j > 0 &&
+			    run.task[ord[j - 1]].end_tsc > run.task[i].end_tsc;
+		     j--)
+			ord[j] = ord[j - 1];
+		ord[j] = i;
+	}
+	printf("  detail %s, %u tasks: task lcore finish_ms pairs wait_ms "
+	       "steals halts wakes\n",
+	       lock_names[run.kind], run.ntasks);
+	for (j = 0; j < run.ntasks; j++) {
+		const struct task *t = &run.task[ord[j]];
+		struct vmp_pvlock_stats e = {0};
+
+		if (pv)
+			vmp_pvlock_stats_lcore_get(type, t->lcore, &e);
+		printf("    %2u %3u %9.1f %8" PRIu64 " %8.1f %7" PRIu64
+		       " %5" PRIu64 " %5" PRIu64 "\n",
+		       t->idx, t->lcore,
+		       (double)(t->end_tsc - run.start) * 1000.0 / hz, t->ops,
+		       (double)hist[t->idx].h[LAB_HIST] * LAB_SAMPLE * 1000.0 /
+			       rte_get_tsc_hz(),
+		       e.steal - ev0[t->idx].steal,
+		       e.halt_waiter + e.halt_head - ev0[t->idx].halt_waiter -
+			       ev0[t->idx].halt_head,
+		       e.wakes - ev0[t->idx].wakes);
+	}
+}
+
+/* per-task counters before a run, for print_detail() (tasks' lcores are
+ * the main lcore, then the workers in order, as one_run launches them)
+ */
+static void
+detail_snapshot(struct vmp_pvlock_stats *ev0)
+{
+	enum vmp_pvlock_type type = run.kind == LAB_TICKET_ON
+					    ? VMP_PVLOCK_TICKET
+					    : VMP_PVLOCK_QUEUE;
+	unsigned int i = 0, lc;
+
+	RTE_LCORE_FOREACH (lc) {
+		if (i >= run.ntasks)
+			break;
+		vmp_pvlock_stats_lcore_get(type, lc, &ev0[i]);
+		hist[i].h[LAB_HIST] = 0;
+		i++;
+	}
+}
+
 /* one run: returns elapsed ms (extrapolated if capped) and spread */
 static int
 one_run(const struct lab_conf *c, double *ms, double *spread, int *capped,
@@ -337,8 +406,10 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped,
 	unsigned int i, lc;
 	uint64_t hz = rte_get_timer_hz(), sum = 0;
 	double tmax = 0, tmin = 1e300, last = 0;
+	struct vmp_pvlock_stats ev0[LAB_MAX_TASKS];
 
 	one_run_init(c);
+	detail_snapshot(ev0);
 	run.arrived = 0;
 	run.start = 0;
 	run.deadline = c->max_ms * hz / 1000;
@@ -389,6 +460,11 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped,
 	}
 	*ms = last;
 	*spread = tmax > 0 ? (tmax - tmin) * 100.0 / tmax : 0;
+	if (c->detail) {
+		printf("  run: %.1f ms, spread %.0f%%%s\n", last, *spread,
+		       *capped ? " (capped)" : "");
+		print_detail(ev0, hz);
+	}
 	*pairs = sum;
 	pthread_mutex_destroy(&L.mtx);
 	return 0;

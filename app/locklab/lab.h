@@ -37,6 +37,7 @@ struct lab_conf {
 	unsigned int max_tasks;
 	int pinned, oversub; /* scenarios to run */
 	uint32_t locks;	     /* bit (1 << enum lab_lock) per lock; 0: all */
+	int detail;	     /* print per-task finish, waits, PV events */
 };
 
 /* Whether @p c selects lock @p k. */
