@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_alarm.h>
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -54,8 +55,12 @@ static struct {
 
 struct task {
 	unsigned int idx;
-	uint64_t ops;	  /* pairs done */
-	uint64_t end_tsc; /* when it finished */
+	unsigned int lcore; /* for the PV lock's per-lcore counters */
+	uint64_t ops;	    /* pairs done */
+	uint64_t end_tsc;   /* when it finished */
+	uint32_t seen;	    /* lab_phase bits this task has acted on */
+	uint64_t at_open;   /* pairs done when it saw PH_OPEN */
+	uint64_t at_close;  /* pairs done when it saw PH_CLOSE */
 } __rte_cache_aligned;
 
 static struct {
@@ -64,16 +69,81 @@ static struct {
 	unsigned int ntasks;
 	uint64_t ops;
 	uint64_t deadline; /* tsc */
+	uint64_t cap_us;   /* the cap, for the alarm */
 	uint64_t start;	   /* tsc, set when every task arrived */
 	uint32_t arrived;
+	uint32_t in;	    /* tasks that did LAB_SAMPLE pairs */
+	int window_empty;   /* PH_CLOSE came before PH_OPEN */
 	rte_cpuset_t cores; /* the cores the lab runs on */
 	int sample;	    /* time every LAB_SAMPLE-th acquisition */
 	struct task task[LAB_MAX_TASKS];
 } run;
 
+/* h[LAB_HIST]: the sampled cycles of the current run, for --detail */
 static struct {
-	uint64_t h[LAB_HIST];
+	uint64_t h[LAB_HIST + 1];
 } __rte_cache_aligned hist[LAB_MAX_TASKS];
+
+/* The phase of a contended run, read by every task before each lock call.
+ * PH_STOP: the cap has passed (the EAL alarm, or a task that read the clock
+ * past the deadline). A task checking the clock only every 256 pairs is not
+ * enough for a fair spinning lock: under oversubscription each of its
+ * hand-offs may wait a scheduler slice for a preempted waiter, so 256 pairs
+ * of every task took tens of seconds past the cap. With the flag, each task
+ * finishes at most the one acquisition it is waiting in.
+ * PH_OPEN / PH_CLOSE bound the window in which every task contends: it
+ * opens when each task has done LAB_SAMPLE pairs, and closes when the first
+ * task has done all its pairs (or at the cap). Each task notes its pairs
+ * at both (its count cannot move while it is preempted, so a late look is
+ * exact): the shares of the window are the fairness of the lock, without
+ * the head start of the task that runs alone before the others are
+ * scheduled (a whole slice: 0.5M pairs of a 5.5 ns lock).
+ * Its own cache line, written three times per run, stays shared in every
+ * core's cache.
+ */
+#define PH_STOP 1u
+#define PH_OPEN 2u
+#define PH_CLOSE 4u
+static uint32_t lab_phase __rte_cache_aligned;
+
+static void
+lab_phase_set(uint32_t bits)
+{
+	uint32_t old = __atomic_fetch_or(&lab_phase, bits, __ATOMIC_RELAXED);
+
+	if ((bits & PH_CLOSE) && !(old & (PH_OPEN | PH_CLOSE)))
+		run.window_empty = 1;
+}
+
+static void
+lab_stop_alarm(void *arg)
+{
+	RTE_SET_USED(arg);
+	lab_phase_set(PH_STOP | PH_CLOSE);
+}
+
+/* task @p t, having done @p i pairs, sees phase @p ph: note the window;
+ * returns 1 to stop
+ */
+static int
+lab_phase_seen(struct task *t, uint32_t ph, uint64_t i)
+{
+	uint32_t fresh = ph & ~t->seen;
+
+	if (fresh & PH_OPEN)
+		t->at_open = i;
+	if (fresh & PH_CLOSE)
+		t->at_close = i;
+	t->seen = ph;
+	return (ph & PH_STOP) != 0;
+}
+
+static void
+lab_task_in(void)
+{
+	if (__atomic_add_fetch(&run.in, 1, __ATOMIC_RELAXED) == run.ntasks)
+		lab_phase_set(PH_OPEN);
+}
 
 static inline unsigned int
 hist_bucket(uint64_t c)
@@ -177,20 +247,31 @@ set_affinity(unsigned int idx)
 		}                                                              \
 		return i;                                                      \
 	}                                                                      \
-	static uint64_t name##_sampled(uint64_t *h)                            \
+	static uint64_t name##_sampled(struct task *t)                         \
 	{                                                                      \
-		uint64_t i, t0;                                                \
+		uint64_t i, t0, *h = hist[t->idx].h;                           \
+		uint32_t ph;                                                   \
 		for (i = 0; i < run.ops; i++) {                                \
 			DECL;                                                  \
+			ph = __atomic_load_n(&lab_phase, __ATOMIC_RELAXED);    \
+			if (unlikely(ph != t->seen) &&                         \
+			    lab_phase_seen(t, ph, i))                          \
+				break;                                         \
 			if ((i & (LAB_SAMPLE - 1)) != 0) {                     \
 				LOCK;                                          \
 			} else {                                               \
+				if (i == LAB_SAMPLE)                           \
+					lab_task_in();                         \
 				if ((i & 255) == 0 &&                          \
-				    rte_get_timer_cycles() > run.deadline)     \
+				    rte_get_timer_cycles() > run.deadline) {   \
+					lab_stop_alarm(NULL);                  \
 					break;                                 \
+				}                                              \
 				t0 = rte_rdtsc();                              \
 				LOCK;                                          \
-				h[hist_bucket(rte_rdtsc() - t0)]++;            \
+				t0 = rte_rdtsc() - t0;                         \
+				h[hist_bucket(t0)]++;                          \
+				h[LAB_HIST] += t0;                             \
 			}                                                      \
 			L.count++;                                             \
 			UNLOCK;                                                \
@@ -209,7 +290,7 @@ LAB_LOOP(loop_mcs, rte_mcslock_t me, rte_mcslock_lock(&L.mcs, &me),
 LAB_LOOP(loop_pthread, , pthread_mutex_lock(&L.mtx),
 	 pthread_mutex_unlock(&L.mtx))
 
-static uint64_t run_loop(uint64_t *h);
+static uint64_t run_loop(struct task *t);
 
 static int
 task_main(void *arg)
@@ -218,48 +299,60 @@ task_main(void *arg)
 	uint64_t start;
 
 	set_affinity(t->idx);
+	t->lcore = rte_lcore_id();
 	/* start together: tasks launched late must not run alone */
 	if (__atomic_add_fetch(&run.arrived, 1, __ATOMIC_ACQ_REL) ==
 	    run.ntasks) {
 		run.deadline = rte_get_timer_cycles() +
 			       run.deadline; /* was the budget in cycles */
+		/* the cap, for tasks stuck in a lock call (PH_STOP) */
+		if (run.sample &&
+		    rte_eal_alarm_set(run.cap_us, lab_stop_alarm, NULL) != 0)
+			printf("locklab: no alarm: a capped run may overrun "
+			       "its cap\n");
 		__atomic_store_n(&run.start, rte_get_timer_cycles(),
 				 __ATOMIC_RELEASE);
 	}
 	while ((start = __atomic_load_n(&run.start, __ATOMIC_ACQUIRE)) == 0)
 		sched_yield(); /* oversubscribed: let the others arrive */
-	t->ops = run_loop(run.sample ? hist[t->idx].h : NULL);
+	t->ops = run_loop(run.sample ? t : NULL);
+	if (t->ops == run.ops)
+		lab_phase_set(PH_CLOSE); /* the first to finish closes it */
+	lab_phase_seen(t, __atomic_load_n(&lab_phase, __ATOMIC_RELAXED),
+		       t->ops);
 	t->end_tsc = rte_get_timer_cycles();
 	return 0;
 }
 
-#define LAB_PICK(loop, h) ((h) != NULL ? loop##_sampled(h) : loop())
+#define LAB_PICK(loop, t) ((t) != NULL ? loop##_sampled(t) : loop())
 
-/* @p h: histogram to time acquisitions into, or NULL (untimed loop) */
+/* @p t: the task, whose acquisitions are timed, or NULL (untimed loop) */
 static uint64_t
-run_loop(uint64_t *h)
+run_loop(struct task *t)
 {
 	switch (run.kind) {
 	case LAB_TICKET_OFF:
 	case LAB_TICKET_ON:
-		return LAB_PICK(loop_ticket, h);
+		return LAB_PICK(loop_ticket, t);
 	case LAB_QUEUE_OFF:
 	case LAB_QUEUE_ON:
-		return LAB_PICK(loop_queue, h);
+		return LAB_PICK(loop_queue, t);
 	case LAB_RTE_SPIN:
-		return LAB_PICK(loop_spin, h);
+		return LAB_PICK(loop_spin, t);
 	case LAB_RTE_TICKET:
-		return LAB_PICK(loop_rte_ticket, h);
+		return LAB_PICK(loop_rte_ticket, t);
 	case LAB_RTE_MCS:
-		return LAB_PICK(loop_mcs, h);
+		return LAB_PICK(loop_mcs, t);
 	default:
-		return LAB_PICK(loop_pthread, h);
+		return LAB_PICK(loop_pthread, t);
 	}
 }
 
-/* p99 of the histograms of @p n tasks, in microseconds */
+/* The @p per_mille-th quantile of the histograms of @p n tasks (1000: the
+ * largest sample), in microseconds (upper bound of its bucket).
+ */
 static double
-hist_p99_us(unsigned int n)
+hist_quantile_us(unsigned int n, unsigned int per_mille)
 {
 	uint64_t sum = 0, acc = 0, c;
 	unsigned int t, b;
@@ -273,7 +366,7 @@ hist_p99_us(unsigned int n)
 		for (c = 0, t = 0; t < n; t++)
 			c += hist[t].h[b];
 		acc += c;
-		if (acc * 100 >= sum * 99)
+		if (acc * 1000 >= sum * per_mille)
 			break;
 	}
 	return hist_upper(b) * 1e6 / rte_get_tsc_hz();
@@ -298,19 +391,112 @@ one_run_init(const struct lab_conf *c)
 	pthread_mutex_init(&L.mtx, NULL);
 }
 
-/* one run: returns elapsed ms (extrapolated if capped) and spread */
+/* --detail: which tasks finish late, and why. Per task, in finishing
+ * order: its finish time, the pairs it did, its time waiting in lock calls
+ * (the sampled calls times LAB_SAMPLE), and for a PV lock the slow-path
+ * events of its lcore in this run (steals it made, its halts, the kicks it
+ * woke from). @p ev0: the per-task counters before the run.
+ */
+static void
+print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
+{
+	enum vmp_pvlock_type type = run.kind == LAB_TICKET_ON
+					    ? VMP_PVLOCK_TICKET
+					    : VMP_PVLOCK_QUEUE;
+	int pv = run.kind == LAB_TICKET_ON || run.kind == LAB_QUEUE_ON;
+	unsigned int i, j, ord[LAB_MAX_TASKS];
+
+	for (i = 0; i < run.ntasks; i++) {
+		for (j = i; j > 0 &&
+			    run.task[ord[j - 1]].end_tsc > run.task[i].end_tsc;
+		     j--)
+			ord[j] = ord[j - 1];
+		ord[j] = i;
+	}
+	printf("  detail %s, %u tasks: task lcore finish_ms pairs window "
+	       "wait_ms steals halts wakes\n",
+	       lock_names[run.kind], run.ntasks);
+	for (j = 0; j < run.ntasks; j++) {
+		const struct task *t = &run.task[ord[j]];
+		struct vmp_pvlock_stats e = {0};
+
+		if (pv)
+			vmp_pvlock_stats_lcore_get(type, t->lcore, &e);
+		printf("    %2u %3u %9.1f %8" PRIu64 " %7" PRIu64
+		       " %8.1f %7" PRIu64 " %5" PRIu64 " %5" PRIu64 "\n",
+		       t->idx, t->lcore,
+		       (double)(t->end_tsc - run.start) * 1000.0 / hz, t->ops,
+		       t->at_close - t->at_open,
+		       (double)hist[t->idx].h[LAB_HIST] * LAB_SAMPLE * 1000.0 /
+			       rte_get_tsc_hz(),
+		       e.steal - ev0[t->idx].steal,
+		       e.halt_waiter + e.halt_head - ev0[t->idx].halt_waiter -
+			       ev0[t->idx].halt_head,
+		       e.wakes - ev0[t->idx].wakes);
+	}
+}
+
+/* per-task counters before a run, for print_detail() (tasks' lcores are
+ * the main lcore, then the workers in order, as one_run launches them)
+ */
+static void
+detail_snapshot(struct vmp_pvlock_stats *ev0)
+{
+	enum vmp_pvlock_type type = run.kind == LAB_TICKET_ON
+					    ? VMP_PVLOCK_TICKET
+					    : VMP_PVLOCK_QUEUE;
+	unsigned int i = 0, lc;
+
+	RTE_LCORE_FOREACH (lc) {
+		if (i >= run.ntasks)
+			break;
+		vmp_pvlock_stats_lcore_get(type, lc, &ev0[i]);
+		hist[i].h[LAB_HIST] = 0;
+		i++;
+	}
+}
+
+/* (max - min) / max of the pairs each task did in the window where all
+ * contend, %; -1 if the window was empty (a task finished, or the cap
+ * passed, before every task had started)
+ */
+static double
+share_spread(void)
+{
+	uint64_t n, mx = 0, mn = UINT64_MAX;
+	unsigned int i;
+
+	if (run.window_empty)
+		return -1;
+	for (i = 0; i < run.ntasks; i++) {
+		n = run.task[i].at_close - run.task[i].at_open;
+		mx = RTE_MAX(mx, n);
+		mn = RTE_MIN(mn, n);
+	}
+	return mx ? (double)(mx - mn) * 100.0 / mx : 0;
+}
+
+/* one run: returns elapsed ms (extrapolated if capped), spread and share
+ * spread
+ */
 static int
-one_run(const struct lab_conf *c, double *ms, double *spread, int *capped,
-	uint64_t *pairs)
+one_run(const struct lab_conf *c, double *ms, double *spread, double *share,
+	int *capped, uint64_t *pairs)
 {
 	unsigned int i, lc;
 	uint64_t hz = rte_get_timer_hz(), sum = 0;
 	double tmax = 0, tmin = 1e300, last = 0;
+	struct vmp_pvlock_stats ev0[LAB_MAX_TASKS];
 
 	one_run_init(c);
+	detail_snapshot(ev0);
 	run.arrived = 0;
 	run.start = 0;
 	run.deadline = c->max_ms * hz / 1000;
+	run.cap_us = c->max_ms * 1000;
+	lab_phase = 0;
+	run.in = 0;
+	run.window_empty = 0;
 	for (i = 0; i < run.ntasks; i++)
 		run.task[i] = (struct task){.idx = i};
 	i = 1;
@@ -323,6 +509,9 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped,
 	}
 	task_main(&run.task[0]);
 	rte_eal_mp_wait_lcore();
+	/* waits for a callback already running; the next run re-arms */
+	rte_eal_alarm_cancel(lab_stop_alarm, NULL);
+	*share = share_spread();
 	/* ms: the time until the last task finished its ops pairs; if the
 	 * cap stopped the run, extrapolated at the pace the whole run kept
 	 * (total pairs done), so one starved task does not blow it up.
@@ -354,6 +543,11 @@ one_run(const struct lab_conf *c, double *ms, double *spread, int *capped,
 	}
 	*ms = last;
 	*spread = tmax > 0 ? (tmax - tmin) * 100.0 / tmax : 0;
+	if (c->detail) {
+		printf("  run: %.1f ms, spread %.0f%%, share spread %.0f%%%s\n",
+		       last, *spread, *share, *capped ? " (capped)" : "");
+		print_detail(ev0, hz);
+	}
 	*pairs = sum;
 	pthread_mutex_destroy(&L.mtx);
 	return 0;
@@ -363,8 +557,8 @@ int
 lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	     const struct lab_conf *c, struct lab_cell *out)
 {
-	double ms[64], sp[64];
-	unsigned int r, reps = RTE_MIN(c->reps, 64u);
+	double ms[64], sp[64], sh[64], share;
+	unsigned int r, nsh = 0, reps = RTE_MIN(c->reps, 64u);
 	enum vmp_pvlock_type type = k == LAB_TICKET_OFF || k == LAB_TICKET_ON
 					    ? VMP_PVLOCK_TICKET
 					    : VMP_PVLOCK_QUEUE;
@@ -388,19 +582,27 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	/* the counters are the cell's own (only PV locks count) */
 	vmp_pvlock_stats_reset();
 	for (r = 0; r < reps; r++) {
-		rc = one_run(c, &ms[r], &sp[r], &capped, &pairs);
+		rc = one_run(c, &ms[r], &sp[r], &share, &capped, &pairs);
 		if (rc != 0)
 			return rc;
+		if (share >= 0)
+			sh[nsh++] = share;
+		else
+			out->no_window++;
 		out->capped += capped;
 		out->pairs += pairs;
 	}
-	out->p99_us = hist_p99_us(tasks);
+	out->p99_us = hist_quantile_us(tasks, 990);
+	out->p999_us = hist_quantile_us(tasks, 999);
+	out->max_us = hist_quantile_us(tasks, 1000);
 	if (k == LAB_TICKET_ON || k == LAB_QUEUE_ON)
 		vmp_pvlock_stats_get(type, &out->ev);
 	qsort(ms, reps, sizeof(ms[0]), cmp_double);
 	qsort(sp, reps, sizeof(sp[0]), cmp_double);
 	out->ms = ms[reps / 2];
 	out->spread = sp[reps / 2];
+	qsort(sh, nsh, sizeof(sh[0]), cmp_double);
+	out->share = nsh ? sh[nsh / 2] : -1;
 	return 0;
 }
 

@@ -37,6 +37,7 @@ struct lab_conf {
 	unsigned int max_tasks;
 	int pinned, oversub; /* scenarios to run */
 	uint32_t locks;	     /* bit (1 << enum lab_lock) per lock; 0: all */
+	int detail;	     /* print per-task finish, waits, PV events */
 };
 
 /* Whether @p c selects lock @p k. */
@@ -62,8 +63,15 @@ const char *lab_lock_key(enum lab_lock k);
 struct lab_cell {
 	double ms;	/* median time for ops pairs per task, all tasks */
 	double spread;	/* median of (last - first task finish) / last, % */
+	double share;	/* median of the share spread (lab.c, PH_OPEN): the
+			 * pairs each task did while all contend, (max -
+			 * min) / max, %; -1 if no run had such a window
+			 */
+	int no_window;	/* runs without that window */
 	int capped;	/* runs that hit max_ms (extrapolated) */
 	double p99_us;	/* p99 of sampled acquisition latency, all runs, us */
+	double p999_us; /* p99.9 of the same */
+	double max_us;	/* the largest sample (its bucket's upper bound) */
 	uint64_t pairs; /* pairs done, all runs */
 	struct vmp_pvlock_stats ev; /* PV events of the cell, all runs */
 };

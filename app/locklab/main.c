@@ -5,6 +5,7 @@
  *   vmpath-locklab --lcores '(0-7)@(0-1)' --no-huge -m 256 --no-pci \
  *       --file-prefix=locklab -- [--ops N] [--reps R] [--max-ms MS]
  *       [--tasks N] [--min-tasks N] [--scenario pinned|oversub|both] [--spin N]
+ *       [--locks LIST] [--detail]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +29,7 @@ static const struct option long_opts[] = {
 	{"scenario", required_argument, NULL, 's'},
 	{"spin", required_argument, NULL, 'S'},
 	{"locks", required_argument, NULL, 'L'},
+	{"detail", no_argument, NULL, 'd'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -51,6 +53,9 @@ usage(const char *prog)
 	       "                 queue-off, queue-on, spinlock, ticketlock, "
 	       "mcslock,\n"
 	       "                 pthread (default: all)\n"
+	       "  --detail       per run, per task: finish time, pairs, time "
+	       "waiting,\n"
+	       "                 and its lcore's steals, halts, wake-ups\n"
 	       "  --help\n"
 	       "Give it lcores floating over the cores, e.g. --lcores "
 	       "'(0-7)@(0-1)': the pinned scenario pins task i to core i\n",
@@ -107,6 +112,9 @@ main(int argc, char **argv)
 			break;
 		case 'm':
 			c.min_tasks = num("min-tasks", optarg, 1);
+			break;
+		case 'd':
+			c.detail = 1;
 			break;
 		case 'S':
 			c.spin = num("spin", optarg, 1);

@@ -131,6 +131,13 @@ print_table(FILE *f, const struct table *t, const char *title,
 	fprintf(f, "fairness: spread of per-task completion, (last - first) / "
 		   "last, %% (0 = all finish together)\n");
 	print_lock_rows(f, t, offsetof(struct lab_cell, spread), 0, "%");
+	fprintf(f,
+		"fairness while all tasks contend: share spread, the pairs "
+		"each task did between\nthe moment every task had done "
+		"%u and the moment the first one finished,\n(max - min) / "
+		"max, %% (-1: no such window in any run)\n",
+		LAB_SAMPLE);
+	print_lock_rows(f, t, offsetof(struct lab_cell, share), 0, "%");
 }
 
 /* per task count: p99 acquisition latency of every lock, and the PV
@@ -148,6 +155,11 @@ print_latency_events(FILE *f, const struct table *t, const struct lab_conf *c)
 		"timed, all runs)\n",
 		LAB_SAMPLE);
 	print_lock_rows(f, t, offsetof(struct lab_cell, p99_us), 2, "");
+	fprintf(f, "p99.9 acquisition latency, us (same samples)\n");
+	print_lock_rows(f, t, offsetof(struct lab_cell, p999_us), 2, "");
+	fprintf(f, "max acquisition latency, us (same samples, bucket upper "
+		   "bound)\n");
+	print_lock_rows(f, t, offsetof(struct lab_cell, max_us), 0, "");
 	fprintf(f, "PV events per 1000 pairs (all runs): slow = slow paths, "
 		   "halt = waiter+head halts, kick, steal; wake = average "
 		   "kick-to-wake\n");
@@ -250,6 +262,15 @@ print_goals(FILE *f, const struct lab_conf *c)
 				 x[LAB_PTHREAD].spread);
 			goal(f, w, x[pv[i]].spread <= x[LAB_PTHREAD].spread,
 			     x[pv[i]].spread, "%");
+			snprintf(w, sizeof(w),
+				 "%u tasks: %s share spread <= "
+				 "pthread_mutex's (%.0f%%)",
+				 t->tasks[r], lab_lock_name(pv[i]),
+				 x[LAB_PTHREAD].share);
+			goal(f, w,
+			     x[pv[i]].share >= 0 &&
+				     x[pv[i]].share <= x[LAB_PTHREAD].share,
+			     x[pv[i]].share, "%");
 		}
 	}
 	if (unc_done && lab_lock_on(c, LAB_QUEUE_ON))

@@ -65,22 +65,15 @@ vmp_pvlock_type_name(enum vmp_pvlock_type type)
 	return type_names[type];
 }
 
-int
-vmp_pvlock_stats_get(enum vmp_pvlock_type type, struct vmp_pvlock_stats *st)
+/* Sum counter rows [first, last] of @p type into @p st. */
+static void
+stats_sum(enum vmp_pvlock_type type, unsigned int first, unsigned int last,
+	  struct vmp_pvlock_stats *st)
 {
 	uint64_t sum[CNT_MAX] = {0};
 	unsigned int i, c;
 
-	if ((unsigned int)type >= VMP_PVLOCK_NB_TYPES) {
-		PVLOCK_LOG(ERR, "stats_get: lock type %d out of range",
-			   (int)type);
-		return -EINVAL;
-	}
-	if (st == NULL) {
-		PVLOCK_LOG(ERR, "stats_get: stats is NULL");
-		return -EINVAL;
-	}
-	for (i = 0; i <= RTE_MAX_LCORE; i++)
+	for (i = first; i <= last; i++)
 		for (c = 0; c < CNT_MAX; c++)
 			sum[c] += __atomic_load_n(&counters[i].c[type][c],
 						  __ATOMIC_RELAXED);
@@ -96,6 +89,44 @@ vmp_pvlock_stats_get(enum vmp_pvlock_type type, struct vmp_pvlock_stats *st)
 		sum[CNT_WAKES] == 0 ? 0
 				    : sum[CNT_WAKE_CYCLES] * 1000000000ull /
 					      rte_get_tsc_hz() / sum[CNT_WAKES];
+}
+
+static int
+stats_args_ok(enum vmp_pvlock_type type, const struct vmp_pvlock_stats *st)
+{
+	if ((unsigned int)type >= VMP_PVLOCK_NB_TYPES) {
+		PVLOCK_LOG(ERR, "stats_get: lock type %d out of range",
+			   (int)type);
+		return 0;
+	}
+	if (st == NULL) {
+		PVLOCK_LOG(ERR, "stats_get: stats is NULL");
+		return 0;
+	}
+	return 1;
+}
+
+int
+vmp_pvlock_stats_get(enum vmp_pvlock_type type, struct vmp_pvlock_stats *st)
+{
+	if (!stats_args_ok(type, st))
+		return -EINVAL;
+	stats_sum(type, 0, RTE_MAX_LCORE, st);
+	return 0;
+}
+
+int
+vmp_pvlock_stats_lcore_get(enum vmp_pvlock_type type, unsigned int lcore_id,
+			   struct vmp_pvlock_stats *st)
+{
+	if (!stats_args_ok(type, st))
+		return -EINVAL;
+	if (lcore_id >= RTE_MAX_LCORE) {
+		PVLOCK_LOG(ERR, "stats_lcore_get: lcore %u out of range",
+			   lcore_id);
+		return -EINVAL;
+	}
+	stats_sum(type, lcore_id, lcore_id, st);
 	return 0;
 }
 

@@ -342,6 +342,24 @@ vmp_pvlock_q_unlock(struct vmp_pvlock_q *l)
 int vmp_pvlock_stats_get(enum vmp_pvlock_type type,
 			 struct vmp_pvlock_stats *st);
 
+/**
+ * Read the event counters of one lock type counted by one lcore (the slow
+ * paths it ran: its steals, its halts, the kicks it sent, the wake-ups it
+ * measured), to see which lcores a contended lock favours.
+ *
+ * @param type
+ *   VMP_PVLOCK_TICKET or VMP_PVLOCK_QUEUE.
+ * @param lcore_id
+ *   An lcore id below RTE_MAX_LCORE.
+ * @param st
+ *   Filled on success.
+ * @return
+ *   0, or -EINVAL if @p type or @p lcore_id is out of range or @p st is
+ *   NULL.
+ */
+int vmp_pvlock_stats_lcore_get(enum vmp_pvlock_type type, unsigned int lcore_id,
+			       struct vmp_pvlock_stats *st);
+
 /** Zero the event counters of every lock type (not atomic with users:
  * call it while no lock is contended).
  */

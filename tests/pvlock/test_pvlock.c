@@ -347,6 +347,15 @@ test_bad_input(void)
 			  -EINVAL, "");
 	TEST_ASSERT_EQUAL(vmp_pvlock_stats_get(VMP_PVLOCK_QUEUE, NULL), -EINVAL,
 			  "");
+	TEST_ASSERT_EQUAL(vmp_pvlock_stats_lcore_get(VMP_PVLOCK_QUEUE,
+						     RTE_MAX_LCORE, &st),
+			  -EINVAL, "");
+	TEST_ASSERT_EQUAL(
+		vmp_pvlock_stats_lcore_get(VMP_PVLOCK_NB_TYPES, 0, &st),
+		-EINVAL, "");
+	TEST_ASSERT_SUCCESS(vmp_pvlock_stats_lcore_get(VMP_PVLOCK_QUEUE,
+						       rte_lcore_id(), &st),
+			    "");
 	TEST_ASSERT_NULL(vmp_pvlock_type_name(VMP_PVLOCK_NB_TYPES), "");
 	TEST_ASSERT_STR_EQUAL(vmp_pvlock_type_name(VMP_PVLOCK_QUEUE), "queue",
 			      "");
