@@ -59,6 +59,9 @@ ip link set $IF up
 # host -> guest on PORTs 5001 (IPv4) and 5003 (IPv6); guest -> host on 5002
 # and 5004, to the host's listeners below
 STEPS="recv:5001+send:$NET.1:5002:$MIB+recv:5003+send:${NET6}:1:5004:$MIB"
+# VNET_OL_QEMU_HASH=1: first time the guest's sha256 of MIB MiB (the guest
+# hashes what it receives as it reads)
+[ -n "${VNET_OL_QEMU_HASH:-}" ] && STEPS="hash:$MIB+$STEPS"
 timeout -k 10 400 qemu-system-x86_64 -accel tcg -m 256 -nographic \
 	-no-reboot -kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 vmp.ip=$NET.2/24 vmp.ip6=${NET6}:2/64 vmp.tcp=$STEPS" \
@@ -145,12 +148,16 @@ grep -h "^STREAM" stream-500[1-4].out | sed "s/^/  offloads $OL: /"
 # the guest CPU over all four streams (/proc/stat cpu: user nice system idle
 # iowait irq softirq): busy % and where
 awk '/VMP-GUEST-STAT[01]: cpu / {for (i = 3; i <= 9; i++) v[$1, i] = $i}
-	END {for (i = 3; i <= 9; i++) {d[i] = v["VMP-GUEST-STAT1:", i] -
-		v["VMP-GUEST-STAT0:", i]; t += d[i]}
+	END {for (i = 3; i <= 9; i++) {
+		d[i] = v["VMP-GUEST-STAT1:", i] - v["VMP-GUEST-STAT0:", i]
+		t += d[i]}
 	if (t) printf "  guest cpu: busy %.0f%% (user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%%)\n",
 		100 - 100 * d[6] / t, 100 * d[3] / t, 100 * d[5] / t,
 		100 * d[9] / t, 100 * d[8] / t}' qemu.log
 grep -h "VMP-GUEST-SOFTIRQ" qemu.log | sed 's/^/  /'
+sed -n 's/.*VMP-GUEST-HASH: \([0-9]*\) MiB in \([0-9.]*\) \([0-9.]*\).*/\1 \2 \3/p' \
+	qemu.log | awk '{printf "  guest sha256: %d MiB in %.2f s, %.1f Mbit/s\n",
+	$1, $3 - $2, $1 * 8 * 1.048576 / ($3 - $2)}'
 t_grep "guest counted no TCP checksum error" \
 	"VMP-GUEST-SNMP: Tcp: [-0-9 ]* 0[[:space:]]*$" qemu.log
 t_grep "guest counted no IP header error" \
