@@ -160,6 +160,7 @@ rpc_port_add(json_t *params, struct rpc_err *e)
 
 	memset(&spec, 0, sizeof(spec));
 	spec.vhost.dma = VMP_DMA_DEFAULT;
+	spec.vhost.csum = spec.vhost.tso = true; /* as --vhost */
 	if (!params_known(params, known, e) ||
 	    !param_str(params, "path", true, &path, e) ||
 	    !param_bool(params, "client", &spec.vhost.client, e) ||
@@ -189,7 +190,7 @@ rpc_port_add(json_t *params, struct rpc_err *e)
 				    mac);
 		spec.has_mac = true;
 	}
-	spec.vhost.csum |= spec.vhost.tso;
+	spec.vhost.tso &= spec.vhost.csum; /* TSO needs checksums */
 	id = vmp_ctl_port_add(&spec, err, sizeof(err));
 	if (id < 0)
 		return method_failed(e, id, err);

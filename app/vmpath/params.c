@@ -145,8 +145,8 @@ vmp_params_usage(const char *prgname)
 	       "N queue pairs;\n"
 	       "                           checksum / TCP segmentation "
 	       "offloads offered to\n"
-	       "                           the guest (default off; tso=on "
-	       "implies csum=on);\n"
+	       "                           the guest (default on; csum=off "
+	       "turns tso off);\n"
 	       "                           MTU 68..9000 (default 1500; "
 	       "above needs mergeable\n"
 	       "                           RX buffers in the guest)\n"
@@ -218,11 +218,15 @@ vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
 		       char *err, size_t errlen)
 {
 	char buf[512], *save = NULL, *tok;
-	bool csum_off = false;
+	bool csum_off = false, tso_on = false;
 
 	memset(spec, 0, sizeof(*spec));
 	spec->queues = 1;
 	spec->dma = VMP_DMA_DEFAULT;
+	/* offloads on unless turned off: every destination gets a frame in a
+	 * form it agreed to (vmp_vnet_offload_finish()) */
+	spec->csum = true;
+	spec->tso = true;
 	if (val == NULL || strlen(val) >= sizeof(buf)) {
 		snprintf(err, errlen, "--vhost: value too long");
 		return -EINVAL;
@@ -282,18 +286,20 @@ vmp_params_parse_vhost(const char *val, struct vmp_vhost_spec *spec,
 			}
 			if (csum)
 				csum_off = !spec->csum;
+			else
+				tso_on = spec->tso;
 		} else {
 			snprintf(err, errlen, "--vhost: unknown key '%s'", tok);
 			return -EINVAL;
 		}
 	}
-	if (spec->tso && csum_off) {
+	if (tso_on && csum_off) {
 		snprintf(err, errlen,
 			 "--vhost: '%s': tso=on needs csum (not csum=off)",
 			 val);
 		return -EINVAL;
 	}
-	spec->csum |= spec->tso;
+	spec->tso &= !csum_off; /* csum=off turns the default tso off */
 	return 0;
 }
 

@@ -25,8 +25,8 @@ struct vmp_vhost_spec {
 	bool client;
 	unsigned int queues;    /**< queue pairs, default 1 */
 	enum vmp_dma_kind dma;  /**< VMP_DMA_DEFAULT: --dma */
-	bool csum;              /**< csum=on: offer checksum offloads */
-	bool tso;               /**< tso=on: offer TSO (implies csum=on) */
+	bool csum;              /**< offer checksum offloads (csum=off: not) */
+	bool tso;               /**< offer TSO (tso=off, csum=off: not) */
 	unsigned int mtu;       /**< mtu=N; 0: lib/vnet's default (1500) */
 };
 #include "guest.h"

@@ -182,7 +182,9 @@ __vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec, int socket)
 		printf("vmpath: cannot create ethdev port '%s'\n", spec);
 		return -ENODEV;
 	}
-	rc = rte_eth_dev_configure(sp->eth_port, 1, 1, &conf);
+	rc = vmp_vnet_eth_offloads_setup(sp->eth_port, &conf, &sp->eth_ol);
+	if (rc == 0)
+		rc = rte_eth_dev_configure(sp->eth_port, 1, 1, &conf);
 	if (rc < 0 && conf.intr_conf.rxq) {
 		conf.intr_conf.rxq = 0; /* none: its lcore sleeps bounded */
 		rc = rte_eth_dev_configure(sp->eth_port, 1, 1, &conf);
@@ -450,12 +452,12 @@ __vmp_switch_mac_flush(unsigned int id)
 }
 
 /*
- * An ethdev port is configured without TX offloads: what a guest asked for
- * (checksums, TSO) is finished in software first. Sends what it can, frees
- * the rest; returns the packets sent.
+ * What a guest asked for (checksums, TSO) and the ethdev port does not take
+ * (vmp_vnet_eth_offloads_setup()) is finished in software first. Sends
+ * what it can, frees the rest; returns the packets sent.
  */
 static uint16_t
-eth_send(const struct vmp_sw_port *sp, uint16_t q, struct rte_mbuf **pkts,
+eth_send(struct vmp_sw_port *sp, uint16_t q, struct rte_mbuf **pkts,
 	 uint16_t n)
 {
 	const uint64_t ol = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
@@ -475,8 +477,8 @@ eth_send(const struct vmp_sw_port *sp, uint16_t q, struct rte_mbuf **pkts,
 		}
 		if (k == n)
 			break;
-		r = vmp_vnet_offload_finish(pkts[k], 0, vmp_sw.mp, seg,
-					    RTE_DIM(seg));
+		r = vmp_vnet_eth_offload_finish(&sp->eth_ol, pkts[k], vmp_sw.mp,
+						seg, RTE_DIM(seg));
 		if (r < 0) {
 			rte_pktmbuf_free(pkts[k]);
 			continue;

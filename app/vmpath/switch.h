@@ -44,6 +44,7 @@ struct vmp_sw_port {
 	bool is_eth;
 	enum vmp_sw_port_state state;
 	uint16_t eth_port;
+	struct vmp_vnet_eth_ol eth_ol; /* its offloads, counters */
 	char eth_name[64];
 	struct vmp_vhost_spec spec;
 	enum vmp_dma_kind dma; /* resolved: port's dma= or --dma */

@@ -68,6 +68,23 @@ tel_config(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
+/* An ethdev port's offloads: what it takes, what became of requests. */
+static void
+tel_eth_offloads(struct rte_tel_data *t, const struct vmp_vnet_eth_ol *ol)
+{
+	rte_tel_data_add_dict_u64(t, "ol_caps", ol->caps);
+	rte_tel_data_add_dict_u64(
+		t, "hw_tso", __atomic_load_n(&ol->hw_tso, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(
+		t, "hw_csum", __atomic_load_n(&ol->hw_csum, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(
+		t, "sw_segs", __atomic_load_n(&ol->sw_segs, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(
+		t, "sw_csum", __atomic_load_n(&ol->sw_csum, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(
+		t, "sw_fail", __atomic_load_n(&ol->sw_fail, __ATOMIC_RELAXED));
+}
+
 static int
 tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 	  struct rte_tel_data *d)
@@ -94,6 +111,7 @@ tel_ports(const char *cmd __rte_unused, const char *params __rte_unused,
 		if (sp->is_eth) {
 			rte_tel_data_add_dict_string(t, "path", sp->spec.path);
 			rte_tel_data_add_dict_string(t, "mode", "ethdev");
+			tel_eth_offloads(t, &sp->eth_ol);
 			snprintf(key, sizeof(key), "%u", p);
 			rte_tel_data_add_dict_container(d, key, t, 0);
 			continue;

@@ -156,6 +156,48 @@ int vmp_vnet_offload_finish(struct rte_mbuf *m, uint32_t caps,
 			    struct rte_mempool *mp, struct rte_mbuf **out,
 			    uint16_t max_out);
 
+struct rte_eth_conf;
+
+/**
+ * What an ethdev port takes of the offload requests, and what became of
+ * the requests sent to it (vmp_vnet_eth_offload_finish()). Counters are
+ * updated with relaxed atomics (several lcores may send to one port).
+ */
+struct vmp_vnet_eth_ol {
+	uint16_t port_id;
+	uint32_t caps;		/**< VMP_VNET_CAP_* the PMD takes */
+	uint32_t tso_frame_max; /**< longest tso_segsz + l2/l3/l4 headers it
+				 * segments (net_tap: its MTU); 0: any */
+	uint64_t hw_tso;	/**< TSO frames left to the PMD */
+	uint64_t hw_csum;	/**< checksum requests left to the PMD */
+	uint64_t sw_segs;	/**< segments made in software */
+	uint64_t sw_csum;	/**< packets checksummed in software */
+	uint64_t sw_fail;	/**< packets that could not be finished */
+};
+
+/**
+ * Before rte_eth_dev_configure() of @p port_id: enable in @p conf's
+ * txmode.offloads the checksum and TSO offloads its PMD has that vmpath
+ * uses, and fill @p ol (zeroed counters). IPv6 TSO is never given to
+ * net_tap (DPDK 22.11 segments IPv4 only there).
+ *
+ * @return 0, or a negative errno of rte_eth_dev_info_get() (-ENODEV: no
+ *   such port).
+ */
+int vmp_vnet_eth_offloads_setup(uint16_t port_id, struct rte_eth_conf *conf,
+				struct vmp_vnet_eth_ol *ol);
+
+/**
+ * vmp_vnet_offload_finish() for the ethdev port of @p ol: what its PMD
+ * takes is left in @p m's request, the rest finished in software; counted
+ * in @p ol.
+ *
+ * @return as vmp_vnet_offload_finish().
+ */
+int vmp_vnet_eth_offload_finish(struct vmp_vnet_eth_ol *ol, struct rte_mbuf *m,
+				struct rte_mempool *mp, struct rte_mbuf **out,
+				uint16_t max_out);
+
 /**
  * Create a port and start its vhost-user socket (listen, or connect).
  *

@@ -25,27 +25,114 @@
 #define OL_ALL                                                                 \
 	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 
-/* Where the next payload byte of a frame is: segment and offset in it. */
+/*
+ * Where the next payload byte of a frame is (segment and offset in it), and
+ * the references the segments made so far hold on it. Each indirect mbuf
+ * takes a reference to the mbuf whose data it points at; instead of one
+ * atomic update per attach, the attaches to one source mbuf are counted in
+ * @refs and added in one update when the cursor leaves it. In @handover
+ * frames (every mbuf direct, with payload bytes) the frame's own reference
+ * to each mbuf goes to its first attach, so the frame is not freed at the
+ * end either: an unshared frame is segmented without an atomic operation.
+ */
 struct gso_cursor {
 	struct rte_mbuf *seg;
 	uint32_t off;
+	uint16_t refs;
+	bool handover;
 };
 
+/* As rte_pktmbuf_attach(@n, @src) for a @src without external buffer, but
+ * the reference @n holds is counted by the caller (gso_cursor.refs). */
+static inline void
+attach_counted(struct rte_mbuf *n, const struct rte_mbuf *src)
+{
+	n->priv_size = src->priv_size;
+	n->ol_flags = src->ol_flags | RTE_MBUF_F_INDIRECT;
+	__rte_pktmbuf_copy_hdr(n, src);
+	n->data_off = src->data_off;
+	rte_mbuf_iova_set(n, rte_mbuf_iova_get(src));
+	n->buf_addr = src->buf_addr;
+	n->buf_len = src->buf_len;
+	n->next = NULL;
+	n->nb_segs = 1;
+}
+
+/* The references counted for the cursor's mbuf, added to the mbuf that
+ * holds its data (itself when direct). */
+static void
+cursor_flush(struct gso_cursor *c)
+{
+	int16_t v = (int16_t)(c->refs - (c->handover ? 1 : 0));
+
+	if (c->refs != 0 && v != 0)
+		rte_mbuf_refcnt_update(rte_mbuf_from_indirect(c->seg), v);
+	c->refs = 0;
+}
+
+/* A failed segmentation of @m: the references its segments hold counted
+ * in full, and the frame's own given back, so freeing the segments leaves
+ * @m as it was. */
+static void
+cursor_unwind(struct gso_cursor *c, struct rte_mbuf *m)
+{
+	bool h = c->handover;
+
+	c->handover = false;
+	cursor_flush(c);
+	/* Bound: the frame's chain up to the cursor */
+	for (; h && m != NULL && m != c->seg; m = m->next)
+		rte_mbuf_refcnt_update(m, 1);
+}
+
+/* A frame whose mbufs can all hand their reference over (gso_cursor): each
+ * direct, none empty past the headers, data lengths adding up to pkt_len
+ * (so every one gets an attach). */
+static bool
+handover_ok(const struct rte_mbuf *m, uint32_t hl)
+{
+	uint32_t sum = 0;
+	const struct rte_mbuf *s;
+
+	/* Bound: the chain's nb_segs mbufs */
+	for (s = m; s != NULL; s = s->next) {
+		if (!RTE_MBUF_DIRECT(s) || s->data_len <= (s == m ? hl : 0))
+			return false;
+		sum += s->data_len;
+	}
+	return sum == m->pkt_len;
+}
+
+/* Raw sum of @len bytes at @p that lie at offset @done of what is summed:
+ * at an odd offset the bytes sit in the other half of each 16-bit word,
+ * so the folded sum is swapped (RFC 1071). DPDK 22.11's
+ * rte_raw_cksum_mbuf() swaps before folding the carries, which is wrong
+ * for such pieces: every multi-mbuf sum here goes through this. */
+static inline uint32_t
+piece_sum(const void *p, uint32_t len, uint32_t done)
+{
+	uint16_t ps = __rte_raw_cksum_reduce(__rte_raw_cksum(p, len, 0));
+
+	return (done & 1) ? (uint16_t)((ps >> 8) | (ps << 8)) : ps;
+}
+
 /* Chain to @dst indirect mbufs from @mp covering the next @len bytes at
- * @c, advancing @c. Bound: one indirect mbuf per source segment the range
- * touches; the cursor only moves forward, so segmenting a whole frame
- * walks its chain once. */
+ * @c, advancing @c; their bytes' raw checksum added to @sum. Bound: one
+ * indirect mbuf per source segment the range touches; the cursor only
+ * moves forward, so segmenting a whole frame walks its chain once. */
 static int
 attach_range(struct rte_mbuf *dst, struct rte_mempool *mp, struct gso_cursor *c,
-	     uint32_t len)
+	     uint32_t len, uint32_t *sum)
 {
 	struct rte_mbuf *last = rte_pktmbuf_lastseg(dst);
+	uint32_t done = 0;
 
 	while (len > 0 && c->seg != NULL) {
 		struct rte_mbuf *src = c->seg, *n;
 		uint32_t l = RTE_MIN(len, (uint32_t)src->data_len - c->off);
 
 		if (l == 0) { /* an empty segment, or this one is used up */
+			cursor_flush(c);
 			c->seg = src->next;
 			c->off = 0;
 			continue;
@@ -53,51 +140,99 @@ attach_range(struct rte_mbuf *dst, struct rte_mempool *mp, struct gso_cursor *c,
 		n = rte_pktmbuf_alloc(mp);
 		if (n == NULL)
 			return -ENOMEM;
-		rte_pktmbuf_attach(n, src);
+		if (RTE_MBUF_HAS_EXTBUF(src)) {
+			rte_pktmbuf_attach(n, src);
+		} else {
+			attach_counted(n, src);
+			c->refs++;
+		}
 		n->data_off = (uint16_t)(src->data_off + c->off);
 		n->data_len = (uint16_t)l;
 		n->pkt_len = l;
+		/* summed while the bytes are at hand */
+		*sum += piece_sum(rte_pktmbuf_mtod(n, void *), l, done);
 		last->next = n;
 		last = n;
 		dst->nb_segs++;
 		dst->pkt_len += l;
 		c->off += l;
+		done += l;
 		len -= l;
 	}
 	return len == 0 ? 0 : -EINVAL;
 }
 
 /* Segment @s: @m's @hl header bytes (in its first mbuf, ol_fields_ok())
- * copied, then the next @plen payload bytes at @c attached. */
+ * copied, then the next @plen payload bytes at @c attached, their raw sum
+ * in @sum. */
 static int
 attach_payload(struct rte_mbuf *s, struct rte_mempool *mp,
 	       const struct rte_mbuf *m, uint32_t hl, struct gso_cursor *c,
-	       uint32_t plen)
+	       uint32_t plen, uint32_t *sum)
 {
 	rte_memcpy(rte_pktmbuf_mtod(s, uint8_t *),
 		   rte_pktmbuf_mtod(m, const uint8_t *), hl);
 	s->data_len = (uint16_t)hl;
 	s->pkt_len = hl;
-	return attach_range(s, mp, c, plen);
+	*sum = 0;
+	return attach_range(s, mp, c, plen, sum);
 }
 
-/* The complete L4 checksum of the one-segment-headers packet @m whose L4
- * header starts at @l4 (field zeroed by the caller). */
+/* Bound: the chain's mbufs. */
+uint32_t
+__vmp_vnet_chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint32_t sum = 0, done = 0, l;
+
+	for (; m != NULL && done < len; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		l = RTE_MIN((uint32_t)m->data_len - off, len - done);
+		sum += piece_sum(rte_pktmbuf_mtod_offset(m, const void *, off),
+				 l, done);
+		done += l;
+		off = 0;
+	}
+	return sum;
+}
+
+/* The complete L4 checksum of the packet @m whose L4 header starts at
+ * @l4_off (field zeroed by the caller), over the L4 length its IP header
+ * gives, as rte_ipv{4,6}_udptcp_cksum_mbuf() but right for chains of odd
+ * lengths. 0 is sent as 0xffff (the same in ones' complement; UDP needs
+ * it). */
 static uint16_t
 l4_cksum(const struct rte_mbuf *m, bool v6, uint16_t l3_off, uint16_t l4_off)
 {
 	const void *ip = rte_pktmbuf_mtod_offset(m, const void *, l3_off);
+	uint32_t sum, len;
+	uint16_t c;
 
-	return v6 ? rte_ipv6_udptcp_cksum_mbuf(m, ip, l4_off)
-		  : rte_ipv4_udptcp_cksum_mbuf(m, ip, l4_off);
+	if (v6) {
+		len = rte_be_to_cpu_16(
+			((const struct rte_ipv6_hdr *)ip)->payload_len);
+		sum = rte_ipv6_phdr_cksum(ip, 0);
+	} else {
+		len = (uint32_t)rte_be_to_cpu_16(
+			      ((const struct rte_ipv4_hdr *)ip)->total_length) -
+		      rte_ipv4_hdr_len(ip);
+		sum = rte_ipv4_phdr_cksum(ip, 0);
+	}
+	sum += __vmp_vnet_chain_sum(m, l4_off, len);
+	c = (uint16_t)~__rte_raw_cksum_reduce(sum);
+	return c == 0 ? 0xffff : c;
 }
 
 /* Headers of the TSO frame @m fixed for segment @i of @n, @plen payload
- * bytes at payload offset @poff. */
+ * bytes at payload offset @poff whose raw checksum is @psum. */
 static void
 seg_headers(struct rte_mbuf *s, const struct rte_mbuf *m, uint16_t i,
-	    uint16_t n, uint32_t plen, uint32_t poff)
+	    uint16_t n, uint32_t plen, uint32_t poff, uint32_t psum)
 {
+	uint32_t sum;
+
 	bool v6 = !!(m->ol_flags & RTE_MBUF_F_TX_IPV6);
 	uint16_t l3o = m->l2_len, l4o = m->l2_len + m->l3_len;
 	struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(s, void *, l4o);
@@ -108,6 +243,7 @@ seg_headers(struct rte_mbuf *s, const struct rte_mbuf *m, uint16_t i,
 
 		ip->payload_len = rte_cpu_to_be_16(
 			(uint16_t)(m->l3_len - sizeof(*ip) + m->l4_len + plen));
+		sum = rte_ipv6_phdr_cksum(ip, 0);
 	} else {
 		struct rte_ipv4_hdr *ip =
 			rte_pktmbuf_mtod_offset(s, void *, l3o);
@@ -118,6 +254,7 @@ seg_headers(struct rte_mbuf *s, const struct rte_mbuf *m, uint16_t i,
 			(uint16_t)(rte_be_to_cpu_16(ip->packet_id) + i));
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		sum = rte_ipv4_phdr_cksum(ip, 0);
 	}
 	th->sent_seq = rte_cpu_to_be_32(rte_be_to_cpu_32(th->sent_seq) + poff);
 	/* FIN and PSH end the frame, CWR starts it (RFC 3168 6.1.2) */
@@ -127,7 +264,9 @@ seg_headers(struct rte_mbuf *s, const struct rte_mbuf *m, uint16_t i,
 	if (i != 0)
 		th->tcp_flags &= (uint8_t)~RTE_TCP_CWR_FLAG;
 	th->cksum = 0;
-	th->cksum = l4_cksum(s, v6, l3o, l4o);
+	/* the payload was summed as it was attached: only the header here */
+	sum = __rte_raw_cksum(th, m->l4_len, sum + psum);
+	th->cksum = (uint16_t)~__rte_raw_cksum_reduce(sum);
 }
 
 /* Headers (l2 + l3 + l4 bytes) in the first segment and sane for @m's
@@ -158,36 +297,46 @@ ol_fields_ok(const struct rte_mbuf *m)
 	       (uint32_t)m->l2_len + m->l3_len + l4 <= m->data_len;
 }
 
-/* TCP segmentation of @m into @out; frees @m on success (its data lives on
- * in the segments' indirect mbufs). */
+/* TCP segmentation of @m into @out; @m is then owned by the segments'
+ * indirect mbufs (or freed). On failure @m is as it was. */
 static int
 sw_segment(struct rte_mbuf *m, struct rte_mempool *mp, struct rte_mbuf **out,
 	   uint16_t max_out)
 {
 	uint32_t hl = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
 	uint32_t payload = m->pkt_len - hl, mss = m->tso_segsz, poff = 0;
-	uint32_t n = payload == 0 ? 1 : (payload + mss - 1) / mss, i;
+	uint32_t n = payload == 0 ? 1 : (payload + mss - 1) / mss, i, psum;
 	struct gso_cursor c = {.seg = m, .off = hl};
 
 	if (n > max_out)
 		return -ENOSPC;
+	c.handover = payload != 0 && handover_ok(m, hl);
 	/* Bound: n <= max_out segments */
 	for (i = 0; i < n; i++) {
 		uint32_t plen = RTE_MIN(mss, payload - poff);
 		struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
+		int rc =
+			s == NULL ? -ENOMEM
+			: hl > rte_pktmbuf_tailroom(s)
+				? -EINVAL
+				: attach_payload(s, mp, m, hl, &c, plen, &psum);
 
-		if (s == NULL || hl > rte_pktmbuf_tailroom(s) ||
-		    attach_payload(s, mp, m, hl, &c, plen) < 0) {
+		if (rc < 0) {
+			cursor_unwind(&c, m);
 			rte_pktmbuf_free(s);
 			rte_pktmbuf_free_bulk(out, i);
-			return s == NULL ? -ENOMEM : -EINVAL;
+			return rc;
 		}
-		seg_headers(s, m, (uint16_t)i, (uint16_t)n, plen, poff);
+		seg_headers(s, m, (uint16_t)i, (uint16_t)n, plen, poff, psum);
 		s->port = m->port;
 		out[i] = s;
 		poff += plen;
 	}
-	rte_pktmbuf_free(m);
+	if (c.seg != NULL)
+		cursor_flush(&c);
+	/* the frame's references went to the first attach of each mbuf */
+	if (!c.handover)
+		rte_pktmbuf_free(m);
 	return (int)n;
 }
 

@@ -165,8 +165,8 @@ tx_csum(struct vnet_vq *vq, struct rte_mbuf *m, const struct virtio_net_hdr *vh)
 		return -1;
 	}
 	/* the field holds the guest's partial sum: fold it in */
-	if (rte_raw_cksum_mbuf(m, cs, m->pkt_len - cs, &sum) < 0)
-		return VMP_VNET_BAD_HDR_CSUM;
+	sum = __rte_raw_cksum_reduce(
+		__vmp_vnet_chain_sum(m, cs, m->pkt_len - cs));
 	mbuf_put16(m, cs + co, (uint16_t)~sum);
 	vq->st.sw_csum++;
 	return -1;

@@ -371,6 +371,11 @@ void __vmp_vnet_rx_hdr_fill(struct vnet_vq *vq, const struct rte_mbuf *m,
 /* Virtio features offered for VMP_VNET_OL_* @ol; UINT64_MAX: not a valid
  * set. */
 uint64_t __vmp_vnet_offload_features(uint32_t ol);
+/* Raw (unfolded, uncomplemented) ones' complement sum of @len bytes of the
+ * chain @m from offset @off, fewer if the chain ends first; right for mbufs
+ * of odd lengths, unlike DPDK 22.11's rte_raw_cksum_mbuf() (vnet_gso.c). */
+uint32_t __vmp_vnet_chain_sum(const struct rte_mbuf *m, uint32_t off,
+			      uint32_t len);
 #define VNET_OL_FLAGS                                                          \
 	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 

@@ -35,7 +35,7 @@ test_vhost_specs(void)
 	TEST_ASSERT_EQUAL(c.vhost[1].dma, VMP_DMA_SKELETON, "");
 	TEST_ASSERT_EQUAL(c.dma, VMP_DMA_SW, "");
 	TEST_ASSERT_EQUAL(c.dma_threshold, 512, "");
-	TEST_ASSERT(!c.vhost[0].csum && !c.vhost[0].tso, "offloads off");
+	TEST_ASSERT(c.vhost[0].csum && c.vhost[0].tso, "offloads on");
 	return TEST_SUCCESS;
 }
 
@@ -47,11 +47,14 @@ test_vhost_offloads(void)
 
 	TEST_ASSERT_SUCCESS(PARSE(&c, err, "--vhost", "/tmp/a,tso=on",
 				  "--vhost", "/tmp/b,csum=on,tso=off",
-				  "--vhost", "/tmp/c,csum=off"),
+				  "--vhost", "/tmp/c,csum=off",
+				  "--vhost", "/tmp/d,tso=off"),
 			    "%s", err);
 	TEST_ASSERT(c.vhost[0].csum && c.vhost[0].tso, "tso=on implies csum");
 	TEST_ASSERT(c.vhost[1].csum && !c.vhost[1].tso, "csum only");
-	TEST_ASSERT(!c.vhost[2].csum && !c.vhost[2].tso, "off");
+	TEST_ASSERT(!c.vhost[2].csum && !c.vhost[2].tso,
+		    "csum=off turns tso off");
+	TEST_ASSERT(c.vhost[3].csum && !c.vhost[3].tso, "tso=off only");
 	TEST_ASSERT_EQUAL(PARSE(&c, err, "--vhost", "/tmp/a,csum=off,tso=on"),
 			  -EINVAL, "");
 	TEST_ASSERT(strstr(err, "tso=on") != NULL, "%s", err);

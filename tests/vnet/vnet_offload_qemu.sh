@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # TCP streams between a real Linux guest (QEMU 7.2, TCG) on a vmpath port
-# with checksum and TSO offloads on (--vhost ...,tso=on) and the host kernel
+# with checksum and TSO offloads on (the default) and the host kernel
 # behind a net_tap port of the switch, both directions, IPv4 then IPv6:
 # host -> guest, guest -> host, host -> guest, guest -> host, MIB MiB each
 # (default 32). The guest's virtio_net sends 64 KiB TSO frames with partial
 # checksums; vmpath checks each header, and segments and checksums them in
-# software for the tap (which negotiated nothing). The guest receives the
-# host's frames with GUEST_CSUM/TSO negotiated.
+# software or leaves them to net_tap, by what it takes: IPv4 TSO frames
+# whose segments fit the tap's MTU check (tso_segsz + all headers <= MTU:
+# the host's route to the guest advertises MSS VNET_OL_QEMU_ADVMSS, default
+# 1400, so the guest's TSO frames fit; empty: the kernel's 1460, then they
+# do not), never IPv6 TSO (net_tap's rte_gso is IPv4 only). The guest
+# receives the host's frames with GUEST_CSUM/TSO negotiated.
 #
-#   vnet_offload_qemu.sh [on|off]   (off: the same with offloads off)
+#   vnet_offload_qemu.sh [on|off]   (off: the same with csum=off: no offloads)
 #
 # Pass: every stream's sha256 is the same at both ends; the guest counts 0
 # TCP InCsumErrors and 0 Ip InHdrErrors, its kernel logs no virtio error or
 # trace; the guest negotiated CSUM and HOST_TSO4/6 (on) and its TX vring
-# counted offloaded packets (ol_csum, ol_tso) and no bad header.
+# counted offloaded packets (ol_csum, ol_tso) and no bad header; the tap
+# port took IPv4 TSO frames whole (hw_tso, with ADVMSS) and got the IPv6
+# ones as segments made by vmpath (sw_segs).
 # Prints 'STREAM dir family MiB seconds Mbit/s' per stream (the benchmark
 # reads them).
 . "$VMPATH_SRC/tests/lib.sh"
@@ -22,6 +28,7 @@
 cd "$T_TMP"
 OL=${1:-on}
 MIB=${VNET_OL_QEMU_MIB:-32}
+ADVMSS=${VNET_OL_QEMU_ADVMSS-1400}
 guest_initramfs tap
 N=$(($$ % 200))
 NET=10.97.$N
@@ -30,7 +37,8 @@ IF=vmpo$$
 P=vmpt-olq-$$
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 PORT="$T_TMP/vm.sock"
-[ "$OL" = on ] && PORT="$PORT,tso=on"
+# offloads are on by default (csum=off turns TSO off too)
+[ "$OL" = on ] || PORT="$PORT,csum=off"
 
 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va --file-prefix=$P \
 	"${LOGS[@]}" -- --vhost "$PORT" --ethdev "net_tap0,iface=$IF" \
@@ -46,10 +54,14 @@ fi
 ip addr add $NET.1/24 dev $IF
 ip -6 addr add ${NET6}:1/64 dev $IF nodad
 ip link set $IF up
+[ -n "$ADVMSS" ] && ip route replace $NET.0/24 dev $IF src $NET.1 advmss "$ADVMSS"
 
 # host -> guest on PORTs 5001 (IPv4) and 5003 (IPv6); guest -> host on 5002
 # and 5004, to the host's listeners below
 STEPS="recv:5001+send:$NET.1:5002:$MIB+recv:5003+send:${NET6}:1:5004:$MIB"
+# VNET_OL_QEMU_HASH=1: first time the guest's sha256 of MIB MiB (the guest
+# hashes what it receives as it reads)
+[ -n "${VNET_OL_QEMU_HASH:-}" ] && STEPS="hash:$MIB+$STEPS"
 timeout -k 10 400 qemu-system-x86_64 -accel tcg -m 256 -nographic \
 	-no-reboot -kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
 	-append "console=ttyS0 quiet panic=-1 vmp.ip=$NET.2/24 vmp.ip6=${NET6}:2/64 vmp.tcp=$STEPS" \
@@ -133,6 +145,19 @@ for port in 5002 5004; do
 		"VMP-GUEST-SEND: $port $(sha_of $port)" qemu.log
 done
 grep -h "^STREAM" stream-500[1-4].out | sed "s/^/  offloads $OL: /"
+# the guest CPU over all four streams (/proc/stat cpu: user nice system idle
+# iowait irq softirq): busy % and where
+awk '/VMP-GUEST-STAT[01]: cpu / {for (i = 3; i <= 9; i++) v[$1, i] = $i}
+	END {for (i = 3; i <= 9; i++) {
+		d[i] = v["VMP-GUEST-STAT1:", i] - v["VMP-GUEST-STAT0:", i]
+		t += d[i]}
+	if (t) printf "  guest cpu: busy %.0f%% (user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%%)\n",
+		100 - 100 * d[6] / t, 100 * d[3] / t, 100 * d[5] / t,
+		100 * d[9] / t, 100 * d[8] / t}' qemu.log
+grep -h "VMP-GUEST-SOFTIRQ" qemu.log | sed 's/^/  /'
+sed -n 's/.*VMP-GUEST-HASH: \([0-9]*\) MiB in \([0-9.]*\) \([0-9.]*\).*/\1 \2 \3/p' \
+	qemu.log | awk '{printf "  guest sha256: %d MiB in %.2f s, %.1f Mbit/s\n",
+	$1, $3 - $2, $1 * 8 * 1.048576 / ($3 - $2)}'
 t_grep "guest counted no TCP checksum error" \
 	"VMP-GUEST-SNMP: Tcp: [-0-9 ]* 0[[:space:]]*$" qemu.log
 t_grep "guest counted no IP header error" \
@@ -150,6 +175,11 @@ if [ "$OL" = on ]; then
 		'"vring1": \{[^}]*"ol_tso": [1-9]' ps.json
 	t_grep "guest sent partial checksums (ol_csum)" \
 		'"vring1": \{[^}]*"ol_csum": [1-9]' ps.json
+	t_grep "IPv6 TSO frames segmented by vmpath for the tap (sw_segs)" \
+		'"1": \{[^}]*"mode": "ethdev"[^}]*"sw_segs": [1-9]' ports.json
+	[ -n "$ADVMSS" ] && t_grep "IPv4 TSO frames left to the tap (hw_tso)" \
+		'"1": \{[^}]*"mode": "ethdev"[^}]*"hw_tso": [1-9]' ports.json
+	grep -o '"1": {[^}]*}' ports.json | sed 's/^/  tap port: /'
 fi
 t_check "no bad header from the guest" eval \
 	"! grep -qE '\"bad_hdr_[a-z_]+\": [1-9]' ps.json"
