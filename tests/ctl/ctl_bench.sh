@@ -1,51 +1,88 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Benchmark (perf-tests; asserts nothing about speed): dpdk-testpmd txonly on
-# port 0 sends 64 B frames to port 1's static MAC, dpdk-testpmd rxonly on
-# port 1 receives them; port 1's rate with and without back-to-back add/del
-# of a third port (no frontend), alternating windows in one run
-# (ctl_bench.py). Run it under `flock /work/benchlock` on a shared machine.
-# On 2 CPUs this layout starves the receiver (three spinning threads):
-# docs/control.md "Measured"; the one-testpmd io loop of vnet_idle_bench is
-# the layout to move to.
+# Benchmark (perf-tests; asserts nothing about speed): the packet rate of
+# ports 0 and 1 while a third port is added and removed back to back, against
+# the same rate without churn, windows alternating in one run.
+#   load   the loop of vnet_idle_bench (tests/vnet/vnet_lib.sh loop_start):
+#          ONE testpmd with two ports on 0 (a) and 1 (b), io forwarding,
+#          `start tx_first 8`; Mpps = Rx-pps summed over both ports
+#   calm   nothing changes
+#   churn  port_add / port_del of a server port with no frontend, back to
+#          back over one control connection (ctl_cycles.py --no-wait)
+#   churn+fe  the same with a client port whose frontend (a testpmd
+#          net_virtio_user server=1, -i, never started: no spinning thread)
+#          connects before each port_del
+# Each window CTL_BENCH_WINDOW s (median of its one-second samples), ROUNDS
+# rounds; the table gives the median per mode and its ratio to calm.
+# Run it holding the bench lock: flock /work/benchlock meson test -C build
+# ctl_bench (docs/control.md "Measured").
 . "$VMPATH_SRC/tests/lib.sh"
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 . "$VMPATH_SRC/tests/ctl/ctl_lib.sh"
 cd "$T_TMP"
-LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
+LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:error
+	--log-level=vmpath.vnet:warning)
 ROUNDS=${CTL_BENCH_ROUNDS:-3}
 WIN=${CTL_BENCH_WINDOW:-5}
+MODES="calm churn churn+fe"
 
-SWP=vmpt-ctlb-$$
-CTLSOCK="$T_TMP/run/vmpath.sock"
-"$VMPATH" --lcores "0@(0-1),1@(0-1)" --no-pci --no-huge -m 512 --iova-mode=va \
-	--file-prefix=$SWP "${LOGS[@]}" -- --ctl "$CTLSOCK" >sw.log 2>&1 &
-SW=$!
-T_PIDS+=("$SW")
-t_wait_for "test -S $CTLSOCK" 30 || t_bad "vmpath did not start"
-ctl port-add "$T_TMP/a.sock" >/dev/null
-ctl port-add "$T_TMP/b.sock" --mac 02:00:00:00:00:b1 >/dev/null
-dpdk-testpmd --lcores "0@(0-1),1@(0-1)" --main-lcore 1 --no-pci --no-huge -m 512 \
-	--file-prefix=vmpt-ctlb-rx-$$ "${LOGS[@]}" \
-	--vdev "net_virtio_user0,path=$T_TMP/b.sock,queues=1,mac=02:00:00:00:00:b1" \
-	-- --forward-mode=rxonly --total-num-mbufs=8192 --stats-period 100 -a --no-mlockall \
-	</dev/null >rx.log 2>&1 &
+start_vmpath bench --stats-period 0
+# the frontend of churn+fe: its prompt reads a fifo nobody writes
+mkfifo fe.fifo
+exec 8<>fe.fifo
+dpdk-testpmd --lcores "0@(0-1),1@(0-1)" --main-lcore 1 --no-pci --no-huge \
+	-m 512 --file-prefix=vmpt-ctlb-fe-$$ "${LOGS[@]}" \
+	--vdev "net_virtio_user0,path=$T_TMP/d.sock,queues=1,server=1,mac=02:00:00:00:00:d1" \
+	-- -i --total-num-mbufs=4096 --no-mlockall <&8 >fe.log 2>&1 &
 T_PIDS+=($!)
-dpdk-testpmd --lcores "0@(0-1),1@(0-1)" --main-lcore 0 --no-pci --no-huge -m 512 \
-	--file-prefix=vmpt-ctlb-tx-$$ "${LOGS[@]}" \
-	--vdev "net_virtio_user0,path=$T_TMP/a.sock,queues=1,mac=02:00:00:00:00:a1" \
-	-- --forward-mode=txonly --txpkts=64 --eth-peer=0,02:00:00:00:00:b1 \
-	--total-num-mbufs=8192 --stats-period 100 -a --no-mlockall </dev/null >tx.log 2>&1 &
-T_PIDS+=($!)
-t_wait_for "port_up 0 && port_up 1" 60 || t_bad "the peers did not attach"
-sleep 2
-$PY "$VMPATH_SRC/tests/ctl/ctl_bench.py" "$CTLSOCK" 1 "$T_TMP/c.sock" \
-	"$ROUNDS" "$WIN" | tee bench.log
-t_check "the benchmark ran" grep -q "^median" bench.log
+t_wait_for "test -S $T_TMP/d.sock" 30 || t_bad "the churn+fe frontend did not listen"
+loop_start "port_up 0 && port_up 1" || t_bad "the loop's ports did not connect"
+
+# churn MODE: add/del cycles in the background until stop-MODE appears
+churn() {
+	local args=(--no-wait "$CTLSOCK" 1000000
+		"{\"path\": \"$T_TMP/c.sock\"}")
+	[ "$1" = churn+fe ] && args=("$CTLSOCK" 1000000
+		"{\"path\": \"$T_TMP/d.sock\", \"client\": true}")
+	rm -f stop
+	$PY "$VMPATH_SRC/tests/ctl/ctl_cycles.py" --until stop "${args[@]}" \
+		>cycles.log 2>&1 &
+	CH=$!
+	T_PIDS+=("$CH")
+}
+
+declare -A R C
+printf "%6s %-9s %8s %10s\n" round mode Mpps cycles/s
+for ((r = 0; r < ROUNDS; r++)); do
+	for m in $MODES; do
+		[ $m != calm ] && churn $m
+		loop_pps "$WIN"
+		if [ $m != calm ]; then
+			touch stop
+			t_wait_pid "$CH" 30
+			[ "$T_RC" -eq 0 ] || t_bad "$m: $(cat cycles.log)"
+			C[$m]+="$(sed -n 's/.* \([0-9.]*\) cycles\/s/\1/p' cycles.log) "
+		fi
+		R[$m]+="$LOOP_PPS "
+		printf "%6d %-9s %8s %10s\n" $r $m $LOOP_PPS \
+			"$(sed -n 's/.* \([0-9.]*\) cycles\/s/\1/p' cycles.log 2>/dev/null)"
+		rm -f cycles.log
+	done
+done
+med() { printf '%s\n' ${R[$1]:-} | median; }
+echo
+printf "%-9s | %12s | %10s | %s\n" mode "Mpps (0+1)" cycles/s "x calm"
+for m in $MODES; do
+	printf "%-9s | %12s | %10s | %s\n" $m "$(med $m)" \
+		"$(printf '%s\n' ${C[$m]:-} | median)" \
+		"$(awk -v a="$(med $m)" -v c="$(med calm)" 'BEGIN {if (c + 0 > 0) printf "%.3f", a / c; else print "-"}')"
+done
+echo "(medians of $ROUNDS windows of $WIN s; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg))"
+loop_stop
 ctl port-list
 ctl port-stats 0
 ctl port-stats 1
-kill -TERM "$SW"
-t_wait_pid "$SW" 30
+t_check "the benchmark ran" test -n "$(med calm)" -a "$(med calm)" != -
+stop_vmpath
 echo "$T_PASS passed, $T_FAIL failed"
 [ "$T_FAIL" -eq 0 ]

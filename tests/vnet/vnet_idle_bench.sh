@@ -31,7 +31,6 @@ ROWS=${VNET_IDLE_BENCH_ROWS:-idle rtt load oversub}
 ANY="(0-1)"
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:error
 	--log-level=vmpath.vnet:warning)
-median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 
 # start_sw POLICY [vmpath args...]: the switch, ports a (0) and b (1)
 start_sw() {
@@ -107,31 +106,10 @@ run_rtt() { # POLICY -> P50, P99 (us)
 
 run_load() { # POLICY [vmpath args] -> PPS (Mpps through the switch)
 	start_sw "$@"
-	rm -f l.fifo && mkfifo l.fifo && exec 9<>l.fifo
-	dpdk-testpmd --lcores "0@$ANY,1@$ANY" --main-lcore 1 --no-pci \
-		--no-huge -m 512 --file-prefix=vmpt-vib-l-$$ "${LOGS[@]}" \
-		--vdev "net_virtio_user0,path=$T_TMP/a.sock,queues=1,queue_size=1024,mac=02:00:00:00:00:a1" \
-		--vdev "net_virtio_user1,path=$T_TMP/b.sock,queues=1,queue_size=1024,mac=02:00:00:00:00:b1" \
-		-- -i --forward-mode=io --txpkts=64 \
-		--eth-peer=0,02:00:00:00:00:b1 --eth-peer=1,02:00:00:00:00:a1 \
-		--total-num-mbufs=16384 --no-mlockall <&9 >g-l.log 2>&1 &
-	local gl=$! i
-	T_PIDS+=("$gl")
-	t_wait_for connected 40
-	# packets sent before both vrings run would be lost to the loop
-	echo "start tx_first 8" >&9
-	sleep 2
-	for ((i = 0; i <= SECS; i++)); do
-		echo "show port stats all" >&9
-		sleep 1
-	done
-	# Rx-pps of port 0 then port 1 per request; the first pair covers the
-	# time since start and is dropped
-	PPS=$(grep -a "Rx-pps" g-l.log | awk '{s += $2} NR % 2 == 0 {print s; s = 0}' |
-		tail -n "$SECS" | median | awk '{printf "%.3f", $1 / 1e6}')
-	echo quit >&9
-	stop_pid $gl
-	exec 9>&-
+	loop_start connected || echo "  load $*: the loop's ports did not connect"
+	loop_pps "$SECS"
+	PPS=$LOOP_PPS
+	loop_stop
 	stop_pid $SW TERM
 	echo "  load $*: $PPS Mpps"
 }
