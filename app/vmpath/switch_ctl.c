@@ -340,8 +340,12 @@ port_build(struct vmp_sw_port *sp, unsigned int id,
 	if (ethdev != NULL) {
 		rc = __vmp_switch_eth_create(sp, ethdev, vmp_sw.socket);
 		if (rc < 0)
-			snprintf(err, errlen, "port %u: ethdev '%s' refused",
-				 id, ethdev);
+			snprintf(err, errlen, "port %u: ethdev '%s': %s", id,
+				 ethdev,
+				 rc == -ENODEV
+					 ? "no such driver, or it refused "
+					   "the devargs"
+					 : "could not be started");
 		if (rc == 0)
 			place(sp);
 		return rc;
@@ -467,13 +471,6 @@ __vmp_switch_port_del(unsigned int id, char *err, size_t errlen)
 		snprintf(err, errlen, "port %u does not exist", id);
 		return -ENOENT;
 	}
-	if (sp->is_eth) {
-		snprintf(err, errlen,
-			 "port %u is an ethdev port: fixed at "
-			 "startup",
-			 id);
-		return -ENOTSUP;
-	}
 	vmp_idle_hold(true);
 	vmp_switch_lock();
 	sp->state = VMP_SW_PORT_DELETING; /* ACTIVE->DELETING: no reader */
@@ -488,7 +485,10 @@ __vmp_switch_port_del(unsigned int id, char *err, size_t errlen)
 		goto out;
 	}
 	vmp_idle_port_detach(sp);
-	rc = vhost_destroy(sp, id);
+	/* no lcore polls or sends to it any more: the vdev may go */
+	if (sp->is_eth)
+		eth_free(sp);
+	rc = sp->is_eth ? 0 : vhost_destroy(sp, id);
 	if (rc < 0) {
 		snprintf(err, errlen,
 			 "port %u: %s: kept unpublished, retry "

@@ -35,3 +35,11 @@ port_up() {
 p=[x for x in json.load(sys.stdin) if x['id']==$1]
 sys.exit(0 if p and p[0]['state']=='up' else 1)"
 }
+
+# mem_state: DPDK heap in use (bytes, allocations) and the switch pool's
+# mbufs in use, one line
+mem_state() {
+	ctl --json memory | $PY -c 'import json,sys
+d=json.load(sys.stdin)
+print("heap", d["heap_alloc_bytes"], d["heap_alloc_count"], "mbufs", d["mbufs_in_use"])'
+}
