@@ -10,11 +10,12 @@ PY=/usr/bin/python3
 ctl() { timeout 60 $PY "$CTL" --socket "$CTLSOCK" "$@"; }
 
 # start_vmpath NAME [vmpath args...]: ports a.sock and b.sock, the control
-# socket at $CTLSOCK; pid in SW, file prefix in SWP.
+# socket at $CTLSOCK; pid in SW, file prefix in SWP. SW_LCORES: its EAL
+# --lcores (default: main lcore 0 and datapath lcore 1, both on CPUs 0-1).
 start_vmpath() {
 	SWP=vmpt-ctl-$1-$$
 	CTLSOCK="$T_TMP/run/vmpath.sock"
-	"$VMPATH" --lcores "0@(0-1),1@(0-1)" --no-pci --no-huge -m 512 \
+	"$VMPATH" --lcores "${SW_LCORES:-0@(0-1),1@(0-1)}" --no-pci --no-huge -m 512 \
 		--iova-mode=va --file-prefix=$SWP "${LOGS[@]}" -- \
 		--vhost "$T_TMP/a.sock" --vhost "$T_TMP/b.sock" \
 		--ctl "$CTLSOCK" "${@:2}" >sw-$1.log 2>&1 &

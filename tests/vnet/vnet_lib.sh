@@ -33,6 +33,9 @@ wticks() {
 	echo $n
 }
 
+# pticks PID: CPU ticks (utime + stime) used so far by all of PID's threads.
+pticks() { awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0; }
+
 # guest_initramfs [NEEDS_TAP]: the QEMU test guest's kernel in $G and its own
 # initramfs in $T_TMP/initramfs.gz (usertools/vmpath-guest, whatever version
 # another tree cached); exits 77 (SKIP) if QEMU or the guest is missing, or
@@ -66,12 +69,13 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else p
 # packets in the loop a -> switch -> b -> testpmd -> a ..., where none is
 # dropped, so the rate is set by the two spinning threads (testpmd's
 # forwarding lcore and the switch's datapath lcore), one per CPU. Its prompt
-# reads the fifo held on fd 9; pid in LOOP. Uses LOGS; returns 1 if READY
-# never succeeded (40 s).
+# reads the fifo held on fd 9; pid in LOOP. Uses LOGS, and LOOP_LCORES for
+# its EAL --lcores (default: both lcores on CPUs 0-1; lcore 0 forwards);
+# returns 1 if READY never succeeded (40 s).
 loop_start() {
 	rm -f l.fifo && mkfifo l.fifo && exec 9<>l.fifo
-	dpdk-testpmd --lcores "0@(0-1),1@(0-1)" --main-lcore 1 --no-pci \
-		--no-huge -m 512 --file-prefix=vmpt-loop-$$ "${LOGS[@]}" \
+	dpdk-testpmd --lcores "${LOOP_LCORES:-0@(0-1),1@(0-1)}" --main-lcore 1 \
+		--no-pci --no-huge -m 512 --file-prefix=vmpt-loop-$$ "${LOGS[@]}" \
 		--vdev "net_virtio_user0,path=$T_TMP/a.sock,queues=1,queue_size=1024,mac=02:00:00:00:00:a1" \
 		--vdev "net_virtio_user1,path=$T_TMP/b.sock,queues=1,queue_size=1024,mac=02:00:00:00:00:b1" \
 		-- -i --forward-mode=io --txpkts=64 \
