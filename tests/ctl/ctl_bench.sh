@@ -12,11 +12,18 @@
 #   churn+fe  the same with a client port whose frontend (a testpmd
 #          net_virtio_user server=1, -i, never started: no spinning thread)
 #          connects before each port_del
+#   tick   a control with no vmpath work: a client that only wakes up
+#          every 0.5 ms (as often as churn's does), to tell what the
+#          scheduler makes of more wake-ups on a loaded 2-CPU machine from
+#          what vmpath's port changes cost
 # Each window CTL_BENCH_WINDOW s (median of its one-second samples), ROUNDS
 # rounds; the table gives the median per mode and its ratio to calm, and
 # per window the CPU (% of one CPU) that the switch's datapath lcore, the
-# loop's forwarding lcore, and the control side (vmpath's other threads plus
-# the churning client) got: on 2 CPUs the loop's rate follows the first two.
+# loop's forwarding lcore, vmpath's other threads (the main lcore serving the
+# socket, rte_vhost's thread) and the churning client got (on 2 CPUs the
+# loop's rate follows the first two), and vmpath's control CPU per add/del
+# cycle (ms): the cost that churn takes from the datapath where the main
+# lcore shares a CPU with it.
 # Argument: float (default: every lcore on CPUs 0-1, as
 # vnet_idle_bench) or pinned (the datapath lcore on CPU 1, the loop's
 # forwarding lcore on CPU 0: two spinners never share a CPU; the main lcores
@@ -36,7 +43,7 @@ if [ "$LAYOUT" = pinned ]; then
 	LOOP_LCORES="0@0,1@(0-1)"
 fi
 WIN=${CTL_BENCH_WINDOW:-5}
-MODES="calm churn churn+fe"
+MODES="calm churn churn+fe tick"
 
 start_vmpath bench --stats-period 0
 # the frontend of churn+fe: its prompt reads a fifo nobody writes
@@ -57,46 +64,60 @@ churn() {
 	[ "$1" = churn+fe ] && args=("$CTLSOCK" 1000000
 		"{\"path\": \"$T_TMP/d.sock\", \"client\": true}")
 	rm -f stop
-	$PY "$VMPATH_SRC/tests/ctl/ctl_cycles.py" --until stop "${args[@]}" \
-		>cycles.log 2>&1 &
+	if [ "$1" = tick ]; then
+		$PY -c 'import os, time
+while not os.path.exists("stop"):
+    time.sleep(0.0005)' >cycles.log 2>&1 &
+	else
+		$PY "$VMPATH_SRC/tests/ctl/ctl_cycles.py" --until stop "${args[@]}" \
+			>cycles.log 2>&1 &
+	fi
 	CH=$!
 	T_PIDS+=("$CH")
 }
 
 # pct TICKS NS: ticks over NS nanoseconds as % of one CPU
 pct() { awk -v w=$1 -v t=$2 -v hz=$(getconf CLK_TCK) 'BEGIN {printf "%.0f", 100 * w / hz / (t / 1e9)}'; }
-declare -A R C
-printf "%6s %-9s %8s %10s %6s %6s %6s\n" round mode Mpps cycles/s dp% fwd% ctl%
+declare -A R C M
+printf "%6s %-9s %8s %10s %6s %6s %6s %6s %8s\n" round mode Mpps cycles/s \
+	dp% fwd% ctl% client% "ms/cycle"
 for ((r = 0; r < ROUNDS; r++)); do
 	for m in $MODES; do
 		[ $m != calm ] && churn $m
 		t0=$(date +%s%N) d0=$(wticks $SW) f0=$(wticks $LOOP)
-		c0=$(($(pticks $SW) - d0))
+		c0=$(wticks $SW other)
 		loop_pps "$WIN"
 		t1=$(date +%s%N) d1=$(wticks $SW) f1=$(wticks $LOOP)
-		c1=$(($(pticks $SW) - d1))
-		cyc=""
+		c1=$(wticks $SW other)
+		cyc="" cl=0 cms=""
 		if [ $m != calm ]; then
-			c1=$((c1 + $(pticks $CH)))
+			cl=$(awk '{print $14 + $15}' /proc/$CH/stat)
 			touch stop
 			t_wait_pid "$CH" 30
 			[ "$T_RC" -eq 0 ] || t_bad "$m: $(cat cycles.log)"
 			cyc=$(sed -n 's/.* \([0-9.]*\) cycles\/s/\1/p' cycles.log)
 			C[$m]+="$cyc "
+			cms=$(awk -v w=$((c1 - c0)) -v t=$((t1 - t0)) -v c="$cyc" \
+				-v hz=$(getconf CLK_TCK) \
+				'BEGIN {if (c > 0) printf "%.3f", 1e3 * w / hz / (c * t / 1e9)}')
+			[ -n "$cyc" ] && M[$m]+="$cms "
 			rm -f cycles.log
 		fi
 		R[$m]+="$LOOP_PPS "
-		printf "%6d %-9s %8s %10s %6s %6s %6s\n" $r $m $LOOP_PPS "$cyc" \
-			$(pct $((d1 - d0)) $((t1 - t0))) $(pct $((f1 - f0)) $((t1 - t0))) \
-			$(pct $((c1 - c0)) $((t1 - t0)))
+		printf "%6d %-9s %8s %10s %6s %6s %6s %6s %8s\n" $r $m $LOOP_PPS \
+			"$cyc" $(pct $((d1 - d0)) $((t1 - t0))) \
+			$(pct $((f1 - f0)) $((t1 - t0))) $(pct $((c1 - c0)) $((t1 - t0))) \
+			$(pct $cl $((t1 - t0))) "$cms"
 	done
 done
 med() { printf '%s\n' ${R[$1]:-} | median; }
 echo
-printf "%-9s | %12s | %10s | %s\n" mode "Mpps (0+1)" cycles/s "x calm"
+printf "%-9s | %12s | %10s | %8s | %s\n" mode "Mpps (0+1)" cycles/s \
+	"ms/cycle" "x calm"
 for m in $MODES; do
-	printf "%-9s | %12s | %10s | %s\n" $m "$(med $m)" \
+	printf "%-9s | %12s | %10s | %8s | %s\n" $m "$(med $m)" \
 		"$(printf '%s\n' ${C[$m]:-} | median)" \
+		"$(printf '%s\n' ${M[$m]:-} | median)" \
 		"$(awk -v a="$(med $m)" -v c="$(med calm)" 'BEGIN {if (c + 0 > 0) printf "%.3f", a / c; else print "-"}')"
 done
 echo "(layout $LAYOUT; medians of $ROUNDS windows of $WIN s; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg))"

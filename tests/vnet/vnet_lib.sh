@@ -22,19 +22,20 @@ start_icmpecho() {
 # wticks PID: CPU ticks (utime + stime) used so far by PID's rte-worker-*
 # threads (its forwarding lcore). Sampled over a run, it shows how much of a
 # core each side really got: on a shared machine a low share, not the
-# datapath, explains a low Mpps.
+# datapath, explains a low Mpps. wticks PID other: the ticks of its other
+# threads (main lcore, rte_vhost's, ...) instead.
 wticks() {
-	local t n=0
+	local t n=0 w
 	for t in /proc/$1/task/*; do
 		case "$(cat $t/comm 2>/dev/null)" in
-		rte-worker-*) n=$((n + $(awk '{print $14 + $15}' $t/stat))) ;;
+		rte-worker-*) w=1 ;;
+		*) w=0 ;;
 		esac
+		[ "${2:-}" = other ] && w=$((1 - w))
+		[ $w = 1 ] && n=$((n + $(awk '{print $14 + $15}' $t/stat 2>/dev/null || echo 0)))
 	done
 	echo $n
 }
-
-# pticks PID: CPU ticks (utime + stime) used so far by all of PID's threads.
-pticks() { awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0; }
 
 # guest_initramfs [NEEDS_TAP]: the QEMU test guest's kernel in $G and its own
 # initramfs in $T_TMP/initramfs.gz (usertools/vmpath-guest, whatever version
