@@ -11,7 +11,7 @@
 #          back over one control connection (ctl_cycles.py --no-wait)
 #   churn+fe  the same with a client port whose frontend (a testpmd
 #          net_virtio_user server=1, -i, never started: no spinning thread)
-#          connects before each port_del
+#          connects before each port_del (port_list polled every 20 ms)
 #   tick   a control with no vmpath work: a client that only wakes up
 #          every 0.5 ms (as often as churn's does), to tell what the
 #          scheduler makes of more wake-ups on a loaded 2-CPU machine from
@@ -61,7 +61,8 @@ loop_start "port_up 0 && port_up 1" || t_bad "the loop's ports did not connect"
 churn() {
 	local args=(--no-wait "$CTLSOCK" 1000000
 		"{\"path\": \"$T_TMP/c.sock\"}")
-	[ "$1" = churn+fe ] && args=("$CTLSOCK" 1000000
+	# port_list every 20 ms: the client's polling is control CPU too
+	[ "$1" = churn+fe ] && args=(--poll-ms 20 "$CTLSOCK" 1000000
 		"{\"path\": \"$T_TMP/d.sock\", \"client\": true}")
 	rm -f stop
 	if [ "$1" = tick ]; then

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Add/del cycles of one port over one control connection:
 
-  ctl_cycles.py [--no-wait] [--until FILE] SOCKET N PORT_ADD_PARAMS_JSON
-                [UP_TIMEOUT_S]
+  ctl_cycles.py [--no-wait] [--until FILE] [--poll-ms MS] SOCKET N
+                PORT_ADD_PARAMS_JSON [UP_TIMEOUT_S]
 
-Each cycle: port_add, poll port_list until the port is "up" (a frontend
-connected; not with --no-wait), port_del. Prints one line per failure and a
+Each cycle: port_add, poll port_list every MS ms (default 2) until the port
+is "up" (a frontend connected; not with --no-wait), port_del. Prints one line per failure and a
 summary with the medians of: port_add answered, port_add -> up, port_del
 answered (ms), and the cycles per second. Exit 0 only if all N cycles
 completed, or with --until, if cycles ran without failure until FILE
@@ -22,6 +22,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--no-wait", action="store_true")
 ap.add_argument("--until")
+ap.add_argument("--poll-ms", type=float, default=2.0)
 ap.add_argument("socket")
 ap.add_argument("n", type=int)
 ap.add_argument("params", type=json.loads)
@@ -76,7 +77,7 @@ for c in range(n):
         if any(p["id"] == pid and p["state"] == "up" for p in ports):
             up = True
             break
-        time.sleep(0.002)
+        time.sleep(a.poll_ms / 1e3)
     t2 = time.monotonic()
     r = call("port_del", {"id": pid})
     t3 = time.monotonic()
