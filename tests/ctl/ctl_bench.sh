@@ -9,7 +9,9 @@
 #   calm   nothing changes
 #   churn  port_add / port_del of a server port with no frontend, back to
 #          back over one control connection (ctl_cycles.py --no-wait)
-#   churn+fe  the same with a client port whose frontend (a testpmd
+#   churn10  the same, 10 add/del per second at most (100 ms pauses): an
+#          orchestrator's rate
+#   churn+fe  the same as churn with a client port whose frontend (a testpmd
 #          net_virtio_user server=1, -i, never started: no spinning thread)
 #          connects before each port_del (port_list polled every 20 ms)
 #   tick   a control with no vmpath work: a client that only wakes up
@@ -43,7 +45,7 @@ if [ "$LAYOUT" = pinned ]; then
 	LOOP_LCORES="0@0,1@(0-1)"
 fi
 WIN=${CTL_BENCH_WINDOW:-5}
-MODES="calm churn churn+fe tick"
+MODES="calm churn churn10 churn+fe tick"
 
 start_vmpath bench --stats-period 0
 # the frontend of churn+fe: its prompt reads a fifo nobody writes
@@ -61,6 +63,7 @@ loop_start "port_up 0 && port_up 1" || t_bad "the loop's ports did not connect"
 churn() {
 	local args=(--no-wait "$CTLSOCK" 1000000
 		"{\"path\": \"$T_TMP/c.sock\"}")
+	[ "$1" = churn10 ] && args=(--gap-ms 100 "${args[@]}")
 	# port_list every 20 ms: the client's polling is control CPU too
 	[ "$1" = churn+fe ] && args=(--poll-ms 20 "$CTLSOCK" 1000000
 		"{\"path\": \"$T_TMP/d.sock\", \"client\": true}")

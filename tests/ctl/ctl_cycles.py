@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Add/del cycles of one port over one control connection:
 
-  ctl_cycles.py [--no-wait] [--until FILE] [--poll-ms MS] SOCKET N
-                PORT_ADD_PARAMS_JSON [UP_TIMEOUT_S]
+  ctl_cycles.py [--no-wait] [--until FILE] [--poll-ms MS] [--gap-ms MS]
+                SOCKET N PORT_ADD_PARAMS_JSON [UP_TIMEOUT_S]
 
 Each cycle: port_add, poll port_list every MS ms (default 2) until the port
-is "up" (a frontend connected; not with --no-wait), port_del. Prints one line per failure and a
+is "up" (a frontend connected; not with --no-wait), port_del, then a
+pause of --gap-ms (default none). Prints one line per failure and a
 summary with the medians of: port_add answered, port_add -> up, port_del
 answered (ms), and the cycles per second. Exit 0 only if all N cycles
 completed, or with --until, if cycles ran without failure until FILE
@@ -23,6 +24,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--no-wait", action="store_true")
 ap.add_argument("--until")
 ap.add_argument("--poll-ms", type=float, default=2.0)
+ap.add_argument("--gap-ms", type=float, default=0.0)
 ap.add_argument("socket")
 ap.add_argument("n", type=int)
 ap.add_argument("params", type=json.loads)
@@ -92,6 +94,8 @@ for c in range(n):
     up_ms.append((t2 - t0) * 1e3)
     del_ms.append((t3 - t2) * 1e3)
     done += 1
+    if a.gap_ms > 0:
+        time.sleep(a.gap_ms / 1e3)
 secs = time.monotonic() - start
 if failed:
     print(failed)

@@ -37,6 +37,17 @@ wticks() {
 	echo $n
 }
 
+# need_tun: exits 77 (SKIP) unless this is root with /dev/net/tun; PING is
+# then the ping command to use (busybox's where there is one).
+need_tun() {
+	if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
+		echo "SKIP: needs root and /dev/net/tun"
+		exit 77
+	fi
+	PING=(busybox ping)
+	command -v busybox >/dev/null || PING=(ping)
+}
+
 # guest_initramfs [NEEDS_TAP]: the QEMU test guest's kernel in $G and its own
 # initramfs in $T_TMP/initramfs.gz (usertools/vmpath-guest, whatever version
 # another tree cached); exits 77 (SKIP) if QEMU or the guest is missing, or
