@@ -198,24 +198,46 @@ struct cmd_padd_result {
 	cmdline_fixed_string_t opts;
 };
 
+/* @what ("port add") refused with its reason, or the new port's id. */
+static void
+add_report(struct cmdline *cl, const char *what,
+	   const struct vmp_port_spec *spec)
+{
+	char err[256];
+	int rc = vmp_ctl_port_add(spec, err, sizeof(err));
+
+	if (rc < 0)
+		cmdline_printf(cl, "%s refused: %s\n", what, err);
+	else
+		cmdline_printf(cl, "port %d\n", rc);
+}
+
+static void
+del_report(struct cmdline *cl, const char *what, unsigned int id,
+	   int (*del)(unsigned int id, char *err, size_t errlen))
+{
+	char err[256];
+
+	if (del(id, err, sizeof(err)) < 0)
+		cmdline_printf(cl, "%s refused: %s\n", what, err);
+	else
+		cmdline_printf(cl, "port %u removed\n", id);
+}
+
 static void
 cmd_padd_parsed(void *parsed, struct cmdline *cl, void *data)
 {
 	struct cmd_padd_result *res = parsed;
 	struct vmp_port_spec spec;
 	char val[512], err[256];
-	int rc;
 
 	memset(&spec, 0, sizeof(spec));
 	snprintf(val, sizeof(val), "%s%s%s", res->path, data ? "," : "",
 		 data ? res->opts : "");
-	rc = vmp_params_parse_vhost(val, &spec.vhost, err, sizeof(err));
-	if (rc == 0)
-		rc = vmp_ctl_port_add(&spec, err, sizeof(err));
-	if (rc < 0)
+	if (vmp_params_parse_vhost(val, &spec.vhost, err, sizeof(err)) < 0)
 		cmdline_printf(cl, "port add refused: %s\n", err);
 	else
-		cmdline_printf(cl, "port %d\n", rc);
+		add_report(cl, "port add", &spec);
 }
 
 static cmdline_parse_token_string_t cmd_padd_port =
@@ -253,12 +275,8 @@ static void
 cmd_pdel_parsed(void *parsed, struct cmdline *cl, void *data __rte_unused)
 {
 	struct cmd_pdel_result *res = parsed;
-	char err[256];
 
-	if (vmp_ctl_port_del(res->id, err, sizeof(err)) < 0)
-		cmdline_printf(cl, "port del refused: %s\n", err);
-	else
-		cmdline_printf(cl, "port %u removed\n", res->id);
+	del_report(cl, "port del", res->id, vmp_ctl_port_del);
 }
 
 static cmdline_parse_token_string_t cmd_pdel_port =
@@ -289,25 +307,15 @@ cmd_eth_parsed(void *parsed, struct cmdline *cl, void *data)
 {
 	struct cmd_eth_result *res = parsed;
 	struct vmp_port_spec spec;
-	char err[256];
-	int rc;
 
-	if (data == NULL) { /* del */
-		rc = vmp_ctl_ethdev_del(res->id, err, sizeof(err));
-		if (rc < 0)
-			cmdline_printf(cl, "ethdev del refused: %s\n", err);
-		else
-			cmdline_printf(cl, "port %u removed\n", res->id);
+	if (data == NULL) {
+		del_report(cl, "ethdev del", res->id, vmp_ctl_ethdev_del);
 		return;
 	}
 	memset(&spec, 0, sizeof(spec));
 	spec.is_eth = true;
 	snprintf(spec.ethdev, sizeof(spec.ethdev), "%s", res->spec);
-	rc = vmp_ctl_port_add(&spec, err, sizeof(err));
-	if (rc < 0)
-		cmdline_printf(cl, "ethdev add refused: %s\n", err);
-	else
-		cmdline_printf(cl, "port %d\n", rc);
+	add_report(cl, "ethdev add", &spec);
 }
 
 static cmdline_parse_token_string_t cmd_eth_ethdev =
