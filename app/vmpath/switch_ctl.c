@@ -30,6 +30,7 @@
 #include "vmpath.h"
 
 #define VIEW_WAIT_MS 2000
+#define VIEW_SPIN_US 20
 #define DEL_ATTEMPTS 3
 #define DEL_DRAIN_MS 20
 #define MAX_RETIRED 16
@@ -180,16 +181,29 @@ wait_quiescent(void)
 	uint64_t end = rte_get_timer_cycles() +
 		       rte_get_timer_hz() * VIEW_WAIT_MS / 1000;
 	uint64_t t = rte_rcu_qsbr_start(vmp_sw.qsbr);
+	uint64_t spin = rte_get_timer_cycles() +
+			rte_get_timer_hz() * VIEW_SPIN_US / 1000000;
 	unsigned int i;
 
 	while (rte_rcu_qsbr_check(vmp_sw.qsbr, t, false) == 0) {
-		if (rte_get_timer_cycles() > end) {
+		uint64_t now = rte_get_timer_cycles();
+
+		if (now > end) {
 			printf("vmpath: a datapath lcore passed no quiescent "
 			       "point in %u ms: change not completed\n",
 			       VIEW_WAIT_MS);
 			return -ETIMEDOUT;
 		}
-		vmp_idle_wake_all();
+		/* A running lcore reports within one loop: a sleep (two
+		 * context switches) only once that is overdue. */
+		if (now < spin) {
+			rte_pause();
+			continue;
+		}
+		/* only a halting lcore can be asleep: vmp_idle_set() kicked
+		 * every one when the policy became poll */
+		if (__atomic_load_n(&vmp_app.cfg.idle_halt, __ATOMIC_RELAXED))
+			vmp_idle_wake_all();
 		rte_delay_us_sleep(20);
 	}
 	for (i = 0; i < nb_retired; i++)
