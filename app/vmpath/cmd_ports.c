@@ -198,24 +198,46 @@ struct cmd_padd_result {
 	cmdline_fixed_string_t opts;
 };
 
+/* @what ("port add") refused with its reason, or the new port's id. */
+static void
+add_report(struct cmdline *cl, const char *what,
+	   const struct vmp_port_spec *spec)
+{
+	char err[256];
+	int rc = vmp_ctl_port_add(spec, err, sizeof(err));
+
+	if (rc < 0)
+		cmdline_printf(cl, "%s refused: %s\n", what, err);
+	else
+		cmdline_printf(cl, "port %d\n", rc);
+}
+
+static void
+del_report(struct cmdline *cl, const char *what, unsigned int id,
+	   int (*del)(unsigned int id, char *err, size_t errlen))
+{
+	char err[256];
+
+	if (del(id, err, sizeof(err)) < 0)
+		cmdline_printf(cl, "%s refused: %s\n", what, err);
+	else
+		cmdline_printf(cl, "port %u removed\n", id);
+}
+
 static void
 cmd_padd_parsed(void *parsed, struct cmdline *cl, void *data)
 {
 	struct cmd_padd_result *res = parsed;
 	struct vmp_port_spec spec;
 	char val[512], err[256];
-	int rc;
 
 	memset(&spec, 0, sizeof(spec));
 	snprintf(val, sizeof(val), "%s%s%s", res->path, data ? "," : "",
 		 data ? res->opts : "");
-	rc = vmp_params_parse_vhost(val, &spec.vhost, err, sizeof(err));
-	if (rc == 0)
-		rc = vmp_ctl_port_add(&spec, err, sizeof(err));
-	if (rc < 0)
+	if (vmp_params_parse_vhost(val, &spec.vhost, err, sizeof(err)) < 0)
 		cmdline_printf(cl, "port add refused: %s\n", err);
 	else
-		cmdline_printf(cl, "port %d\n", rc);
+		add_report(cl, "port add", &spec);
 }
 
 static cmdline_parse_token_string_t cmd_padd_port =
@@ -253,12 +275,8 @@ static void
 cmd_pdel_parsed(void *parsed, struct cmdline *cl, void *data __rte_unused)
 {
 	struct cmd_pdel_result *res = parsed;
-	char err[256];
 
-	if (vmp_ctl_port_del(res->id, err, sizeof(err)) < 0)
-		cmdline_printf(cl, "port del refused: %s\n", err);
-	else
-		cmdline_printf(cl, "port %u removed\n", res->id);
+	del_report(cl, "port del", res->id, vmp_ctl_port_del);
 }
 
 static cmdline_parse_token_string_t cmd_pdel_port =
@@ -275,11 +293,65 @@ static cmdline_parse_inst_t cmd_pdel = {
 		   (void *)&cmd_pdel_id, NULL},
 };
 
+/* ethdev add NAME[,DEVARGS] / ethdev del N: as --ethdev, through the
+ * control API like the control socket's ethdev_add / ethdev_del. */
+struct cmd_eth_result {
+	cmdline_fixed_string_t ethdev;
+	cmdline_fixed_string_t verb;
+	cmdline_fixed_string_t spec;
+	uint16_t id;
+};
+
+static void
+cmd_eth_parsed(void *parsed, struct cmdline *cl, void *data)
+{
+	struct cmd_eth_result *res = parsed;
+	struct vmp_port_spec spec;
+
+	if (data == NULL) {
+		del_report(cl, "ethdev del", res->id, vmp_ctl_ethdev_del);
+		return;
+	}
+	memset(&spec, 0, sizeof(spec));
+	spec.is_eth = true;
+	snprintf(spec.ethdev, sizeof(spec.ethdev), "%s", res->spec);
+	add_report(cl, "ethdev add", &spec);
+}
+
+static cmdline_parse_token_string_t cmd_eth_ethdev =
+	TOKEN_STRING_INITIALIZER(struct cmd_eth_result, ethdev, "ethdev");
+static cmdline_parse_token_string_t cmd_eth_add =
+	TOKEN_STRING_INITIALIZER(struct cmd_eth_result, verb, "add");
+static cmdline_parse_token_string_t cmd_eth_del =
+	TOKEN_STRING_INITIALIZER(struct cmd_eth_result, verb, "del");
+static cmdline_parse_token_string_t cmd_eth_spec =
+	TOKEN_STRING_INITIALIZER(struct cmd_eth_result, spec, NULL);
+static cmdline_parse_token_num_t cmd_eth_id =
+	TOKEN_NUM_INITIALIZER(struct cmd_eth_result, id, RTE_UINT16);
+
+static cmdline_parse_inst_t cmd_eth_a = {
+	.f = cmd_eth_parsed,
+	.data = (void *)1, /* add */
+	.help_str = "ethdev add NAME[,DEVARGS]: a vdev ethdev port, e.g. "
+		    "net_tap0,iface=tap7",
+	.tokens = {(void *)&cmd_eth_ethdev, (void *)&cmd_eth_add,
+		   (void *)&cmd_eth_spec, NULL},
+};
+
+static cmdline_parse_inst_t cmd_eth_d = {
+	.f = cmd_eth_parsed,
+	.help_str = "ethdev del N: remove ethdev port N",
+	.tokens = {(void *)&cmd_eth_ethdev, (void *)&cmd_eth_del,
+		   (void *)&cmd_eth_id, NULL},
+};
+
 cmdline_parse_inst_t *vmp_cmds_ports[] = {
 	&cmd_ports,
 	&cmd_pstats,
 	&cmd_padd,
 	&cmd_padd_o,
 	&cmd_pdel,
+	&cmd_eth_a,
+	&cmd_eth_d,
 	NULL,
 };

@@ -54,6 +54,37 @@ path_user(const char *path)
 	return -1;
 }
 
+/*
+ * An ethdev spec "net_xxxN[,devargs]": only net_ vdevs (another class, say a
+ * dma_ or crypto_ vdev, would be created but never be an ethdev), a name
+ * that fits the port's and no other port's.
+ */
+static int
+eth_check(const char *spec, char *err, size_t errlen)
+{
+	size_t len = strcspn(spec, ",");
+	unsigned int p;
+
+	if (strncmp(spec, "net_", 4) != 0 || len <= 4 ||
+	    len >= sizeof(((struct vmp_sw_port *)0)->eth_name)) {
+		snprintf(err, errlen,
+			 "ethdev '%.64s' is not a net_ vdev name (net_tap0, "
+			 "net_ring0, ...) shorter than 64 bytes",
+			 spec);
+		return -EINVAL;
+	}
+	for (p = 0; p < vmp_sw.max_ports && vmp_sw.port != NULL; p++)
+		if (vmp_sw.port[p] != NULL && vmp_sw.port[p]->is_eth &&
+		    strncmp(vmp_sw.port[p]->eth_name, spec, len) == 0 &&
+		    vmp_sw.port[p]->eth_name[len] == '\0') {
+			snprintf(err, errlen,
+				 "ethdev '%.*s' already in use by port %u",
+				 (int)len, spec, p);
+			return -EEXIST;
+		}
+	return 0;
+}
+
 int
 vmp_ctl_port_add(const struct vmp_port_spec *spec, char *err, size_t errlen)
 {
@@ -87,6 +118,10 @@ vmp_ctl_port_add(const struct vmp_port_spec *spec, char *err, size_t errlen)
 				 spec->vhost.path, user);
 			return -EEXIST;
 		}
+	} else {
+		rc = eth_check(spec->ethdev, err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 	for (id = 0; vmp_sw.port[id] != NULL; id++)
 		;
@@ -115,6 +150,21 @@ vmp_ctl_port_del(unsigned int id, char *err, size_t errlen)
 		printf("vmpath: port %u removed\n", id);
 	fflush(stdout);
 	return rc;
+}
+
+int
+vmp_ctl_ethdev_del(unsigned int id, char *err, size_t errlen)
+{
+	const struct vmp_sw_port *sp =
+		vmp_sw.port != NULL && id < vmp_sw.max_ports ? vmp_sw.port[id]
+							     : NULL;
+
+	if (sp != NULL && !sp->is_eth) {
+		snprintf(err, errlen,
+			 "port %u is a vhost-user port, not an ethdev", id);
+		return -EINVAL;
+	}
+	return vmp_ctl_port_del(id, err, errlen);
 }
 
 /*

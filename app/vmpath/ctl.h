@@ -30,21 +30,32 @@ struct vmp_port_spec {
  *
  * @return the new port id (>= 0), or a negative errno with @p err naming
  *   the bad value: -EPERM (not the main lcore), -ENOSPC (--max-ports
- *   reached), -EEXIST (path already used), -EINVAL (bad spec), -ENODEV (no
- *   datapath lcore or DMA engine), -ENOMEM, -EIO.
+ *   reached), -EEXIST (path or ethdev name already used), -EINVAL (bad
+ *   spec, an ethdev name that is not a net_ vdev), -ENODEV (no datapath
+ *   lcore or DMA engine, no such ethdev driver or devargs it refused),
+ *   -ENOMEM, -EIO.
  */
 int vmp_ctl_port_add(const struct vmp_port_spec *spec, char *err,
 		     size_t errlen);
 
 /**
- * Remove port @p id once no datapath lcore uses it; its MAC entries go.
+ * Remove port @p id (of either kind) once no datapath lcore uses it; its
+ * MAC entries go; an ethdev port's vdev is closed and uninitialised.
  *
  * @return 0, or a negative errno with @p err set: -EPERM (not the main
- *   lcore), -ENOENT (no such port), -ENOTSUP (an ethdev port), -EBUSY (DMA
- *   copies still in flight after the bounded retries: the port stays
- *   unpublished, call again), -ETIMEDOUT (a datapath lcore is stuck).
+ *   lcore), -ENOENT (no such port), -EBUSY (DMA copies still in flight
+ *   after the bounded retries: the port stays unpublished, call again),
+ *   -ETIMEDOUT (a datapath lcore is stuck).
  */
 int vmp_ctl_port_del(unsigned int id, char *err, size_t errlen);
+
+/**
+ * vmp_ctl_port_del() of an ethdev port only.
+ *
+ * @return as vmp_ctl_port_del(), and -EINVAL (port @p id is a vhost-user
+ *   port).
+ */
+int vmp_ctl_ethdev_del(unsigned int id, char *err, size_t errlen);
 
 /** The ports of the command line (--vhost, --ethdev), through
  * vmp_ctl_port_add(). @return 0 or the first failure's -errno. */

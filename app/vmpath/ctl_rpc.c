@@ -140,6 +140,26 @@ param_str(json_t *params, const char *key, bool required, const char **out,
 	return true;
 }
 
+/* params.mac, if there: a static MAC table entry for the new port. */
+static bool
+param_mac(json_t *params, struct vmp_port_spec *spec, struct rpc_err *e)
+{
+	const char *mac;
+
+	if (!param_str(params, "mac", false, &mac, e))
+		return false;
+	if (mac == NULL)
+		return true;
+	if (vmp_ctl_parse_mac(mac, spec->mac) < 0) {
+		fail(e, VMP_RPC_INVALID_PARAMS,
+		     "mac '%.32s' is not a unicast aa:bb:cc:dd:ee:ff address",
+		     mac);
+		return false;
+	}
+	spec->has_mac = true;
+	return true;
+}
+
 static json_t *
 method_failed(struct rpc_err *e, int rc, const char *msg)
 {
@@ -154,7 +174,7 @@ rpc_port_add(json_t *params, struct rpc_err *e)
 					    "dma",  "mac",    "csum",
 					    "tso",  "mtu",    NULL};
 	struct vmp_port_spec spec;
-	const char *path, *dma, *mac;
+	const char *path, *dma;
 	char err[256];
 	int id;
 
@@ -167,7 +187,7 @@ rpc_port_add(json_t *params, struct rpc_err *e)
 	    !param_uint(params, "queues", 1, VMP_VNET_MAX_QP, 1,
 			&spec.vhost.queues, e) ||
 	    !param_str(params, "dma", false, &dma, e) ||
-	    !param_str(params, "mac", false, &mac, e) ||
+	    !param_mac(params, &spec, e) ||
 	    !param_bool(params, "csum", &spec.vhost.csum, e) ||
 	    !param_bool(params, "tso", &spec.vhost.tso, e) ||
 	    !param_uint(params, "mtu", VMP_VNET_MTU_MIN, VMP_VNET_MTU_MAX, 0,
@@ -182,14 +202,6 @@ rpc_port_add(json_t *params, struct rpc_err *e)
 	if (dma != NULL && vmp_params_parse_dma(dma, &spec.vhost.dma) < 0)
 		return fail(e, VMP_RPC_INVALID_PARAMS,
 			    "dma '%.32s' is not none, sw or skeleton", dma);
-	if (mac != NULL) {
-		if (vmp_ctl_parse_mac(mac, spec.mac) < 0)
-			return fail(e, VMP_RPC_INVALID_PARAMS,
-				    "mac '%.32s' is not a unicast "
-				    "aa:bb:cc:dd:ee:ff address",
-				    mac);
-		spec.has_mac = true;
-	}
 	spec.vhost.tso &= spec.vhost.csum; /* TSO needs checksums */
 	id = vmp_ctl_port_add(&spec, err, sizeof(err));
 	if (id < 0)
@@ -209,7 +221,8 @@ rpc_port_id(json_t *params, unsigned int *id, struct rpc_err *e)
 }
 
 static json_t *
-rpc_port_del(json_t *params, struct rpc_err *e)
+del_with(json_t *params, struct rpc_err *e,
+	 int (*del)(unsigned int id, char *err, size_t errlen))
 {
 	unsigned int id;
 	char err[256];
@@ -217,10 +230,55 @@ rpc_port_del(json_t *params, struct rpc_err *e)
 
 	if (rpc_port_id(params, &id, e) == NULL)
 		return NULL;
-	rc = vmp_ctl_port_del(id, err, sizeof(err));
+	rc = del(id, err, sizeof(err));
 	if (rc < 0)
 		return method_failed(e, rc, err);
 	return json_pack("{s:i}", "id", id);
+}
+
+static json_t *
+rpc_port_del(json_t *params, struct rpc_err *e)
+{
+	return del_with(params, e, vmp_ctl_port_del);
+}
+
+/* ethdev_add: a vdev ethdev port, "name[,args]" as --ethdev takes it. */
+static json_t *
+rpc_ethdev_add(json_t *params, struct rpc_err *e)
+{
+	static const char *const known[] = {"name", "args", "mac", NULL};
+	struct vmp_port_spec spec;
+	const char *name, *args;
+	char err[256];
+	int id, n;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.is_eth = true;
+	if (!params_known(params, known, e) ||
+	    !param_str(params, "name", true, &name, e) ||
+	    !param_str(params, "args", false, &args, e) ||
+	    !param_mac(params, &spec, e))
+		return NULL;
+	if (strchr(name, ',') != NULL)
+		return fail(e, VMP_RPC_INVALID_PARAMS,
+			    "name '%.64s' has a ',': devargs go in 'args'",
+			    name);
+	n = snprintf(spec.ethdev, sizeof(spec.ethdev), "%s%s%s", name,
+		     args != NULL && args[0] ? "," : "", args ? args : "");
+	if (n < 0 || (size_t)n >= sizeof(spec.ethdev))
+		return fail(e, VMP_RPC_INVALID_PARAMS,
+			    "name and args longer than %zu bytes",
+			    sizeof(spec.ethdev) - 1);
+	id = vmp_ctl_port_add(&spec, err, sizeof(err));
+	if (id < 0)
+		return method_failed(e, id, err);
+	return json_pack("{s:i}", "id", id);
+}
+
+static json_t *
+rpc_ethdev_del(json_t *params, struct rpc_err *e)
+{
+	return del_with(params, e, vmp_ctl_ethdev_del);
 }
 
 /* [{qp, lcore}] of a port: who polls each queue pair. */
@@ -445,11 +503,12 @@ static const struct {
 	const char *name;
 	rpc_fn_t fn;
 } methods[] = {
-	{"port_add", rpc_port_add},   {"port_del", rpc_port_del},
-	{"port_list", rpc_port_list}, {"port_stats", rpc_port_stats},
-	{"version", rpc_version},     {"config", rpc_config},
-	{"lcores", rpc_lcores},	      {"memory", rpc_memory},
-	{"log_level", rpc_log_level},
+	{"port_add", rpc_port_add},	{"port_del", rpc_port_del},
+	{"port_list", rpc_port_list},	{"port_stats", rpc_port_stats},
+	{"version", rpc_version},	{"config", rpc_config},
+	{"lcores", rpc_lcores},		{"memory", rpc_memory},
+	{"log_level", rpc_log_level},	{"ethdev_add", rpc_ethdev_add},
+	{"ethdev_del", rpc_ethdev_del},
 };
 
 /* Dump @resp with a spare byte for the framing newline. */

@@ -76,13 +76,32 @@ vmp_idle_port_attach(const struct vmp_sw_port *sp)
 	return rc;
 }
 
-/* Same calling rule, once no lcore polls @sp any more. Ethdev ports are
- * never removed at run time: their fds stay. */
+/*
+ * An ethdev port leaves its lcore's list (the sleep's re-check must not
+ * touch a closed port, nor a later port given its id). Its Rx interrupt fd
+ * leaves the waker's epoll set when the device closes it; a lcore that was
+ * made timed for it stays timed (a bounded sleep is always safe).
+ */
+static void
+eth_detach(struct vmp_idle_lcore *s, const struct vmp_sw_port *sp)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nb_eth; i++)
+		if (s->eth_port[i] == sp->eth_port) {
+			s->eth_port[i] = s->eth_port[--s->nb_eth];
+			return;
+		}
+}
+
+/* Same calling rule, once no lcore polls @sp any more. */
 void
 vmp_idle_port_detach(const struct vmp_sw_port *sp)
 {
 	unsigned int q;
 
+	if (sp->is_eth)
+		eth_detach(&idle[vmp_switch_dp_lcore(sp->owner[0])], sp);
 	for (q = 0; q < sp->nb_qp && !sp->is_eth; q++)
 		vmp_vnet_port_set_waker(sp->vp, (uint16_t)q, NULL);
 }

@@ -177,9 +177,12 @@ __vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec, int socket)
 		return -EINVAL;
 	memcpy(sp->eth_name, buf, strlen(buf) + 1);
 	strncpy(sp->spec.path, spec, sizeof(sp->spec.path) - 1);
-	if (rte_vdev_init(buf, args) < 0 ||
-	    rte_eth_dev_get_port_by_name(buf, &sp->eth_port) < 0) {
+	if (rte_vdev_init(buf, args) < 0) {
 		printf("vmpath: cannot create ethdev port '%s'\n", spec);
+		return -ENODEV;
+	}
+	if (rte_eth_dev_get_port_by_name(buf, &sp->eth_port) < 0) {
+		rte_vdev_uninit(buf); /* a vdev, but not an ethdev */
 		return -ENODEV;
 	}
 	rc = vmp_vnet_eth_offloads_setup(sp->eth_port, &conf, &sp->eth_ol);

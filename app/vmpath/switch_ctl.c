@@ -30,6 +30,7 @@
 #include "vmpath.h"
 
 #define VIEW_WAIT_MS 2000
+#define VIEW_SPIN_US 20
 #define DEL_ATTEMPTS 3
 #define DEL_DRAIN_MS 20
 #define MAX_RETIRED 16
@@ -180,16 +181,29 @@ wait_quiescent(void)
 	uint64_t end = rte_get_timer_cycles() +
 		       rte_get_timer_hz() * VIEW_WAIT_MS / 1000;
 	uint64_t t = rte_rcu_qsbr_start(vmp_sw.qsbr);
+	uint64_t spin = rte_get_timer_cycles() +
+			rte_get_timer_hz() * VIEW_SPIN_US / 1000000;
 	unsigned int i;
 
 	while (rte_rcu_qsbr_check(vmp_sw.qsbr, t, false) == 0) {
-		if (rte_get_timer_cycles() > end) {
+		uint64_t now = rte_get_timer_cycles();
+
+		if (now > end) {
 			printf("vmpath: a datapath lcore passed no quiescent "
 			       "point in %u ms: change not completed\n",
 			       VIEW_WAIT_MS);
 			return -ETIMEDOUT;
 		}
-		vmp_idle_wake_all();
+		/* A running lcore reports within one loop: a sleep (two
+		 * context switches) only once that is overdue. */
+		if (now < spin) {
+			rte_pause();
+			continue;
+		}
+		/* only a halting lcore can be asleep: vmp_idle_set() kicked
+		 * every one when the policy became poll */
+		if (__atomic_load_n(&vmp_app.cfg.idle_halt, __ATOMIC_RELAXED))
+			vmp_idle_wake_all();
 		rte_delay_us_sleep(20);
 	}
 	for (i = 0; i < nb_retired; i++)
@@ -340,8 +354,12 @@ port_build(struct vmp_sw_port *sp, unsigned int id,
 	if (ethdev != NULL) {
 		rc = __vmp_switch_eth_create(sp, ethdev, vmp_sw.socket);
 		if (rc < 0)
-			snprintf(err, errlen, "port %u: ethdev '%s' refused",
-				 id, ethdev);
+			snprintf(err, errlen, "port %u: ethdev '%s': %s", id,
+				 ethdev,
+				 rc == -ENODEV
+					 ? "no such driver, or it refused "
+					   "the devargs"
+					 : "could not be started");
 		if (rc == 0)
 			place(sp);
 		return rc;
@@ -467,13 +485,6 @@ __vmp_switch_port_del(unsigned int id, char *err, size_t errlen)
 		snprintf(err, errlen, "port %u does not exist", id);
 		return -ENOENT;
 	}
-	if (sp->is_eth) {
-		snprintf(err, errlen,
-			 "port %u is an ethdev port: fixed at "
-			 "startup",
-			 id);
-		return -ENOTSUP;
-	}
 	vmp_idle_hold(true);
 	vmp_switch_lock();
 	sp->state = VMP_SW_PORT_DELETING; /* ACTIVE->DELETING: no reader */
@@ -488,7 +499,10 @@ __vmp_switch_port_del(unsigned int id, char *err, size_t errlen)
 		goto out;
 	}
 	vmp_idle_port_detach(sp);
-	rc = vhost_destroy(sp, id);
+	/* no lcore polls or sends to it any more: the vdev may go */
+	if (sp->is_eth)
+		eth_free(sp);
+	rc = sp->is_eth ? 0 : vhost_destroy(sp, id);
 	if (rc < 0) {
 		snprintf(err, errlen,
 			 "port %u: %s: kept unpublished, retry "

@@ -118,6 +118,38 @@ check("port_del works", "result" in c.call("port_del", {"id": pid}))
 expect_error(c, "double delete", "port_del", {"id": pid}, -32000,
              ["port %s" % pid])
 
+# ethdev ports (net_null: no host resources)
+expect_error(c, "ethdev: unknown driver", "ethdev_add",
+             {"name": "net_frobnicate0"}, -32000,
+             ["net_frobnicate0", "no such driver"])
+expect_error(c, "ethdev: not a net_ vdev", "ethdev_add",
+             {"name": "dma_skeleton7"}, -32000, ["dma_skeleton7", "net_"])
+expect_error(c, "ethdev: devargs in the name", "ethdev_add",
+             {"name": "net_null0,size=64"}, -32602, ["net_null0,size=64"])
+expect_error(c, "ethdev: name missing", "ethdev_add", {"args": "x=1"},
+             -32602, ["name"])
+expect_error(c, "ethdev: devargs the driver refuses", "ethdev_add",
+             {"name": "net_null5", "args": "bogus=1"}, -32000,
+             ["net_null5,bogus=1"])
+r = c.call("ethdev_add", {"name": "net_null5", "args": "size=64"})
+eid = r.get("result", {}).get("id")
+check("ethdev_add net_null5 works (id %s)" % eid, isinstance(eid, int),
+      repr(r))
+expect_error(c, "ethdev: duplicate name", "ethdev_add",
+             {"name": "net_null5"}, -32000, ["net_null5", "in use"])
+kinds = {p["id"]: p["kind"] for p in c.call("port_list")["result"]}
+check("port_list shows it as an ethdev", kinds.get(eid) == "ethdev",
+      repr(kinds))
+expect_error(c, "ethdev_del of a vhost port", "ethdev_del", {"id": 0},
+             -32000, ["port 0", "vhost"])
+check("ethdev_del works", "result" in c.call("ethdev_del", {"id": eid}))
+expect_error(c, "ethdev: delete twice", "ethdev_del", {"id": eid}, -32000,
+             ["port %s" % eid])
+r = c.call("ethdev_add", {"name": "net_null5"})
+check("the name is free again after ethdev_del", "result" in r, repr(r))
+check("port_del removes an ethdev port too",
+      "result" in c.call("port_del", {"id": r.get("result", {}).get("id")}))
+
 # fill up to --max-ports (2 exist), then one more
 ids = []
 for i in range(MAX_PORTS - 2):

@@ -38,7 +38,7 @@ t_check "the same user in the socket's group gets in" test $? -eq 0
 stop_vmpath
 t_check "the socket is removed at exit" test ! -e "$CTLSOCK"
 echo "-- the prompt: port add / port del through the same control API"
-printf 'port add %s\nport add %s client,queues=2\nport add %s\nport add %s queues=12\nshow ports\nport del 1\nport del 1\nquit\n' \
+printf 'port add %s\nport add %s client,queues=2\nport add %s\nport add %s queues=12\nshow ports\nport del 1\nport del 1\nethdev add net_bogus0\nethdev add net_null9,size=64\nethdev del 0\nethdev del 1\nethdev del 1\nquit\n' \
 	"$T_TMP/p0.sock" "$T_TMP/p1.sock" "$T_TMP/p0.sock" "$T_TMP/p2.sock" |
 	timeout 60 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 \
 	--file-prefix=vmpt-ctl-cli-$$ "${LOGS[@]}" -- -i --ctl none \
@@ -52,5 +52,13 @@ t_grep "a path in use is refused, naming it" \
 t_grep "bad OPTS refused, naming them" "refused: .*'queues=12'" cli.log
 t_grep "port del 1" "^port 1 removed$" cli.log
 t_grep "a second port del 1 refused" "port del refused: port 1 does not exist" cli.log
+t_grep "ethdev add of an unknown driver refused, naming it" \
+	"ethdev add refused: port 1: ethdev 'net_bogus0': no such driver" cli.log
+t_check "ethdev add NAME,ARGS gives port 1, ethdev del 1 removes it" \
+	eval "grep -q '^vmpath: port 1 added (net_null9,size=64)' cli.log &&
+	test \"\$(grep -c '^port 1 removed$' cli.log)\" = 2"
+t_grep "ethdev del of a vhost port refused" \
+	"ethdev del refused: port 0 is a vhost-user port" cli.log
+t_grep "a second ethdev del 1 refused" "ethdev del refused: port 1 does not exist" cli.log
 echo "$T_PASS passed, $T_FAIL failed"
 [ "$T_FAIL" -eq 0 ]

@@ -26,13 +26,6 @@ IDLE=()
 [ "${1:-}" = halt ] && IDLE=(--idle halt --idle-polls 200)
 ANY="(0-1)"
 
-# DPDK heap in use (bytes, allocations) and the switch pool's mbufs in use
-mem_state() {
-	ctl --json memory | $PY -c 'import json,sys
-d=json.load(sys.stdin)
-print("heap", d["heap_alloc_bytes"], d["heap_alloc_count"], "mbufs", d["mbufs_in_use"])'
-}
-
 start_vmpath churn "${IDLE[@]}"
 dpdk-testpmd --lcores "0@$ANY,1@$ANY" --main-lcore 1 --no-pci --no-huge \
 	-m 512 --file-prefix=vmpt-ctl-echo-$$ "${LOGS[@]}" \

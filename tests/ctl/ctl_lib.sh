@@ -10,11 +10,12 @@ PY=/usr/bin/python3
 ctl() { timeout 60 $PY "$CTL" --socket "$CTLSOCK" "$@"; }
 
 # start_vmpath NAME [vmpath args...]: ports a.sock and b.sock, the control
-# socket at $CTLSOCK; pid in SW, file prefix in SWP.
+# socket at $CTLSOCK; pid in SW, file prefix in SWP. SW_LCORES: its EAL
+# --lcores (default: main lcore 0 and datapath lcore 1, both on CPUs 0-1).
 start_vmpath() {
 	SWP=vmpt-ctl-$1-$$
 	CTLSOCK="$T_TMP/run/vmpath.sock"
-	"$VMPATH" --lcores "0@(0-1),1@(0-1)" --no-pci --no-huge -m 512 \
+	"$VMPATH" --lcores "${SW_LCORES:-0@(0-1),1@(0-1)}" --no-pci --no-huge -m 512 \
 		--iova-mode=va --file-prefix=$SWP "${LOGS[@]}" -- \
 		--vhost "$T_TMP/a.sock" --vhost "$T_TMP/b.sock" \
 		--ctl "$CTLSOCK" "${@:2}" >sw-$1.log 2>&1 &
@@ -34,4 +35,12 @@ port_up() {
 	ctl --json port-list | $PY -c "import json,sys
 p=[x for x in json.load(sys.stdin) if x['id']==$1]
 sys.exit(0 if p and p[0]['state']=='up' else 1)"
+}
+
+# mem_state: DPDK heap in use (bytes, allocations) and the switch pool's
+# mbufs in use, one line
+mem_state() {
+	ctl --json memory | $PY -c 'import json,sys
+d=json.load(sys.stdin)
+print("heap", d["heap_alloc_bytes"], d["heap_alloc_count"], "mbufs", d["mbufs_in_use"])'
 }

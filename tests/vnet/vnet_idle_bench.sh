@@ -19,10 +19,11 @@
 #   oversub  the load row's busy pair (a, b) with 4 datapath lcores on the
 #            2 CPUs and three idle pairs (ports c..h, attached to one
 #            silent testpmd), against the busy pair alone: the same switch
-#            with 2 datapath lcores and no other port. The planner puts a
-#            and b on two lcores either way (port_list "placement" is
-#            checked), so both have the same spinning threads when every
-#            idle lcore halts; Mpps. Also, for reference, the pair on 1
+#            and policy with 2 datapath lcores and no other port, in the
+#            same rep. The planner puts a and b on two lcores either way
+#            (port_list "placement" is printed), so both have the same
+#            spinning threads when every idle lcore halts; Mpps, and the
+#            ratio of each rep. Also, for reference, the pair on 1
 #            datapath lcore (both ports on one lcore: one spinner less)
 # Run it holding the bench lock: flock /work/benchlock meson test -C build
 # vnet_idle_bench (docs/vnet.md has the results).
@@ -38,7 +39,6 @@ LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:error
 	--log-level=vmpath.vnet:warning)
 IDLE_PORTS=()
 for c in 0 1 2 3 4 5; do IDLE_PORTS+=(--vhost "$T_TMP/i$c.sock"); done
-median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 
 # start_sw POLICY [vmpath args...]: the switch, ports a (0) and b (1)
 start_sw() {
@@ -139,32 +139,12 @@ run_load() { # POLICY [vmpath args] -> PPS (Mpps through the switch)
 		T_PIDS+=("$GP_i")
 		nports=8
 	fi
-	rm -f l.fifo && mkfifo l.fifo && exec 9<>l.fifo
-	dpdk-testpmd --lcores "0@$ANY,1@$ANY" --main-lcore 1 --no-pci \
-		--no-huge -m 512 --file-prefix=vmpt-vib-l-$$ "${LOGS[@]}" \
-		--vdev "net_virtio_user0,path=$T_TMP/a.sock,queues=1,queue_size=1024,mac=02:00:00:00:00:a1" \
-		--vdev "net_virtio_user1,path=$T_TMP/b.sock,queues=1,queue_size=1024,mac=02:00:00:00:00:b1" \
-		-- -i --forward-mode=io --txpkts=64 \
-		--eth-peer=0,02:00:00:00:00:b1 --eth-peer=1,02:00:00:00:00:a1 \
-		--total-num-mbufs=16384 --no-mlockall <&9 >g-l.log 2>&1 &
-	local gl=$! i
-	T_PIDS+=("$gl")
-	t_wait_for "connected $nports" 60
+	loop_start "connected $nports" ||
+		echo "  load $*: the loop's ports did not connect"
 	placement
-	# packets sent before both vrings run would be lost to the loop
-	echo "start tx_first 8" >&9
-	sleep 2
-	for ((i = 0; i <= SECS; i++)); do
-		echo "show port stats all" >&9
-		sleep 1
-	done
-	# Rx-pps of port 0 then port 1 per request; the first pair covers the
-	# time since start and is dropped
-	PPS=$(grep -a "Rx-pps" g-l.log | awk '{s += $2} NR % 2 == 0 {print s; s = 0}' |
-		tail -n "$SECS" | median | awk '{printf "%.3f", $1 / 1e6}')
-	echo quit >&9
-	stop_pid $gl
-	exec 9>&-
+	loop_pps "$SECS"
+	PPS=$LOOP_PPS
+	loop_stop
 	stop_pid $SW TERM
 	[ -n "${IDLE_PAIRS:-}" ] && stop_pid $GP_i KILL
 	echo "  load $1 ${2:-} ${3:-}${IDLE_PAIRS:+ + 3 idle pairs}: $PPS Mpps ($PLACE)"
@@ -184,23 +164,25 @@ for row in $ROWS; do
 				R[rtt99,$pol]+="${P99:-} " ;;
 			load) run_load $pol; R[$row,$pol]+="$PPS " ;;
 			oversub)
+				SW_LCORES="--lcores (0-2)@$ANY" run_load $pol \
+					--datapath-lcores 2
+				R[alone,$pol]+="$PPS "
+				A=$PPS
 				if [ $pol = poll ]; then
-					SW_LCORES="--lcores (0-2)@$ANY" run_load poll \
-						--datapath-lcores 2
-					R[alone,x]+="$PPS "
 					run_load poll
 					R[one,x]+="$PPS "
 				fi
 				SW_LCORES="--lcores (0-4)@$ANY" IDLE_PAIRS=1 \
 					run_load $pol --datapath-lcores 4 \
 					"${IDLE_PORTS[@]}"
-				R[$row,$pol]+="$PPS " ;;
+				R[$row,$pol]+="$PPS "
+				R[ratio,$pol]+="$(awk -v a="$A" -v p="$PPS" \
+					'BEGIN {if (a + 0 > 0) printf "%.2f", p / a}') " ;;
 			esac
 		done
 	done
 done
 med() { printf '%s\n' ${R[$1]:-} | median; }
-ratio() { awk -v a="$(med $1)" -v b="$(med $2)" 'BEGIN {if (b + 0 > 0) printf "%.2f", a / b; else print "-"}'; }
 echo
 printf "%-28s | %12s | %12s | %s\n" row poll halt "halt/poll"
 line() { # LABEL KEY
@@ -217,8 +199,8 @@ esac
 case " $ROWS " in *" load "*) line "load: 64 B Mpps" load ;; esac
 case " $ROWS " in *" oversub "*)
 	line "oversub: 4 dp lcores, Mpps" oversub
-	printf "%-28s | %12s | %12s |\n" "  busy pair alone, 2 lcores" "$(med alone,x)" "$(med alone,x)"
-	printf "%-28s | %12s | %12s |\n" "  oversub / alone" "$(ratio oversub,poll alone,x)" "$(ratio oversub,halt alone,x)"
+	line "  busy pair alone, 2 lcores" alone
+	line "  oversub / alone, same rep" ratio
 	printf "%-28s | %12s |\n" "  (pair on 1 dp lcore)" "$(med one,x)" ;;
 esac
 echo "(medians of $REPS runs; $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg))"

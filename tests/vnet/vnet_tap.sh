@@ -6,12 +6,7 @@
 . "$VMPATH_SRC/tests/lib.sh"
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
-	echo "SKIP: needs root and /dev/net/tun"
-	exit 77
-fi
-PING=(busybox ping)
-command -v busybox >/dev/null || PING=(ping)
+need_tun
 LOGS=(--log-level=lib.eal:error --log-level=lib.vhost.config:warning)
 IF=vmpt$$
 P=vmpt-vt-$$
