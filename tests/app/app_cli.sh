@@ -49,6 +49,8 @@ T_PIDS+=("$pid")
 sock=/var/run/dpdk/vmpt-cli3-$$/dpdk_telemetry.v2
 [ "$(id -u)" = 0 ] || sock=${XDG_RUNTIME_DIR:-/tmp}/dpdk/vmpt-cli3-$$/dpdk_telemetry.v2
 t_check "telemetry socket appears" t_wait_for "test -S $sock" 30
+t_check "vmpath's commands are registered" \
+	t_tel_ready vmpt-cli3-$$ /vmpath/config 60
 printf '/vmpath/version\n/vmpath/lcores\n/vmpath/config\n' |
 	timeout 20 dpdk-telemetry.py -f vmpt-cli3-$$ >tel 2>&1
 t_grep "/vmpath/version read" '"/vmpath/version": \{"version": "[0-9.]+"' tel
