@@ -57,6 +57,23 @@ __vmp_pvlock_count(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
 			 __ATOMIC_RELAXED);
 }
 
+void
+__vmp_pvlock_count_max(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
+{
+	unsigned int lc = rte_lcore_id();
+	uint64_t *p =
+		&counters[RTE_MIN(lc, (unsigned int)RTE_MAX_LCORE)].c[type][c];
+	uint64_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	/* the shared row of non-EAL threads needs the CAS; an lcore's own
+	 * row is written by it alone, so the CAS never fails there
+	 */
+	while (old < n &&
+	       !__atomic_compare_exchange_n(p, &old, n, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
 const char *
 vmp_pvlock_type_name(enum vmp_pvlock_type type)
 {
@@ -74,9 +91,13 @@ stats_sum(enum vmp_pvlock_type type, unsigned int first, unsigned int last,
 	unsigned int i, c;
 
 	for (i = first; i <= last; i++)
-		for (c = 0; c < CNT_MAX; c++)
-			sum[c] += __atomic_load_n(&counters[i].c[type][c],
-						  __ATOMIC_RELAXED);
+		for (c = 0; c < CNT_MAX; c++) {
+			uint64_t v = __atomic_load_n(&counters[i].c[type][c],
+						     __ATOMIC_RELAXED);
+
+			sum[c] = c == CNT_STEAL_RUN_MAX ? RTE_MAX(sum[c], v)
+							: sum[c] + v;
+		}
 	st->slowpath = sum[CNT_SLOWPATH];
 	st->halt_waiter = sum[CNT_HALT_WAITER];
 	st->halt_head = sum[CNT_HALT_HEAD];
@@ -84,6 +105,7 @@ stats_sum(enum vmp_pvlock_type type, unsigned int first, unsigned int last,
 	st->kick_nohalt = sum[CNT_KICK_NOHALT];
 	st->spurious = sum[CNT_SPURIOUS];
 	st->steal = sum[CNT_STEAL];
+	st->steal_run_max = sum[CNT_STEAL_RUN_MAX];
 	st->wakes = sum[CNT_WAKES];
 	st->kick_wake_ns_avg =
 		sum[CNT_WAKES] == 0 ? 0
@@ -164,6 +186,7 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(s, "kick_nohalt", st.kick_nohalt);
 		rte_tel_data_add_dict_u64(s, "spurious", st.spurious);
 		rte_tel_data_add_dict_u64(s, "steal", st.steal);
+		rte_tel_data_add_dict_u64(s, "steal_run_max", st.steal_run_max);
 		rte_tel_data_add_dict_u64(s, "wakes", st.wakes);
 		rte_tel_data_add_dict_u64(s, "kick_wake_ns_avg",
 					  st.kick_wake_ns_avg);

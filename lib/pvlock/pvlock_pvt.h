@@ -47,11 +47,16 @@ enum pvlock_cnt {
 	CNT_STEAL,
 	CNT_WAKES,
 	CNT_WAKE_CYCLES,
+	CNT_STEAL_RUN_MAX, /* a maximum, not a sum (__vmp_pvlock_count_max) */
 	CNT_MAX,
 };
 
 void __vmp_pvlock_count(enum vmp_pvlock_type type, enum pvlock_cnt c,
 			uint64_t n);
+
+/* Raise counter @p c of this lcore to @p n if it is lower (a maximum). */
+void __vmp_pvlock_count_max(enum vmp_pvlock_type type, enum pvlock_cnt c,
+			    uint64_t n);
 
 /* Register this process for membarrier(2) private expedited (idempotent).
  * Returns 0 or -ENOTSUP.
