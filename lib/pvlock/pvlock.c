@@ -25,12 +25,7 @@
 
 RTE_LOG_REGISTER_DEFAULT(vmp_pvlock_logtype, INFO);
 
-struct pvlock_lcore_cnt {
-	uint64_t c[VMP_PVLOCK_NB_TYPES][CNT_MAX];
-} __rte_cache_aligned;
-
-/* Row RTE_MAX_LCORE is shared by non-EAL threads, hence atomic adds. */
-static struct pvlock_lcore_cnt counters[RTE_MAX_LCORE + 1];
+struct pvlock_lcore_cnt __vmp_pvlock_counters[RTE_MAX_LCORE + 1];
 
 static const char *const type_names[VMP_PVLOCK_NB_TYPES] = {
 	[VMP_PVLOCK_TICKET] = "ticket",
@@ -38,31 +33,12 @@ static const char *const type_names[VMP_PVLOCK_NB_TYPES] = {
 };
 
 void
-__vmp_pvlock_count(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
-{
-	unsigned int lc = rte_lcore_id();
-	uint64_t *p;
-
-	if (lc >= RTE_MAX_LCORE) {
-		__atomic_fetch_add(&counters[RTE_MAX_LCORE].c[type][c], n,
-				   __ATOMIC_RELAXED);
-		return;
-	}
-	/* only this lcore writes its row: no locked RMW on the slow path
-	 * (the steal path runs once per acquisition under oversubscription);
-	 * readers see whole 64-bit values
-	 */
-	p = &counters[lc].c[type][c];
-	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
-			 __ATOMIC_RELAXED);
-}
-
-void
 __vmp_pvlock_count_max(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
 {
 	unsigned int lc = rte_lcore_id();
 	uint64_t *p =
-		&counters[RTE_MIN(lc, (unsigned int)RTE_MAX_LCORE)].c[type][c];
+		&__vmp_pvlock_counters[RTE_MIN(lc, (unsigned int)RTE_MAX_LCORE)]
+			 .c[type][c];
 	uint64_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
 
 	/* the shared row of non-EAL threads needs the CAS; an lcore's own
@@ -92,8 +68,9 @@ stats_sum(enum vmp_pvlock_type type, unsigned int first, unsigned int last,
 
 	for (i = first; i <= last; i++)
 		for (c = 0; c < CNT_MAX; c++) {
-			uint64_t v = __atomic_load_n(&counters[i].c[type][c],
-						     __ATOMIC_RELAXED);
+			uint64_t v = __atomic_load_n(
+				&__vmp_pvlock_counters[i].c[type][c],
+				__ATOMIC_RELAXED);
 
 			sum[c] = c == CNT_STEAL_RUN_MAX ? RTE_MAX(sum[c], v)
 							: sum[c] + v;
@@ -160,8 +137,9 @@ vmp_pvlock_stats_reset(void)
 	for (i = 0; i <= RTE_MAX_LCORE; i++)
 		for (t = 0; t < VMP_PVLOCK_NB_TYPES; t++)
 			for (c = 0; c < CNT_MAX; c++)
-				__atomic_store_n(&counters[i].c[t][c], 0,
-						 __ATOMIC_RELAXED);
+				__atomic_store_n(
+					&__vmp_pvlock_counters[i].c[t][c], 0,
+					__ATOMIC_RELAXED);
 }
 
 static int
