@@ -38,6 +38,8 @@ struct lab_conf {
 	int pinned, oversub; /* scenarios to run */
 	uint32_t locks;	     /* bit (1 << enum lab_lock) per lock; 0: all */
 	int detail;	     /* print per-task finish, waits, PV events */
+	uint32_t steal_max;  /* queued PV lock's steal budget, if set */
+	int steal_max_set;   /* 0: the lib's default */
 };
 
 /* Whether @p c selects lock @p k. */

@@ -5,7 +5,7 @@
  *   vmpath-locklab --lcores '(0-7)@(0-1)' --no-huge -m 256 --no-pci \
  *       --file-prefix=locklab -- [--ops N] [--reps R] [--max-ms MS]
  *       [--tasks N] [--min-tasks N] [--scenario pinned|oversub|both] [--spin N]
- *       [--locks LIST] [--detail]
+ *       [--locks LIST] [--detail] [--steal-max N]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,6 +30,7 @@ static const struct option long_opts[] = {
 	{"spin", required_argument, NULL, 'S'},
 	{"locks", required_argument, NULL, 'L'},
 	{"detail", no_argument, NULL, 'd'},
+	{"steal-max", required_argument, NULL, 'B'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -56,6 +57,10 @@ usage(const char *prog)
 	       "  --detail       per run, per task: finish time, pairs, time "
 	       "waiting,\n"
 	       "                 and its lcore's steals, halts, wake-ups\n"
+	       "  --steal-max N  queued PV lock's steal budget per turn of "
+	       "its queue\n"
+	       "                 head (default: the lib's, "
+	       "VMP_PVLOCK_STEAL_MAX)\n"
 	       "  --help\n"
 	       "Give it lcores floating over the cores, e.g. --lcores "
 	       "'(0-7)@(0-1)': the pinned scenario pins task i to core i\n",
@@ -118,6 +123,14 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			c.spin = num("spin", optarg, 1);
+			break;
+		case 'B':
+			c.steal_max = num("steal-max", optarg, 0);
+			if (c.steal_max > VMP_PVLOCK_STEAL_MAX_LIMIT)
+				rte_exit(EXIT_FAILURE,
+					 "--steal-max: '%s' > %u\n", optarg,
+					 VMP_PVLOCK_STEAL_MAX_LIMIT);
+			c.steal_max_set = 1;
 			break;
 		case 'L':
 			c.locks = lab_locks_parse(optarg);

@@ -162,23 +162,27 @@ print_latency_events(FILE *f, const struct table *t, const struct lab_conf *c)
 	print_lock_rows(f, t, offsetof(struct lab_cell, max_us), 0, "");
 	fprintf(f, "PV events per 1000 pairs (all runs): slow = slow paths, "
 		   "halt = waiter+head halts, kick, steal; wake = average "
-		   "kick-to-wake\n");
+		   "kick-to-wake; run = most steals in one turn of the queue "
+		   "head\n");
 	for (i = 0; i < RTE_DIM(pv); i++) {
 		if (!lab_lock_on(c, pv[i]))
 			continue;
 		fprintf(f,
 			"  %-13s tasks |     slow     halt     kick    steal "
-			"   wake us\n",
+			"   wake us      run\n",
 			lab_lock_name(pv[i]));
 		for (r = 0; r < t->rows; r++) {
 			const struct lab_cell *x = &t->cell[r][pv[i]];
 			double n = x->pairs ? x->pairs / 1000.0 : 1;
 
-			fprintf(f, "  %19u | %8.1f %8.2f %8.2f %8.1f %10.1f\n",
+			fprintf(f,
+				"  %19u | %8.1f %8.2f %8.2f %8.1f %10.1f "
+				"%8" PRIu64 "\n",
 				t->tasks[r], x->ev.slowpath / n,
 				(x->ev.halt_waiter + x->ev.halt_head) / n,
 				x->ev.kick / n, x->ev.steal / n,
-				x->ev.kick_wake_ns_avg / 1000.0);
+				x->ev.kick_wake_ns_avg / 1000.0,
+				x->ev.steal_run_max);
 		}
 	}
 }

@@ -25,12 +25,7 @@
 
 RTE_LOG_REGISTER_DEFAULT(vmp_pvlock_logtype, INFO);
 
-struct pvlock_lcore_cnt {
-	uint64_t c[VMP_PVLOCK_NB_TYPES][CNT_MAX];
-} __rte_cache_aligned;
-
-/* Row RTE_MAX_LCORE is shared by non-EAL threads, hence atomic adds. */
-static struct pvlock_lcore_cnt counters[RTE_MAX_LCORE + 1];
+struct pvlock_lcore_cnt __vmp_pvlock_counters[RTE_MAX_LCORE + 1];
 
 static const char *const type_names[VMP_PVLOCK_NB_TYPES] = {
 	[VMP_PVLOCK_TICKET] = "ticket",
@@ -38,23 +33,21 @@ static const char *const type_names[VMP_PVLOCK_NB_TYPES] = {
 };
 
 void
-__vmp_pvlock_count(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
+__vmp_pvlock_count_max(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
 {
 	unsigned int lc = rte_lcore_id();
-	uint64_t *p;
+	uint64_t *p =
+		&__vmp_pvlock_counters[RTE_MIN(lc, (unsigned int)RTE_MAX_LCORE)]
+			 .c[type][c];
+	uint64_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
 
-	if (lc >= RTE_MAX_LCORE) {
-		__atomic_fetch_add(&counters[RTE_MAX_LCORE].c[type][c], n,
-				   __ATOMIC_RELAXED);
-		return;
-	}
-	/* only this lcore writes its row: no locked RMW on the slow path
-	 * (the steal path runs once per acquisition under oversubscription);
-	 * readers see whole 64-bit values
+	/* the shared row of non-EAL threads needs the CAS; an lcore's own
+	 * row is written by it alone, so the CAS never fails there
 	 */
-	p = &counters[lc].c[type][c];
-	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
-			 __ATOMIC_RELAXED);
+	while (old < n &&
+	       !__atomic_compare_exchange_n(p, &old, n, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
 }
 
 const char *
@@ -74,9 +67,14 @@ stats_sum(enum vmp_pvlock_type type, unsigned int first, unsigned int last,
 	unsigned int i, c;
 
 	for (i = first; i <= last; i++)
-		for (c = 0; c < CNT_MAX; c++)
-			sum[c] += __atomic_load_n(&counters[i].c[type][c],
-						  __ATOMIC_RELAXED);
+		for (c = 0; c < CNT_MAX; c++) {
+			uint64_t v = __atomic_load_n(
+				&__vmp_pvlock_counters[i].c[type][c],
+				__ATOMIC_RELAXED);
+
+			sum[c] = c == CNT_STEAL_RUN_MAX ? RTE_MAX(sum[c], v)
+							: sum[c] + v;
+		}
 	st->slowpath = sum[CNT_SLOWPATH];
 	st->halt_waiter = sum[CNT_HALT_WAITER];
 	st->halt_head = sum[CNT_HALT_HEAD];
@@ -84,6 +82,7 @@ stats_sum(enum vmp_pvlock_type type, unsigned int first, unsigned int last,
 	st->kick_nohalt = sum[CNT_KICK_NOHALT];
 	st->spurious = sum[CNT_SPURIOUS];
 	st->steal = sum[CNT_STEAL];
+	st->steal_run_max = sum[CNT_STEAL_RUN_MAX];
 	st->wakes = sum[CNT_WAKES];
 	st->kick_wake_ns_avg =
 		sum[CNT_WAKES] == 0 ? 0
@@ -138,8 +137,9 @@ vmp_pvlock_stats_reset(void)
 	for (i = 0; i <= RTE_MAX_LCORE; i++)
 		for (t = 0; t < VMP_PVLOCK_NB_TYPES; t++)
 			for (c = 0; c < CNT_MAX; c++)
-				__atomic_store_n(&counters[i].c[t][c], 0,
-						 __ATOMIC_RELAXED);
+				__atomic_store_n(
+					&__vmp_pvlock_counters[i].c[t][c], 0,
+					__ATOMIC_RELAXED);
 }
 
 static int
@@ -164,6 +164,7 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(s, "kick_nohalt", st.kick_nohalt);
 		rte_tel_data_add_dict_u64(s, "spurious", st.spurious);
 		rte_tel_data_add_dict_u64(s, "steal", st.steal);
+		rte_tel_data_add_dict_u64(s, "steal_run_max", st.steal_run_max);
 		rte_tel_data_add_dict_u64(s, "wakes", st.wakes);
 		rte_tel_data_add_dict_u64(s, "kick_wake_ns_avg",
 					  st.kick_wake_ns_avg);

@@ -47,11 +47,45 @@ enum pvlock_cnt {
 	CNT_STEAL,
 	CNT_WAKES,
 	CNT_WAKE_CYCLES,
+	CNT_STEAL_RUN_MAX, /* a maximum, not a sum (__vmp_pvlock_count_max) */
 	CNT_MAX,
 };
 
-void __vmp_pvlock_count(enum vmp_pvlock_type type, enum pvlock_cnt c,
-			uint64_t n);
+struct pvlock_lcore_cnt {
+	uint64_t c[VMP_PVLOCK_NB_TYPES][CNT_MAX];
+} __rte_cache_aligned;
+
+/* One row per lcore; row RTE_MAX_LCORE is shared by non-EAL threads, hence
+ * atomic adds there.
+ */
+extern struct pvlock_lcore_cnt __vmp_pvlock_counters[RTE_MAX_LCORE + 1];
+
+/* Inline: the steal path counts twice per acquisition under
+ * oversubscription, where a call each was a measurable part of its cost.
+ */
+static inline void
+__vmp_pvlock_count(enum vmp_pvlock_type type, enum pvlock_cnt c, uint64_t n)
+{
+	unsigned int lc = rte_lcore_id();
+	uint64_t *p;
+
+	if (unlikely(lc >= RTE_MAX_LCORE)) {
+		__atomic_fetch_add(
+			&__vmp_pvlock_counters[RTE_MAX_LCORE].c[type][c], n,
+			__ATOMIC_RELAXED);
+		return;
+	}
+	/* only this lcore writes its row: no locked RMW on the slow path;
+	 * readers see whole 64-bit values
+	 */
+	p = &__vmp_pvlock_counters[lc].c[type][c];
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+/* Raise counter @p c of this lcore to @p n if it is lower (a maximum). */
+void __vmp_pvlock_count_max(enum vmp_pvlock_type type, enum pvlock_cnt c,
+			    uint64_t n);
 
 /* Register this process for membarrier(2) private expedited (idempotent).
  * Returns 0 or -ENOTSUP.

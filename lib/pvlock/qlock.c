@@ -46,22 +46,23 @@
  * appeared after its loads, once: its next Q0 sees the waiter and takes the
  * slow path, so each waiter is bypassed at most once per other lcore.
  *
- * PV locks: waiters never take the pending path; pending instead means "the
- * queue head is running" (P1), and lock stealing is allowed while it is clear:
- *   Q9 steal            (n,0,0) -> (n,0,1)          8-bit CAS, acquire; a
- *                                                   running lcore bypasses a
- *                                                   halted head (Linux's
- *                                                   later PV design does too)
- *   P1 head runs        (n,0,*) -> (n,1,*)          8-bit store
- *   Q5' head takes      (n,1,0) -> (n,0,1)          16-bit CAS (a stealer
- *                                                   that read pending 0, or
- *                                                   a Q0 that read (0,0,*),
- *                                                   may still win the byte)
- *   P2 head halts       (n,1,*) -> (n,0,*)          8-bit store, before S1
+ * PV locks never use pending (always 0). A locker outside the queue may
+ * steal the lock ahead of the queue head, running or halted, within a
+ * budget per turn of the head:
+ *   Q9 steal            (n,0,0) -> (n,0,1)          8-bit CAS, acquire; the
+ *                                                   lcore that just unlocked
+ *                                                   takes the lock again from
+ *                                                   its own cache instead of
+ *                                                   a cross-core hand-off,
+ *                                                   and a running lcore
+ *                                                   passes a halted head
+ *   Q5' head takes      (n,0,0) -> (n,0,1)          8-bit CAS, acquire (a
+ *                                                   stealer or a Q0 that read
+ *                                                   (0,0,*) may win the byte)
  *   Q6' head, alone     (n,0,1) -> (0,0,1)          CAS, clears the tail
- * Stealing is bounded, so that a halted head is not starved (steals, a word
+ * Stealing is bounded, so that the head is not starved (steals, a word
  * beside the lock word, written only by holders):
- *   B1 budget left?     steals < VMP_PVLOCK_STEAL_MAX  relaxed load before
+ *   B1 budget left?     steals < steal_max          relaxed load before
  *                                                   Q9; may be stale: one
  *                                                   more steal per lcore
  *                                                   racing it, at most
@@ -69,8 +70,16 @@
  *                                                   holding the lock
  *   B3 head's turn      steals = 0                  store, by the head
  *                                                   holding the lock (Q5')
- * Once the budget is spent lockers queue behind the halted head, whose hint
- * makes the next unlock kick it.
+ * Once the budget is spent lockers queue behind the head, and Q0 fails while
+ * a queue exists: the next unlock leaves the lock to the head (a halted
+ * head's hint makes that unlock kick it). So between becoming the head and
+ * taking the lock a waiter sees at most steal_max + (n - 1) steals plus one
+ * stale Q0 per other lcore (vmp_pvlock_q_steal_max_set()). Why a running
+ * head is passed too: with two running lcores, a head that blocks stealing
+ * turns every acquisition into a cross-core queue hand-off (docs/pvlock.md).
+ * The running head reads the lock word only every Q_HEAD_POLL pauses: each
+ * read pulls the line from the stealer's cache, and its next store (the
+ * unlock) pays a cross-core miss; a steal costs less than one pause here.
  *
  * Waiters halt after spinning:
  *
@@ -84,7 +93,7 @@
  * a core while P works.
  *
  * Head H halts; the holder's unlock (Q8) kicks it:
- *   H: P2, S1 state = HALTED (xchg) U: Q8 locked = 0 (store-release)
+ *   H: S1 state = HALTED (xchg)     U: Q8 locked = 0 (store-release)
  *   H: H2 hint = H (store-release)  U: U2 compiler barrier only
  *   H: H3 membarrier()              U: U3 if hint (load-acquire):
  *   H: H4 if locked == 0: undo, go     K1 take the hint (xchg to 0)
@@ -115,6 +124,11 @@
 #define Q_IDX_SHIFT 16
 #define Q_LCORE_SHIFT 18
 #define Q_MAX_NEST 4 /* nesting levels (signal handlers): 2 bits */
+/* PV head: read the locked byte every Q_HEAD_POLL pauses (power of 2): at
+ * 18-40 ns a pause on the project's VMs, one read per 0.3-0.6 us, a few
+ * dozen steals of a short critical section
+ */
+#define Q_HEAD_POLL 16
 
 struct qnode {
 	struct qnode *next; /* successor, set by it (M1) */
@@ -136,7 +150,30 @@ static struct qnode_set qnodes[RTE_MAX_LCORE];
 int
 vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin)
 {
-	return PVLOCK_INIT(l, pv, spin, "q");
+	int rc = PVLOCK_INIT(l, pv, spin, "q");
+
+	if (rc == 0)
+		l->steal_max = VMP_PVLOCK_STEAL_MAX;
+	return rc;
+}
+
+int
+vmp_pvlock_q_steal_max_set(struct vmp_pvlock_q *l, uint32_t steal_max)
+{
+	if (l == NULL) {
+		PVLOCK_LOG(ERR, "q_steal_max_set: lock is NULL");
+		return -EINVAL;
+	}
+	if (steal_max > VMP_PVLOCK_STEAL_MAX_LIMIT) {
+		PVLOCK_LOG(ERR, "q_steal_max_set: steal_max %u > %u", steal_max,
+			   VMP_PVLOCK_STEAL_MAX_LIMIT);
+		return -EINVAL;
+	}
+	/* read by B1 in the slow path, relaxed: a stale budget lets one steal
+	 * through or queues one locker, as any B1 race
+	 */
+	__atomic_store_n(&l->steal_max, steal_max, __ATOMIC_RELAXED);
+	return 0;
 }
 
 static inline uint32_t
@@ -188,31 +225,26 @@ static uint32_t
 wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 {
 	uint64_t i, lim = 2ull * l->spin;
-	uint16_t lp;
+	uint8_t z;
 
 	for (;;) {
-		/* P1: (n,0,*) -> (n,1,*): the head runs, stealers keep out */
-		__atomic_store_n(&l->pending, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < lim; i++) {
-			lp = __atomic_load_n(&l->locked_pending,
-					     __ATOMIC_RELAXED);
-			/* Q5': (n,1,0) -> (n,0,1); a stealer that read
-			 * pending == 0 before P1, or a Q0 that read (0,0,*)
-			 * before we queued, may still win the byte, so CAS.
-			 * Acquire pairs with Q8.
+			/* Q5': (n,0,0) -> (n,0,1), polled sparsely (file
+			 * comment: each read costs the stealer a miss). A
+			 * stealer or a Q0 that read (0,0,*) before we queued
+			 * may win the byte, so CAS. Acquire pairs with Q8.
 			 */
-			if ((lp & Q_LOCKED_MASK) == 0 &&
+			z = 0;
+			if ((i & (Q_HEAD_POLL - 1)) == 0 &&
+			    __atomic_load_n(&l->locked, __ATOMIC_RELAXED) ==
+				    0 &&
 			    __atomic_compare_exchange_n(
-				    &l->locked_pending, &lp, Q_LOCKED, 0,
+				    &l->locked, &z, Q_LOCKED, 0,
 				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				return __atomic_load_n(&l->val,
 						       __ATOMIC_RELAXED);
 			rte_pause();
 		}
-		/* P2: (n,1,*) -> (n,0,*): running lcores may steal while we
-		 * are halted
-		 */
-		__atomic_store_n(&l->pending, 0, __ATOMIC_RELAXED);
 		__atomic_exchange_n(&node->state, PVN_HALTED,
 				    __ATOMIC_SEQ_CST); /* S1 */
 		/* H2: release orders S1 before it, for U3/K2 */
@@ -232,18 +264,23 @@ wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 	}
 }
 
-/* PV only: a running lcore takes a lock whose queue head is halted (pending
- * clear, P2): (n,0,0) -> (n,0,1) on the locked byte. Linux's later PV
- * qspinlock does the same; it is what keeps an oversubscribed PV lock moving
- * while the head it would hand over to is asleep.
+/* PV only: a locker outside the queue takes the lock ahead of the queue
+ * head, (n,0,0) -> (n,0,1) on the locked byte, while the budget lasts. Linux's
+ * later PV qspinlock steals past a halted head; here a running head is
+ * passed too, so that an lcore re-taking the lock it just released does so
+ * from its own cache.
  */
 static int
 pv_steal(struct vmp_pvlock_q *l)
 {
-	uint32_t v = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
 	uint8_t z = 0;
 
-	if ((v & Q_LP_MASK) != 0 || (v & Q_TAIL_MASK) == 0)
+	/* narrow loads: the stealer is often the last unlocker, whose byte
+	 * store (Q8) may still sit in the store buffer; a 32-bit load over it
+	 * waits for it to drain (as Q0's, vmp_pvlock.h)
+	 */
+	if (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0 ||
+	    __atomic_load_n(&l->tail16, __ATOMIC_RELAXED) == 0)
 		return 0;
 	/* B1: the steal budget. A racy read: only holders write steals, and
 	 * a stale value lets one more steal through or queues one locker
@@ -251,7 +288,7 @@ pv_steal(struct vmp_pvlock_q *l)
 	 * handshake.
 	 */
 	if (__atomic_load_n(&l->steals, __ATOMIC_RELAXED) >=
-	    VMP_PVLOCK_STEAL_MAX)
+	    __atomic_load_n(&l->steal_max, __ATOMIC_RELAXED))
 		return 0;
 	/* Q9: (n,0,0) -> (n,0,1); acquire pairs with Q8 */
 	if (!__atomic_compare_exchange_n(&l->locked, &z, Q_LOCKED, 0,
@@ -300,17 +337,17 @@ pending_path(struct vmp_pvlock_q *l, uint32_t val)
 void
 __vmp_pvlock_q_slow(struct vmp_pvlock_q *l)
 {
-	uint32_t val = __atomic_load_n(&l->val, __ATOMIC_RELAXED);
 	unsigned int lc = rte_lcore_id();
 	struct qnode *node, *prev, *next;
 	struct qnode_set *set;
-	uint32_t code, old, idx;
+	uint32_t code, old, idx, val;
 	int pv = l->pv;
 	uint8_t z;
 
 	__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_SLOWPATH, 1);
-	/* PV waiters never take pending (the head uses it, P1) */
-	if (pv ? pv_steal(l) : pending_path(l, val))
+	/* PV lockers never take pending: they steal (Q9) or queue */
+	if (pv ? pv_steal(l)
+	       : pending_path(l, __atomic_load_n(&l->val, __ATOMIC_RELAXED)))
 		return;
 	if (lc >= RTE_MAX_LCORE) {
 		/* no queue node for a non-EAL thread: spin on trylock */
@@ -353,7 +390,12 @@ __vmp_pvlock_q_slow(struct vmp_pvlock_q *l)
 	if (pv) {
 		/* the locked byte is ours: (n,0,1) */
 		val = wait_head_pv(l, node);
-		/* B3: the head got its turn; stealing may start over */
+		/* B3: the head got its turn; stealing may start over. The
+		 * steals of the turn that ends, for the starvation bound
+		 * (steal_run_max).
+		 */
+		__vmp_pvlock_count_max(VMP_PVLOCK_QUEUE, CNT_STEAL_RUN_MAX,
+				       l->steals);
 		__atomic_store_n(&l->steals, 0, __ATOMIC_RELAXED);
 		/* the hint named us; no unlock may kick us any more */
 		if (__atomic_load_n(&l->hint, __ATOMIC_RELAXED) == code)

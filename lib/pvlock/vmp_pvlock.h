@@ -13,9 +13,9 @@
  * (default about VMP_PVLOCK_SPIN_NS_DEFAULT ns; the queue head spins twice as
  * long), then halts on a 32-bit futex word of its own (lib/common vmp_halt.h);
  * the unlocker kicks the waiter that must run next. A PV queued lock lets a
- * running lcore steal the lock while the queue head is halted (counted as
- * "steal"), as Linux's PV qspinlock does; the ticket lock stays strictly
- * FIFO. docs/pvlock.md describes
+ * running lcore outside its queue steal the lock ahead of the queue head, up
+ * to a steal budget per turn of the head (counted as "steal"); the ticket
+ * lock stays strictly FIFO. docs/pvlock.md describes
  * the lock words, the halt/kick handshake and its Promela model.
  *
  * Fast paths are inline and identical for PV off and on:
@@ -66,14 +66,20 @@ extern "C" {
 #define VMP_PVLOCK_SPIN_MAX (1u << 14)
 
 /**
- * PV queued lock: steals (running lcores taking the lock while the queue head
- * is halted) allowed between two acquisitions by the queue head. Stealing
- * keeps an oversubscribed lock moving without a wake-up per acquisition; the
- * bound keeps a halted head from being starved: once it is reached, lockers
- * queue, and the head, kicked by the next unlock, takes the lock. 4096 steals
- * of a short critical section last ~0.1 ms, a few wake-ups' worth.
+ * PV queued lock, default steal budget: steals (lcores outside the queue
+ * taking the lock ahead of the queue head, halted or running) allowed between
+ * two acquisitions by the queue head. Stealing lets the lcore that just
+ * released the lock take it again from its own cache, and keeps an
+ * oversubscribed lock moving without a wake-up per acquisition; the budget
+ * bounds how long the head waits: once it is spent, lockers queue behind
+ * the head and the lock can only go to it. 4096 steals of a short critical
+ * section last ~0.1 ms, a few wake-ups' worth. Per lock:
+ * vmp_pvlock_q_steal_max_set().
  */
 #define VMP_PVLOCK_STEAL_MAX (1u << 12)
+
+/** Largest steal budget vmp_pvlock_q_steal_max_set() accepts. */
+#define VMP_PVLOCK_STEAL_MAX_LIMIT (1u << 20)
 
 /** Lock types, for the event counters. */
 enum vmp_pvlock_type {
@@ -119,8 +125,9 @@ struct vmp_pvlock_q {
 	uint32_t steals; /**< steals since the queue head last took the lock;
 			  * written only by holders
 			  */
-	uint32_t spin;	 /**< PV spin threshold (head: twice this) */
-	uint8_t pv;	 /**< PV on (1) or off (0), fixed at init */
+	uint32_t steal_max; /**< steal budget (PV), VMP_PVLOCK_STEAL_MAX */
+	uint32_t spin;	    /**< PV spin threshold (head: twice this) */
+	uint8_t pv;	    /**< PV on (1) or off (0), fixed at init */
 #ifdef VMP_DEBUG_CHECKS
 	int holder; /**< tid of the holder, 0 when free */
 #endif
@@ -135,7 +142,11 @@ struct vmp_pvlock_stats {
 	uint64_t kick_nohalt; /**< kicks of a waiter that was not halted */
 	uint64_t spurious;    /**< wake-ups that found it was not its turn */
 	uint64_t steal;	      /**< slow-path lock steals (Q9, PV queued lock) */
-	uint64_t wakes;	      /**< kicked waiters that measured a latency */
+	uint64_t steal_run_max; /**< most steals between two acquisitions by
+				 * a queue head (a maximum, not a sum): at
+				 * most the budget + lcores - 1
+				 */
+	uint64_t wakes;		/**< kicked waiters that measured a latency */
 	uint64_t kick_wake_ns_avg; /**< average kick-to-wake latency, ns */
 };
 
@@ -264,8 +275,9 @@ __vmp_pvlock_q_fast(struct vmp_pvlock_q *l)
  * @param l
  *   The lock.
  * @param pv
- *   0: PV off (spin only); 1: PV on (spin, then halt; unlock kicks; running
- *   lcores may steal the lock while the queue head is halted).
+ *   0: PV off (spin only); 1: PV on (spin, then halt; unlock kicks; lcores
+ *   outside the queue may steal the lock ahead of the queue head, within
+ *   the steal budget, VMP_PVLOCK_STEAL_MAX by default).
  * @param spin
  *   PV spin threshold in rte_pause() iterations (the queue head spins
  *   twice this); 0 means about VMP_PVLOCK_SPIN_NS_DEFAULT ns, calibrated on
@@ -276,6 +288,32 @@ __vmp_pvlock_q_fast(struct vmp_pvlock_q *l)
  *   - -ENOTSUP: PV asked but membarrier(2) private expedited is unavailable.
  */
 int vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin);
+
+/**
+ * Set the steal budget of a PV queued lock: how many times lcores outside
+ * its queue may take it ahead of the queue head between two acquisitions by
+ * the head. Between the moment a waiter becomes the queue head and the
+ * moment it holds the lock, other lcores take the lock at most
+ * @p steal_max + 2 x (n - 1) times, n being the number of lcores that lock
+ * it: the budget, one steal per other lcore that read the budget just
+ * before it was spent, and one fast-path bypass per other lcore whose
+ * fast path checked the lock just before the queue formed. A waiter queued
+ * behind k others waits for at most k + 1 such turns. 0 gives the lock to
+ * the queue head whenever a queue exists (no steals); larger budgets keep
+ * the lock longer on the lcore that holds it (throughput) at the expense of
+ * the queue's wait. A PV-off lock never steals and ignores it. Call before
+ * the lock is used, or while nobody holds it.
+ *
+ * @param l
+ *   An initialised lock.
+ * @param steal_max
+ *   0 .. VMP_PVLOCK_STEAL_MAX_LIMIT (init sets VMP_PVLOCK_STEAL_MAX).
+ * @return
+ *   0, or
+ *   - -EINVAL: @p l is NULL or @p steal_max exceeds
+ *     VMP_PVLOCK_STEAL_MAX_LIMIT.
+ */
+int vmp_pvlock_q_steal_max_set(struct vmp_pvlock_q *l, uint32_t steal_max);
 
 /**
  * Take a queued lock; spins (and with PV, halts) until it is ours.

@@ -8,13 +8,17 @@
  * queued behind B. Each waiter may spin (see the lock free) or, at any time
  * (the spin threshold), halt. B then takes the lock, hands the head over to C
  * (lazy kick: W3), and unlocks; C takes the lock and unlocks. A, after its
- * unlock, may steal the lock once while the head does not hold pending (Q9)
- * and the steal budget is not spent (B1: steals < STEAL_MAX, read before the
- * CAS and so possibly stale; B2: the stealer counts it as the holder; B3: a
- * head that takes the lock restarts the budget).
+ * unlock, tries NSTEAL times to steal the lock ahead of the head, running or
+ * halted (Q9), while the steal budget is not spent (B1: steals < STEAL_MAX,
+ * read before the CAS and so possibly stale; B2: the stealer counts it as
+ * the holder; B3: a head that takes the lock restarts the budget).
  * D is a fast-path locker (Q0) whose loads of pending and tail read zero
  * before B and C queued: its byte CAS of the locked byte may come at any
- * moment, pending or not, and its unlock kicks like any other.
+ * moment, and its unlock kicks like any other.
+ * The starvation bound: while a head waits, the others take the lock at
+ * most STEAL_MAX times by stealing (A is the only stealer, so no stale B1
+ * read adds one) plus once by D's stale Q0: byp counts those acquisitions
+ * and the assertion at each of them checks the bound.
  *
  * QUEUED LOCK, PV off (-DPVOFF): the whole lock (Q0 fast path, pending path
  * Q1-Q3, queue Q4-Q7, MCS hand-off M1-M4), sequentially consistent (every
@@ -46,8 +50,11 @@
  *                           the halted set: C is never kicked
  *   -DTICKET -DBROKEN_HSET_LATE  T1' comes after the re-check T4, just
  *                           before the futex wait: K1 may miss it
- * (all: invalid end state, a waiter asleep forever), and, a lock owned
- * twice (assertion in enter_cs) against the byte-CAS fast path Q0:
+ * (all: invalid end state, a waiter asleep forever), a head starved past
+ * the bound (assertion in bypass()):
+ *   -DBROKEN_NO_BUDGET      the stealer skips B1
+ * and, a lock owned twice (assertion in enter_cs) against the byte-CAS fast
+ * path Q0:
  *   -DBROKEN_Q5_STORE       PV head takes the byte by load + store, not Q5'
  *   -DPVOFF -DBROKEN_Q3_STORE  pending owner: 16-bit store, not CAS (Q3)
  *   -DPVOFF -DBROKEN_Q7_STORE  queue head with followers: byte store (Q7)
@@ -76,13 +83,18 @@ bit hset[3];        /* the halted set: T1' .. T5 */
 #define NONEAL C    /* C has an lcore id but is no EAL lcore */
 #else
 bit locked = 1;     /* lock byte, as seen by other threads */
-bit pending;        /* PV: the queue head is running (P1), no stealing */
+bit pending;        /* PV off: Q1-Q3 (PV locks never set it) */
 byte hint;          /* l->hint: 0 none, else waiter + 1 */
 bit nlocked[4];     /* MCS hand-off flag of each node */
 byte steals;        /* steals since the head last took the lock */
 #ifndef STEAL_MAX
 #define STEAL_MAX 1
 #endif
+#ifndef NSTEAL
+#define NSTEAL 2    /* steal attempts of A */
+#endif
+byte headw;         /* ghost: the waiting head + 1, 0 none */
+byte byp;           /* ghost: others' acquisitions while headw waits */
 #ifdef PVOFF
 byte tail;          /* 0: no queue, else last queued thread + 1 */
 byte nnext[4];      /* MCS next of each node: 0 none, else thread + 1 */
@@ -304,22 +316,30 @@ inline unlock(me)
 	drain(me)
 }
 
-/* head: take the lock byte, halting at will (P1, Q5, P2, S1, H2-H4) */
+/* ghost, inside the atomic step that takes the byte ahead of a head */
+inline bypass()
+{
+	if
+	:: headw != 0 -> byp++; assert(byp <= STEAL_MAX + 1)
+	:: else -> skip
+	fi
+}
+
+/* head: take the lock byte, halting at will (Q5', S1, H2-H4) */
 inline head_wait(me)
 {
+	headw = me + 1;
 	do
-	:: pending = 1;                                   /* P1 */
-		if
+	:: if
 #ifdef BROKEN_Q5_STORE
-		:: locked == 0 -> locked = 1; pending = 0;
+		:: locked == 0 -> locked = 1;
 			break                             /* Q5' as a store */
 #else
-		:: atomic { locked == 0 -> locked = 1; pending = 0 };
+		:: atomic { locked == 0 -> locked = 1 };
 			break                             /* Q5': CAS */
 #endif
 		:: true -> skip                           /* spun 2x spin */
 		fi;
-		pending = 0;                              /* P2 */
 		state[me] = HALTED;                       /* S1 */
 		hint = me + 1;                            /* H2 */
 		membarrier();                             /* H3 */
@@ -332,6 +352,7 @@ inline head_wait(me)
 		futex_wait(me); state[me] = RUNNING
 #endif
 	od;
+	atomic { headw = 0; byp = 0 };
 	steals = 0;                      /* B3, as the holder */
 	if
 	:: hint == me + 1 -> hint = 0    /* the head clears its hint */
@@ -359,23 +380,33 @@ inline node_wait(me)
 
 active proctype thread_a()
 {
+	byte n;
 	enter_cs();
 	unlock(A);
-	/* then, at any moment, it may steal the lock from a halted head,
-	 * within the budget (B1, a plain read before the Q9 CAS)
+	/* then, at any moment, it may steal the lock ahead of the head,
+	 * running or halted, within the budget (B1, a plain read before the
+	 * Q9 CAS)
 	 */
-	if
-	:: steals < STEAL_MAX ->                           /* B1 */
+	do
+	:: n < NSTEAL ->
+		n++;
 		if
-		:: atomic { locked == 0 && pending == 0 -> locked = 1 };  /* Q9 */
-			steals++;                          /* B2, as holder */
-			assert(steals <= STEAL_MAX);
-			enter_cs();
-			unlock(A)
+#ifndef BROKEN_NO_BUDGET
+		:: steals < STEAL_MAX ->                   /* B1 */
+#else
+		:: true ->
+#endif
+			if
+			:: atomic { locked == 0 -> locked = 1; bypass() }; /* Q9 */
+				steals++;                  /* B2, as holder */
+				enter_cs();
+				unlock(A)
+			:: true -> skip
+			fi
 		:: true -> skip
 		fi
-	:: true -> skip
-	fi
+	:: else -> break
+	od
 }
 
 active proctype thread_b()
@@ -402,7 +433,7 @@ active proctype thread_c()
 /* Q0 (byte CAS) whose loads of pending and tail ran before B and C queued */
 active proctype thread_d()
 {
-	atomic { locked == 0 -> locked = 1 };
+	atomic { locked == 0 -> locked = 1; bypass() };
 	enter_cs();
 	unlock(D)
 }

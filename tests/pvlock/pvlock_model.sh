@@ -7,7 +7,8 @@
 # ticket unlocker that looks for the waiter among EAL lcores only (missing a
 # registered thread) or a waiter that joins the halted set too late; a plain store
 # taking the locked byte (Q3, Q5', Q7) against the byte-CAS fast path gives
-# the lock two owners.
+# the lock two owners; a stealer that skips the steal budget (B1) lets the
+# queue head wait through more acquisitions than the starvation bound.
 . "$VMPATH_SRC/tests/lib.sh"
 
 t_spin_model "$VMPATH_SRC/tests/pvlock/pvlock_halt.pml"
@@ -54,5 +55,11 @@ for lock in queue pvoff ticket; do
 		broken "two owners (mutual exclusion)" \
 			'assertion violated' 'assertion violated' -D$b
 	done
+	# a stealer that ignores the budget starves the queue head
+	if [ "$lock" = queue ]; then
+		broken "a head starved past the steal bound" \
+			'assertion violated' 'failed assertion: assert\(\(byp' \
+			-DBROKEN_NO_BUDGET
+	fi
 done
 t_done
