@@ -438,28 +438,25 @@ rpc_lcores(json_t *params, struct rpc_err *e)
 	return a;
 }
 
-/* What the churn of ports must give back: DPDK heap and mbuf pool. */
+/* What the churn of ports must give back: DPDK heap and mbuf pools. */
 static json_t *
 rpc_memory(json_t *params, struct rpc_err *e)
 {
 	static const char *const known[] = {NULL};
 	struct rte_malloc_socket_stats ms;
+	uint64_t avail, in_use;
+	unsigned int nb_pools;
 
 	if (!params_known(params, known, e))
 		return NULL;
 	memset(&ms, 0, sizeof(ms));
 	rte_malloc_get_socket_stats(vmp_sw.socket, &ms);
-	return json_pack(
-		"{s:i,s:I,s:I,s:I,s:I}", "socket", vmp_sw.socket,
-		"heap_alloc_bytes", (json_int_t)ms.heap_allocsz_bytes,
-		"heap_alloc_count", (json_int_t)ms.alloc_count, "mbufs_avail",
-		(json_int_t)(vmp_sw.mp != NULL
-				     ? rte_mempool_avail_count(vmp_sw.mp)
-				     : 0),
-		"mbufs_in_use",
-		(json_int_t)(vmp_sw.mp != NULL
-				     ? rte_mempool_in_use_count(vmp_sw.mp)
-				     : 0));
+	vmp_switch_mbufs(&avail, &in_use, &nb_pools);
+	return json_pack("{s:i,s:I,s:I,s:I,s:I,s:i}", "socket", vmp_sw.socket,
+			 "heap_alloc_bytes", (json_int_t)ms.heap_allocsz_bytes,
+			 "heap_alloc_count", (json_int_t)ms.alloc_count,
+			 "mbufs_avail", (json_int_t)avail, "mbufs_in_use",
+			 (json_int_t)in_use, "mbuf_pools", (int)nb_pools);
 }
 
 static json_t *
