@@ -274,9 +274,9 @@ start_dest(char *err, size_t errlen)
 		cur = NULL;
 		return rc;
 	}
-	printf("vmpath: waiting for a migration on %s\n",
-	       vmp_app.cfg.guest.listen);
-	fflush(stdout); /* scripts wait for this line */
+	/* scripts wait for this line */
+	VMP_LOG(INFO, "vmpath: waiting for a migration on %s",
+		vmp_app.cfg.guest.listen);
 	return 0;
 }
 
@@ -292,14 +292,15 @@ monitor(void *arg __rte_unused)
 		if (vmp_mig_done(cur)) {
 			if (!reported) {
 				reported = true;
-				printf("vmpath: migration %s\n",
-				       vmp_mig_status_name(st.status));
+				VMP_LOG(INFO, "vmpath: migration %s",
+					vmp_mig_status_name(st.status));
 				vmp_mig_stats_print(stdout, &st);
+				fflush(stdout);
 				if (st.source &&
 				    st.status == VMP_MIG_ST_COMPLETED)
-					printf("vmpath: guest stays paused on "
-					       "the source (migrated)\n");
-				fflush(stdout);
+					VMP_LOG(INFO,
+						"vmpath: guest stays paused on "
+						"the source (migrated)");
 				if (vmp_app.cfg.guest.exit_when_done) {
 					vmp_app.quit = true;
 					vmp_prompt_stop();
@@ -425,7 +426,7 @@ vmp_migapp_init(void)
 		rc = start_dest(err, sizeof(err));
 		pthread_mutex_unlock(&mig_lock);
 		if (rc < 0) {
-			printf("vmpath: --migrate-listen: %s\n", err);
+			VMP_LOG(ERR, "vmpath: --migrate-listen: %s", err);
 			return rc;
 		}
 	} else if (g->to[0]) {
@@ -433,7 +434,7 @@ vmp_migapp_init(void)
 			rte_delay_us_sleep(g->delay_ms * 1000ull);
 		rc = vmp_migapp_start(g->to, err, sizeof(err));
 		if (rc < 0) {
-			printf("vmpath: --migrate-to: %s\n", err);
+			VMP_LOG(ERR, "vmpath: --migrate-to: %s", err);
 			return rc;
 		}
 	}

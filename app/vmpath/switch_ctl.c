@@ -190,9 +190,10 @@ wait_quiescent(void)
 		uint64_t now = rte_get_timer_cycles();
 
 		if (now > end) {
-			printf("vmpath: a datapath lcore passed no quiescent "
-			       "point in %u ms: change not completed\n",
-			       VIEW_WAIT_MS);
+			VMP_LOG(ERR,
+				"vmpath: a datapath lcore passed no quiescent "
+				"point in %u ms: change not completed",
+				VIEW_WAIT_MS);
 			return -ETIMEDOUT;
 		}
 		/* A running lcore reports within one loop: a sleep (two
@@ -232,8 +233,9 @@ __vmp_switch_view_publish(int drain)
 	} else if (nb_retired < MAX_RETIRED) {
 		retired[nb_retired++] = old;
 	} else {
-		printf("vmpath: %u views wait for a stuck lcore: leaking one\n",
-		       nb_retired);
+		VMP_LOG(ERR,
+			"vmpath: %u views wait for a stuck lcore: leaking one",
+			nb_retired);
 	}
 	return rc;
 }
