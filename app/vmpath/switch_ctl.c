@@ -269,8 +269,8 @@ pool_take(unsigned int id, char *err, size_t errlen)
 
 	if (__vmp_switch_pool_get() < 0)
 		goto nomem;
-	if (b == 0)
-		return vmp_sw.mp;
+	/* with the first pool, kept: the heap after ports come and go is
+	 * the heap before */
 	if (pools == NULL)
 		pools = rte_zmalloc_socket(
 			"vmp_pools",
@@ -279,6 +279,8 @@ pool_take(unsigned int id, char *err, size_t errlen)
 			RTE_CACHE_LINE_SIZE, vmp_sw.socket);
 	if (pools == NULL)
 		goto nomem;
+	if (b == 0)
+		return vmp_sw.mp;
 	pl = &pools[b];
 	if (pl->mp == NULL) {
 		snprintf(name, sizeof(name), "vmp_switch%u", b);
