@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,17 @@
 #include "guest.h"
 #include "vmpath.h"
 
+/*
+ * `cur` and `reported` are reached from four threads: the main lcore (the
+ * prompt and the control socket), the telemetry thread (/vmpath/migrate/...),
+ * the EAL alarm thread (monitor()) and, at start and exit, main(). One lock
+ * covers every start, cancel, stats read, reap and report, so a migration is
+ * never freed (reap) while another thread reads its counters or cancels it,
+ * and two starts cannot both see "none running". Held only for short,
+ * non-blocking steps (vmp_mig_wait() runs under it only once the migration is
+ * done, or at exit after a cancel); the migration thread never takes it.
+ */
+static pthread_mutex_t mig_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vmp_mig *cur;
 static bool reported;
 
@@ -49,9 +61,9 @@ vcpu_throttle(void *arg __rte_unused, unsigned int pct)
 /* Fill params from the config; lcores: [0] migration thread, then workers. */
 static int
 make_params(struct vmp_mig_params *p, struct vmp_mig_region *r,
-	    unsigned int *lcores, char *err, size_t errlen)
+	    unsigned int *lcores, const struct vmp_guest_config *g, char *err,
+	    size_t errlen)
 {
-	const struct vmp_guest_config *g = &vmp_app.cfg.guest;
 	unsigned int i;
 	int lc;
 
@@ -104,8 +116,36 @@ reap(void)
 	return 0;
 }
 
-int
-vmp_migapp_start(const char *uri, char *err, size_t errlen)
+/*
+ * "tcp:HOST:PORT" (port 1..65535) or "unix:/PATH": checked here so a typo is
+ * refused at once with its text, not reported later as a failed migration.
+ */
+static int
+uri_check(const char *uri, char *err, size_t errlen)
+{
+	const char *colon;
+	char *end;
+	unsigned long port;
+
+	if (strncmp(uri, "unix:", 5) == 0 && uri[5] == '/' &&
+	    strlen(uri + 5) < 108) /* sun_path */
+		return 0;
+	if (strncmp(uri, "tcp:", 4) == 0) {
+		colon = strrchr(uri + 4, ':');
+		if (colon != NULL && colon > uri + 4 && colon[1] != '\0') {
+			port = strtoul(colon + 1, &end, 10);
+			if (*end == '\0' && port >= 1 && port <= 65535)
+				return 0;
+		}
+	}
+	snprintf(err, errlen, "uri '%.128s' is not tcp:HOST:PORT or unix:/PATH",
+		 uri);
+	return -EINVAL;
+}
+
+static int
+start_locked(const char *uri, const struct vmp_guest_config *g, char *err,
+	     size_t errlen)
 {
 	struct vmp_mig_region r[VMP_MIG_MAX_REGIONS];
 	unsigned int lcores[1 + VMP_MIG_MAX_WORKERS];
@@ -113,15 +153,18 @@ vmp_migapp_start(const char *uri, char *err, size_t errlen)
 	struct vmp_mig *m;
 	int rc;
 
-	if (reap() < 0) {
-		snprintf(err, errlen, "a migration is running");
-		return -EBUSY;
-	}
 	if (vmp_app.cfg.guest.listen[0]) {
 		snprintf(err, errlen, "this vmpath is a destination");
 		return -EINVAL;
 	}
-	rc = make_params(&p, r, lcores, err, errlen);
+	if (reap() < 0) {
+		snprintf(err, errlen, "a migration is running");
+		return -EBUSY;
+	}
+	rc = uri_check(uri, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = make_params(&p, r, lcores, g, err, errlen);
 	if (rc < 0)
 		return rc;
 	p.name = "source";
@@ -143,15 +186,65 @@ vmp_migapp_start(const char *uri, char *err, size_t errlen)
 }
 
 int
+vmp_migapp_start_cfg(const char *uri, const struct vmp_guest_config *g,
+		     char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&mig_lock);
+	rc = start_locked(uri, g, err, errlen);
+	pthread_mutex_unlock(&mig_lock);
+	return rc;
+}
+
+int
+vmp_migapp_start(const char *uri, char *err, size_t errlen)
+{
+	return vmp_migapp_start_cfg(uri, &vmp_app.cfg.guest, err, errlen);
+}
+
+int
 vmp_migapp_cancel(void)
 {
-	return cur ? vmp_mig_cancel(cur) : -ENOENT;
+	int rc;
+
+	pthread_mutex_lock(&mig_lock);
+	rc = cur ? vmp_mig_cancel(cur) : -ENOENT;
+	pthread_mutex_unlock(&mig_lock);
+	return rc;
 }
 
 int
 vmp_migapp_stats(struct vmp_mig_stats *st)
 {
-	return cur ? vmp_mig_stats_get(cur, st) : -ENOENT;
+	int rc;
+
+	pthread_mutex_lock(&mig_lock);
+	rc = cur ? vmp_mig_stats_get(cur, st) : -ENOENT;
+	pthread_mutex_unlock(&mig_lock);
+	return rc;
+}
+
+/*
+ * The engine pauses and resumes the guest's vCPUs itself (switchover, a
+ * failed or cancelled run): a pause or resume from outside while it runs
+ * would undo its own and let writes go unlogged, so it is refused then. Under
+ * the lock, no migration starts between the check and the change.
+ */
+int
+vmp_migapp_guest_pause(bool pause)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&mig_lock);
+	if (cur != NULL && !vmp_mig_done(cur))
+		rc = -EBUSY;
+	else if (pause)
+		vmp_guest_pause();
+	else
+		vmp_guest_resume();
+	pthread_mutex_unlock(&mig_lock);
+	return rc;
 }
 
 static int
@@ -162,7 +255,7 @@ start_dest(char *err, size_t errlen)
 	struct vmp_mig_params p;
 	int rc;
 
-	rc = make_params(&p, r, lcores, err, errlen);
+	rc = make_params(&p, r, lcores, &vmp_app.cfg.guest, err, errlen);
 	if (rc < 0)
 		return rc;
 	p.name = "dest";
@@ -181,9 +274,9 @@ start_dest(char *err, size_t errlen)
 		cur = NULL;
 		return rc;
 	}
-	printf("vmpath: waiting for a migration on %s\n",
-	       vmp_app.cfg.guest.listen);
-	fflush(stdout); /* scripts wait for this line */
+	/* scripts wait for this line */
+	VMP_LOG(INFO, "vmpath: waiting for a migration on %s",
+		vmp_app.cfg.guest.listen);
 	return 0;
 }
 
@@ -194,18 +287,20 @@ monitor(void *arg __rte_unused)
 	struct vmp_mig_stats st;
 	char line[256];
 
+	pthread_mutex_lock(&mig_lock);
 	if (cur != NULL && vmp_mig_stats_get(cur, &st) == 0) {
 		if (vmp_mig_done(cur)) {
 			if (!reported) {
 				reported = true;
-				printf("vmpath: migration %s\n",
-				       vmp_mig_status_name(st.status));
+				VMP_LOG(INFO, "vmpath: migration %s",
+					vmp_mig_status_name(st.status));
 				vmp_mig_stats_print(stdout, &st);
+				fflush(stdout);
 				if (st.source &&
 				    st.status == VMP_MIG_ST_COMPLETED)
-					printf("vmpath: guest stays paused on "
-					       "the source (migrated)\n");
-				fflush(stdout);
+					VMP_LOG(INFO,
+						"vmpath: guest stays paused on "
+						"the source (migrated)");
 				if (vmp_app.cfg.guest.exit_when_done) {
 					vmp_app.quit = true;
 					vmp_prompt_stop();
@@ -221,6 +316,7 @@ monitor(void *arg __rte_unused)
 	if (!vmp_app.quit)
 		rte_eal_alarm_set(cur && !reported ? 200000 : 1000000, monitor,
 				  NULL);
+	pthread_mutex_unlock(&mig_lock);
 }
 
 /* ---- telemetry ---- */
@@ -326,9 +422,11 @@ vmp_migapp_init(void)
 	rte_telemetry_register_cmd("/vmpath/guest/info", tel_guest,
 				   "Synthetic guest: memory, writers, paused");
 	if (g->listen[0]) {
+		pthread_mutex_lock(&mig_lock);
 		rc = start_dest(err, sizeof(err));
+		pthread_mutex_unlock(&mig_lock);
 		if (rc < 0) {
-			printf("vmpath: --migrate-listen: %s\n", err);
+			VMP_LOG(ERR, "vmpath: --migrate-listen: %s", err);
 			return rc;
 		}
 	} else if (g->to[0]) {
@@ -336,7 +434,7 @@ vmp_migapp_init(void)
 			rte_delay_us_sleep(g->delay_ms * 1000ull);
 		rc = vmp_migapp_start(g->to, err, sizeof(err));
 		if (rc < 0) {
-			printf("vmpath: --migrate-to: %s\n", err);
+			VMP_LOG(ERR, "vmpath: --migrate-to: %s", err);
 			return rc;
 		}
 	}
@@ -347,13 +445,16 @@ vmp_migapp_init(void)
 void
 vmp_migapp_fini(void)
 {
+	/* returns once a running monitor() is done: it takes the lock */
 	rte_eal_alarm_cancel(monitor, NULL);
+	pthread_mutex_lock(&mig_lock);
 	if (cur != NULL) {
 		vmp_mig_cancel(cur);
 		vmp_mig_wait(cur);
 		vmp_mig_free(cur);
 		cur = NULL;
 	}
+	pthread_mutex_unlock(&mig_lock);
 }
 
 /* ---- prompt commands ---- */
@@ -438,10 +539,9 @@ cmd_guest_parsed(void *res, struct cmdline *cl, void *data __rte_unused)
 {
 	struct cmd_w2 *r = res;
 
-	if (strcmp(r->b, "pause") == 0)
-		vmp_guest_pause();
-	else if (strcmp(r->b, "resume") == 0)
-		vmp_guest_resume();
+	if (strcmp(r->b, "info") != 0 &&
+	    vmp_migapp_guest_pause(strcmp(r->b, "pause") == 0) < 0)
+		printf("guest %s: refused, a migration is running\n", r->b);
 	vmp_guest_info(stdout);
 	fflush(stdout);
 	RTE_SET_USED(cl);

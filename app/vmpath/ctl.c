@@ -132,9 +132,8 @@ vmp_ctl_port_add(const struct vmp_port_spec *spec, char *err, size_t errlen)
 		return rc;
 	if (spec->has_mac)
 		__vmp_switch_mac_add(spec->mac, id);
-	printf("vmpath: port %u added (%s)\n", id,
-	       spec->is_eth ? spec->ethdev : spec->vhost.path);
-	fflush(stdout);
+	VMP_LOG(INFO, "vmpath: port %u added (%s)", id,
+		spec->is_eth ? spec->ethdev : spec->vhost.path);
 	return (int)id;
 }
 
@@ -147,8 +146,7 @@ vmp_ctl_port_del(unsigned int id, char *err, size_t errlen)
 		return -EPERM;
 	rc = __vmp_switch_port_del(id, err, errlen);
 	if (rc == 0)
-		printf("vmpath: port %u removed\n", id);
-	fflush(stdout);
+		VMP_LOG(INFO, "vmpath: port %u removed", id);
 	return rc;
 }
 

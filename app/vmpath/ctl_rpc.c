@@ -20,21 +20,11 @@
 #include <vmp_common.h>
 
 #include "ctl.h"
+#include "ctl_rpc_pvt.h"
 #include "switch.h"
 #include "vmpath.h"
 
-struct rpc_err {
-	int code;
-	int err; /* errno of a failed method, 0 if none */
-	char msg[256];
-};
-
-typedef json_t *(*rpc_fn_t)(json_t *params, struct rpc_err *e);
-
-static json_t *fail(struct rpc_err *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static json_t *
+json_t *
 fail(struct rpc_err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -47,7 +37,7 @@ fail(struct rpc_err *e, int code, const char *fmt, ...)
 }
 
 /* Refuse parameters a method does not know (a typo must not pass). */
-static bool
+bool
 params_known(json_t *params, const char *const *known, struct rpc_err *e)
 {
 	const char *key;
@@ -68,7 +58,7 @@ params_known(json_t *params, const char *const *known, struct rpc_err *e)
 }
 
 /* params.@key: an integer in [min, max]; @def if absent and @def >= 0. */
-static bool
+bool
 param_uint(json_t *params, const char *key, long long min, long long max,
 	   long long def, unsigned int *out, struct rpc_err *e)
 {
@@ -102,7 +92,7 @@ param_uint(json_t *params, const char *key, long long min, long long max,
 	return true;
 }
 
-static bool
+bool
 param_bool(json_t *params, const char *key, bool *out, struct rpc_err *e)
 {
 	json_t *v = json_object_get(params, key);
@@ -119,7 +109,7 @@ param_bool(json_t *params, const char *key, bool *out, struct rpc_err *e)
 }
 
 /* params.@key: a string; NULL in *@out if absent and !@required. */
-static bool
+bool
 param_str(json_t *params, const char *key, bool required, const char **out,
 	  struct rpc_err *e)
 {
@@ -160,7 +150,7 @@ param_mac(json_t *params, struct vmp_port_spec *spec, struct rpc_err *e)
 	return true;
 }
 
-static json_t *
+json_t *
 method_failed(struct rpc_err *e, int rc, const char *msg)
 {
 	e->err = -rc;
@@ -448,28 +438,25 @@ rpc_lcores(json_t *params, struct rpc_err *e)
 	return a;
 }
 
-/* What the churn of ports must give back: DPDK heap and mbuf pool. */
+/* What the churn of ports must give back: DPDK heap and mbuf pools. */
 static json_t *
 rpc_memory(json_t *params, struct rpc_err *e)
 {
 	static const char *const known[] = {NULL};
 	struct rte_malloc_socket_stats ms;
+	uint64_t avail, in_use;
+	unsigned int nb_pools;
 
 	if (!params_known(params, known, e))
 		return NULL;
 	memset(&ms, 0, sizeof(ms));
 	rte_malloc_get_socket_stats(vmp_sw.socket, &ms);
-	return json_pack(
-		"{s:i,s:I,s:I,s:I,s:I}", "socket", vmp_sw.socket,
-		"heap_alloc_bytes", (json_int_t)ms.heap_allocsz_bytes,
-		"heap_alloc_count", (json_int_t)ms.alloc_count, "mbufs_avail",
-		(json_int_t)(vmp_sw.mp != NULL
-				     ? rte_mempool_avail_count(vmp_sw.mp)
-				     : 0),
-		"mbufs_in_use",
-		(json_int_t)(vmp_sw.mp != NULL
-				     ? rte_mempool_in_use_count(vmp_sw.mp)
-				     : 0));
+	vmp_switch_mbufs(&avail, &in_use, &nb_pools);
+	return json_pack("{s:i,s:I,s:I,s:I,s:I,s:i}", "socket", vmp_sw.socket,
+			 "heap_alloc_bytes", (json_int_t)ms.heap_allocsz_bytes,
+			 "heap_alloc_count", (json_int_t)ms.alloc_count,
+			 "mbufs_avail", (json_int_t)avail, "mbufs_in_use",
+			 (json_int_t)in_use, "mbuf_pools", (int)nb_pools);
 }
 
 static json_t *
@@ -503,12 +490,23 @@ static const struct {
 	const char *name;
 	rpc_fn_t fn;
 } methods[] = {
+	/* clang-format off */
 	{"port_add", rpc_port_add},	{"port_del", rpc_port_del},
 	{"port_list", rpc_port_list},	{"port_stats", rpc_port_stats},
 	{"version", rpc_version},	{"config", rpc_config},
 	{"lcores", rpc_lcores},		{"memory", rpc_memory},
 	{"log_level", rpc_log_level},	{"ethdev_add", rpc_ethdev_add},
 	{"ethdev_del", rpc_ethdev_del},
+	{"migrate", __vmp_rpc_migrate},
+	{"migrate_cancel", __vmp_rpc_migrate_cancel},
+	{"migrate_info", __vmp_rpc_migrate_info},
+	{"guest_info", __vmp_rpc_guest_info},
+	{"guest_pause", __vmp_rpc_guest_pause},
+	{"guest_resume", __vmp_rpc_guest_resume},
+	{"guest_dump", __vmp_rpc_guest_dump},
+	{"guest_pin", __vmp_rpc_guest_pin},
+	{"guest_unpin", __vmp_rpc_guest_unpin},
+	/* clang-format on */
 };
 
 /* Dump @resp with a spare byte for the framing newline. */

@@ -104,21 +104,23 @@ vmp_ctl_sock_open(void)
 	strcpy(sa.sun_path, c->ctl_path);
 	rc = make_dirs(sa.sun_path);
 	if (rc < 0) {
-		printf("vmpath: control socket %s: cannot create its "
-		       "directory: %s\n",
-		       sa.sun_path, strerror(-rc));
+		VMP_LOG(ERR,
+			"vmpath: control socket %s: cannot create its "
+			"directory: %s",
+			sa.sun_path, strerror(-rc));
 		return rc;
 	}
 	rc = path_lock(sa.sun_path);
 	if (rc == -EADDRINUSE) {
-		printf("vmpath: control socket %s is served by another "
-		       "process%s\n",
-		       sa.sun_path, c->ctl_set ? "" : ": running without one");
+		VMP_LOG(WARNING,
+			"vmpath: control socket %s is served by another "
+			"process%s",
+			sa.sun_path, c->ctl_set ? "" : ": running without one");
 		return c->ctl_set ? rc : 1;
 	}
 	if (rc < 0) {
-		printf("vmpath: control socket %s: cannot lock it: %s\n",
-		       sa.sun_path, strerror(-rc));
+		VMP_LOG(ERR, "vmpath: control socket %s: cannot lock it: %s",
+			sa.sun_path, strerror(-rc));
 		return rc;
 	}
 	clients = calloc(CTL_MAX_CLIENTS, sizeof(*clients));
@@ -135,8 +137,8 @@ vmp_ctl_sock_open(void)
 	umask(old);
 	if (rc < 0 || listen(lfd, CTL_MAX_CLIENTS) < 0) {
 		rc = -errno;
-		printf("vmpath: control socket %s: %s\n", sa.sun_path,
-		       strerror(-rc));
+		VMP_LOG(ERR, "vmpath: control socket %s: %s", sa.sun_path,
+			strerror(-rc));
 		close(lfd);
 		lfd = -1;
 		close(lockfd);
@@ -144,7 +146,7 @@ vmp_ctl_sock_open(void)
 		return rc;
 	}
 	strcpy(lpath, sa.sun_path);
-	printf("vmpath: control socket %s\n", lpath);
+	VMP_LOG(INFO, "vmpath: control socket %s", lpath);
 	return 0;
 }
 

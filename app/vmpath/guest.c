@@ -372,15 +372,15 @@ vmp_guest_throttle(unsigned int pct)
 	G.throttle = RTE_MIN(pct, 99u);
 }
 
-int
-vmp_guest_dump(const char *path)
+static int
+dump_to(const char *path, const char *mode)
 {
 	FILE *f;
 	uint64_t off;
 
 	if (G.mem == NULL)
 		return -ENODEV;
-	f = fopen(path, "w");
+	f = fopen(path, mode);
 	if (f == NULL)
 		return -errno;
 	for (off = 0; off < G.len; off += 1 << 20)
@@ -390,6 +390,18 @@ vmp_guest_dump(const char *path)
 	if (fclose(f) != 0 || off < G.len)
 		return -EIO;
 	return 0;
+}
+
+int
+vmp_guest_dump(const char *path)
+{
+	return dump_to(path, "w");
+}
+
+int
+vmp_guest_dump_new(const char *path)
+{
+	return dump_to(path, "wx"); /* C11: O_EXCL */
 }
 
 static int
@@ -422,25 +434,41 @@ vmp_guest_unpin(uint64_t off, uint64_t len)
 	return pin_range(off, len, false);
 }
 
+int
+vmp_guest_state_get(struct vmp_guest_state *s)
+{
+	unsigned int i;
+
+	if (G.mem == NULL)
+		return -ENODEV;
+	memset(s, 0, sizeof(*s));
+	s->mem = G.len;
+	s->hugepages = G.huge;
+	s->writers = G.nb_writers;
+	for (i = 0; i < G.nb_writers; i++)
+		s->writes += G.w[i].writes;
+	s->paused = vmp_guest_paused();
+	s->throttle = G.throttle;
+	s->pinned_pages = G.pinned_pages;
+	return 0;
+}
+
 void
 vmp_guest_info(FILE *f)
 {
-	uint64_t writes = 0;
-	unsigned int i;
+	struct vmp_guest_state s;
 
-	if (G.mem == NULL) {
+	if (vmp_guest_state_get(&s) < 0) {
 		fprintf(f, "no guest (--guest-mem)\n");
 		return;
 	}
-	for (i = 0; i < G.nb_writers; i++)
-		writes += G.w[i].writes;
-	fprintf(f, "guest memory: %" PRIu64 " MiB %s\n", G.len >> 20,
-		G.huge ? "hugepages" : "anonymous");
+	fprintf(f, "guest memory: %" PRIu64 " MiB %s\n", s.mem >> 20,
+		s.hugepages ? "hugepages" : "anonymous");
 	fprintf(f,
 		"writers: %u, writes: %" PRIu64 ", paused: %s, throttle: "
 		"%u %%, pinned pages: %" PRIu64 "\n",
-		G.nb_writers, writes, vmp_guest_paused() ? "yes" : "no",
-		G.throttle, G.pinned_pages);
+		s.writers, s.writes, s.paused ? "yes" : "no", s.throttle,
+		s.pinned_pages);
 }
 
 /* ---- the migration engine's callbacks (cmd_migrate.c passes them) ---- */

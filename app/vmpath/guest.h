@@ -80,9 +80,26 @@ void vmp_guest_resume(void);
 bool vmp_guest_paused(void);
 void vmp_guest_throttle(unsigned int pct);
 int vmp_guest_dump(const char *path);
+/** As vmp_guest_dump(), refusing a file that exists (-EEXIST): the control
+ *  socket's guest_dump never overwrites one. */
+int vmp_guest_dump_new(const char *path);
 int vmp_guest_pin(uint64_t off, uint64_t len);
 int vmp_guest_unpin(uint64_t off, uint64_t len);
 void vmp_guest_info(FILE *f);
+
+/** What `guest info` prints. */
+struct vmp_guest_state {
+	uint64_t mem;	       /**< bytes */
+	bool hugepages;	       /**< hugetlb backing, else anonymous */
+	unsigned int writers;  /**< vCPU writer lcores */
+	uint64_t writes;       /**< pages written by them so far */
+	bool paused;	       /**< vCPUs paused */
+	unsigned int throttle; /**< auto-converge throttle, % */
+	uint64_t pinned_pages; /**< pinned with vmp_guest_pin() */
+};
+
+/** Snapshot the guest. @return 0, or -ENODEV (no --guest-mem). */
+int vmp_guest_state_get(struct vmp_guest_state *s);
 /** The guest's memory regions for the engine; returns how many (0/1). */
 int vmp_guest_mig_regions(struct vmp_mig_region *r);
 /** lib/dirtylog behind the engine's dirty callbacks. */
@@ -91,9 +108,22 @@ struct vmp_mig_dirty_ops vmp_guest_dirty_ops(void);
 int vmp_guest_idle_lcore(const unsigned int *skip, unsigned int n);
 
 /* cmd_migrate.c */
+/*
+ * Every thread (prompt, control socket, telemetry) may call these: they
+ * serialise on one lock (cmd_migrate.c). Errors, with @p err set where there
+ * is one: -EINVAL (a destination, a bad uri), -EBUSY (a migration is running,
+ * too few idle lcores), -ENODEV (no guest), -ENOENT (no migration),
+ * -EALREADY (cancel after it ended), -ENOMEM.
+ */
 int vmp_migapp_start(const char *uri, char *err, size_t errlen);
+/** vmp_migapp_start() with @p g's --migrate-* values instead of the
+ *  command line's. */
+int vmp_migapp_start_cfg(const char *uri, const struct vmp_guest_config *g,
+			 char *err, size_t errlen);
 int vmp_migapp_cancel(void);
 int vmp_migapp_stats(struct vmp_mig_stats *st);
+/** Pause (or resume) the guest's vCPUs; -EBUSY while a migration runs. */
+int vmp_migapp_guest_pause(bool pause);
 int vmp_migapp_init(void); /**< --migrate-listen / --migrate-to, telemetry */
 void vmp_migapp_fini(void);
 

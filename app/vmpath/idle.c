@@ -22,7 +22,6 @@
 #include "vmpath.h"
 
 #define IDLE_TIMED_US 1000
-#define IDLE_MAX_ETH 8
 
 /* Set by the control owner around a change of the published view or of a
  * waker's vrings: no lcore enters a new sleep while it is set. */
@@ -33,7 +32,7 @@ static struct vmp_idle_lcore {
 	unsigned int empty; /* empty loops in a row */
 	bool timed;	    /* owns a source without a wake-up fd */
 	unsigned int nb_eth;
-	uint16_t eth_port[IDLE_MAX_ETH];
+	uint16_t *eth_port; /* [max_ports]: any port may be an ethdev */
 } idle[RTE_MAX_LCORE];
 
 static int
@@ -41,7 +40,7 @@ eth_attach(struct vmp_idle_lcore *s, const struct vmp_sw_port *sp)
 {
 	int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(sp->eth_port, 0);
 
-	if (s->nb_eth == IDLE_MAX_ETH)
+	if (s->nb_eth == vmp_sw.max_ports)
 		return -ENOSPC;
 	s->eth_port[s->nb_eth++] = sp->eth_port;
 	if (fd < 0 || vmp_vnet_waker_fd_add(s->w, fd) < 0) {
@@ -127,6 +126,11 @@ vmp_idle_init(void)
 		unsigned int l = vmp_switch_dp_lcore(k);
 
 		idle[l].w = vmp_vnet_waker_create(vmp_sw.socket);
+		idle[l].eth_port = rte_zmalloc_socket(
+			"vmp_idle_eth", vmp_sw.max_ports * sizeof(uint16_t), 0,
+			vmp_sw.socket);
+		if (idle[l].eth_port == NULL)
+			return -ENOMEM;
 		if (idle[l].w == NULL) {
 			printf("vmpath: idle: lcore %u: %s\n", l,
 			       rte_strerror(rte_errno));
@@ -147,6 +151,7 @@ vmp_idle_fini(void)
 	for (l = 0; l < RTE_MAX_LCORE; l++) {
 		if (idle[l].w != NULL)
 			vmp_vnet_waker_free(idle[l].w);
+		rte_free(idle[l].eth_port);
 		memset(&idle[l], 0, sizeof(idle[l]));
 	}
 }

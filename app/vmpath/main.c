@@ -102,6 +102,7 @@ main_wait(void)
 	uint64_t hz = rte_get_tsc_hz();
 	uint64_t next_stats = vmp_app.start_tsc + c->stats_period * hz;
 	uint64_t end = vmp_app.start_tsc + c->run_time * hz;
+	uint64_t next_reap = vmp_app.start_tsc + hz;
 	unsigned int rounds = 0;
 
 	while (!vmp_app.quit) {
@@ -113,6 +114,10 @@ main_wait(void)
 			vmp_stats_print(stdout);
 			vmp_guests_print(stdout);
 			next_stats += c->stats_period * hz;
+		}
+		if (now >= next_reap) { /* mbufs of removed ports came back */
+			__vmp_switch_pools_reap();
+			next_reap = now + hz;
 		}
 		if (c->guests) {
 			vmp_guests_poll();

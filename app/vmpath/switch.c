@@ -194,7 +194,7 @@ __vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec, int socket)
 	}
 	if (rc < 0 ||
 	    rte_eth_rx_queue_setup(sp->eth_port, 0, 512, socket, NULL,
-				   vmp_sw.mp) < 0 ||
+				   sp->mp) < 0 ||
 	    rte_eth_tx_queue_setup(sp->eth_port, 0, 512, socket, NULL) < 0 ||
 	    rte_eth_dev_start(sp->eth_port) < 0) {
 		printf("vmpath: cannot start ethdev port '%s'\n", spec);

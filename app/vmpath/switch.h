@@ -55,6 +55,7 @@ struct vmp_sw_port {
 	/* queue pair datapath number k enqueues into */
 	uint16_t txq[RTE_MAX_LCORE];
 	rte_spinlock_t rx_lock[VMP_VNET_MAX_QP];
+	struct rte_mempool *mp; /* its receive side's mbufs (its id's block) */
 };
 
 /* One queue pair a datapath lcore polls. */
@@ -154,6 +155,15 @@ int __vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec,
 			    int socket);
 /** Create the mbuf pool if not yet there. @return 0 or -ENOMEM. */
 int __vmp_switch_pool_get(void);
+/** Port ids per mbuf pool: block 0 is the switch pool, each further block
+ * of ids gets its own pool of --mbufs while it has ports (switch_ctl.c). */
+#define VMP_SW_POOL_PORTS 8
+/** Free the pools of empty blocks whose mbufs all came back (the control
+ * owner calls it after a port goes, and once a second). */
+void __vmp_switch_pools_reap(void);
+/** mbufs available and in use over every pool, and how many pools. */
+void vmp_switch_mbufs(uint64_t *avail, uint64_t *in_use,
+		      unsigned int *nb_pools);
 /** Datapath number -> lcore id. */
 unsigned int vmp_switch_dp_lcore(unsigned int k);
 

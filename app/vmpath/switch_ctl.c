@@ -23,6 +23,7 @@
 #include <rte_ethdev.h>
 #include <rte_bus_vdev.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
 #include "idle.h"
@@ -189,9 +190,10 @@ wait_quiescent(void)
 		uint64_t now = rte_get_timer_cycles();
 
 		if (now > end) {
-			printf("vmpath: a datapath lcore passed no quiescent "
-			       "point in %u ms: change not completed\n",
-			       VIEW_WAIT_MS);
+			VMP_LOG(ERR,
+				"vmpath: a datapath lcore passed no quiescent "
+				"point in %u ms: change not completed",
+				VIEW_WAIT_MS);
 			return -ETIMEDOUT;
 		}
 		/* A running lcore reports within one loop: a sleep (two
@@ -231,10 +233,132 @@ __vmp_switch_view_publish(int drain)
 	} else if (nb_retired < MAX_RETIRED) {
 		retired[nb_retired++] = old;
 	} else {
-		printf("vmpath: %u views wait for a stuck lcore: leaking one\n",
-		       nb_retired);
+		VMP_LOG(ERR,
+			"vmpath: %u views wait for a stuck lcore: leaking one",
+			nb_retired);
 	}
 	return rc;
+}
+
+/*
+ * mbufs grow with the port count. Port ids come in blocks of
+ * VMP_SW_POOL_PORTS: block 0 allocates from the switch pool (vmp_sw.mp,
+ * --mbufs, made with the first port); each further block gets a pool of
+ * --mbufs of its own when its first port is added, and gives it back once
+ * its last port is destroyed and every mbuf of it has come back (a removed
+ * port's mbufs may still sit in another port's DMA copies, an ethdev's Tx
+ * queue or a datapath lcore's cache). Pools are control-owner state.
+ *
+ * A block pool's life: NONE --first port--> USED (users > 0) --last port
+ * gone--> RETIRING (users 0, mbufs out) --all back, grace period--> NONE;
+ * a port added to a RETIRING block takes the pool again.
+ */
+struct vmp_sw_pool {
+	struct rte_mempool *mp;
+	unsigned int users; /* ports of the block in any state */
+};
+
+static struct vmp_sw_pool *pools; /* [max_ports / VMP_SW_POOL_PORTS + 1] */
+
+static struct rte_mempool *
+pool_take(unsigned int id, char *err, size_t errlen)
+{
+	unsigned int b = id / VMP_SW_POOL_PORTS;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct vmp_sw_pool *pl;
+
+	if (__vmp_switch_pool_get() < 0)
+		goto nomem;
+	/* with the first pool, kept: the heap after ports come and go is
+	 * the heap before */
+	if (pools == NULL)
+		pools = rte_zmalloc_socket(
+			"vmp_pools",
+			(vmp_sw.max_ports / VMP_SW_POOL_PORTS + 1) *
+				sizeof(*pools),
+			RTE_CACHE_LINE_SIZE, vmp_sw.socket);
+	if (pools == NULL)
+		goto nomem;
+	if (b == 0)
+		return vmp_sw.mp;
+	pl = &pools[b];
+	if (pl->mp == NULL) {
+		snprintf(name, sizeof(name), "vmp_switch%u", b);
+		pl->mp = rte_pktmbuf_pool_create(
+			name, vmp_app.cfg.nb_mbufs, 256, 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE, vmp_sw.socket);
+		if (pl->mp == NULL) {
+			snprintf(err, errlen,
+				 "port %u: cannot create the mbuf pool of "
+				 "ports %u..%u (--mbufs %u): %s",
+				 id, b * VMP_SW_POOL_PORTS,
+				 (b + 1) * VMP_SW_POOL_PORTS - 1,
+				 vmp_app.cfg.nb_mbufs, rte_strerror(rte_errno));
+			return NULL;
+		}
+	}
+	pl->users++;
+	return pl->mp;
+nomem:
+	snprintf(err, errlen, "port %u: out of memory", id);
+	return NULL;
+}
+
+void
+__vmp_switch_pools_reap(void)
+{
+	unsigned int b, nb = vmp_sw.max_ports / VMP_SW_POOL_PORTS + 1;
+	bool any = false;
+	int rc;
+
+	for (b = 1; pools != NULL && b < nb; b++)
+		any |= pools[b].mp != NULL && pools[b].users == 0 &&
+		       rte_mempool_full(pools[b].mp);
+	/* A count of "full" can include an object whose pointer a datapath
+	 * lcore is still writing into its cache (rte_mempool_do_generic_put()
+	 * raises len first): after a grace period no such put is running, and
+	 * no port takes from the pool any more, so it stays full. */
+	if (!any)
+		return;
+	/* as a change: a halting lcore wakes, reports and stays awake (the
+	 * callers that hold it already release it right after) */
+	vmp_idle_hold(true);
+	rc = wait_quiescent();
+	vmp_idle_hold(false);
+	for (b = 1; rc == 0 && b < nb; b++)
+		if (pools[b].mp != NULL && pools[b].users == 0 &&
+		    rte_mempool_full(pools[b].mp)) {
+			rte_mempool_free(pools[b].mp);
+			pools[b].mp = NULL;
+		}
+}
+
+static void
+pool_put(unsigned int id)
+{
+	if (id >= VMP_SW_POOL_PORTS && pools != NULL)
+		pools[id / VMP_SW_POOL_PORTS].users--;
+	__vmp_switch_pools_reap();
+}
+
+void
+vmp_switch_mbufs(uint64_t *avail, uint64_t *in_use, unsigned int *nb_pools)
+{
+	unsigned int b, nb = vmp_sw.max_ports / VMP_SW_POOL_PORTS + 1;
+
+	*avail = *in_use = 0;
+	*nb_pools = 0;
+	for (b = 0; b < nb; b++) {
+		struct rte_mempool *mp =
+			b == 0 ? vmp_sw.mp
+			       : (pools != NULL ? pools[b].mp : NULL);
+
+		if (mp == NULL)
+			continue;
+		*avail += rte_mempool_avail_count(mp);
+		*in_use += rte_mempool_in_use_count(mp);
+		(*nb_pools)++;
+	}
 }
 
 /*
@@ -300,7 +424,7 @@ vhost_create(struct vmp_sw_port *sp, unsigned int id, char *err, size_t errlen)
 		.client = sp->spec.client,
 		.nb_qp = sp->nb_qp,
 		.socket_id = vmp_sw.socket,
-		.mp = vmp_sw.mp,
+		.mp = sp->mp,
 		.offloads = (sp->spec.csum ? VMP_VNET_OL_CSUM : 0) |
 			    (sp->spec.tso ? VMP_VNET_OL_TSO : 0),
 		.mtu = (uint16_t)sp->spec.mtu,
@@ -400,9 +524,13 @@ __vmp_switch_port_add(unsigned int id, const struct vmp_vhost_spec *spec,
 	}
 	sp = rte_zmalloc_socket("vmp_port", sizeof(*sp), RTE_CACHE_LINE_SIZE,
 				vmp_sw.socket);
-	if (sp == NULL || __vmp_switch_pool_get() < 0) {
-		rte_free(sp);
+	if (sp == NULL) {
 		snprintf(err, errlen, "port %u: out of memory", id);
+		return -ENOMEM;
+	}
+	sp->mp = pool_take(id, err, errlen);
+	if (sp->mp == NULL) {
+		rte_free(sp);
 		return -ENOMEM;
 	}
 	rc = port_build(sp, id, spec, ethdev, err, errlen);
@@ -448,6 +576,7 @@ out_unhold:
 		vmp_vnet_port_destroy(sp->vp);
 out_free:
 	rte_free(sp);
+	pool_put(id);
 	return rc;
 }
 
@@ -518,6 +647,7 @@ __vmp_switch_port_del(unsigned int id, char *err, size_t errlen)
 	vmp_sw.nb_ports--;
 	vmp_switch_unlock();
 	poison_free(sp, sizeof(*sp));
+	pool_put(id);
 out:
 	vmp_idle_hold(false);
 	return rc;

@@ -12,6 +12,7 @@
 
 #include <rte_common.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 
 #include "lcore_plan.h"
 #include "params.h"
@@ -33,6 +34,13 @@ struct vmp_app {
 };
 
 extern struct vmp_app vmp_app;
+
+/* app_log.c: the vmpath.app logtype. Messages of the control and migration
+ * paths go through it (rte_log: stderr and syslog, as EAL's own); reports a
+ * user asked for (show, info, statistics, progress) stay on stdout. */
+extern int vmp_app_logtype;
+#define VMP_LOG(level, fmt, ...)                                               \
+	rte_log(RTE_LOG_##level, vmp_app_logtype, fmt "\n", ##__VA_ARGS__)
 
 /* topology.c */
 int vmp_topo_from_eal(struct vmp_topo *topo);

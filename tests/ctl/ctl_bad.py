@@ -150,6 +150,32 @@ check("the name is free again after ethdev_del", "result" in r, repr(r))
 check("port_del removes an ethdev port too",
       "result" in c.call("port_del", {"id": r.get("result", {}).get("id")}))
 
+# migration and guest methods on a vmpath without a guest (the cases that
+# need one, a destination or a running migration are in ctl_migrate.sh)
+expect_error(c, "migrate: uri missing", "migrate", {}, -32602, ["uri"])
+expect_error(c, "migrate: uri wrong type", "migrate", {"uri": 7}, -32602,
+             ["uri"])
+expect_error(c, "migrate: bandwidth out of range", "migrate",
+             {"uri": "tcp:127.0.0.1:1", "bandwidth": -1}, -32602,
+             ["bandwidth", "-1"])
+expect_error(c, "migrate: unknown parameter", "migrate",
+             {"uri": "tcp:127.0.0.1:1", "speed": 1}, -32602, ["speed"])
+expect_error(c, "migrate: bad uri", "migrate", {"uri": "tcp:nowhere"},
+             -32000, ["tcp:nowhere", "tcp:HOST:PORT"])
+expect_error(c, "migrate: no guest", "migrate", {"uri": "tcp:127.0.0.1:1"},
+             -32000, ["no guest"])
+expect_error(c, "migrate_cancel with none running", "migrate_cancel", None,
+             -32000, ["no migration"])
+r = c.call("migrate_info")
+check("migrate_info with none: status none",
+      r.get("result") == {"status": "none"}, repr(r))
+expect_error(c, "guest_info: no guest", "guest_info", None, -32000,
+             ["no guest"])
+expect_error(c, "guest_pin: off wrong type", "guest_pin",
+             {"off": "0", "len": 4096}, -32602, ["off"])
+expect_error(c, "guest_dump: relative path", "guest_dump", {"path": "g.bin"},
+             -32602, ["g.bin"])
+
 # fill up to --max-ports (2 exist), then one more
 ids = []
 for i in range(MAX_PORTS - 2):

@@ -60,5 +60,13 @@ t_check "ethdev add NAME,ARGS gives port 1, ethdev del 1 removes it" \
 t_grep "ethdev del of a vhost port refused" \
 	"ethdev del refused: port 0 is a vhost-user port" cli.log
 t_grep "a second ethdev del 1 refused" "ethdev del refused: port 1 does not exist" cli.log
+echo "-- the vmpath.app logtype: --log-level silences the app's messages"
+printf 'port add %s\nquit\n' "$T_TMP/q0.sock" |
+	timeout 60 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 \
+	--file-prefix=vmpt-ctl-log-$$ "${LOGS[@]}" \
+	--log-level=vmpath.app:warning -- -i --ctl none >log.log 2>&1
+t_grep "the prompt still answers" "^port 0$" log.log
+t_check "no 'vmpath: port 0 added' at vmpath.app:warning" \
+	eval "! grep -q 'vmpath: port 0 added' log.log"
 echo "$T_PASS passed, $T_FAIL failed"
 [ "$T_FAIL" -eq 0 ]
