@@ -122,7 +122,7 @@ sleep 1 # the last packets of the echo peer settle
 MEM1=$(mem_state)
 t_note "after:  $MEM1"
 t_check "DPDK heap and mbufs in use as before the cycles" \
-	test -n "$MEM0" -a "$MEM0" = "$MEM1"
+	mem_same "$MEM0" "$MEM1"
 stop_vmpath
 echo "$T_PASS passed, $T_FAIL failed"
 [ "$T_FAIL" -eq 0 ]

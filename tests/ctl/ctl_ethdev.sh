@@ -50,7 +50,7 @@ t_check "$ok of $CYCLES net_tap add/del cycles" test $ok -eq $CYCLES
 MEM1=$(mem_state)
 t_note "before the cycles: $MEM0; after: $MEM1"
 t_check "DPDK heap and mbufs in use as before the cycles" \
-	test -n "$MEM0" -a "$MEM0" = "$MEM1"
+	mem_same "$MEM0" "$MEM1"
 t_check "vmpath still serves" eval "ctl version >/dev/null"
 stop_vmpath
 echo "$T_PASS passed, $T_FAIL failed"

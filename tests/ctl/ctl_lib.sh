@@ -44,3 +44,17 @@ mem_state() {
 d=json.load(sys.stdin)
 print("heap", d["heap_alloc_bytes"], d["heap_alloc_count"], "mbufs", d["mbufs_in_use"])'
 }
+
+# mem_same "$MEM0" "$MEM1": the same allocations and mbufs in use. DPDK's
+# heap_alloc_bytes is the heap's size minus its free elements, so an element's
+# alignment pad and an unsplit tail too small to be free count as allocated:
+# the same allocations placed elsewhere can differ by tens of bytes (seen: +64
+# with the same count). Counts must be equal; bytes within one 4 KiB page.
+mem_same() {
+	local b0 c0 m0 b1 c1 m1 d
+	read -r _ b0 c0 _ m0 <<<"$1"
+	read -r _ b1 c1 _ m1 <<<"$2"
+	[ -n "$b0" ] && [ -n "$b1" ] || return 1
+	d=$((b1 > b0 ? b1 - b0 : b0 - b1))
+	[ "$c0" = "$c1" ] && [ "$m0" = "$m1" ] && [ "$d" -lt 4096 ]
+}

@@ -64,7 +64,7 @@ done
 t_check "$ok of $NTAP taps removed" test $ok -eq $NTAP
 # the extra pools go once their mbufs are back (checked once a second)
 t_check "DPDK heap, mbufs in use and pools as before the taps" \
-	t_wait_for "test \"\$(mem_state)\" = \"$MEM0\" &&
+	t_wait_for "mem_same \"\$(mem_state)\" \"$MEM0\" &&
 		ctl --json memory | grep -q '\"mbuf_pools\": 1'" 10
 t_note "before: $MEM0; after: $(mem_state)"
 t_check "vmpath still serves" eval "ctl version >/dev/null"
