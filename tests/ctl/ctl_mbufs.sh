@@ -44,11 +44,13 @@ for ((i = 0; i < NTAP; i++)); do
 	IF=vmm$$x$i
 	ip addr add $NET.$i.1/24 dev $IF
 	ip link set $IF up
-	"${PING[@]}" -c 2 -W 3 -I $IF $NET.$i.3 >ping$i.log 2>&1
-	grep -qE "2 packets transmitted, 2 (packets )?received" ping$i.log &&
+	# a reply through each tap shows it works; starving shows as no_mbuf
+	# below (one echo of two was lost once on a loaded host)
+	"${PING[@]}" -c 3 -W 3 -I $IF $NET.$i.3 >ping$i.log 2>&1
+	grep -qE "3 packets transmitted, [1-3] (packets )?received" ping$i.log &&
 		ok=$((ok + 1)) || { echo "tap $i:"; cat ping$i.log; }
 done
-t_check "the kernel pinged the peer through each tap: $ok of $NTAP" \
+t_check "the kernel got echo replies through each tap: $ok of $NTAP" \
 	test $ok -eq $NTAP
 starved=0
 for ((p = 0; p < NTAP + 2; p++)); do
