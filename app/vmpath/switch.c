@@ -164,6 +164,7 @@ __vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec, int socket)
 {
 	struct rte_eth_conf conf;
 	char buf[256], *args;
+	uint16_t mtu = 0;
 	int rc;
 
 	memset(&conf, 0, sizeof(conf));
@@ -175,6 +176,12 @@ __vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec, int socket)
 		*args++ = '\0';
 	if (strlen(buf) >= sizeof(sp->eth_name))
 		return -EINVAL;
+	/* mtu=N is vmpath's, not the PMD's */
+	if (args != NULL && vmp_vnet_eth_devargs_mtu(args, &mtu) < 0) {
+		printf("vmpath: ethdev port '%s': mtu must be %u..%u\n", spec,
+		       VMP_VNET_MTU_MIN, VMP_VNET_MTU_MAX);
+		return -EINVAL;
+	}
 	memcpy(sp->eth_name, buf, strlen(buf) + 1);
 	strncpy(sp->spec.path, spec, sizeof(sp->spec.path) - 1);
 	if (rte_vdev_init(buf, args) < 0) {
@@ -186,11 +193,20 @@ __vmp_switch_eth_create(struct vmp_sw_port *sp, const char *spec, int socket)
 		return -ENODEV;
 	}
 	rc = vmp_vnet_eth_offloads_setup(sp->eth_port, &conf, &sp->eth_ol);
+	if (rc == 0 && mtu != 0)
+		rc = vmp_vnet_eth_mtu_conf(sp->eth_port, &conf, mtu);
 	if (rc == 0)
 		rc = rte_eth_dev_configure(sp->eth_port, 1, 1, &conf);
 	if (rc < 0 && conf.intr_conf.rxq) {
 		conf.intr_conf.rxq = 0; /* none: its lcore sleeps bounded */
 		rc = rte_eth_dev_configure(sp->eth_port, 1, 1, &conf);
+	}
+	if (rc == 0 && mtu != 0 &&
+	    vmp_vnet_eth_mtu_set(&sp->eth_ol, mtu) < 0) {
+		printf("vmpath: ethdev port '%s': MTU %u refused by its PMD\n",
+		       spec, mtu);
+		rte_vdev_uninit(buf);
+		return -EINVAL;
 	}
 	if (rc < 0 ||
 	    rte_eth_rx_queue_setup(sp->eth_port, 0, 512, socket, NULL,
@@ -456,8 +472,9 @@ __vmp_switch_mac_flush(unsigned int id)
 
 /*
  * What a guest asked for (checksums, TSO) and the ethdev port does not take
- * (vmp_vnet_eth_offloads_setup()) is finished in software first. Sends
- * what it can, frees the rest; returns the packets sent.
+ * (vmp_vnet_eth_offloads_setup()) is finished in software first; frames
+ * over its MTU are dropped there (mtu_drops). Sends what it can, frees the
+ * rest; returns the packets sent.
  */
 static uint16_t
 eth_send(struct vmp_sw_port *sp, uint16_t q, struct rte_mbuf **pkts,
@@ -471,7 +488,9 @@ eth_send(struct vmp_sw_port *sp, uint16_t q, struct rte_mbuf **pkts,
 
 	/* Bound: @n packets, each sent in one run or on its own */
 	for (i = 0; i < n; i = k + 1) {
-		for (k = i; k < n && !(pkts[k]->ol_flags & ol); k++)
+		for (k = i; k < n && !(pkts[k]->ol_flags & ol) &&
+			    pkts[k]->pkt_len <= sp->eth_ol.frame_max;
+		     k++)
 			;
 		if (k > i) {
 			s = rte_eth_tx_burst(sp->eth_port, q, pkts + i, k - i);

@@ -83,6 +83,9 @@ tel_eth_offloads(struct rte_tel_data *t, const struct vmp_vnet_eth_ol *ol)
 		t, "sw_csum", __atomic_load_n(&ol->sw_csum, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(
 		t, "sw_fail", __atomic_load_n(&ol->sw_fail, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(t, "mtu_drops",
+				  __atomic_load_n(&ol->mtu_drops,
+						  __ATOMIC_RELAXED));
 }
 
 static int

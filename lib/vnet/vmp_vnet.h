@@ -168,11 +168,19 @@ struct vmp_vnet_eth_ol {
 	uint32_t caps;		/**< VMP_VNET_CAP_* the PMD takes */
 	uint32_t tso_frame_max; /**< longest tso_segsz + l2/l3/l4 headers it
 				 * segments (net_tap: its MTU); 0: any */
+	bool even_chains;	/**< L4 checksums only of chains whose
+				 * pieces all start at even offsets
+				 * (net_tap) */
+	uint32_t frame_max;	/**< longest frame it sends: MTU +
+				 * Ethernet header + VLAN tag
+				 * (vmp_vnet_eth_mtu_set()); UINT32_MAX
+				 * until an MTU is set */
 	uint64_t hw_tso;	/**< TSO frames left to the PMD */
 	uint64_t hw_csum;	/**< checksum requests left to the PMD */
 	uint64_t sw_segs;	/**< segments made in software */
 	uint64_t sw_csum;	/**< packets checksummed in software */
 	uint64_t sw_fail;	/**< packets that could not be finished */
+	uint64_t mtu_drops;	/**< frames (TSO: segments) over frame_max */
 };
 
 /**
@@ -188,11 +196,49 @@ int vmp_vnet_eth_offloads_setup(uint16_t port_id, struct rte_eth_conf *conf,
 				struct vmp_vnet_eth_ol *ol);
 
 /**
+ * Take "mtu=N" out of the vdev devargs @p args ("k=v,k=v", changed in
+ * place: the PMD does not know the key).
+ *
+ * @param mtu  N, or 0 when @p args has no mtu=.
+ * @return 0, or -EINVAL: N not a number in VMP_VNET_MTU_MIN..
+ *   VMP_VNET_MTU_MAX, or given twice.
+ */
+int vmp_vnet_eth_devargs_mtu(char *args, uint16_t *mtu);
+
+/**
+ * Before rte_eth_dev_configure() of @p port_id with @p conf, for MTU
+ * @p mtu: RX scatter where the PMD has it and @p mtu is over 1500 (frames
+ * longer than one mbuf arrive as chains). vmp_vnet_eth_mtu_set() then sets
+ * the MTU, after the configure.
+ *
+ * @return 0, or -EINVAL (@p mtu outside VMP_VNET_MTU_MIN..
+ *   VMP_VNET_MTU_MAX), or a negative errno of rte_eth_dev_info_get()
+ *   (-ENODEV: no such port).
+ */
+int vmp_vnet_eth_mtu_conf(uint16_t port_id, struct rte_eth_conf *conf,
+			  uint16_t mtu);
+
+/**
+ * Set the MTU of the configured ethdev port of @p ol
+ * (rte_eth_dev_set_mtu()); from then on vmp_vnet_eth_offload_finish()
+ * drops, as mtu_drops, frames longer than @p mtu plus Ethernet header and
+ * VLAN tag (TSO frames: whose segments would be).
+ *
+ * @return 0, or -EINVAL (@p mtu outside VMP_VNET_MTU_MIN..VMP_VNET_MTU_MAX,
+ *   or the PMD refused it), or another negative errno of
+ *   rte_eth_dev_set_mtu() (-ENOTSUP: the PMD cannot change it, -ENODEV,
+ *   -EIO, -EBUSY).
+ */
+int vmp_vnet_eth_mtu_set(struct vmp_vnet_eth_ol *ol, uint16_t mtu);
+
+/**
  * vmp_vnet_offload_finish() for the ethdev port of @p ol: what its PMD
  * takes is left in @p m's request, the rest finished in software; counted
- * in @p ol.
+ * in @p ol. A frame over the port's MTU (vmp_vnet_eth_mtu_set()) is
+ * refused and counted in mtu_drops.
  *
- * @return as vmp_vnet_offload_finish().
+ * @return as vmp_vnet_offload_finish(), and -EMSGSIZE: over the MTU
+ *   (@p m untouched).
  */
 int vmp_vnet_eth_offload_finish(struct vmp_vnet_eth_ol *ol, struct rte_mbuf *m,
 				struct rte_mempool *mp, struct rte_mbuf **out,

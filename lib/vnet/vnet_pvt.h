@@ -363,6 +363,17 @@ vnet_tx_ol(const struct vmp_vnet_port *port)
  * counts) the bad ones. Returns how many are left, in order. */
 uint16_t __vmp_vnet_tx_offload(struct vnet_vq *vq, struct rte_mbuf **pkts,
 			       uint16_t n);
+/* The offloads (RTE_ETH_TX_OFFLOAD_*, for txmode) vmpath enables on an
+ * ethdev whose PMD @driver has @tx_capa and MTU @mtu (0: unknown), and
+ * what @ol then takes (caps, tso_frame_max, even_chains; nothing else
+ * touched). */
+uint64_t __vmp_vnet_eth_caps_decide(uint64_t tx_capa, const char *driver,
+				    uint16_t mtu, struct vmp_vnet_eth_ol *ol);
+/* VMP_VNET_CAP_* the ethdev of @ol takes of the frame @m: a TSO frame
+ * whose segments its PMD would refuse, or a chain it would sum wrongly,
+ * gets less. */
+uint32_t __vmp_vnet_eth_frame_caps(const struct vmp_vnet_eth_ol *ol,
+				   const struct rte_mbuf *m);
 /* VMP_VNET_CAP_* the port's guest negotiated for its RX. */
 uint32_t __vmp_vnet_rx_caps(const struct vmp_vnet_port *port);
 /* The offload fields of the guest RX header for what @m still asks for. */

@@ -6,7 +6,11 @@
  * swapped), a frame shared with another holder, a frame of indirect mbufs
  * (a clone), and a pool that runs dry half way (the frame must come back
  * as it was). Every segment's IP and TCP checksums and bytes are checked,
- * and every mbuf reference is accounted for afterwards.
+ * and every mbuf reference is accounted for afterwards. The partial form
+ * (for a destination that takes checksum requests but not TSO) is checked
+ * as its receiver sees it: the TCP field holds the pseudo-header sum, and
+ * completing it (and the IPv4 header checksum when that is left too) gives
+ * the segments a full segmentation makes.
  */
 #include <string.h>
 
@@ -18,6 +22,7 @@
 #include <vmp_vnet.h>
 
 #include "vmp_test.h"
+#include "vnet_test_util.h"
 
 #define MSS 1000
 #define PLEN 7777 /* 8 segments, the last 777 bytes */
@@ -70,26 +75,12 @@ static struct rte_mbuf *
 frame(bool v6, const uint16_t *cut, unsigned int ncut)
 {
 	static uint8_t buf[HL_V6 + PLEN];
-	uint32_t len = frame_bytes(buf, v6), off = 0, i;
-	struct rte_mbuf *m = NULL, *s;
+	uint32_t len = frame_bytes(buf, v6);
+	struct rte_mbuf *m =
+		vnet_test_chain(mp, buf, len, cut, ncut, UINT16_MAX);
 
-	for (i = 0; off < len; i++) {
-		uint32_t l = i < ncut ? cut[i] : len - off;
-		char *d;
-
-		s = rte_pktmbuf_alloc(mp);
-		if (s == NULL ||
-		    (d = rte_pktmbuf_append(s, (uint16_t)l)) == NULL ||
-		    (m != NULL && rte_pktmbuf_chain(m, s) != 0)) {
-			rte_pktmbuf_free(s);
-			rte_pktmbuf_free(m);
-			return NULL;
-		}
-		memcpy(d, buf + off, l);
-		off += l;
-		if (m == NULL)
-			m = s;
-	}
+	if (m == NULL)
+		return NULL;
 	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
 		      (v6 ? RTE_MBUF_F_TX_IPV6
 			  : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
@@ -257,6 +248,85 @@ test_nomem_unwind(void)
 	return TEST_SUCCESS;
 }
 
+/* What a receiver of partial segment @s does: the TCP checksum completed
+ * from its pseudo-header sum (checked to be there), and the IPv4 header
+ * checksum if @s asks for it; then @s is as a full segmentation makes it. */
+static int
+partial_complete(struct rte_mbuf *s, bool v6, uint64_t want_fl)
+{
+	static uint8_t lin[HL_V6 + MSS];
+	uint32_t l3 = v6 ? 40 : 20, l4o = 14 + l3;
+	void *ip = rte_pktmbuf_mtod_offset(s, void *, 14);
+	struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(s, void *, l4o);
+	uint16_t ph;
+	const uint8_t *p;
+
+	TEST_ASSERT_EQUAL_U64(s->ol_flags, want_fl, "requests left");
+	TEST_ASSERT(s->l2_len == 14 && s->l3_len == l3 && s->l4_len == 32,
+		    "header lengths");
+	TEST_ASSERT(s->data_len >= l4o + 32, "headers in the first mbuf");
+	if (s->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
+		TEST_ASSERT_EQUAL(((struct rte_ipv4_hdr *)ip)->hdr_checksum, 0,
+				  "IP checksum left at 0");
+		((struct rte_ipv4_hdr *)ip)->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	ph = v6 ? rte_ipv6_phdr_cksum(ip, 0) : rte_ipv4_phdr_cksum(ip, 0);
+	TEST_ASSERT_EQUAL(th->cksum, ph, "pseudo-header sum in the field");
+	/* the sum from csum_start to the end, field included (RFC 1071) */
+	p = rte_pktmbuf_read(s, 0, s->pkt_len, lin);
+	th->cksum = (uint16_t)~rte_raw_cksum(p + l4o, s->pkt_len - l4o);
+	return TEST_SUCCESS;
+}
+
+/* A destination that takes L4 checksum requests (a guest with GUEST_CSUM;
+ * and the IPv4 header checksum: an ethdev): partial segments. */
+static int
+test_partial(void)
+{
+	static const uint32_t caps[] = {
+		VMP_VNET_CAP_L4_CSUM,
+		VMP_VNET_CAP_L4_CSUM | VMP_VNET_CAP_IP_CSUM,
+		/* TSO of the other IP version only */
+		VMP_VNET_CAP_L4_CSUM | VMP_VNET_CAP_TSO6,
+	};
+	unsigned int free0 = rte_mempool_avail_count(mp), c;
+	struct rte_mbuf *m, *out[NSEG + 2];
+	uint32_t cp;
+	uint64_t fl;
+	int v, n, i;
+
+	for (c = 0; c < RTE_DIM(caps); c++)
+		for (v = 0; v < 2; v++) {
+			m = frame(v, odd_cut, RTE_DIM(odd_cut));
+			TEST_ASSERT_NOT_NULL(m, "frame");
+			cp = caps[c];
+			if (v && (cp & VMP_VNET_CAP_TSO6))
+				cp ^= VMP_VNET_CAP_TSO6 | VMP_VNET_CAP_TSO4;
+			n = vmp_vnet_offload_finish(m, cp, mp, out,
+						    RTE_DIM(out));
+			fl = RTE_MBUF_F_TX_TCP_CKSUM |
+			     (v ? RTE_MBUF_F_TX_IPV6
+				: RTE_MBUF_F_TX_IPV4 |
+					      ((caps[c] & VMP_VNET_CAP_IP_CSUM)
+						       ? RTE_MBUF_F_TX_IP_CKSUM
+						       : 0));
+			TEST_ASSERT_EQUAL(n, NSEG, "caps 0x%x IPv%d: %d",
+					  caps[c], v ? 6 : 4, n);
+			for (i = 0; i < n; i++)
+				TEST_ASSERT_SUCCESS(
+					partial_complete(out[i], v, fl),
+					"caps 0x%x IPv%d segment %d", caps[c],
+					v ? 6 : 4, i);
+			TEST_ASSERT_SUCCESS(segs_ok(out, n, v),
+					    "caps 0x%x IPv%d completed",
+					    caps[c], v ? 6 : 4);
+			rte_pktmbuf_free_bulk(out, (unsigned int)n);
+			TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), free0,
+					  "every mbuf back in the pool");
+		}
+	return TEST_SUCCESS;
+}
+
 static int
 setup(void)
 {
@@ -283,6 +353,7 @@ static struct vmp_test_suite gso_suite = {
 			TEST_CASE(test_odd_chain_csum),
 			TEST_CASE(test_shared_and_clone),
 			TEST_CASE(test_nomem_unwind),
+			TEST_CASE(test_partial),
 			TEST_CASES_END(),
 		},
 };

@@ -8,7 +8,9 @@
  * kind of malformed header is dropped and counted by reason, that a header
  * the guest rewrites after it was read changes nothing, and that a TSO frame
  * reaches each guest in the form that guest agreed to: whole with a header,
- * or as segments with the right sizes, sequence numbers, checksums and bytes.
+ * or as segments with the right sizes, sequence numbers, checksums and bytes
+ * (a third frontend negotiates GUEST_CSUM but not GUEST_TSO4/6: its
+ * segments carry partial checksums that it completes).
  */
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +54,7 @@ struct og {
 static struct rte_mempool *mp;
 static struct og ga; /* guest TX offloads only */
 static struct og gb; /* every offload */
+static struct og gc; /* guest TX offloads and GUEST_CSUM */
 
 static const uint64_t base_f =
 	(1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
@@ -120,6 +123,10 @@ setup(void)
 	TEST_ASSERT_NULL(vmp_vnet_port_create(&bad), "TSO needs CSUM");
 	TEST_ASSERT_SUCCESS(og_open(&ga, "a", base_f | tx_f), "guest a");
 	TEST_ASSERT_SUCCESS(og_open(&gb, "b", base_f | tx_f | rx_f), "guest b");
+	TEST_ASSERT_SUCCESS(
+		og_open(&gc, "c",
+			base_f | tx_f | (1ULL << VIRTIO_NET_F_GUEST_CSUM)),
+		"guest c");
 	return TEST_SUCCESS;
 }
 
@@ -136,6 +143,7 @@ teardown(void)
 {
 	og_close(&ga);
 	og_close(&gb);
+	og_close(&gc);
 	rte_mempool_free(mp);
 }
 
@@ -481,9 +489,31 @@ frame_csum_ok(const uint8_t *p, bool v6)
 	       rte_ipv4_udptcp_cksum_verify((const void *)(p + 14), l4) == 0;
 }
 
-/* A TSO frame into guest a (no GUEST_TSO): segments made in software. */
+/* What a guest does with a NEEDS_CSUM header on the segment @f of @len
+ * bytes: the TCP field (checked to hold the pseudo-header sum) completed
+ * over csum_start..end. */
 static int
-test_rx_sw_segments(void)
+partial_complete(const struct virtio_net_hdr *vh, uint8_t *f, int len, bool v6)
+{
+	uint16_t cs = vh->csum_start, ph;
+	uint16_t *field = (uint16_t *)(f + cs + vh->csum_offset);
+
+	TEST_ASSERT(vh->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM &&
+			    vh->gso_type == VIRTIO_NET_HDR_GSO_NONE,
+		    "NEEDS_CSUM, no GSO");
+	TEST_ASSERT(cs == 14 + (v6 ? 40 : 20) && vh->csum_offset == 16,
+		    "csum_start %u csum_offset %u", cs, vh->csum_offset);
+	ph = v6 ? rte_ipv6_phdr_cksum((const void *)(f + 14), 0)
+		: rte_ipv4_phdr_cksum((const void *)(f + 14), 0);
+	TEST_ASSERT_EQUAL(*field, ph, "pseudo-header sum in the field");
+	*field = (uint16_t)~rte_raw_cksum(f + cs, (size_t)len - cs);
+	return TEST_SUCCESS;
+}
+
+/* A TSO frame into guest @g, which has no GUEST_TSO: segments made in
+ * software, complete or (@partial: GUEST_CSUM) with partial checksums. */
+static int
+rx_segments(struct og *g, bool partial)
 {
 	static uint8_t f[RXBUF];
 	struct virtio_net_hdr_mrg_rxbuf vh;
@@ -492,25 +522,31 @@ test_rx_sw_segments(void)
 
 	for (v6 = 0; v6 < 2; v6++) {
 		struct rte_mbuf *m = tso_from_guest(v6, 0xfffff000u);
-		uint64_t segs0 = stats(&ga, RXQ).sw_segs;
+		uint64_t segs0 = stats(g, RXQ).sw_segs;
 
 		TEST_ASSERT_NOT_NULL(m, "frame");
 		hl = 14 + (v6 ? 40 : 20) + 32;
-		rx_give(&ga, n);
-		TEST_ASSERT_EQUAL(vmp_vnet_enqueue_burst(ga.port, 0, &m, 1), 1,
+		rx_give(g, n);
+		TEST_ASSERT_EQUAL(vmp_vnet_enqueue_burst(g->port, 0, &m, 1), 1,
 				  "taken");
-		TEST_ASSERT_EQUAL_U64(stats(&ga, RXQ).sw_segs - segs0, n,
+		TEST_ASSERT_EQUAL_U64(stats(g, RXQ).sw_segs - segs0, n,
 				      "segments counted");
 		for (i = 0; i < n; i++) {
 			uint32_t pl =
 				i + 1 < n ? MSS : FRAME_PAYLOAD - (n - 1) * MSS;
 			const struct rte_tcp_hdr *th;
 
-			len = rx_get(&ga, &vh, f, sizeof(f));
+			len = rx_get(g, &vh, f, sizeof(f));
 			TEST_ASSERT_EQUAL(len, (int)(hl + pl),
 					  "v6=%d segment %u size", v6, i);
-			TEST_ASSERT(vh.hdr.flags == 0 && vh.hdr.gso_type == 0,
-				    "no offload in the header");
+			if (partial)
+				TEST_ASSERT_SUCCESS(
+					partial_complete(&vh.hdr, f, len, v6),
+					"v6=%d segment %u partial", v6, i);
+			else
+				TEST_ASSERT(vh.hdr.flags == 0 &&
+						    vh.hdr.gso_type == 0,
+					    "no offload in the header");
 			TEST_ASSERT(frame_csum_ok(f, v6),
 				    "v6=%d segment %u checksums", v6, i);
 			th = (const void *)(f + hl - 32);
@@ -525,9 +561,23 @@ test_rx_sw_segments(void)
 					break;
 			TEST_ASSERT_EQUAL(k, pl, "segment %u payload", i);
 		}
-		TEST_ASSERT(rx_get(&ga, &vh, f, sizeof(f)) < 0, "nothing more");
+		TEST_ASSERT(rx_get(g, &vh, f, sizeof(f)) < 0, "nothing more");
 	}
 	return TEST_SUCCESS;
+}
+
+/* A TSO frame into guest a (no GUEST_CSUM): complete segments. */
+static int
+test_rx_sw_segments(void)
+{
+	return rx_segments(&ga, false);
+}
+
+/* Into guest c (GUEST_CSUM, no GUEST_TSO): partial segments. */
+static int
+test_rx_partial_segments(void)
+{
+	return rx_segments(&gc, true);
 }
 
 /* The same frame into guest b (GUEST_TSO4/6): whole, with a header. */
@@ -716,6 +766,7 @@ static struct vmp_test_suite offload_suite = {
 			TEST_CASE(test_tx_bad_headers),
 			TEST_CASE(test_tx_csum_generic),
 			TEST_CASE(test_rx_sw_segments),
+			TEST_CASE(test_rx_partial_segments),
 			TEST_CASE(test_rx_tso_passed),
 			TEST_CASE(test_rx_csum),
 			TEST_CASE(test_tx_hdr_changed_after_read),

@@ -7,6 +7,11 @@
                                       at most MSS payload bytes: sizes,
                                       sequence numbers, IP and TCP checksums,
                                       payload bytes
+  tso_frames.py check-segs IN.pcap MSS partial
+                                      the same, but each TCP checksum field
+                                      must hold the pseudo-header sum (a
+                                      NEEDS_CSUM segment), checked once
+                                      completed as its receiver does
   tso_frames.py check-whole IN.pcap   every frame of gen, whole and unchanged
                                       but for the TCP checksum, which must be
                                       complete or the partial pseudo-header sum
@@ -114,7 +119,17 @@ def fail(msg):
     sys.exit(1)
 
 
-def check_segs(path, mss):
+def complete(k, v6, th, pay, ph):
+    """The TCP header of a partial segment, its checksum completed."""
+    if struct.unpack('!H', th[16:18])[0] != csum(ph):
+        fail('v6=%d segment %d: TCP checksum field is not the pseudo-header '
+             'sum' % (v6, k))
+    th = bytearray(th)
+    th[16:18] = struct.pack('!H', 0xFFFF - csum(bytes(th) + pay))
+    return bytes(th)
+
+
+def check_segs(path, mss, partial=False):
     got = [q for q in (parse(p) for p in read_pcap(path)) if q]
     want = frames()
     flows = {False: [], True: []}
@@ -128,6 +143,8 @@ def check_segs(path, mss):
         for k, (_, ip, th, pay, ph) in enumerate(segs):
             if not v6 and csum(ip) != 0xFFFF:
                 fail('IPv4 segment %d: bad IP checksum' % k)
+            if partial:
+                th = complete(k, v6, th, pay, ph)
             if csum(ph + th + pay) != 0xFFFF:
                 fail('v6=%d segment %d: bad TCP checksum' % (v6, k))
             s = struct.unpack('!I', th[4:8])[0]
@@ -151,8 +168,9 @@ def check_segs(path, mss):
         if stream != exp:
             fail('v6=%d: payload differs' % v6)
         n += len(segs)
-    print('ok: %d segments, %d frames of %d bytes, MSS %d, checksums and '
-          'payload verified' % (n, NV4 + NV6, PAYLOAD, mss))
+    print('ok: %d segments, %d frames of %d bytes, MSS %d, %schecksums and '
+          'payload verified' % (n, NV4 + NV6, PAYLOAD, mss,
+                                'partial ' if partial else ''))
 
 
 def check_whole(path):
@@ -183,6 +201,7 @@ if __name__ == '__main__':
     if sys.argv[1] == 'gen':
         write_pcap(sys.argv[2], frames())
     elif sys.argv[1] == 'check-segs':
-        check_segs(sys.argv[2], int(sys.argv[3]))
+        check_segs(sys.argv[2], int(sys.argv[3]),
+                   len(sys.argv) > 4 and sys.argv[4] == 'partial')
     else:
         check_whole(sys.argv[2])

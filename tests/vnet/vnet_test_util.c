@@ -200,3 +200,32 @@ vnet_test_publish_until(struct vmp_vnet_port *port, struct vhu_front *fr,
 		*polls = np;
 	return cyc;
 }
+
+/* Bound: @len bytes, at least one per mbuf (a 0 cut is taken as 1). */
+struct rte_mbuf *
+vnet_test_chain(struct rte_mempool *mp, const uint8_t *buf, uint32_t len,
+		const uint16_t *cut, unsigned int ncut, uint16_t rest)
+{
+	struct rte_mbuf *m = NULL, *s;
+	uint32_t off = 0, i;
+
+	for (i = 0; off < len; i++) {
+		uint32_t want = i < ncut ? cut[i] : rest;
+		uint32_t l = RTE_MIN(want == 0 ? 1u : want, len - off);
+		char *d;
+
+		s = rte_pktmbuf_alloc(mp);
+		if (s == NULL ||
+		    (d = rte_pktmbuf_append(s, (uint16_t)l)) == NULL ||
+		    (m != NULL && rte_pktmbuf_chain(m, s) != 0)) {
+			rte_pktmbuf_free(s);
+			rte_pktmbuf_free(m);
+			return NULL;
+		}
+		memcpy(d, buf + off, l);
+		off += l;
+		if (m == NULL)
+			m = s;
+	}
+	return m;
+}

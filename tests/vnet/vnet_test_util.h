@@ -44,6 +44,14 @@ struct rte_mbuf;
 int vnet_test_mbufs(struct rte_mempool *mp, struct rte_mbuf **m, unsigned int n,
 		    uint16_t size);
 /*
+ * @len bytes at @buf as an mbuf chain from @mp whose mbufs hold @cut[0],
+ * @cut[1], ... bytes, then @rest each (the last one what is left); no
+ * offload fields set. NULL if @mp ran out.
+ */
+struct rte_mbuf *vnet_test_chain(struct rte_mempool *mp, const uint8_t *buf,
+				 uint32_t len, const uint16_t *cut,
+				 unsigned int ncut, uint16_t rest);
+/*
  * One datapath call on queue pair 0 of @port, timed: enqueue the @n mbufs @m
  * (@enq, the guest's RX vring) or dequeue up to 2 x 32 packets (TX; the mbufs
  * it returns are freed after the timer). Returns its TSC cycles; *@took (if
