@@ -22,15 +22,9 @@ t_wait_for "port_up 0" 40 || t_bad "the icmpecho peer did not attach"
 ID=$(ctl port-add "$T_TMP/vm.sock" --mac 52:54:00:00:00:02 | awk '{print $2}')
 t_check "port-add of the guest's port gives port 1 (got '$ID')" test "$ID" = 1
 t_note "QEMU boots the guest"
-timeout -k 10 240 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
-	-kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1 vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3" \
-	-object memory-backend-memfd,id=mem,size=256M,share=on \
-	-machine memory-backend=mem \
-	-chardev socket,id=c0,path="$T_TMP/vm.sock" \
-	-netdev vhost-user,id=n0,chardev=c0 \
-	-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=52:54:00:00:00:02 \
-	</dev/null >qemu.log 2>&1
+qemu_guest_cmd "vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3" "path=$T_TMP/vm.sock" \
+	mac=52:54:00:00:00:02
+timeout -k 10 240 "${QG[@]}" </dev/null >qemu.log 2>&1
 rc=$?
 t_check "QEMU guest ran and powered off (rc $rc)" test $rc -eq 0
 t_grep "the guest negotiated with the run-time port" "vm.sock: device running" sw.log

@@ -35,19 +35,10 @@
 # VNET_MIG_WTRACE=0: no record (the page labels only).
 # VNET_MIG_KEEP=1 keeps the logs (VMPATH_KEEP_TMP).
 . "$VMPATH_SRC/tests/lib.sh"
+. "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
 V=${1:-sync}
-G=${VMPATH_CACHE:-/var/cache/vmpath}/guest
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ] ||
-	! command -v qemu-system-x86_64 >/dev/null || [ ! -f "$G/vmlinuz" ]; then
-	echo "SKIP: needs root, /dev/net/tun, qemu-system-x86_64 and the guest"
-	exit 77
-fi
-"$VMPATH_SRC/usertools/vmpath-guest" --initramfs "$T_TMP/initramfs.gz" \
-	>/dev/null 2>guest-build.log || {
-	echo "SKIP: cannot build the guest's initramfs"
-	exit 77
-}
+guest_initramfs tap
 MIG=$VMPATH_SRC/tests/vnet/vnet_mig.py
 NET=10.98.$(($$ % 200))
 IF=vmpm$$
@@ -116,28 +107,14 @@ fi
 ip addr add $NET.1/24 dev $IF
 ip link set $IF up
 
-# Guest RAM: 256 MiB + 128 KiB, not a multiple of 256 KiB. QEMU before 9.0
-# with TCG loses guest CPU writes during migration when a RAM block's size
-# is a multiple of 64 pages: the bitmap sync's word-at-a-time path clears
-# the migration dirty bits without resetting the TCG TLB entries that skip
-# dirty tracking (include/exec/ram_addr.h
-# cpu_physical_memory_sync_dirty_bitmap; fixed upstream by 03bfc2188f,
-# "physmem: Fix migration dirty bitmap coherency with TCG memory access").
-# The page-at-a-time path this size takes resets them. KVM guests track
-# dirty pages in the kernel and are not affected.
-GUEST_KB=${VNET_MIG_GUEST_KB:-262272}
+# the guest size: QG_KB in vnet_lib.sh (why 256 MiB + 128 KiB)
+GUEST_KB=$QG_KB
 # qemu NAME CHARDEV [extra...]: a guest half (source or destination)
 qemu() {
 	local name=$1 chr=$2
 	shift 2
-	qemu-system-x86_64 -accel tcg -m ${GUEST_KB}K -nographic -no-reboot \
-		-kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
-		-append "console=ttyS0 quiet panic=-1 vmp.ip=$NET.2/24 vmp.listen=5000" \
-		-object memory-backend-memfd,id=mem,size=${GUEST_KB}K,share=on \
-		-machine q35,memory-backend=mem \
-		-chardev socket,id=c0,$chr -netdev vhost-user,id=n0,chardev=c0 \
-		-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=$MAC \
-		-qmp unix:$T_TMP/$name.qmp,server=on,wait=off "$@" \
+	qemu_guest_cmd "vmp.ip=$NET.2/24 vmp.listen=5000" "$chr" "mac=$MAC" q35
+	"${QG[@]}" -qmp unix:$T_TMP/$name.qmp,server=on,wait=off "$@" \
 		</dev/null >$name.log 2>&1 &
 }
 qemu src "$SRC_CHR"

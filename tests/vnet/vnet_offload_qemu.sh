@@ -62,15 +62,9 @@ STEPS="recv:5001+send:$NET.1:5002:$MIB+recv:5003+send:${NET6}:1:5004:$MIB"
 # VNET_OL_QEMU_HASH=1: first time the guest's sha256 of MIB MiB (the guest
 # hashes what it receives as it reads)
 [ -n "${VNET_OL_QEMU_HASH:-}" ] && STEPS="hash:$MIB+$STEPS"
-timeout -k 10 400 qemu-system-x86_64 -accel tcg -m 256 -nographic \
-	-no-reboot -kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1 vmp.ip=$NET.2/24 vmp.ip6=${NET6}:2/64 vmp.tcp=$STEPS" \
-	-object memory-backend-memfd,id=mem,size=256M,share=on \
-	-machine memory-backend=mem \
-	-chardev socket,id=c0,path="$T_TMP/vm.sock" \
-	-netdev vhost-user,id=n0,chardev=c0 \
-	-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=52:54:00:00:00:3a \
-	</dev/null >qemu.log 2>&1 &
+qemu_guest_cmd "vmp.ip=$NET.2/24 vmp.ip6=${NET6}:2/64 vmp.tcp=$STEPS" \
+	"path=$T_TMP/vm.sock" mac=52:54:00:00:00:3a
+timeout -k 10 400 "${QG[@]}" </dev/null >qemu.log 2>&1 &
 QM=$!
 T_PIDS+=("$QM")
 

@@ -54,15 +54,9 @@ sleep 2
 T_PIDS+=("$!")
 t_note "switch and peer started; QEMU boots the guest"
 # -k: QEMU blocked in a vhost-user exchange does not act on SIGTERM.
-timeout -k 10 240 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot \
-	-kernel "$G/vmlinuz" -initrd "$T_TMP/initramfs.gz" \
-	-append "console=ttyS0 quiet panic=-1 vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3$big" \
-	-object memory-backend-memfd,id=mem,size=256M,share=on \
-	-machine memory-backend=mem \
-	-chardev socket,id=c0,path="$T_TMP/vm.sock" \
-	-netdev vhost-user,id=n0,chardev=c0 \
-	-device virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=52:54:00:00:00:02$host_mtu,event_idx=$evidx \
-	</dev/null >qemu.log 2>&1
+qemu_guest_cmd "vmp.ip=10.99.0.2/24 vmp.ping=10.99.0.3$big" "path=$T_TMP/vm.sock" \
+	"mac=52:54:00:00:00:02$host_mtu,event_idx=$evidx"
+timeout -k 10 240 "${QG[@]}" </dev/null >qemu.log 2>&1
 rc=$?
 t_check "QEMU guest ran and powered off (rc $rc)" test $rc -eq 0
 t_grep "guest negotiated with the switch" "vm.sock: device running" sw.log
