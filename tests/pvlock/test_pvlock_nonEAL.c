@@ -3,8 +3,9 @@
  * rte_thread_register() have an lcore id and may halt on a PV lock like an
  * EAL lcore; the unlocker must find and kick them. Here registered threads
  * contend (more tasks than cores, spin 16 so that they halt often) with an
- * exact non-atomic count; the main lcore only watches. A lost wake-up shows
- * as no progress at all for NE_HANG_MS: the test reports the hang (who is
+ * exact non-atomic count. The main lcore holds the lock until one of them
+ * halted, so an unlock always kicks one, then only watches. A lost wake-up
+ * shows as no progress at all for NE_HANG_MS: the test reports the hang (who is
  * stuck, the halt/kick counters) and fails instead of hanging. No EAL worker
  * takes part: one stuck in a lost wake-up would keep the process from
  * exiting, while stuck registered threads end with it.
@@ -46,6 +47,24 @@ static struct ne_task ne_task[NE_THREADS];
 static int ne_hung; /* a run hung: its threads are stuck for good */
 
 static void
+ne_lock(void)
+{
+	if (ne_queue)
+		vmp_pvlock_q_lock(&ne_qlock);
+	else
+		vmp_pvlock_ticket_lock(&ne_tlock);
+}
+
+static void
+ne_unlock(void)
+{
+	if (ne_queue)
+		vmp_pvlock_q_unlock(&ne_qlock);
+	else
+		vmp_pvlock_ticket_unlock(&ne_tlock);
+}
+
+static void
 ne_loop(struct ne_task *t)
 {
 	uint64_t i;
@@ -59,17 +78,11 @@ ne_loop(struct ne_task *t)
 
 		if ((i & 63) == 0 && rte_get_timer_cycles() > ne_deadline)
 			break;
-		if (ne_queue)
-			vmp_pvlock_q_lock(&ne_qlock);
-		else
-			vmp_pvlock_ticket_lock(&ne_tlock);
+		ne_lock();
 		v = *(volatile uint64_t *)&ne_count;
 		rte_pause();
 		*(volatile uint64_t *)&ne_count = v + 1;
-		if (ne_queue)
-			vmp_pvlock_q_unlock(&ne_qlock);
-		else
-			vmp_pvlock_ticket_unlock(&ne_tlock);
+		ne_unlock();
 		__atomic_store_n(&t->done, i + 1, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&t->over, 1, __ATOMIC_RELEASE);
@@ -154,6 +167,29 @@ ne_report_hang(const char *what, unsigned int n)
 	return TEST_FAILED;
 }
 
+/*
+ * The main lcore holds the lock while the threads start, until one of them
+ * halted on it (or NE_HANG_MS): then its unlock must kick a registered
+ * thread, whatever the scheduler does afterwards (left alone, 4 threads on
+ * 2 cores sometimes ran one after another and never halted).
+ * @return 0 once a thread halted, -ETIMEDOUT if none did.
+ */
+static int
+ne_hold_until_halt(enum vmp_pvlock_type type)
+{
+	uint64_t hz = rte_get_timer_hz();
+	uint64_t t_end = rte_get_timer_cycles() + NE_HANG_MS * hz / 1000;
+	struct vmp_pvlock_stats st;
+
+	do {
+		usleep(1000);
+		vmp_pvlock_stats_get(type, &st);
+		if (st.halt_waiter + st.halt_head > 0)
+			return 0;
+	} while (rte_get_timer_cycles() < t_end);
+	return -ETIMEDOUT;
+}
+
 static int
 ne_run(int queue, const char *what)
 {
@@ -163,6 +199,7 @@ ne_run(int queue, const char *what)
 	struct vmp_pvlock_stats st;
 	enum vmp_pvlock_type type =
 		queue ? VMP_PVLOCK_QUEUE : VMP_PVLOCK_TICKET;
+	int held;
 
 	if (ne_hung) {
 		printf("    %s: not run, the threads of a hung run hold the "
@@ -182,10 +219,13 @@ ne_run(int queue, const char *what)
 		TEST_ASSERT_SUCCESS(vmp_pvlock_ticket_init(&ne_tlock, 1, 16),
 				    "");
 	ne_deadline = rte_get_timer_cycles() + NE_SECONDS * rte_get_timer_hz();
+	ne_lock();
 	for (i = 0; i < NE_THREADS; i++)
 		TEST_ASSERT_SUCCESS(
 			pthread_create(&th[i], NULL, ne_thread, &ne_task[i]),
 			"pthread_create");
+	held = ne_hold_until_halt(type);
+	ne_unlock();
 	if (ne_watch(n) != 0)
 		return ne_report_hang(what, n); /* stuck threads stay stuck */
 	for (i = 0; i < NE_THREADS; i++)
@@ -204,6 +244,10 @@ ne_run(int queue, const char *what)
 	       st.kick_nohalt);
 	fflush(stdout);
 	TEST_ASSERT_EQUAL_U64(ne_count, total, "%s: lost updates", what);
+	TEST_ASSERT_SUCCESS(held,
+			    "%s: no thread halted while the main lcore held "
+			    "the lock for %d ms",
+			    what, NE_HANG_MS);
 	TEST_ASSERT(st.halt_waiter + st.halt_head > 0,
 		    "%s: no waiter halted, the wake-up path was not exercised",
 		    what);
