@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Lock lab tables: the seed's layout plus DPDK/glibc columns, a fairness
- * table, the PV event counters, and the issue's goals read off the numbers.
+/* Lock lab tables: the layout of the PV qspinlock patch's table (Waiman
+ * Long, v10) plus DPDK/glibc columns, a fairness table, the PV event
+ * counters, and the PV lock's goals (print_goals) read off the numbers.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -4,7 +4,8 @@
  * the source and destination code does not care which runs their jobs:
  *   - lockless: lib/workpool (vmp_pool_*), the model under test;
  *   - locked:   lib/workpool's locked baseline (vmp_workpool_locked_*), the
- *               seed's "before" model;
+ *               model QEMU's compression threads used before the
+ *               lockless-multithreads patch;
  *   - inline:   no workers, the job runs on the caller (nb_workers 0).
  */
 #include <errno.h>
@@ -151,7 +152,7 @@ mig_cpool_create(const struct mig_cpool_params *p)
 	pp.socket_id = SOCKET_ID_ANY;
 	if (p->model == VMP_MIG_MODEL_LOCKED) {
 		/* one job per worker, no ring, no spinning: the caller's
-		 * callbacks directly, as the seed's threads ran them */
+		 * callbacks directly, as QEMU's compression threads ran them */
 		pp.handler = p->handler;
 		pp.done = p->done;
 		pp.worker_init = p->worker_init;
@@ -217,7 +218,7 @@ mig_cpool_get(struct mig_cpool *cp)
 
 /* Blocking get: the lockless pool is polled, spinning a little and then
  * sleeping (2 cores are shared by everyone); the locked model waits on its
- * condition variable, as the seed's submitter did. */
+ * condition variable, as QEMU's migration thread did. */
 void *
 mig_cpool_get_wait(struct mig_cpool *cp, const volatile bool *stop)
 {

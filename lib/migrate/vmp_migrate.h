@@ -20,8 +20,8 @@
  *
  * Zero pages are detected with a vector scan and sent as a 16-byte marker;
  * other pages are compressed with zlib on lib/workpool workers (or on the old
- * locked "one request per thread" model, for the seed's experiment); a page
- * that does not shrink is sent raw.
+ * locked "one request per thread" model, which app/miglab measures it
+ * against); a page that does not shrink is sent raw.
  *
  * Threads: vmp_mig_run() (or an lcore started by vmp_mig_launch()) is the
  * migration thread. vmp_mig_cancel(), vmp_mig_stats_get() and
@@ -80,8 +80,9 @@ enum vmp_mig_comp {
 enum vmp_mig_model {
 	/** lib/workpool: per-worker SP/SC rings, MP done ring. */
 	VMP_MIG_MODEL_LOCKLESS = 0,
-	/** The seed's "before": a global lock plus one mutex, one condition
-	 *  variable and one pending request per worker. */
+	/** QEMU's compression threads before the lockless-multithreads patch:
+	 *  a global lock plus one mutex, one condition variable and one pending
+	 *  request per worker. */
 	VMP_MIG_MODEL_LOCKED = 1,
 };
 
@@ -152,7 +153,7 @@ struct vmp_mig_params {
 	/** Source: false (default): probe the raw path (256 pages raw at the
 	 *  start of each pre-copy round) and send the last set raw when that
 	 *  is faster than compressing it; true: no probe, the last set is
-	 *  compressed like the rounds (the seed's experiment measures the
+	 *  compressed like the rounds (app/miglab measures the
 	 *  worker models this way). Always compressed with max_bandwidth. */
 	bool switchover_compressed;
 	/** Source only. */

@@ -142,7 +142,8 @@ conn_is_active(const struct vmp_vnet_port *port, const struct vnet_conn *c)
  * records in flight stay queued while the vring is OFF and are published
  * after it restarts, with the dirty-log decision taken then: a copy
  * submitted before VHOST_F_LOG_ALL was switched on and landing after is
- * logged (the seed's case).
+ * logged (the case vhost-net's "Provides multiple submits and asynchronous
+ * notifications" patch handles by recomputing the log info on completion).
  */
 static int
 park_vq(struct vnet_vq *vq, bool drain, uint64_t end)

@@ -74,12 +74,14 @@ struct vmp_pool_req;
 
 /** How vmp_pool_submit_prepare() picks the worker for a request. */
 enum vmp_pool_dispatch {
-	/** Strict round-robin (the seed): the next worker in turn; if its ring
-	 *  is full, prepare returns NULL even when others have room. */
+	/** Strict round-robin (as in QEMU's lockless-multithreads patch): the
+	 *  next worker in turn; if its ring is full, prepare returns NULL even
+	 *  when others have room. */
 	VMP_POOL_DISPATCH_ROUND_ROBIN = 0,
-	/** First idle / least loaded (the review): the worker with the fewest
-	 *  requests in flight, ties broken round-robin. A stuck worker never
-	 *  stalls submission while another worker has room. */
+	/** First idle / least loaded (what that patch's reviewers asked for):
+	 *  the worker with the fewest requests in flight, ties broken
+	 *  round-robin. A stuck worker never stalls submission while another
+	 *  worker has room. */
 	VMP_POOL_DISPATCH_LEAST_LOADED = 1,
 };
 

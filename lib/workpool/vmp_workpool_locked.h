@@ -8,15 +8,16 @@
  * NOT for production use (use vmp_workpool.h).
  *
  * The model lib/workpool replaces: QEMU's compression threads before the
- * lockless rework (the seed's "before"). One global "done" lock + condition
- * variable for completions, and per worker a mutex + condition variable
- * guarding exactly ONE pending request (one job buffer per worker). The
- * submitter scans the workers from index 0 for one that is idle, runs the
- * done callback of that worker's previous job (under the global lock, as the
- * seed did), hands it the next job and signals it; with no idle worker it
- * sleeps on the global condition variable. Workers sleep on their own
- * condition variable after every job. Every hand-off takes two locks and,
- * when the peer sleeps, a futex wake: the cost the lockless pool removes.
+ * lockless rework (the "before" of QEMU's "migration: introduce lockless
+ * multithreads model" patch). One global "done" lock + condition variable
+ * for completions, and per worker a mutex + condition variable guarding
+ * exactly ONE pending request (one job buffer per worker). The submitter
+ * scans the workers from index 0 for one that is idle, runs the done
+ * callback of that worker's previous job (under the global lock, as QEMU's
+ * compression threads did), hands it the next job and signals it; with no
+ * idle worker it sleeps on the global condition variable. Workers sleep on
+ * their own condition variable after every job. Every hand-off takes two locks
+ * and, when the peer sleeps, a futex wake: the cost the lockless pool removes.
  *
  * The two users measure the lockless pool against it: the workpool benchmark
  * (tests/workpool/perf_workpool.c) and lib/migrate's `locked` compression
@@ -69,8 +70,8 @@ vmp_workpool_locked_create(const struct vmp_pool_params *params);
 /**
  * Take the job buffer of the first idle worker (scan from worker 0). If that
  * worker's previous job has not been harvested, its done callback runs first,
- * under the global lock (as in the seed). The job is then "held" by the
- * caller until vmp_workpool_locked_put().
+ * under the global lock (as in QEMU's compression threads). The job is then
+ * "held" by the caller until vmp_workpool_locked_put().
  *
  * @param pool  the pool.
  * @param wait  0: return NULL at once if no worker is idle; non-zero: sleep

@@ -2,7 +2,8 @@
 /*
  * The locked baseline (vmp_workpool_locked.h): QEMU's compression threads
  * before the lockless rework, kept ONLY to measure lib/workpool against.
- * Written from the seed's description; not for production use.
+ * Written from the description in QEMU's "migration: introduce lockless
+ * multithreads model" patch; not for production use.
  *
  * Per worker there is exactly one job buffer: a 64-byte header holding the
  * worker index (so put() finds the worker from the job pointer), then the
@@ -20,8 +21,9 @@
  *   K2  worker, under done_lock: idle 0 -> 1 and result 0 -> 1, signal
  *       done_cond.
  *   H1  submitter, under done_lock: result 1 -> 0, then done() still under
- *       done_lock (the seed sent the result under the global lock), in get
- *       (the chosen worker only), poll and drain (every finished worker).
+ *       done_lock (QEMU's compression threads sent the result under the
+ *       global lock), in get (the chosen worker only), poll and drain
+ *       (every finished worker).
  *   Q1  destroy, under w->mutex: quit 0 -> 1, signal w->cond. The worker
  *       leaves only with has_req 0, so a job put before quit still runs.
  *

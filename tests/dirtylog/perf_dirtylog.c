@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dirtylog_perf_autotest: the mapping-cost bench (seed 003's kvm_page_table
- * test, in userspace, with kernel write-protect tracking in place of KVM's
- * dirty logging) and the software-log costs.
+ * dirtylog_perf_autotest: the mapping-cost bench (KVM's kvm_page_table_test
+ * from "KVM: selftests: Add a test for kvm page table code", in userspace,
+ * with kernel write-protect tracking in place of KVM's dirty logging) and
+ * the software-log costs.
  *
  * Part 1, per backing (anon 4 KiB / THP / hugetlb / shmem: a memfd mapped
  * shared, as vhost-user guest memory is) and 1 or 2 lcores (rank
- * 0 writes, rank 1 reads, like the seed's even/odd vCPUs):
+ * 0 writes, rank 1 reads, like that test's even/odd vCPUs):
  *   CREATE   first touch of every large page (8 bytes at its start)
  *   PROTECT  vmp_dirty_start(): UFFDIO_REGISTER + write-protect everything
  *   UPDATE   anon/shmem: every lcore writes every 4 KiB page; THP/hugetlb:

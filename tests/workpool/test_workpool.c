@@ -511,7 +511,8 @@ test_halt_race(void)
 /*
  * One worker stuck in its handler. Least-loaded keeps submitting to the
  * others; strict round-robin stalls when the stuck worker's turn comes and
- * its ring is full (the reviewer's concern, shown for contrast).
+ * its ring is full (the case a reviewer of QEMU's lockless-multithreads patch
+ * raised, shown for contrast).
  */
 #define STUCK_N 2000
 
