@@ -63,13 +63,18 @@ t_wait_for() {
 	return 1
 }
 
+# tel file_prefix command: one telemetry request to the DPDK process with
+# that --file-prefix; its JSON answer on stdout.
+tel() {
+	echo "$2" | timeout 20 dpdk-telemetry.py -f "$1" 2>/dev/null
+}
+
 # t_tel_ready file_prefix command timeout_s: wait until the process answers
 # its own telemetry command with data. The socket appears during EAL init;
 # vmpath registers its commands later (some after the guest is set up), and
 # until then DPDK answers `null`.
 t_tel_ready() {
-	t_wait_for "echo '$2' | timeout 10 dpdk-telemetry.py -f $1 2>/dev/null |
-		grep -qF '\"$2\": {'" "$3"
+	t_wait_for "tel '$1' '$2' | grep -qF '\"$2\": {'" "$3"
 }
 
 # t_wait_pid pid timeout_s: wait for a background child to exit; its status

@@ -59,10 +59,9 @@ refused "a second migrate while one runs" "a migration is running" \
 	sctl migrate tcp:127.0.0.1:$PORT
 refused "guest-pause while one runs" "a migration is running" sctl guest-pause
 # the same run seen from telemetry's thread (one lock over the state)
-tel() { echo "$1" | timeout 20 dpdk-telemetry.py -f vmpt-s1-$$ 2>&1; }
 t_check "telemetry's migration commands are registered" \
 	t_tel_ready vmpt-s1-$$ /vmpath/guest/info 60
-tel /vmpath/migrate/info >tel.out
+tel vmpt-s1-$$ /vmpath/migrate/info >tel.out
 t_grep "telemetry sees the run" '"status": "active"' tel.out
 sctl migrate-cancel >c1.out 2>&1
 t_grep "migrate-cancel answers" "migration cancelling" c1.out

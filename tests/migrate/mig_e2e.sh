@@ -61,16 +61,15 @@ spid=$M_PID
 sock=/var/run/dpdk/vmpt-s3-$$/dpdk_telemetry.v2
 [ "$(id -u)" = 0 ] || sock=${XDG_RUNTIME_DIR:-/tmp}/dpdk/vmpt-s3-$$/dpdk_telemetry.v2
 t_check "telemetry socket appears" t_wait_for "test -S $sock" 30
-tel() { echo "$1" | timeout 20 dpdk-telemetry.py -f vmpt-s3-$$ 2>&1; }
 t_check "its migration commands are registered" \
 	t_tel_ready vmpt-s3-$$ /vmpath/guest/info 60
-tel "/vmpath/migrate/start,tcp:127.0.0.1:$PORT" >tel1
+tel vmpt-s3-$$ "/vmpath/migrate/start,tcp:127.0.0.1:$PORT" >tel1
 t_grep "/vmpath/migrate/start" '"result": "started"' tel1
 t_check "/vmpath/migrate/info reaches completed" \
-	t_wait_for "tel /vmpath/migrate/info | grep -q '\"status\": \"completed\"'" 60
-tel /vmpath/migrate/info >tel2
+	t_wait_for "tel vmpt-s3-$$ /vmpath/migrate/info | grep -q '\"status\": \"completed\"'" 60
+tel vmpt-s3-$$ /vmpath/migrate/info >tel2
 t_grep "info has QEMU's counters" '"dirty_sync_count": [1-9]' tel2
-tel /vmpath/guest/info >tel3
+tel vmpt-s3-$$ /vmpath/guest/info >tel3
 t_grep "guest paused after completion" '"paused": 1' tel3
 kill -TERM "$spid"
 t_wait_pid "$spid" 30

@@ -1,12 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Helpers shared by tests/vnet scripts (source after tests/lib.sh).
 
-# tel PREFIX CMD: one telemetry request to the DPDK process with
-# --file-prefix PREFIX; its JSON answer on stdout.
-tel() {
-	echo "$2" | timeout 20 dpdk-telemetry.py -f "$1" 2>/dev/null
-}
-
 # start_icmpecho SOCK PREFIX: dpdk-testpmd answering ARP and ICMP echo on a
 # net_virtio_user port (MAC 02:00:00:00:00:b1) at SOCK; pid in TP.
 start_icmpecho() {

@@ -132,8 +132,7 @@ DST=$!
 T_PIDS+=("$DST")
 t_check "guest booted and listens" \
 	t_wait_for "grep -q VMP-GUEST-LISTEN src.log" 120
-tel() { echo "$1" | timeout 20 dpdk-telemetry.py -f $P 2>/dev/null; }
-tel /vmpath/ports >ports-before.json
+tel $P /vmpath/ports >ports-before.json
 
 head -c 32M /dev/urandom >data
 SUM=$(sha256sum data | cut -d' ' -f1)
@@ -188,7 +187,7 @@ if [ "$RAMCMP" = 1 ] && grep -q "status completed" mig.log; then
 else
 	T0=$(sed -n 's/.* end \([0-9.]*\).*/\1/p' mig.log)
 fi
-tel /vmpath/ports >ports-after.json
+tel $P /vmpath/ports >ports-after.json
 kill -TERM "$UDP"
 # the source quits last, as libvirt does: its connection goes then
 python3 "$MIG" qmp src.qmp quit >/dev/null 2>&1
@@ -243,7 +242,7 @@ print(sum(int(p.get(sys.argv[2], 0)) for p in d.values()))" "$1" "$2"; }
 LP=$(($(jq_port ports-after.json log_pages) - $(jq_port ports-before.json log_pages)))
 DR=$(($(jq_port ports-after.json drained) - $(jq_port ports-before.json drained)))
 sleep 0.5
-tel /vmpath/ports >ports-end.json
+tel $P /vmpath/ports >ports-end.json
 RS=$(jq_port ports-end.json rarp_sent)
 t_note "vmpath: pages logged $LP, copies drained at stop $DR, rarp sent $RS"
 t_check "vmpath logged guest pages during the migration ($LP)" test "$LP" -gt 0

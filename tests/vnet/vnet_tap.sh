@@ -35,7 +35,7 @@ t_grep "the tap interface got MTU 1400 from vmpath" " mtu 1400 " link.txt
 ip link show $IF2 >link2.txt 2>&1
 t_grep "the second one MTU 1280" " mtu 1280 " link2.txt
 start_icmpecho "$T_TMP/peer.sock" $P-tp
-t_wait_for "echo /vmpath/ports | timeout 10 dpdk-telemetry.py -f $P 2>/dev/null | grep -q '\"connected\": 1'" 30
+t_wait_for "tel $P /vmpath/ports | grep -q '\"connected\": 1'" 30
 ip addr add $NET.1/24 dev $IF
 ip link set $IF up
 ip link set $IF2 up
