@@ -187,7 +187,10 @@ struct vmp_vnet_eth_ol {
  * Before rte_eth_dev_configure() of @p port_id: enable in @p conf's
  * txmode.offloads the checksum and TSO offloads its PMD has that vmpath
  * uses, and fill @p ol (zeroed counters). IPv6 TSO is never given to
- * net_tap (DPDK 22.11 segments IPv4 only there).
+ * net_tap (DPDK 22.11 segments IPv4 only there). Also enables in
+ * rxmode.offloads the TCP and UDP checksum checks the PMD has: frames it
+ * found good go to guests that negotiated GUEST_CSUM with
+ * VIRTIO_NET_HDR_F_DATA_VALID (vq stats ol_valid).
  *
  * @return 0, or a negative errno of rte_eth_dev_info_get() (-ENODEV: no
  *   such port).
@@ -398,6 +401,10 @@ struct vmp_vnet_vq_stats {
 	/** RX: packets over the port's MTU (not TSO frames taken whole),
 	 * dropped */
 	uint64_t mtu_drops;
+	/** RX: frames whose L4 checksum the receiving ethdev found good,
+	 * passed with VIRTIO_NET_HDR_F_DATA_VALID (GUEST_CSUM negotiated):
+	 * the guest does not sum them again */
+	uint64_t ol_valid;
 };
 
 /**

@@ -390,6 +390,23 @@ uint32_t __vmp_vnet_chain_sum(const struct rte_mbuf *m, uint32_t off,
 #define VNET_OL_FLAGS                                                          \
 	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
 
+/*
+ * Guest RX: may @m go to this guest with VIRTIO_NET_HDR_F_DATA_VALID? Only
+ * if its PMD checked the L4 checksum and found it GOOD, and the guest
+ * negotiated GUEST_CSUM (virtio 1.2, 5.1.6.4: without it the device must
+ * leave flags 0); the guest then skips summing the payload. BAD, UNKNOWN
+ * and NONE (the field in the data is not the sum) go as before: the guest
+ * checks them. Frames a guest sent never carry RX flags (their mbufs were
+ * reset at allocation), so only an ethdev's verdict reaches a guest.
+ */
+static inline bool
+vnet_rx_data_valid(const struct vmp_vnet_port *port, const struct rte_mbuf *m)
+{
+	return (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		       RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+	       (port->features & (1ULL << VIRTIO_NET_F_GUEST_CSUM));
+}
+
 
 /* vnet_ring.c */
 enum {
