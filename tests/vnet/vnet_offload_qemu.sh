@@ -250,8 +250,13 @@ if [ "$OL" = on ]; then
 		'"vring1": \{[^}]*"ol_tso": [1-9]' ps.json
 	t_grep "guest sent partial checksums (ol_csum)" \
 		'"vring1": \{[^}]*"ol_csum": [1-9]' ps.json
-	t_grep "host frames checked by net_tap reached the guest DATA_VALID (ol_valid)" \
-		'"vring0": \{[^}]*"ol_valid": [1-9]' ps.json
+	# (a vmpath without the counter: a base build in vnet_offload_bench)
+	if grep -q '"ol_valid"' ps.json; then
+		t_grep "host frames checked by net_tap reached the guest DATA_VALID (ol_valid)" \
+			'"vring0": \{[^}]*"ol_valid": [1-9]' ps.json
+	else
+		t_note "this vmpath has no ol_valid counter"
+	fi
 	t_grep "IPv6 TSO frames segmented by vmpath for the tap (sw_segs)" \
 		'"1": \{[^}]*"mode": "ethdev"[^}]*"sw_segs": [1-9]' ports.json
 	[ -n "$ADVMSS" ] && t_grep "IPv4 TSO frames left to the tap (hw_tso)" \
