@@ -280,6 +280,22 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf);
 int vmp_vnet_port_destroy(struct vmp_vnet_port *port);
 
 /**
+ * Before vmp_vnet_enqueue_burst() of @p pkts to @p port: merge runs of
+ * consecutive in-order TCP segments of one flow whose checksums the
+ * receiving ethdev found good (RTE_MBUF_F_RX_L4_CKSUM_GOOD, and
+ * RTE_MBUF_F_RX_IP_CKSUM_GOOD for IPv4) into TSO frames, when the port's
+ * guest negotiated GUEST_TSO4/6 (GRO; the rules are in vnet_gro.c). In
+ * place: a merged segment becomes part of its run's first mbuf (a chain
+ * marked RTE_MBUF_F_RX_LRO with TSO requests); other packets stay as they
+ * are, in order. Only direct, unshared one-mbuf frames are merged.
+ *
+ * @return the number of packets now in @p pkts (@p n when nothing merged,
+ *   @p port is NULL or its guest takes no TSO).
+ */
+uint16_t vmp_vnet_gro_burst(const struct vmp_vnet_port *port,
+			    struct rte_mbuf **pkts, uint16_t n);
+
+/**
  * Put guest RX vring 2*qp copies of @p pkts (host -> guest). Accepted mbufs
  * are owned by the library (freed once their copies landed); the rest are left
  * to the caller (counted as no_buf drops when the guest had too few buffers).
@@ -405,6 +421,10 @@ struct vmp_vnet_vq_stats {
 	 * passed with VIRTIO_NET_HDR_F_DATA_VALID (GUEST_CSUM negotiated):
 	 * the guest does not sum them again */
 	uint64_t ol_valid;
+	/** RX: TSO frames made of a host's segments (vmp_vnet_gro_burst()),
+	 * and the segments in them */
+	uint64_t gro_frames;
+	uint64_t gro_segs;
 };
 
 /**

@@ -36,7 +36,8 @@
 	 RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO)
 #define CAP_TSO (VMP_VNET_CAP_TSO4 | VMP_VNET_CAP_TSO6)
 #define ETH_RX_OL_USED                                                         \
-	(RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+	(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |        \
+	 RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
 
 /* Bound: none (no loop). */
 uint64_t
@@ -97,7 +98,9 @@ vmp_vnet_eth_offloads_setup(uint16_t port_id, struct rte_eth_conf *conf,
 	conf->txmode.offloads |= capa;
 	/* L4 checksums the PMD checks on receive (net_tap: in software, on
 	 * the polling lcore, single-mbuf frames only) reach guests that take
-	 * GUEST_CSUM as DATA_VALID: they then do not sum the payload */
+	 * GUEST_CSUM as DATA_VALID: they then do not sum the payload; with
+	 * the IPv4 header's too, such segments may be merged for guests that
+	 * take TSO (vmp_vnet_gro_burst()) */
 	conf->rxmode.offloads |= di.rx_offload_capa & ETH_RX_OL_USED;
 	VNET_LOG(INFO,
 		 "ethdev %u (%s): tx offloads 0x%" PRIx64 " used of 0x%" PRIx64

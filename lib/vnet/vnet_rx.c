@@ -473,6 +473,15 @@ rx_offload(struct vnet_vq *vq, struct rte_mbuf *m, uint16_t avail_idx,
 	uint32_t len;
 	int i, n;
 
+	if (fl & RTE_MBUF_F_RX_LRO) {
+		/* vmp_vnet_gro_burst()'s: tso_segsz is the MSS */
+		uint32_t mss = m->tso_segsz,
+			 hl = m->l2_len + m->l3_len + m->l4_len;
+
+		vq->st.gro_frames++;
+		if (mss != 0 && m->pkt_len > hl)
+			vq->st.gro_segs += (m->pkt_len - hl + mss - 1) / mss;
+	}
 	n = vmp_vnet_offload_finish(m, __vmp_vnet_rx_caps(vq->port),
 				    vq->port->mp, seg, RTE_DIM(seg));
 	if (n < 0) {
