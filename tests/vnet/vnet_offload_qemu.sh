@@ -22,7 +22,8 @@
 # port took IPv4 TSO frames whole (hw_tso, with ADVMSS) and got the IPv6
 # ones as segments made by vmpath (sw_segs).
 # The host's frames reach the guest with DATA_VALID (net_tap checked their
-# TCP checksums: ol_valid).
+# TCP checksums: ol_valid), their runs of segments merged into TSO frames
+# (gro_frames).
 # Prints 'STREAM dir family MiB seconds Mbit/s' per stream (the benchmark
 # reads them).
 #
@@ -256,6 +257,14 @@ if [ "$OL" = on ]; then
 			'"vring0": \{[^}]*"ol_valid": [1-9]' ps.json
 	else
 		t_note "this vmpath has no ol_valid counter"
+	fi
+	# the host's segments merged into TSO frames for the guest (GRO)
+	if grep -q '"gro_frames"' ps.json; then
+		t_grep "host segments reached the guest merged (gro_frames)" \
+			'"vring0": \{[^}]*"gro_frames": [1-9]' ps.json
+		grep -o '"vring0": {[^}]*}' ps.json |
+			grep -o '"\(packets\|no_buf\|ol_valid\|ol_tso\|gro_[a-z]*\)": [0-9]*' |
+			paste -sd' ' | sed 's/^/  guest rx: /'
 	fi
 	t_grep "IPv6 TSO frames segmented by vmpath for the tap (sw_segs)" \
 		'"1": \{[^}]*"mode": "ethdev"[^}]*"sw_segs": [1-9]' ports.json
