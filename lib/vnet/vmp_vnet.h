@@ -287,7 +287,8 @@ int vmp_vnet_port_destroy(struct vmp_vnet_port *port);
  * guest negotiated GUEST_TSO4/6 (GRO; the rules are in vnet_gro.c). In
  * place: a merged segment becomes part of its run's first mbuf (a chain
  * marked RTE_MBUF_F_RX_LRO with TSO requests); other packets stay as they
- * are, in order. Only direct, unshared one-mbuf frames are merged.
+ * are, in order. Only direct, unshared one-mbuf frames no longer than the
+ * port's MTU allows are merged.
  *
  * @return the number of packets now in @p pkts (@p n when nothing merged,
  *   @p port is NULL or its guest takes no TSO).

@@ -18,7 +18,9 @@
  * number, checksum and PSH; each sequence number where the previous payload
  * ended; every segment but the last exactly as long as the first (the
  * gso_size), the last not longer; PSH ends a run. A frame stays under
- * 64 KiB of IP packet and VMP_VNET_GSO_MAX_SEGS segments.
+ * 64 KiB of IP packet and VMP_VNET_GSO_MAX_SEGS segments. A segment over
+ * the guest's MTU is never merged: it stays the enqueue's drop (mtu_drops)
+ * rather than reach the guest inside a TSO frame.
  */
 #include <string.h>
 
@@ -40,9 +42,11 @@ struct gro_seg {
 #define TCP_ACK_PSH (RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG)
 #define IP_LEN_MAX 65535u
 
-/* Is @m a frame GRO may take? Fills @g. Bound: none (no loop). */
+/* Is @m a frame GRO may take, at most @max_frame bytes (the
+ * destination's MTU: a longer one is its drop, never a TSO segment)? Fills
+ * @g. Bound: none (no loop). */
 static bool
-gro_parse(const struct rte_mbuf *m, struct gro_seg *g)
+gro_parse(const struct rte_mbuf *m, uint32_t max_frame, struct gro_seg *g)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_tcp_hdr *th;
@@ -53,7 +57,8 @@ gro_parse(const struct rte_mbuf *m, struct gro_seg *g)
 	    rte_mbuf_refcnt_read(m) != 1 ||
 	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
 		    RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
-	    (m->ol_flags & VNET_OL_FLAGS) || len < GRO_L2 + 20)
+	    (m->ol_flags & VNET_OL_FLAGS) || len < GRO_L2 + 20 ||
+	    len > max_frame)
 		return false;
 	et = rte_be_to_cpu_16(*(const rte_be16_t *)(p + 12));
 	if (et == RTE_ETHER_TYPE_IPV4) {
@@ -180,7 +185,8 @@ gro_close(struct rte_mbuf *m, const struct gro_seg *g, uint32_t payload,
  * how many packets it took (1: pkts[0] unchanged). Bound: @n packets.
  */
 static uint16_t
-gro_run(struct rte_mbuf **pkts, uint16_t n, const struct gro_seg *g0)
+gro_run(struct rte_mbuf **pkts, uint16_t n, uint32_t max_frame,
+	const struct gro_seg *g0)
 {
 	struct rte_mbuf *m0 = pkts[0], *tail = m0;
 	const uint8_t *h0 = rte_pktmbuf_mtod(m0, const uint8_t *);
@@ -197,8 +203,8 @@ gro_run(struct rte_mbuf **pkts, uint16_t n, const struct gro_seg *g0)
 		struct rte_mbuf *m = pkts[k];
 		const uint8_t *h = rte_pktmbuf_mtod(m, const uint8_t *);
 
-		if (last != mss || !gro_parse(m, &g) || g.seq != next_seq ||
-		    g.plen > mss ||
+		if (last != mss || !gro_parse(m, max_frame, &g) ||
+		    g.seq != next_seq || g.plen > mss ||
 		    hl - GRO_L2 + payload + g.plen > IP_LEN_MAX ||
 		    !gro_same(h0, g0, h, &g))
 			break;
@@ -224,7 +230,8 @@ gro_run(struct rte_mbuf **pkts, uint16_t n, const struct gro_seg *g0)
 }
 
 uint16_t
-__vmp_vnet_gro_merge(struct rte_mbuf **pkts, uint16_t n, uint32_t caps)
+__vmp_vnet_gro_merge(struct rte_mbuf **pkts, uint16_t n, uint32_t caps,
+		     uint32_t max_frame)
 {
 	uint16_t i = 0, out = 0;
 	struct gro_seg g;
@@ -235,9 +242,9 @@ __vmp_vnet_gro_merge(struct rte_mbuf **pkts, uint16_t n, uint32_t caps)
 	while (i < n) {
 		uint16_t k = 1;
 
-		if (gro_parse(pkts[i], &g) &&
+		if (gro_parse(pkts[i], max_frame, &g) &&
 		    (caps & (g.v6 ? VMP_VNET_CAP_TSO6 : VMP_VNET_CAP_TSO4)))
-			k = gro_run(pkts + i, (uint16_t)(n - i), &g);
+			k = gro_run(pkts + i, (uint16_t)(n - i), max_frame, &g);
 		pkts[out++] = pkts[i];
 		i = (uint16_t)(i + k);
 	}
@@ -250,8 +257,9 @@ vmp_vnet_gro_burst(const struct vmp_vnet_port *port, struct rte_mbuf **pkts,
 {
 	if (unlikely(port == NULL || n < 2))
 		return n;
-	/* features read outside the vring: a guest renegotiating meanwhile
-	 * still gets each frame only in a form it agreed to, as
+	/* features and MTU read outside the vring: a guest renegotiating
+	 * meanwhile still gets each frame only in a form it agreed to, as
 	 * vmp_vnet_enqueue_burst() finishes by the features it sees */
-	return __vmp_vnet_gro_merge(pkts, n, __vmp_vnet_rx_caps(port));
+	return __vmp_vnet_gro_merge(pkts, n, __vmp_vnet_rx_caps(port),
+				    port->max_frame);
 }

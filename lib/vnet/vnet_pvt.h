@@ -375,9 +375,10 @@ uint64_t __vmp_vnet_eth_caps_decide(uint64_t tx_capa, const char *driver,
 uint32_t __vmp_vnet_eth_frame_caps(const struct vmp_vnet_eth_ol *ol,
 				   const struct rte_mbuf *m);
 /* vnet_gro.c: runs of segments in @pkts merged into TSO frames for a
- * destination that takes @caps; returns the packets left in @pkts. */
+ * destination that takes @caps, of frames up to @max_frame bytes (its
+ * MTU); returns the packets left in @pkts. */
 uint16_t __vmp_vnet_gro_merge(struct rte_mbuf **pkts, uint16_t n,
-			      uint32_t caps);
+			      uint32_t caps, uint32_t max_frame);
 /* VMP_VNET_CAP_* the port's guest negotiated for its RX. */
 uint32_t __vmp_vnet_rx_caps(const struct vmp_vnet_port *port);
 /* The offload fields of the guest RX header for what @m still asks for. */

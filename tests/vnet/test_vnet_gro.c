@@ -6,7 +6,8 @@
  * (IPv4 and IPv6); each thing that must end a run ends it (a checksum not
  * checked GOOD, a sequence gap, another flow, other TCP options, flags
  * other than ACK/PSH, a longer segment, PSH, a shared or chained mbuf, the
- * 64 KiB IP limit); a destination without TSO gets the burst unchanged.
+ * 64 KiB IP limit); segments over the destination's MTU are left alone; a
+ * destination without TSO gets the burst unchanged.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #define MSS 1448
 #define L4 32 /* TCP with timestamps */
 #define MAXSEG 64
+#define FMAX 9018 /* MTU 9000 + Ethernet header + VLAN tag */
 #define CAPS_ALL (VMP_VNET_CAP_L4_CSUM | VMP_VNET_CAP_TSO4 | VMP_VNET_CAP_TSO6)
 
 static struct rte_mempool *mp;
@@ -127,8 +129,8 @@ roundtrip(bool v6, unsigned int n, uint32_t last)
 	int k;
 
 	TEST_ASSERT_SUCCESS(flow(v6, m, n, last), "mbufs");
-	TEST_ASSERT_EQUAL(__vmp_vnet_gro_merge(m, (uint16_t)n, CAPS_ALL), 1,
-			  "%u segments into one frame", n);
+	TEST_ASSERT_EQUAL(__vmp_vnet_gro_merge(m, (uint16_t)n, CAPS_ALL, FMAX),
+			  1, "%u segments into one frame", n);
 	TEST_ASSERT_EQUAL(m[0]->nb_segs, n, "a chain of them");
 	TEST_ASSERT_EQUAL(m[0]->pkt_len, hl + (n - 1) * MSS + last, "length");
 	TEST_ASSERT_EQUAL(m[0]->tso_segsz, MSS, "gso_size");
@@ -256,7 +258,7 @@ spoilt(enum spoil s)
 	default:
 		break;
 	}
-	n = __vmp_vnet_gro_merge(m, 3, CAPS_ALL);
+	n = __vmp_vnet_gro_merge(m, 3, CAPS_ALL, FMAX);
 	TEST_ASSERT_EQUAL(n, 2, "spoil %d: %u packets", s, n);
 	TEST_ASSERT_EQUAL(m[0]->nb_segs, 2, "spoil %d: the first two merged",
 			  s);
@@ -279,19 +281,24 @@ test_gro_run_ends(void)
 		TEST_ASSERT_SUCCESS(spoilt((enum spoil)s), "spoil %d", s);
 	/* 50 full segments: 45 fit a 64 KiB IPv4 packet, 5 make another */
 	TEST_ASSERT_SUCCESS(flow(false, m, 50, MSS), "mbufs");
-	TEST_ASSERT_EQUAL(__vmp_vnet_gro_merge(m, 50, CAPS_ALL), 2, "64 KiB");
+	TEST_ASSERT_EQUAL(__vmp_vnet_gro_merge(m, 50, CAPS_ALL, FMAX), 2,
+			  "64 KiB");
 	TEST_ASSERT(m[0]->pkt_len - 14 <= 65535 && m[0]->nb_segs == 45 &&
 			    m[1]->nb_segs == 5,
 		    "45 + 5 segments");
 	rte_pktmbuf_free_bulk(m, 2);
 	/* no TSO for this destination (or not for IPv4): as they came */
 	TEST_ASSERT_SUCCESS(flow(false, m, 4, MSS), "mbufs");
-	TEST_ASSERT_EQUAL(__vmp_vnet_gro_merge(m, 4, VMP_VNET_CAP_L4_CSUM), 4,
-			  "no TSO");
 	TEST_ASSERT_EQUAL(
-		__vmp_vnet_gro_merge(m, 4,
-				     VMP_VNET_CAP_L4_CSUM | VMP_VNET_CAP_TSO6),
+		__vmp_vnet_gro_merge(m, 4, VMP_VNET_CAP_L4_CSUM, FMAX), 4,
+		"no TSO");
+	TEST_ASSERT_EQUAL(
+		__vmp_vnet_gro_merge(
+			m, 4, VMP_VNET_CAP_L4_CSUM | VMP_VNET_CAP_TSO6, FMAX),
 		4, "TSO6 only");
+	/* segments over the destination's MTU are its drops: never merged */
+	TEST_ASSERT_EQUAL(__vmp_vnet_gro_merge(m, 4, CAPS_ALL, 1500), 4,
+			  "over the MTU");
 	TEST_ASSERT(m[0]->nb_segs == 1 && !(m[0]->ol_flags & VNET_OL_FLAGS),
 		    "untouched");
 	rte_pktmbuf_free_bulk(m, 4);
