@@ -522,10 +522,14 @@ send_to(unsigned int k, unsigned int o, struct vmp_sw_port *sp,
 	if (sp->shared_rx)
 		rte_spinlock_lock(&sp->rx_lock[q]);
 	/* eth_send() frees what it did not send */
-	if (sp->is_eth)
+	if (sp->is_eth) {
 		sent = eth_send(sp, q, pkts, n);
-	else
+	} else {
+		/* a host's segments into TSO frames for a guest taking them:
+		 * counted from here on as the frames they became */
+		n = vmp_vnet_gro_burst(sp->vp, pkts, n);
 		sent = vmp_vnet_enqueue_burst(sp->vp, q, pkts, n);
+	}
 	if (sp->shared_rx)
 		rte_spinlock_unlock(&sp->rx_lock[q]);
 	ls->fwd[o] += sent;

@@ -165,6 +165,9 @@ tel_offload_stats(struct rte_tel_data *t, const struct vmp_vnet_vq_stats *st)
 	rte_tel_data_add_dict_u64(t, "sw_segs", st->sw_segs);
 	rte_tel_data_add_dict_u64(t, "sw_fail", st->sw_fail);
 	rte_tel_data_add_dict_u64(t, "mtu_drops", st->mtu_drops);
+	rte_tel_data_add_dict_u64(t, "ol_valid", st->ol_valid);
+	rte_tel_data_add_dict_u64(t, "gro_frames", st->gro_frames);
+	rte_tel_data_add_dict_u64(t, "gro_segs", st->gro_segs);
 	for (i = 0; i < VMP_VNET_BAD_HDR_MAX; i++)
 		rte_tel_data_add_dict_u64(t, bad[i], st->bad_hdr[i]);
 }

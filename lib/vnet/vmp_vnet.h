@@ -187,7 +187,10 @@ struct vmp_vnet_eth_ol {
  * Before rte_eth_dev_configure() of @p port_id: enable in @p conf's
  * txmode.offloads the checksum and TSO offloads its PMD has that vmpath
  * uses, and fill @p ol (zeroed counters). IPv6 TSO is never given to
- * net_tap (DPDK 22.11 segments IPv4 only there).
+ * net_tap (DPDK 22.11 segments IPv4 only there). Also enables in
+ * rxmode.offloads the TCP and UDP checksum checks the PMD has: frames it
+ * found good go to guests that negotiated GUEST_CSUM with
+ * VIRTIO_NET_HDR_F_DATA_VALID (vq stats ol_valid).
  *
  * @return 0, or a negative errno of rte_eth_dev_info_get() (-ENODEV: no
  *   such port).
@@ -275,6 +278,23 @@ vmp_vnet_port_create(const struct vmp_vnet_port_conf *conf);
  *     socket after 5 s; nothing freed, retry later.
  */
 int vmp_vnet_port_destroy(struct vmp_vnet_port *port);
+
+/**
+ * Before vmp_vnet_enqueue_burst() of @p pkts to @p port: merge runs of
+ * consecutive in-order TCP segments of one flow whose checksums the
+ * receiving ethdev found good (RTE_MBUF_F_RX_L4_CKSUM_GOOD, and
+ * RTE_MBUF_F_RX_IP_CKSUM_GOOD for IPv4) into TSO frames, when the port's
+ * guest negotiated GUEST_TSO4/6 (GRO; the rules are in vnet_gro.c). In
+ * place: a merged segment becomes part of its run's first mbuf (a chain
+ * marked RTE_MBUF_F_RX_LRO with TSO requests); other packets stay as they
+ * are, in order. Only direct, unshared one-mbuf frames no longer than the
+ * port's MTU allows are merged.
+ *
+ * @return the number of packets now in @p pkts (@p n when nothing merged,
+ *   @p port is NULL or its guest takes no TSO).
+ */
+uint16_t vmp_vnet_gro_burst(const struct vmp_vnet_port *port,
+			    struct rte_mbuf **pkts, uint16_t n);
 
 /**
  * Put guest RX vring 2*qp copies of @p pkts (host -> guest). Accepted mbufs
@@ -398,6 +418,14 @@ struct vmp_vnet_vq_stats {
 	/** RX: packets over the port's MTU (not TSO frames taken whole),
 	 * dropped */
 	uint64_t mtu_drops;
+	/** RX: frames whose L4 checksum the receiving ethdev found good,
+	 * passed with VIRTIO_NET_HDR_F_DATA_VALID (GUEST_CSUM negotiated):
+	 * the guest does not sum them again */
+	uint64_t ol_valid;
+	/** RX: TSO frames made of a host's segments (vmp_vnet_gro_burst()),
+	 * and the segments in them */
+	uint64_t gro_frames;
+	uint64_t gro_segs;
 };
 
 /**

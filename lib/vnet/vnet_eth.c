@@ -35,6 +35,9 @@
 	(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |        \
 	 RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO)
 #define CAP_TSO (VMP_VNET_CAP_TSO4 | VMP_VNET_CAP_TSO6)
+#define ETH_RX_OL_USED                                                         \
+	(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |        \
+	 RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
 
 /* Bound: none (no loop). */
 uint64_t
@@ -93,9 +96,17 @@ vmp_vnet_eth_offloads_setup(uint16_t port_id, struct rte_eth_conf *conf,
 	capa = __vmp_vnet_eth_caps_decide(di.tx_offload_capa, di.driver_name,
 					  mtu, ol);
 	conf->txmode.offloads |= capa;
+	/* L4 checksums the PMD checks on receive (net_tap: in software, on
+	 * the polling lcore, single-mbuf frames only) reach guests that take
+	 * GUEST_CSUM as DATA_VALID: they then do not sum the payload; with
+	 * the IPv4 header's too, such segments may be merged for guests that
+	 * take TSO (vmp_vnet_gro_burst()) */
+	conf->rxmode.offloads |= di.rx_offload_capa & ETH_RX_OL_USED;
 	VNET_LOG(INFO,
-		 "ethdev %u (%s): tx offloads 0x%" PRIx64 " used of 0x%" PRIx64,
-		 port_id, di.driver_name, capa, di.tx_offload_capa);
+		 "ethdev %u (%s): tx offloads 0x%" PRIx64 " used of 0x%" PRIx64
+		 ", rx offloads 0x%" PRIx64,
+		 port_id, di.driver_name, capa, di.tx_offload_capa,
+		 di.rx_offload_capa & ETH_RX_OL_USED);
 	return 0;
 }
 

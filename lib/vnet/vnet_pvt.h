@@ -374,6 +374,11 @@ uint64_t __vmp_vnet_eth_caps_decide(uint64_t tx_capa, const char *driver,
  * gets less. */
 uint32_t __vmp_vnet_eth_frame_caps(const struct vmp_vnet_eth_ol *ol,
 				   const struct rte_mbuf *m);
+/* vnet_gro.c: runs of segments in @pkts merged into TSO frames for a
+ * destination that takes @caps, of frames up to @max_frame bytes (its
+ * MTU); returns the packets left in @pkts. */
+uint16_t __vmp_vnet_gro_merge(struct rte_mbuf **pkts, uint16_t n,
+			      uint32_t caps, uint32_t max_frame);
 /* VMP_VNET_CAP_* the port's guest negotiated for its RX. */
 uint32_t __vmp_vnet_rx_caps(const struct vmp_vnet_port *port);
 /* The offload fields of the guest RX header for what @m still asks for. */
@@ -389,6 +394,23 @@ uint32_t __vmp_vnet_chain_sum(const struct rte_mbuf *m, uint32_t off,
 			      uint32_t len);
 #define VNET_OL_FLAGS                                                          \
 	(RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM)
+
+/*
+ * Guest RX: may @m go to this guest with VIRTIO_NET_HDR_F_DATA_VALID? Only
+ * if its PMD checked the L4 checksum and found it GOOD, and the guest
+ * negotiated GUEST_CSUM (virtio 1.2, 5.1.6.4: without it the device must
+ * leave flags 0); the guest then skips summing the payload. BAD, UNKNOWN
+ * and NONE (the field in the data is not the sum) go as before: the guest
+ * checks them. Frames a guest sent never carry RX flags (their mbufs were
+ * reset at allocation), so only an ethdev's verdict reaches a guest.
+ */
+static inline bool
+vnet_rx_data_valid(const struct vmp_vnet_port *port, const struct rte_mbuf *m)
+{
+	return (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		       RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+	       (port->features & (1ULL << VIRTIO_NET_F_GUEST_CSUM));
+}
 
 
 /* vnet_ring.c */

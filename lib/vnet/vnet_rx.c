@@ -211,6 +211,9 @@ rx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, bool log)
 {
 	/* num_buffers = 1 (little endian) in the 12-byte header */
 	static const uint8_t hdr[VNET_HDR_MRG] = {[10] = 1};
+	static const uint8_t hdr_valid[VNET_HDR_MRG] = {
+		[0] = VIRTIO_NET_HDR_F_DATA_VALID, [10] = 1};
+	const uint8_t *h = hdr;
 	uint32_t len;
 	uint64_t gpa;
 	uint8_t *hva = vnet_desc_one(vq, head, true, &gpa, &len);
@@ -218,7 +221,11 @@ rx_fast(struct vnet_vq *vq, uint16_t head, struct rte_mbuf *m, bool log)
 	if (unlikely(hva == NULL || m->next != NULL ||
 		     len < vq->port->hdr_len + m->data_len))
 		return false;
-	rx_place_one(vq, vnet_pkt_open(vq, m), head, hva, gpa, hdr, m, log);
+	if (vnet_rx_data_valid(vq->port, m)) {
+		h = hdr_valid;
+		vq->st.ol_valid++;
+	}
+	rx_place_one(vq, vnet_pkt_open(vq, m), head, hva, gpa, h, m, log);
 	vq->pk_tail++;
 	return true;
 }
@@ -362,8 +369,12 @@ rx_place_set(struct vnet_vq *vq, struct vnet_chain *ch, uint16_t nb,
 	uint8_t hdr[VNET_HDR_MRG];
 
 	memset(hdr, 0, sizeof(hdr));
-	if (unlikely(m->ol_flags & VNET_OL_FLAGS))
+	if (unlikely(m->ol_flags & VNET_OL_FLAGS)) {
 		__vmp_vnet_rx_hdr_fill(vq, m, hdr);
+	} else if (vnet_rx_data_valid(vq->port, m)) {
+		hdr[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+		vq->st.ol_valid++;
+	}
 	if (hl == VNET_HDR_MRG) {
 		/* num_buffers, little endian (VERSION_1 or MRG) */
 		hdr[10] = (uint8_t)nb;
@@ -462,6 +473,15 @@ rx_offload(struct vnet_vq *vq, struct rte_mbuf *m, uint16_t avail_idx,
 	uint32_t len;
 	int i, n;
 
+	if (fl & RTE_MBUF_F_RX_LRO) {
+		/* vmp_vnet_gro_burst()'s: tso_segsz is the MSS */
+		uint32_t mss = m->tso_segsz,
+			 hl = m->l2_len + m->l3_len + m->l4_len;
+
+		vq->st.gro_frames++;
+		if (mss != 0 && m->pkt_len > hl)
+			vq->st.gro_segs += (m->pkt_len - hl + mss - 1) / mss;
+	}
 	n = vmp_vnet_offload_finish(m, __vmp_vnet_rx_caps(vq->port),
 				    vq->port->mp, seg, RTE_DIM(seg));
 	if (n < 0) {

@@ -10,8 +10,11 @@
  * reaches each guest in the form that guest agreed to: whole with a header,
  * or as segments with the right sizes, sequence numbers, checksums and bytes
  * (a third frontend negotiates GUEST_CSUM but not GUEST_TSO4/6: its
- * segments carry partial checksums that it completes).
+ * segments carry partial checksums that it completes), and that a frame
+ * whose L4 checksum an ethdev found good reaches a GUEST_CSUM guest with
+ * DATA_VALID, any other verdict without.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -655,6 +658,90 @@ test_rx_csum(void)
 	return TEST_SUCCESS;
 }
 
+/* A TCP/IPv4 frame as an ethdev received it, its TCP checksum complete
+ * and the PMD's verdict @l4 in ol_flags: one mbuf, or a chain of two. */
+static struct rte_mbuf *
+rx_eth_frame(uint64_t l4, bool chain, uint8_t *f)
+{
+	uint32_t len = tcp_frame(f, false, 300, 7), cut = chain ? 100 : len;
+	struct rte_tcp_hdr *th = (void *)(f + 34);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *m2 = NULL;
+
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum((const void *)(f + 14), th);
+	if (chain)
+		m2 = rte_pktmbuf_alloc(mp);
+	if (m == NULL || (chain && m2 == NULL)) {
+		rte_pktmbuf_free(m);
+		rte_pktmbuf_free(m2);
+		return NULL;
+	}
+	memcpy(rte_pktmbuf_append(m, (uint16_t)cut), f, cut);
+	if (chain) {
+		memcpy(rte_pktmbuf_append(m2, (uint16_t)(len - cut)), f + cut,
+		       len - cut);
+		rte_pktmbuf_chain(m, m2);
+	}
+	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | l4;
+	return m;
+}
+
+/* One frame with the ethdev verdict @l4 into guest @g: DATA_VALID in its
+ * header iff @want, nothing else, the frame intact, ol_valid counted. */
+static int
+rx_valid_one(struct og *g, uint64_t l4, bool chain, bool want)
+{
+	static uint8_t f[RXBUF], got[RXBUF];
+	struct virtio_net_hdr_mrg_rxbuf vh;
+	struct rte_mbuf *m = rx_eth_frame(l4, chain, f);
+	uint64_t v0 = stats(g, RXQ).ol_valid;
+
+	TEST_ASSERT_NOT_NULL(m, "mbufs");
+	rx_give(g, 1);
+	TEST_ASSERT_EQUAL(vmp_vnet_enqueue_burst(g->port, 0, &m, 1), 1,
+			  "enqueued");
+	TEST_ASSERT_EQUAL(rx_get(g, &vh, got, sizeof(got)), 66 + 300, "len");
+	TEST_ASSERT(vh.hdr.flags == (want ? VIRTIO_NET_HDR_F_DATA_VALID : 0),
+		    "%s, L4 flags 0x%" PRIx64 ", chain %d: header flags %u",
+		    g->path, l4, chain, vh.hdr.flags);
+	TEST_ASSERT(vh.hdr.gso_type == 0 && vh.hdr.csum_start == 0 &&
+			    vh.hdr.csum_offset == 0 && vh.num_buffers == 1,
+		    "nothing else in the header");
+	TEST_ASSERT(memcmp(got, f, 66 + 300) == 0, "frame intact");
+	TEST_ASSERT_EQUAL_U64(stats(g, RXQ).ol_valid - v0, want ? 1 : 0,
+			      "ol_valid counted");
+	return TEST_SUCCESS;
+}
+
+/* An ethdev's L4 checksum verdict into each guest: DATA_VALID only for
+ * GOOD and only to a guest that negotiated GUEST_CSUM (b, c), through the
+ * one-buffer path (one mbuf) and the general one (a chain). */
+static int
+test_rx_data_valid(void)
+{
+	static const struct {
+		uint64_t l4;
+		bool valid;
+	} c[] = {
+		{RTE_MBUF_F_RX_L4_CKSUM_GOOD, true},
+		{RTE_MBUF_F_RX_L4_CKSUM_BAD, false},
+		{RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN, false},
+		{RTE_MBUF_F_RX_L4_CKSUM_NONE, false},
+	};
+	struct og *gs[] = {&ga, &gb, &gc};
+	unsigned int i, j, chain;
+
+	for (i = 0; i < RTE_DIM(gs); i++)
+		for (j = 0; j < RTE_DIM(c); j++)
+			for (chain = 0; chain < 2; chain++)
+				TEST_ASSERT_SUCCESS(
+					rx_valid_one(gs[i], c[j].l4, chain,
+						     c[j].valid &&
+							     gs[i] != &ga),
+					"");
+	return TEST_SUCCESS;
+}
+
 /*
  * The guest rewrites the header (and the packet) after the device read it,
  * while the packet's copy is still in flight on a stalled DMA engine: the
@@ -769,6 +856,7 @@ static struct vmp_test_suite offload_suite = {
 			TEST_CASE(test_rx_partial_segments),
 			TEST_CASE(test_rx_tso_passed),
 			TEST_CASE(test_rx_csum),
+			TEST_CASE(test_rx_data_valid),
 			TEST_CASE(test_tx_hdr_changed_after_read),
 			TEST_CASE(test_finish_api),
 			TEST_CASES_END(),

@@ -21,14 +21,31 @@
 # counted offloaded packets (ol_csum, ol_tso) and no bad header; the tap
 # port took IPv4 TSO frames whole (hw_tso, with ADVMSS) and got the IPv6
 # ones as segments made by vmpath (sw_segs).
+# The host's frames reach the guest with DATA_VALID (net_tap checked their
+# TCP checksums: ol_valid), their runs of segments merged into TSO frames
+# (gro_frames).
 # Prints 'STREAM dir family MiB seconds Mbit/s' per stream (the benchmark
 # reads them).
+#
+# VNET_OL_QEMU_IPERF=SECONDS: iperf3 instead (vnet_offload_bench): the same
+# four streams, each SECONDS long, from the guest's iperf3 client to an
+# `iperf3 -s` on the host: guest -> host with -Z (the guest sends with
+# sendfile: it never touches the payload), host -> guest with -R -Z (the
+# host sends, with sendfile). No sha256 (iperf3 sends a repeated buffer):
+# each run must end with its receiver's numbers instead. SKIP (77) without
+# iperf3 on the host (the guest takes the host's: usertools/vmpath-guest).
 . "$VMPATH_SRC/tests/lib.sh"
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
 OL=${1:-on}
 MIB=${VNET_OL_QEMU_MIB:-32}
 ADVMSS=${VNET_OL_QEMU_ADVMSS-1400}
+IPERF=${VNET_OL_QEMU_IPERF:-}
+IPERF_PIDS=()
+if [ -n "$IPERF" ] && ! command -v iperf3 >/dev/null; then
+	echo "SKIP: iperf3 missing (apt-get install iperf3)"
+	exit 77
+fi
 guest_initramfs tap
 N=$(($$ % 200))
 NET=10.97.$N
@@ -62,9 +79,24 @@ STEPS="recv:5001+send:$NET.1:5002:$MIB+recv:5003+send:${NET6}:1:5004:$MIB"
 # VNET_OL_QEMU_HASH=1: first time the guest's sha256 of MIB MiB (the guest
 # hashes what it receives as it reads)
 [ -n "${VNET_OL_QEMU_HASH:-}" ] && STEPS="hash:$MIB+$STEPS"
+# iperf3: guest -> host on 5201 (IPv4) and 5203 (IPv6), host -> guest (-R)
+# on 5202 and 5204
+IPERF_RUNS=("5201 $NET.1 from-guest ipv4 Z" "5202 $NET.1 to-guest ipv4 RZ"
+	"5203 ${NET6}:1 from-guest ipv6 Z" "5204 ${NET6}:1 to-guest ipv6 RZ")
+if [ -n "$IPERF" ]; then
+	STEPS=
+	for r in "${IPERF_RUNS[@]}"; do
+		set -- $r
+		STEPS="$STEPS${STEPS:++}iperf:$2:$1:$IPERF:$5"
+		# one test each, then exit; its JSON on stdout
+		iperf3 -s -1 -J -p "$1" -B "$2" >iperf-$1.json 2>iperf-$1.err &
+		T_PIDS+=($!)
+		IPERF_PIDS+=($!)
+	done
+fi
 qemu_guest_cmd "vmp.ip=$NET.2/24 vmp.ip6=${NET6}:2/64 vmp.tcp=$STEPS" \
 	"path=$T_TMP/vm.sock" mac=52:54:00:00:00:3a
-timeout -k 10 400 "${QG[@]}" </dev/null >qemu.log 2>&1 &
+timeout -k 10 $((400 + 4 * ${IPERF:-0})) "${QG[@]}" </dev/null >qemu.log 2>&1 &
 QM=$!
 T_PIDS+=("$QM")
 
@@ -115,30 +147,80 @@ print("SHA %s" % h.hexdigest())
 print("STREAM %s %s %d %.2f %.1f" % (d, fam, n >> 20, dt, n * 8 / dt / 1e6))
 PY
 }
-stream from-guest ipv4 $NET.1 5002 &
-L1=$!
-stream from-guest ipv6 ${NET6}:1 5004 &
-L2=$!
-T_PIDS+=("$L1" "$L2")
-t_check "guest booted with its streams to run" \
-	t_wait_for "grep -q 'VMP-GUEST-TCP: ready' qemu.log" 200
-stream to-guest ipv4 $NET.2 5001
-stream to-guest ipv6 ${NET6}:2 5003
-t_wait_pid $L1 300
-t_wait_pid $L2 300
-t_wait_pid $QM 300
-t_check "QEMU guest ran and powered off (rc $T_RC)" test "$T_RC" -eq 0
+# iperf_result PORT DIR FAMILY: the STREAM line of the iperf3 run on PORT,
+# as its receiver counted: the host's server (its JSON) for guest -> host,
+# the guest's client (its receiver line; iperf3 3.12's sending server has
+# no receiver numbers) for host -> guest
+iperf_result() {
+	python3 - "$@" <<'PY'
+import json, re, sys
+port, d, fam = sys.argv[1:4]
+if d == "from-guest":
+    e = json.load(open("iperf-%s.json" % port))["end"]["sum_received"]
+    n, secs, mbit = e["bytes"], e["seconds"], e["bits_per_second"] / 1e6
+else:
+    m = re.search(r"VMP-GUEST-IPERF: %s .*?([0-9.]+)-([0-9.]+) +sec +"
+                  r"\S+ \S+ +([0-9.]+) Mbits/sec +receiver" % port,
+                  open("qemu.log", errors="replace").read())
+    secs = float(m.group(2)) - float(m.group(1))
+    mbit = float(m.group(3))
+    n = int(mbit * 1e6 * secs / 8)
+print("STREAM %s %s %d %.2f %.1f" % (d, fam, n >> 20, secs, mbit))
+PY
+}
 
-sha_of() { sed -n "s/^SHA //p" stream-$1.out; }
-for port in 5001 5003; do
-	t_grep "host -> guest stream $port intact" \
-		"VMP-GUEST-RECV: $port $(sha_of $port)" qemu.log
-done
-for port in 5002 5004; do
-	t_grep "guest -> host stream $port intact" \
-		"VMP-GUEST-SEND: $port $(sha_of $port)" qemu.log
-done
-grep -h "^STREAM" stream-500[1-4].out | sed "s/^/  offloads $OL: /"
+if [ -n "$IPERF" ]; then
+	t_check "guest booted with its streams to run" \
+		t_wait_for "grep -q 'VMP-GUEST-TCP: ready' qemu.log" 200
+	t_wait_pid $QM $((300 + 4 * IPERF))
+	t_check "QEMU guest ran and powered off (rc $T_RC)" test "$T_RC" -eq 0
+	for i in "${!IPERF_RUNS[@]}"; do
+		set -- ${IPERF_RUNS[$i]}
+		t_wait_pid "${IPERF_PIDS[$i]}" 10
+		t_check "iperf3 server $1 ran one test (rc $T_RC)" \
+			test "$T_RC" -eq 0
+		t_grep "guest's iperf3 -c $2 -p $1 (-$5) succeeded" \
+			"VMP-GUEST-IPERF-RC: $1 0" qemu.log
+		iperf_result "$1" "$3" "$4" >stream-$1.out 2>&1
+		t_grep "iperf3 $1 ($3 $4) measured" "^STREAM " stream-$1.out
+		# the guest CPU during this run (/proc/stat cpu fields)
+		awk -v p="$1" -v s="$3 $4" '$2 == p && /VMP-GUEST-ISTAT[01]:/ {
+			for (i = 4; i <= 10; i++) v[$1, i] = $i}
+		END {for (i = 4; i <= 10; i++) {
+			d[i] = v["VMP-GUEST-ISTAT1:", i] - v["VMP-GUEST-ISTAT0:", i]
+			t += d[i]}
+		if (t) printf "  guest cpu %s: busy %.0f%% (user %.0f%% system %.0f%% softirq %.0f%% irq %.0f%%)\n",
+			s, 100 - 100 * d[7] / t, 100 * d[4] / t, 100 * d[6] / t,
+			100 * d[10] / t, 100 * d[9] / t}' qemu.log
+	done
+	grep -h "VMP-GUEST-IPERF:" qemu.log | sed 's/^/  /'
+	grep -h "^STREAM" stream-520[1-4].out | sed "s/^/  offloads $OL: /"
+else
+	stream from-guest ipv4 $NET.1 5002 &
+	L1=$!
+	stream from-guest ipv6 ${NET6}:1 5004 &
+	L2=$!
+	T_PIDS+=("$L1" "$L2")
+	t_check "guest booted with its streams to run" \
+		t_wait_for "grep -q 'VMP-GUEST-TCP: ready' qemu.log" 200
+	stream to-guest ipv4 $NET.2 5001
+	stream to-guest ipv6 ${NET6}:2 5003
+	t_wait_pid $L1 300
+	t_wait_pid $L2 300
+	t_wait_pid $QM 300
+	t_check "QEMU guest ran and powered off (rc $T_RC)" test "$T_RC" -eq 0
+
+	sha_of() { sed -n "s/^SHA //p" stream-$1.out; }
+	for port in 5001 5003; do
+		t_grep "host -> guest stream $port intact" \
+			"VMP-GUEST-RECV: $port $(sha_of $port)" qemu.log
+	done
+	for port in 5002 5004; do
+		t_grep "guest -> host stream $port intact" \
+			"VMP-GUEST-SEND: $port $(sha_of $port)" qemu.log
+	done
+	grep -h "^STREAM" stream-500[1-4].out | sed "s/^/  offloads $OL: /"
+fi
 # the guest CPU over all four streams (/proc/stat cpu: user nice system idle
 # iowait irq softirq): busy % and where
 awk '/VMP-GUEST-STAT[01]: cpu / {for (i = 3; i <= 9; i++) v[$1, i] = $i}
@@ -169,6 +251,21 @@ if [ "$OL" = on ]; then
 		'"vring1": \{[^}]*"ol_tso": [1-9]' ps.json
 	t_grep "guest sent partial checksums (ol_csum)" \
 		'"vring1": \{[^}]*"ol_csum": [1-9]' ps.json
+	# (a vmpath without the counter: a base build in vnet_offload_bench)
+	if grep -q '"ol_valid"' ps.json; then
+		t_grep "host frames checked by net_tap reached the guest DATA_VALID (ol_valid)" \
+			'"vring0": \{[^}]*"ol_valid": [1-9]' ps.json
+	else
+		t_note "this vmpath has no ol_valid counter"
+	fi
+	# the host's segments merged into TSO frames for the guest (GRO)
+	if grep -q '"gro_frames"' ps.json; then
+		t_grep "host segments reached the guest merged (gro_frames)" \
+			'"vring0": \{[^}]*"gro_frames": [1-9]' ps.json
+		grep -o '"vring0": {[^}]*}' ps.json |
+			grep -o '"\(packets\|no_buf\|ol_valid\|ol_tso\|gro_[a-z]*\)": [0-9]*' |
+			paste -sd' ' | sed 's/^/  guest rx: /'
+	fi
 	t_grep "IPv6 TSO frames segmented by vmpath for the tap (sw_segs)" \
 		'"1": \{[^}]*"mode": "ethdev"[^}]*"sw_segs": [1-9]' ports.json
 	[ -n "$ADVMSS" ] && t_grep "IPv4 TSO frames left to the tap (hw_tso)" \
