@@ -414,9 +414,13 @@ rx_one(struct vnet_vq *vq, struct rte_mbuf *m, uint16_t avail_idx,
 	enum rx_set r;
 
 	if (unlikely(m->pkt_len > port->max_frame) &&
-	    !(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
-		/* over the MTU this guest was told: a switch port's egress
-		 * drop, buffers untouched */
+	    (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ||
+	     (uint32_t)m->l2_len + m->l3_len + m->l4_len + m->tso_segsz >
+		     port->max_frame)) {
+		/* over the MTU this guest was told, or a TSO frame whose
+		 * segments would be (gso_size past the guest's MTU: another
+		 * guest's bigger MTU): a switch port's egress drop, buffers
+		 * untouched */
 		vq->st.mtu_drops++;
 		rte_pktmbuf_free(m);
 		return RX_ONE_DROPPED;

@@ -4,7 +4,9 @@
  * MTU (1500) and one of 9000. Frames into a guest longer than its port's MTU
  * allows (MTU + Ethernet header + VLAN tag) are dropped and counted, its
  * buffers untouched; a 9018-byte frame reaches the 9000 port's guest whole,
- * over mergeable buffers, byte for byte. NET_SET_MTU above the port's MTU,
+ * over mergeable buffers, byte for byte. A TSO frame reaches a guest that
+ * takes TSO whole while its segments fit the guest's MTU and is dropped and
+ * counted when its gso_size would not. NET_SET_MTU above the port's MTU,
  * or with a short payload, is refused (REPLY_ACK error); one within it is
  * taken. MTUs outside 68..9000 are refused at port create.
  */
@@ -52,7 +54,11 @@ setup(void)
 
 	TEST_ASSERT_SUCCESS(vnet_test_port_open_opts(
 				    m1500.tag, &m1500.fr, &m1500.port,
-				    &m1500.mp, 0, 1ULL << VIRTIO_NET_F_MTU, &o),
+				    &m1500.mp, 0,
+				    (1ULL << VIRTIO_NET_F_MTU) |
+					    (1ULL << VIRTIO_NET_F_GUEST_CSUM) |
+					    (1ULL << VIRTIO_NET_F_GUEST_TSO4),
+				    &o),
 			    "port, default MTU");
 	TEST_ASSERT_SUCCESS(vnet_test_port_open_opts(m9000.tag, &m9000.fr,
 						     &m9000.port, &m9000.mp,
@@ -186,6 +192,61 @@ test_rx_over_mtu(void)
 	return TEST_SUCCESS;
 }
 
+/* A TSO frame of @len bytes whose segments carry @mss payload bytes behind
+ * 54 bytes of Ethernet, IPv4 and TCP headers. */
+static struct rte_mbuf *
+tso_frame(struct rte_mempool *mp, uint32_t len, uint16_t mss, uint8_t seed)
+{
+	struct rte_mbuf *m = frame(mp, len, seed);
+
+	if (m == NULL)
+		return NULL;
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = mss;
+	m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
+		       RTE_MBUF_F_TX_TCP_CKSUM;
+	return m;
+}
+
+/*
+ * A guest that takes TSO gets a TSO frame longer than its MTU whole while
+ * the frame's segments fit it; one whose gso_size would put a segment past
+ * its MTU (another guest's bigger MTU) is an egress drop, as a frame over
+ * the MTU: counted in mtu_drops, no buffer used.
+ */
+static int
+test_rx_tso_over_mtu(void)
+{
+	const uint32_t max = 1500 + 14 + 4, len = 4000;
+	struct vmp_vnet_vq_stats st0, st;
+	struct vring_used_elem e;
+	struct rte_mbuf *m;
+
+	vmp_vnet_vq_stats_get(m1500.port, RXQ, &st0);
+	rx_give(&m1500, (len + HDR + RXBUF - 1) / RXBUF);
+	m = tso_frame(m1500.mp, len, (uint16_t)(max - 54 + 1), 5);
+	TEST_ASSERT_NOT_NULL(m, "frame");
+	TEST_ASSERT_EQUAL(vmp_vnet_enqueue_burst(m1500.port, 0, &m, 1), 1,
+			  "TSO frame with gso_size %u consumed", max - 54 + 1);
+	vmp_vnet_vq_stats_get(m1500.port, RXQ, &st);
+	TEST_ASSERT_EQUAL_U64(st.mtu_drops - st0.mtu_drops, 1,
+			      "segments of %u B counted as over the MTU",
+			      max + 1);
+	TEST_ASSERT(vhu_front_used(&m1500.fr, RXQ, &e) < 0,
+		    "dropped TSO frame: no buffer used");
+	m = tso_frame(m1500.mp, len, (uint16_t)(max - 54), 6);
+	TEST_ASSERT_NOT_NULL(m, "frame");
+	TEST_ASSERT_EQUAL(vmp_vnet_enqueue_burst(m1500.port, 0, &m, 1), 1,
+			  "TSO frame with gso_size %u taken", max - 54);
+	TEST_ASSERT_SUCCESS(rx_check(&m1500, len, 6),
+			    "TSO frame of %u B received whole", len);
+	vmp_vnet_vq_stats_get(m1500.port, RXQ, &st);
+	TEST_ASSERT_EQUAL_U64(st.mtu_drops - st0.mtu_drops, 1, "one drop only");
+	return TEST_SUCCESS;
+}
+
 /* NET_SET_MTU @mtu (payload @size bytes) with NEED_REPLY: the ack. */
 static int
 set_mtu(struct mg *g, uint64_t mtu, uint32_t size, uint64_t *ack)
@@ -242,6 +303,7 @@ static struct vmp_test_suite mtu_suite = {
 		{
 			TEST_CASE(test_conf_range),
 			TEST_CASE(test_rx_over_mtu),
+			TEST_CASE(test_rx_tso_over_mtu),
 			TEST_CASE(test_set_mtu),
 			TEST_CASES_END(),
 		},

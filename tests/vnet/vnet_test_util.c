@@ -78,11 +78,22 @@ vnet_test_port_open_opts(const char *tag, struct vhu_front *fr,
 			 uint16_t mtu, uint64_t features,
 			 const struct vhu_front_opts *o)
 {
+	const uint64_t f_csum = (1ULL << VIRTIO_NET_F_CSUM) |
+				(1ULL << VIRTIO_NET_F_GUEST_CSUM),
+		       f_tso = (1ULL << VIRTIO_NET_F_HOST_TSO4) |
+			       (1ULL << VIRTIO_NET_F_HOST_TSO6) |
+			       (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
+			       (1ULL << VIRTIO_NET_F_GUEST_TSO6);
 	struct vmp_vnet_port_conf pc = {.nb_qp = 1, .mtu = mtu};
 	struct vmp_vnet_port_info in = {0};
 	struct vmp_test_wait w;
 	char path[64];
 
+	/* the port offers the offloads the frontend asks for */
+	if (features & (f_csum | f_tso))
+		pc.offloads |= VMP_VNET_OL_CSUM;
+	if (features & f_tso)
+		pc.offloads |= VMP_VNET_OL_TSO;
 	sock_path(path, sizeof(path), tag);
 	unlink(path);
 	*mp = rte_pktmbuf_pool_create(tag, 4095, 256, 0,

@@ -33,7 +33,8 @@ void vnet_test_wait_init(struct vmp_test_wait *w, const char *what);
 int vnet_test_port_open(const char *tag, struct vhu_front *fr,
 			struct vmp_vnet_port **port, struct rte_mempool **mp);
 /* The same with the port's MTU (0: default), virtio features the frontend
- * asks for besides those, and its options (NULL: none). */
+ * asks for besides those (offload features: the port offers checksum and,
+ * for a TSO feature, TSO offloads too), and its options (NULL: none). */
 struct vhu_front_opts;
 int vnet_test_port_open_opts(const char *tag, struct vhu_front *fr,
 			     struct vmp_vnet_port **port,
