@@ -34,6 +34,7 @@
 # host sends, with sendfile). No sha256 (iperf3 sends a repeated buffer):
 # each run must end with its receiver's numbers instead. SKIP (77) without
 # iperf3 on the host (the guest takes the host's: usertools/vmpath-guest).
+# VNET_OL_QEMU_SWARGS: more vmpath application arguments (e.g. --idle halt).
 . "$VMPATH_SRC/tests/lib.sh"
 . "$VMPATH_SRC/tests/vnet/vnet_lib.sh"
 cd "$T_TMP"
@@ -59,7 +60,7 @@ PORT="$T_TMP/vm.sock"
 
 "$VMPATH" -l 0-1 --no-pci --no-huge -m 256 --iova-mode=va --file-prefix=$P \
 	"${LOGS[@]}" -- --vhost "$PORT" --ethdev "net_tap0,iface=$IF" \
-	--stats-period 0 >sw.log 2>&1 &
+	--stats-period 0 ${VNET_OL_QEMU_SWARGS:-} >sw.log 2>&1 &
 SW=$!
 T_PIDS+=("$SW")
 if ! t_wait_for "ip link show $IF >/dev/null 2>&1" 30; then
