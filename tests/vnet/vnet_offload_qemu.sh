@@ -20,7 +20,9 @@
 # trace; the guest negotiated CSUM and HOST_TSO4/6 (on) and its TX vring
 # counted offloaded packets (ol_csum, ol_tso) and no bad header; the tap
 # port took IPv4 TSO frames whole (hw_tso, with ADVMSS) and got the IPv6
-# ones as segments made by vmpath (sw_segs).
+# ones as segments made by vmpath (sw_segs); the guest's `ethtool -k eth0`
+# shows tx-checksumming and tx-tcp(6)-segmentation on (off with csum=off)
+# when ethtool is in its initramfs.
 # The host's frames reach the guest with DATA_VALID (net_tap checked their
 # TCP checksums: ol_valid), their runs of segments merged into TSO frames
 # (gro_frames).
@@ -244,6 +246,18 @@ t_check "guest kernel logged no virtio error or trace" eval \
 
 tel $P /vmpath/ports >ports.json
 tel $P /vmpath/port_stats,0 >ps.json
+# what the guest's kernel turned on, as `ethtool -k eth0` in the guest shows
+# it (ethtool is in the guest when the host has it: vmpath-setup installs it)
+if grep -q "VMP-GUEST-ETHTOOL:" qemu.log; then
+	grep "VMP-GUEST-ETHTOOL:" qemu.log | sed 's/^.*VMP-GUEST-ETHTOOL: /  guest ethtool -k: /'
+	[ "$OL" = on ] && want=on || want=off
+	for feat in tx-checksumming tx-tcp-segmentation tx-tcp6-segmentation; do
+		t_grep "guest's ethtool -k: $feat $want" \
+			"VMP-GUEST-ETHTOOL: $feat: $want" qemu.log
+	done
+else
+	t_note "no ethtool on the host, so none in the guest: ethtool -k not shown"
+fi
 if [ "$OL" = on ]; then
 	f=$(sed -n 's/.*"0": {[^}]*"features": \([0-9]*\).*/\1/p' ports.json)
 	t_check "guest negotiated CSUM and HOST_TSO4/6 (features $f)" \
