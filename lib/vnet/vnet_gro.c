@@ -48,58 +48,33 @@ struct gro_seg {
 static bool
 gro_parse(const struct rte_mbuf *m, uint32_t max_frame, struct gro_seg *g)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_tcp_hdr *th;
-	uint32_t len = m->data_len, ip_end;
-	uint16_t et;
+	uint32_t len = m->data_len;
+	struct vnet_l34 h;
 
 	if (m->next != NULL || !RTE_MBUF_DIRECT(m) ||
 	    rte_mbuf_refcnt_read(m) != 1 ||
 	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
 		    RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
-	    (m->ol_flags & VNET_OL_FLAGS) || len < GRO_L2 + 20 ||
-	    len > max_frame)
+	    (m->ol_flags & VNET_OL_FLAGS) || len > max_frame)
 		return false;
-	et = rte_be_to_cpu_16(*(const rte_be16_t *)(p + 12));
-	if (et == RTE_ETHER_TYPE_IPV4) {
-		const struct rte_ipv4_hdr *ip = (const void *)(p + GRO_L2);
-
-		if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
-			    RTE_MBUF_F_RX_IP_CKSUM_GOOD ||
-		    (ip->version_ihl >> 4) != 4 ||
-		    ip->next_proto_id != IPPROTO_TCP ||
-		    (ip->fragment_offset &
-		     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
-				      RTE_IPV4_HDR_OFFSET_MASK)))
-			return false;
-		g->v6 = false;
-		g->l3 = (uint16_t)((ip->version_ihl & 0xf) * 4u);
-		ip_end = GRO_L2 + rte_be_to_cpu_16(ip->total_length);
-		if (g->l3 < sizeof(*ip))
-			return false;
-	} else if (et == RTE_ETHER_TYPE_IPV6) {
-		const struct rte_ipv6_hdr *ip = (const void *)(p + GRO_L2);
-
-		if (len < GRO_L2 + sizeof(*ip) ||
-		    (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 ||
-		    ip->proto != IPPROTO_TCP)
-			return false;
-		g->v6 = true;
-		g->l3 = sizeof(*ip);
-		ip_end = GRO_L2 + sizeof(*ip) +
-			 rte_be_to_cpu_16(ip->payload_len);
-	} else {
+	/* no VLAN tag (gro_same() compares the headers at fixed offsets),
+	 * TCP, no padding after the IP packet */
+	if (__vmp_vnet_parse_headers(m, &h) < 0 || h.l2 != GRO_L2 ||
+	    h.proto != IPPROTO_TCP || h.end != len ||
+	    (!h.v6 && (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
+			      RTE_MBUF_F_RX_IP_CKSUM_GOOD))
 		return false;
-	}
-	if (len < GRO_L2 + g->l3 + sizeof(*th) || ip_end != len)
-		return false;
-	th = (const void *)(p + GRO_L2 + g->l3);
-	g->l4 = (uint16_t)((th->data_off >> 4) * 4u);
-	if (g->l4 < sizeof(*th) || (th->tcp_flags & ~TCP_ACK_PSH) ||
+	th = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *,
+				     GRO_L2 + h.l3);
+	if ((th->tcp_flags & ~TCP_ACK_PSH) ||
 	    !(th->tcp_flags & RTE_TCP_ACK_FLAG) ||
-	    (uint32_t)GRO_L2 + g->l3 + g->l4 >= len)
+	    (uint32_t)GRO_L2 + h.l3 + h.l4 >= len)
 		return false;
-	g->plen = len - GRO_L2 - g->l3 - g->l4;
+	g->v6 = h.v6;
+	g->l3 = h.l3;
+	g->l4 = h.l4;
+	g->plen = len - GRO_L2 - h.l3 - h.l4;
 	g->seq = rte_be_to_cpu_32(th->sent_seq);
 	return true;
 }

@@ -31,16 +31,8 @@
 
 static_assert(sizeof(struct virtio_net_hdr) == VNET_HDR_LEGACY, "header");
 
-/* Where the packet's headers are; all in the mbuf's first segment. */
-struct l34 {
-	uint16_t l2, l3, l4;
-	uint8_t proto;
-	bool v6;
-	uint32_t end; /* end of the IP packet (padding excluded) */
-};
-
 static int
-parse_l3(const uint8_t *p, uint32_t len, uint32_t pkt_len, struct l34 *h)
+parse_l3(const uint8_t *p, uint32_t len, uint32_t pkt_len, struct vnet_l34 *h)
 {
 	if (!h->v6) {
 		const struct rte_ipv4_hdr *ip = (const void *)(p + h->l2);
@@ -77,10 +69,8 @@ parse_l3(const uint8_t *p, uint32_t len, uint32_t pkt_len, struct l34 *h)
 	return 0;
 }
 
-/* Ethernet, one optional VLAN tag, IPv4 or IPv6, TCP or UDP, all in the
- * first segment and inside the IP packet. */
-static int
-parse_headers(const struct rte_mbuf *m, struct l34 *h)
+int
+__vmp_vnet_parse_headers(const struct rte_mbuf *m, struct vnet_l34 *h)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = m->data_len, l4o;
@@ -145,12 +135,13 @@ tx_csum(struct vnet_vq *vq, struct rte_mbuf *m, const struct virtio_net_hdr *vh)
 	uint32_t cs = rte_le_to_cpu_16(vh->csum_start);
 	uint32_t co = rte_le_to_cpu_16(vh->csum_offset);
 	uint16_t sum;
-	struct l34 h;
+	struct vnet_l34 h;
 
 	if (cs >= m->pkt_len || co > CSUM_OFFSET_MAX ||
 	    cs + co + 2 > m->pkt_len)
 		return VMP_VNET_BAD_HDR_CSUM;
-	if (parse_headers(m, &h) == 0 && cs == (uint32_t)h.l2 + h.l3 &&
+	if (__vmp_vnet_parse_headers(m, &h) == 0 &&
+	    cs == (uint32_t)h.l2 + h.l3 &&
 	    co == (h.proto == IPPROTO_TCP
 			   ? offsetof(struct rte_tcp_hdr, cksum)
 			   : offsetof(struct rte_udp_hdr, dgram_cksum))) {
@@ -179,15 +170,15 @@ tx_gso(struct vnet_vq *vq, struct rte_mbuf *m, const struct virtio_net_hdr *vh)
 	uint64_t f = vq->port->features;
 	uint32_t gs = rte_le_to_cpu_16(vh->gso_size), hl, payload;
 	bool v6 = vh->gso_type == VIRTIO_NET_HDR_GSO_TCPV6;
-	struct l34 h;
+	struct vnet_l34 h;
 
 	if (!(vh->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 &&
 	      (f & (1ULL << VIRTIO_NET_F_HOST_TSO4))) &&
 	    !(v6 && (f & (1ULL << VIRTIO_NET_F_HOST_TSO6))))
 		return VMP_VNET_BAD_HDR_GSO_TYPE; /* UDP, ECN, unknown */
 	/* a GSO frame is never padded: segments are cut from pkt_len */
-	if (parse_headers(m, &h) < 0 || h.v6 != v6 || h.proto != IPPROTO_TCP ||
-	    h.end != m->pkt_len)
+	if (__vmp_vnet_parse_headers(m, &h) < 0 || h.v6 != v6 ||
+	    h.proto != IPPROTO_TCP || h.end != m->pkt_len)
 		return VMP_VNET_BAD_HDR_PARSE;
 	if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 	    (rte_le_to_cpu_16(vh->csum_start) != h.l2 + h.l3 ||

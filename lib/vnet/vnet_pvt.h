@@ -379,6 +379,17 @@ uint32_t __vmp_vnet_eth_frame_caps(const struct vmp_vnet_eth_ol *ol,
  * MTU); returns the packets left in @pkts. */
 uint16_t __vmp_vnet_gro_merge(struct rte_mbuf **pkts, uint16_t n,
 			      uint32_t caps, uint32_t max_frame);
+/* Where a packet's headers are; all in the mbuf's first segment. */
+struct vnet_l34 {
+	uint16_t l2, l3, l4;
+	uint8_t proto;
+	bool v6;
+	uint32_t end; /* end of the IP packet (padding excluded) */
+};
+/* Ethernet, one optional VLAN tag, IPv4 (no fragment) or IPv6 (L4 the first
+ * next header), TCP or UDP, all in the first segment and inside the IP
+ * packet: 0 and @h filled, or -1 (vnet_offload.c; guest headers and GRO). */
+int __vmp_vnet_parse_headers(const struct rte_mbuf *m, struct vnet_l34 *h);
 /* VMP_VNET_CAP_* the port's guest negotiated for its RX. */
 uint32_t __vmp_vnet_rx_caps(const struct vmp_vnet_port *port);
 /* The offload fields of the guest RX header for what @m still asks for. */
