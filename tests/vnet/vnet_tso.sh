@@ -101,8 +101,7 @@ t_check "D got every segment" t_wait_for \
 # a loaded host can make dpdk-telemetry.py miss its 20 s: ask again
 for p in 0 1 2 3; do
 	for try in 1 2 3; do
-		echo /vmpath/port_stats,$p | timeout 20 dpdk-telemetry.py \
-			-f vmpt-tso-$$ >ps$p.json 2>&1
+		tel vmpt-tso-$$ /vmpath/port_stats,$p >ps$p.json
 		grep -q '"vring0"' ps$p.json && break
 		t_note "telemetry of port $p, try $try: no answer"
 	done
