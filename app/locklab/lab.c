@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include <rte_alarm.h>
 #include <rte_cycles.h>
@@ -61,6 +63,11 @@ struct task {
 	uint32_t seen;	    /* lab_phase bits this task has acted on */
 	uint64_t at_open;   /* pairs done when it saw PH_OPEN */
 	uint64_t at_close;  /* pairs done when it saw PH_CLOSE */
+	/* --detail: its thread's CPU time and the times it was preempted,
+	 * at PH_OPEN and PH_CLOSE (ns, involuntary switches)
+	 */
+	uint64_t cpu_ns[2];
+	uint64_t preempt[2];
 } __rte_cache_aligned;
 
 static struct {
@@ -125,15 +132,37 @@ lab_stop_alarm(void *arg)
 /* task @p t, having done @p i pairs, sees phase @p ph: note the window;
  * returns 1 to stop
  */
+/* --detail: the CPU time the scheduler gave task @p t's thread so far and
+ * how often it was preempted, into slot @p k (0: window opens, 1: closes),
+ * so that a share spread can be split into the scheduler's part (CPU time)
+ * and the lock's (pairs per CPU ms)
+ */
+static void
+lab_sched_note(struct task *t, int k)
+{
+	struct timespec ts;
+	struct rusage ru;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		t->cpu_ns[k] = (uint64_t)ts.tv_sec * 1000000000ull +
+			       (uint64_t)ts.tv_nsec;
+	if (getrusage(RUSAGE_THREAD, &ru) == 0)
+		t->preempt[k] = (uint64_t)ru.ru_nivcsw;
+}
+
 static int
 lab_phase_seen(struct task *t, uint32_t ph, uint64_t i)
 {
 	uint32_t fresh = ph & ~t->seen;
 
-	if (fresh & PH_OPEN)
+	if (fresh & PH_OPEN) {
 		t->at_open = i;
-	if (fresh & PH_CLOSE)
+		lab_sched_note(t, 0);
+	}
+	if (fresh & PH_CLOSE) {
 		t->at_close = i;
+		lab_sched_note(t, 1);
+	}
 	t->seen = ph;
 	return (ph & PH_STOP) != 0;
 }
@@ -416,7 +445,8 @@ print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
 		ord[j] = i;
 	}
 	printf("  detail %s, %u tasks: task lcore finish_ms pairs window "
-	       "wait_ms steals halts wakes\n",
+	       "wait_ms steals halts wakes win_cpu_ms pairs/cpu_us "
+	       "win_preempts\n",
 	       lock_names[run.kind], run.ntasks);
 	for (j = 0; j < run.ntasks; j++) {
 		const struct task *t = &run.task[ord[j]];
@@ -424,8 +454,11 @@ print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
 
 		if (pv)
 			vmp_pvlock_stats_lcore_get(type, t->lcore, &e);
+		double cpu_ms = (double)(t->cpu_ns[1] - t->cpu_ns[0]) / 1e6;
+
 		printf("    %2u %3u %9.1f %8" PRIu64 " %7" PRIu64
-		       " %8.1f %7" PRIu64 " %5" PRIu64 " %5" PRIu64 "\n",
+		       " %8.1f %7" PRIu64 " %5" PRIu64 " %5" PRIu64
+		       " %8.1f %6.1f %5" PRIu64 "\n",
 		       t->idx, t->lcore,
 		       (double)(t->end_tsc - run.start) * 1000.0 / hz, t->ops,
 		       t->at_close - t->at_open,
@@ -434,7 +467,11 @@ print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
 		       e.steal - ev0[t->idx].steal,
 		       e.halt_waiter + e.halt_head - ev0[t->idx].halt_waiter -
 			       ev0[t->idx].halt_head,
-		       e.wakes - ev0[t->idx].wakes);
+		       e.wakes - ev0[t->idx].wakes, cpu_ms,
+		       cpu_ms > 0 ? (double)(t->at_close - t->at_open) /
+					    (cpu_ms * 1000.0)
+				  : 0.0,
+		       t->preempt[1] - t->preempt[0]);
 	}
 }
 
