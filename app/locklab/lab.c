@@ -495,31 +495,50 @@ detail_snapshot(struct vmp_pvlock_stats *ev0)
 	}
 }
 
-/* (max - min) / max of the pairs each task did in the window where all
- * contend, %; -1 if the window was empty (a task finished, or the cap
- * passed, before every task had started)
- */
 static double
-share_spread(void)
+spread_pct(double mx, double mn)
 {
-	uint64_t n, mx = 0, mn = UINT64_MAX;
-	unsigned int i;
-
-	if (run.window_empty)
-		return -1;
-	for (i = 0; i < run.ntasks; i++) {
-		n = run.task[i].at_close - run.task[i].at_open;
-		mx = RTE_MAX(mx, n);
-		mn = RTE_MIN(mn, n);
-	}
-	return mx ? (double)(mx - mn) * 100.0 / mx : 0;
+	return mx > 0 ? (mx - mn) * 100.0 / mx : 0;
 }
 
-/* one run: returns elapsed ms (extrapolated if capped), spread and share
- * spread
+/* The window where all contend (a task finished, or the cap passed, before
+ * every task had started: -1 in each): (max - min) / max, %, of the pairs
+ * each task did in it (@p w[0], share spread), of the CPU time its thread
+ * got (@p w[1]) and of its pairs per CPU us (@p w[2]). With every task
+ * holding the lock in turn, its pairs are its CPU time times its rate: a
+ * share spread with a flat rate is the scheduler's CPU split, one with a
+ * flat CPU time is the lock's hand-out.
+ */
+static void
+window_spreads(double w[3])
+{
+	double mx[3] = {0, 0, 0}, mn[3] = {1e300, 1e300, 1e300}, v[3];
+	unsigned int i, k;
+
+	if (run.window_empty) {
+		w[0] = w[1] = w[2] = -1;
+		return;
+	}
+	for (i = 0; i < run.ntasks; i++) {
+		const struct task *t = &run.task[i];
+
+		v[0] = (double)(t->at_close - t->at_open);
+		v[1] = (double)(t->cpu_ns[1] - t->cpu_ns[0]);
+		v[2] = v[1] > 0 ? v[0] * 1000.0 / v[1] : 0;
+		for (k = 0; k < 3; k++) {
+			mx[k] = RTE_MAX(mx[k], v[k]);
+			mn[k] = RTE_MIN(mn[k], v[k]);
+		}
+	}
+	for (k = 0; k < 3; k++)
+		w[k] = spread_pct(mx[k], mn[k]);
+}
+
+/* one run: returns elapsed ms (extrapolated if capped), spread and the
+ * window's spreads (window_spreads())
  */
 static int
-one_run(const struct lab_conf *c, double *ms, double *spread, double *share,
+one_run(const struct lab_conf *c, double *ms, double *spread, double w[3],
 	int *capped, uint64_t *pairs)
 {
 	unsigned int i, lc;
@@ -550,7 +569,7 @@ one_run(const struct lab_conf *c, double *ms, double *spread, double *share,
 	rte_eal_mp_wait_lcore();
 	/* waits for a callback already running; the next run re-arms */
 	rte_eal_alarm_cancel(lab_stop_alarm, NULL);
-	*share = share_spread();
+	window_spreads(w);
 	/* ms: the time until the last task finished its ops pairs; if the
 	 * cap stopped the run, extrapolated at the pace the whole run kept
 	 * (total pairs done), so one starved task does not blow it up.
@@ -581,10 +600,12 @@ one_run(const struct lab_conf *c, double *ms, double *spread, double *share,
 		return -EIO;
 	}
 	*ms = last;
-	*spread = tmax > 0 ? (tmax - tmin) * 100.0 / tmax : 0;
+	*spread = spread_pct(tmax, tmin);
 	if (c->detail) {
-		printf("  run: %.1f ms, spread %.0f%%, share spread %.0f%%%s\n",
-		       last, *spread, *share, *capped ? " (capped)" : "");
+		printf("  run: %.1f ms, spread %.0f%%, share spread %.0f%% "
+		       "(CPU time %.0f%%, pairs per CPU us %.0f%%)%s\n",
+		       last, *spread, w[0], w[1], w[2],
+		       *capped ? " (capped)" : "");
 		print_detail(ev0, hz);
 	}
 	*pairs = sum;
@@ -596,8 +617,8 @@ int
 lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	     const struct lab_conf *c, struct lab_cell *out)
 {
-	double ms[64], sp[64], sh[64], share;
-	unsigned int r, nsh = 0, reps = RTE_MIN(c->reps, 64u);
+	double ms[64], sp[64], win[3][64], w[3];
+	unsigned int r, i, nw = 0, reps = RTE_MIN(c->reps, 64u);
 	enum vmp_pvlock_type type = k == LAB_TICKET_OFF || k == LAB_TICKET_ON
 					    ? VMP_PVLOCK_TICKET
 					    : VMP_PVLOCK_QUEUE;
@@ -621,13 +642,16 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	/* the counters are the cell's own (only PV locks count) */
 	vmp_pvlock_stats_reset();
 	for (r = 0; r < reps; r++) {
-		rc = one_run(c, &ms[r], &sp[r], &share, &capped, &pairs);
+		rc = one_run(c, &ms[r], &sp[r], w, &capped, &pairs);
 		if (rc != 0)
 			return rc;
-		if (share >= 0)
-			sh[nsh++] = share;
-		else
+		if (w[0] >= 0) {
+			for (i = 0; i < 3; i++)
+				win[i][nw] = w[i];
+			nw++;
+		} else {
 			out->no_window++;
+		}
 		out->capped += capped;
 		out->pairs += pairs;
 	}
@@ -640,8 +664,11 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	qsort(sp, reps, sizeof(sp[0]), cmp_double);
 	out->ms = ms[reps / 2];
 	out->spread = sp[reps / 2];
-	qsort(sh, nsh, sizeof(sh[0]), cmp_double);
-	out->share = nsh ? sh[nsh / 2] : -1;
+	for (i = 0; i < 3; i++)
+		qsort(win[i], nw, sizeof(win[i][0]), cmp_double);
+	out->share = nw ? win[0][nw / 2] : -1;
+	out->cpu = nw ? win[1][nw / 2] : -1;
+	out->rate = nw ? win[2][nw / 2] : -1;
 	return 0;
 }
 

@@ -69,6 +69,13 @@ struct lab_cell {
 			 * pairs each task did while all contend, (max -
 			 * min) / max, %; -1 if no run had such a window
 			 */
+	double cpu;	/* median spread of the CPU time each task's thread
+			 * got in that window, %: the scheduler's part of
+			 * the share spread; -1 without a window
+			 */
+	double rate;	/* median spread of the pairs per CPU us in that
+			 * window, %: the lock's part; -1 without a window
+			 */
 	int no_window;	/* runs without that window */
 	int capped;	/* runs that hit max_ms (extrapolated) */
 	double p99_us;	/* p99 of sampled acquisition latency, all runs, us */

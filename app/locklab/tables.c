@@ -139,6 +139,12 @@ print_table(FILE *f, const struct table *t, const char *title,
 		"max, %% (-1: no such window in any run)\n",
 		LAB_SAMPLE);
 	print_lock_rows(f, t, offsetof(struct lab_cell, share), 0, "%");
+	fprintf(f, "the share spread split: the CPU time each task's thread "
+		   "got in that window\n(the scheduler's part), spread, %%\n");
+	print_lock_rows(f, t, offsetof(struct lab_cell, cpu), 0, "%");
+	fprintf(f, "and each task's pairs per CPU us in that window (the "
+		   "lock's part), spread, %%\n");
+	print_lock_rows(f, t, offsetof(struct lab_cell, rate), 0, "%");
 }
 
 /* per task count: p99 acquisition latency of every lock, and the PV

@@ -41,7 +41,8 @@ REGISTER_TEST_COMMAND(locklab_perf_autotest, test_locklab);
  * run ends shortly after its cap (it took 40-60 s past a 2 s cap when tasks
  * read the clock only every 256 pairs). The bound is loose (the machine may
  * be loaded); a lock that drains slowly overshoots it by far. Also: the
- * share spread is measured or marked absent, and one task alone is fair.
+ * share spread and its split (CPU time, pairs per CPU us) are measured or
+ * marked absent together, and one task alone is fair.
  */
 #define CAP_MS 100
 #define CAP_SLACK_MS 3000
@@ -74,14 +75,21 @@ test_locklab_cap(void)
 		    "capped run took %" PRIu64 " ms, cap %u ms", ms, CAP_MS);
 	TEST_ASSERT(cell.share == -1 || (cell.share >= 0 && cell.share <= 100),
 		    "share spread %f", cell.share);
+	/* its split: both measured with the share, or absent with it */
+	TEST_ASSERT((cell.share == -1) == (cell.cpu == -1) &&
+			    (cell.share == -1) == (cell.rate == -1) &&
+			    cell.cpu <= 100 && cell.rate <= 100,
+		    "share %f: cpu %f rate %f", cell.share, cell.cpu,
+		    cell.rate);
 	c.ops = 10000;
 	c.max_ms = 10000;
 	TEST_ASSERT_SUCCESS(
 		lab_run_cell(LAB_PTHREAD, LAB_OVERSUB, 1, &c, &cell),
 		"one task");
-	TEST_ASSERT(cell.share == 0 && cell.spread == 0 && !cell.capped,
-		    "one task: share %f spread %f capped %d", cell.share,
-		    cell.spread, cell.capped);
+	TEST_ASSERT(cell.share == 0 && cell.spread == 0 && !cell.capped &&
+			    cell.cpu == 0 && cell.rate == 0,
+		    "one task: share %f spread %f capped %d cpu %f rate %f",
+		    cell.share, cell.spread, cell.capped, cell.cpu, cell.rate);
 	return TEST_SUCCESS;
 }
 
