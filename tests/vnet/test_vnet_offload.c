@@ -162,61 +162,6 @@ desc(struct og *g, unsigned int r, uint16_t i, uint64_t addr, uint32_t len,
 	d->next = next;
 }
 
-/*
- * A TCP frame at @p (Ethernet, IPv4 or IPv6, TCP with 12 option bytes),
- * @plen payload bytes of a pattern that starts at @seq. The TCP checksum
- * field holds the pseudo-header sum, as a driver leaves it for NEEDS_CSUM.
- * Returns the frame length.
- */
-static uint32_t
-tcp_frame(uint8_t *p, bool v6, uint32_t plen, uint32_t seq)
-{
-	struct rte_ether_hdr *eh = (void *)p;
-	uint32_t l3 = v6 ? sizeof(struct rte_ipv6_hdr)
-			 : sizeof(struct rte_ipv4_hdr),
-		 l4 = 32, i;
-	struct rte_tcp_hdr *th = (void *)(p + 14 + l3);
-	uint8_t *pay = p + 14 + l3 + l4;
-
-	memset(p, 0, 14 + l3 + l4);
-	eh->dst_addr.addr_bytes[0] = 0x52;
-	eh->src_addr.addr_bytes[0] = 0x54;
-	eh->ether_type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6
-					     : RTE_ETHER_TYPE_IPV4);
-	if (v6) {
-		struct rte_ipv6_hdr *ip = (void *)(p + 14);
-
-		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		ip->payload_len = rte_cpu_to_be_16((uint16_t)(l4 + plen));
-		ip->proto = IPPROTO_TCP;
-		ip->hop_limits = 64;
-		ip->src_addr[15] = 1;
-		ip->dst_addr[15] = 2;
-		th->cksum = rte_ipv6_phdr_cksum(ip, RTE_MBUF_F_TX_TCP_SEG);
-	} else {
-		struct rte_ipv4_hdr *ip = (void *)(p + 14);
-
-		ip->version_ihl = 0x45;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)(l3 + l4 + plen));
-		ip->packet_id = rte_cpu_to_be_16(100);
-		ip->time_to_live = 64;
-		ip->next_proto_id = IPPROTO_TCP;
-		ip->src_addr = rte_cpu_to_be_32(0x0a000001);
-		ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		th->cksum = rte_ipv4_phdr_cksum(ip, RTE_MBUF_F_TX_TCP_SEG);
-	}
-	th->src_port = rte_cpu_to_be_16(1000);
-	th->dst_port = rte_cpu_to_be_16(2000);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->data_off = (uint8_t)((l4 / 4) << 4);
-	th->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
-	th->rx_win = rte_cpu_to_be_16(1000);
-	for (i = 0; i < plen; i++)
-		pay[i] = (uint8_t)((seq + i) * 7);
-	return 14 + l3 + l4 + plen;
-}
-
 /* Guest TX of header @vh and a frame of @flen bytes already at BUF(64) on:
  * header in its own descriptor (as Linux sends it), frame in the next. */
 static void
@@ -273,8 +218,8 @@ static struct rte_mbuf *
 tso_from_guest(bool v6, uint32_t seq)
 {
 	struct virtio_net_hdr vh = hdr_gso(v6, MSS);
-	uint32_t flen =
-		tcp_frame(vhu_gpa(&ga.fr, BUF(64)), v6, FRAME_PAYLOAD, seq);
+	uint32_t flen = vnet_test_tcp_frame(vhu_gpa(&ga.fr, BUF(64)), v6,
+					    FRAME_PAYLOAD, seq);
 	struct rte_mbuf *m = NULL;
 
 	tx_post(&ga, &vh, flen);
@@ -296,7 +241,8 @@ test_tx_requests(void)
 	int v6;
 
 	/* partial checksum -> L4 request */
-	tx_post(&ga, &vh, tcp_frame(vhu_gpa(&ga.fr, BUF(64)), false, 100, 1));
+	tx_post(&ga, &vh,
+		vnet_test_tcp_frame(vhu_gpa(&ga.fr, BUF(64)), false, 100, 1));
 	TEST_ASSERT_SUCCESS(tx_take(&ga, &m, 1, "csum"), "csum");
 	TEST_ASSERT_EQUAL_U64(m->ol_flags,
 			      RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM,
@@ -332,7 +278,8 @@ tx_bad(struct virtio_net_hdr vh, uint32_t plen, bool v6, unsigned int reason,
 {
 	uint64_t before = stats(&ga, TXQ).bad_hdr[reason];
 
-	tx_post(&ga, &vh, tcp_frame(vhu_gpa(&ga.fr, BUF(64)), v6, plen, 9));
+	tx_post(&ga, &vh,
+		vnet_test_tcp_frame(vhu_gpa(&ga.fr, BUF(64)), v6, plen, 9));
 	TEST_ASSERT_SUCCESS(tx_take(&ga, NULL, 0, what), "%s", what);
 	TEST_ASSERT_EQUAL_U64(stats(&ga, TXQ).bad_hdr[reason] - before, 1,
 			      "%s: counted as reason %u", what, reason);
@@ -415,7 +362,7 @@ test_tx_csum_generic(void)
 	uint8_t *p = vhu_gpa(&ga.fr, BUF(64));
 	struct rte_ipv4_hdr *ip = (void *)(p + 14);
 	struct rte_mbuf *m;
-	uint32_t flen = tcp_frame(p, false, 0, 1);
+	uint32_t flen = vnet_test_tcp_frame(p, false, 0, 1);
 
 	/* an IP header only, its checksum field zero (the partial sum of a
 	 * header with no pseudo-header) */
@@ -479,40 +426,6 @@ rx_get(struct og *g, struct virtio_net_hdr_mrg_rxbuf *vh, uint8_t *out,
 	return (int)got;
 }
 
-/* TCP checksum of the frame @p of @len bytes valid, and IPv4's. */
-static int
-frame_csum_ok(const uint8_t *p, bool v6)
-{
-	const void *l4 = p + 14 + (v6 ? 40 : 20);
-
-	if (v6)
-		return rte_ipv6_udptcp_cksum_verify((const void *)(p + 14),
-						    l4) == 0;
-	return rte_raw_cksum(p + 14, 20) == 0xffff &&
-	       rte_ipv4_udptcp_cksum_verify((const void *)(p + 14), l4) == 0;
-}
-
-/* What a guest does with a NEEDS_CSUM header on the segment @f of @len
- * bytes: the TCP field (checked to hold the pseudo-header sum) completed
- * over csum_start..end. */
-static int
-partial_complete(const struct virtio_net_hdr *vh, uint8_t *f, int len, bool v6)
-{
-	uint16_t cs = vh->csum_start, ph;
-	uint16_t *field = (uint16_t *)(f + cs + vh->csum_offset);
-
-	TEST_ASSERT(vh->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM &&
-			    vh->gso_type == VIRTIO_NET_HDR_GSO_NONE,
-		    "NEEDS_CSUM, no GSO");
-	TEST_ASSERT(cs == 14 + (v6 ? 40 : 20) && vh->csum_offset == 16,
-		    "csum_start %u csum_offset %u", cs, vh->csum_offset);
-	ph = v6 ? rte_ipv6_phdr_cksum((const void *)(f + 14), 0)
-		: rte_ipv4_phdr_cksum((const void *)(f + 14), 0);
-	TEST_ASSERT_EQUAL(*field, ph, "pseudo-header sum in the field");
-	*field = (uint16_t)~rte_raw_cksum(f + cs, (size_t)len - cs);
-	return TEST_SUCCESS;
-}
-
 /* A TSO frame into guest @g, which has no GUEST_TSO: segments made in
  * software, complete or (@partial: GUEST_CSUM) with partial checksums. */
 static int
@@ -544,13 +457,14 @@ rx_segments(struct og *g, bool partial)
 					  "v6=%d segment %u size", v6, i);
 			if (partial)
 				TEST_ASSERT_SUCCESS(
-					partial_complete(&vh.hdr, f, len, v6),
+					vnet_test_tcp_partial_complete(
+						&vh.hdr, f, len, v6),
 					"v6=%d segment %u partial", v6, i);
 			else
 				TEST_ASSERT(vh.hdr.flags == 0 &&
 						    vh.hdr.gso_type == 0,
 					    "no offload in the header");
-			TEST_ASSERT(frame_csum_ok(f, v6),
+			TEST_ASSERT(vnet_test_tcp_csum_ok(f, v6),
 				    "v6=%d segment %u checksums", v6, i);
 			th = (const void *)(f + hl - 32);
 			TEST_ASSERT_EQUAL(rte_be_to_cpu_32(th->sent_seq),
@@ -634,7 +548,8 @@ test_rx_csum(void)
 	struct rte_mbuf *m;
 	uint64_t sw0 = stats(&ga, RXQ).sw_csum;
 
-	tx_post(&ga, &c, tcp_frame(vhu_gpa(&ga.fr, BUF(64)), false, 300, 1));
+	tx_post(&ga, &c,
+		vnet_test_tcp_frame(vhu_gpa(&ga.fr, BUF(64)), false, 300, 1));
 	TEST_ASSERT_SUCCESS(tx_take(&ga, &m, 1, "csum"), "");
 	/* shared with another destination: completed on a copy */
 	rte_mbuf_refcnt_update(m, 1);
@@ -642,7 +557,7 @@ test_rx_csum(void)
 	TEST_ASSERT_EQUAL(vmp_vnet_enqueue_burst(ga.port, 0, &m, 1), 1, "a");
 	TEST_ASSERT_EQUAL(rx_get(&ga, &vh, f, sizeof(f)), 66 + 300, "len");
 	TEST_ASSERT(vh.hdr.flags == 0, "no request left");
-	TEST_ASSERT(frame_csum_ok(f, false), "checksum completed");
+	TEST_ASSERT(vnet_test_tcp_csum_ok(f, false), "checksum completed");
 	TEST_ASSERT_EQUAL_U64(stats(&ga, RXQ).sw_csum - sw0, 1, "counted");
 	TEST_ASSERT_EQUAL_U64(m->ol_flags,
 			      RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM,
@@ -663,7 +578,8 @@ test_rx_csum(void)
 static struct rte_mbuf *
 rx_eth_frame(uint64_t l4, bool chain, uint8_t *f)
 {
-	uint32_t len = tcp_frame(f, false, 300, 7), cut = chain ? 100 : len;
+	uint32_t len = vnet_test_tcp_frame(f, false, 300, 7),
+		 cut = chain ? 100 : len;
 	struct rte_tcp_hdr *th = (void *)(f + 34);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *m2 = NULL;
 
@@ -766,7 +682,8 @@ test_tx_hdr_changed_after_read(void)
 	TEST_ASSERT_SUCCESS(vmp_vnet_port_set_dma(ga.port, 0, dma), "set");
 	TEST_ASSERT_SUCCESS(rte_pmd_swdma_stall_set((int16_t)id, 1), "stall");
 	tx_post(&ga, &vh,
-		tcp_frame(vhu_gpa(&ga.fr, BUF(64)), false, FRAME_PAYLOAD, 1));
+		vnet_test_tcp_frame(vhu_gpa(&ga.fr, BUF(64)), false,
+				    FRAME_PAYLOAD, 1));
 	TEST_ASSERT_EQUAL(vmp_vnet_dequeue_burst(ga.port, 0, &m, 1), 0,
 			  "copies held by the engine");
 	/* now every header field goes bad */
@@ -804,7 +721,7 @@ test_finish_api(void)
 	TEST_ASSERT_NOT_NULL(m, "mbuf");
 	p = (uint8_t *)rte_pktmbuf_append(m, 66 + 1900);
 	TEST_ASSERT_NOT_NULL(p, "room");
-	tcp_frame(p, false, 1900, 1);
+	vnet_test_tcp_frame(p, false, 1900, 1);
 	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
 		      RTE_MBUF_F_TX_TCP_CKSUM;
 	m->l2_len = 14;
@@ -835,10 +752,10 @@ test_finish_api(void)
 	TEST_ASSERT(out[0]->pkt_len == 66 + 1000 && out[1]->pkt_len == 66 + 900,
 		    "segment sizes");
 	/* a segment is its headers chained to the frame's payload */
-	TEST_ASSERT(
-		frame_csum_ok(rte_pktmbuf_read(out[1], 0, out[1]->pkt_len, lin),
-			      false),
-		"checksums");
+	TEST_ASSERT(vnet_test_tcp_csum_ok(
+			    rte_pktmbuf_read(out[1], 0, out[1]->pkt_len, lin),
+			    false),
+		    "checksums");
 	rte_pktmbuf_free_bulk(out, 2);
 	return TEST_SUCCESS;
 }

@@ -76,4 +76,25 @@ uint64_t vnet_test_publish_until(struct vmp_vnet_port *port,
 void vnet_test_port_close(const char *tag, struct vhu_front *fr,
 			  struct vmp_vnet_port *port, struct rte_mempool *mp);
 
+struct virtio_net_hdr;
+
+/*
+ * A TCP frame at @p (Ethernet, IPv4 or IPv6, TCP with 12 option bytes) and
+ * @plen payload bytes of a pattern that starts at @seq; the TCP checksum
+ * field holds the pseudo-header sum, as a driver leaves it for NEEDS_CSUM.
+ * Returns the frame length (vnet_test_tcp.c).
+ */
+uint32_t vnet_test_tcp_frame(uint8_t *p, bool v6, uint32_t plen, uint32_t seq);
+
+/* Whether the TCP checksum of the frame @p is valid, and IPv4's. */
+int vnet_test_tcp_csum_ok(const uint8_t *p, bool v6);
+
+/*
+ * What a guest does with a NEEDS_CSUM header @vh on the segment @f of @len
+ * bytes: checks the TCP field holds the pseudo-header sum, then completes it
+ * over csum_start..end. TEST_SUCCESS or TEST_FAILED.
+ */
+int vnet_test_tcp_partial_complete(const struct virtio_net_hdr *vh, uint8_t *f,
+				   int len, bool v6);
+
 #endif /* VNET_TEST_UTIL_H */
