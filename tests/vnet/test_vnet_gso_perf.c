@@ -30,6 +30,7 @@
 #include <vmp_vnet.h>
 
 #include "vmp_test.h"
+#include "vnet_test_util.h"
 
 #define MSS 1448
 #define HL (14 + 20 + 20)
@@ -53,8 +54,8 @@ frame(void)
 	static uint8_t buf[HL + PAYLOAD];
 	struct rte_ipv4_hdr *ip = (void *)(buf + 14);
 	struct rte_tcp_hdr *th = (void *)(buf + 34);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dpool), *last = m;
-	uint32_t off = 0, i;
+	struct rte_mbuf *m;
+	uint32_t i;
 
 	memset(buf, 0, HL);
 	((struct rte_ether_hdr *)buf)->ether_type =
@@ -67,30 +68,11 @@ frame(void)
 	th->tcp_flags = RTE_TCP_ACK_FLAG;
 	for (i = 0; i < PAYLOAD; i++)
 		buf[HL + i] = (uint8_t)i;
+	/* every mbuf filled to its data room, as a driver's RX chain */
+	m = vnet_test_chain(dpool, buf, sizeof(buf), NULL, 0,
+			    RTE_MBUF_DEFAULT_DATAROOM);
 	if (m == NULL)
 		return NULL;
-	/* Bound: the frame's bytes, one mbuf's room per pass */
-	while (off < sizeof(buf)) {
-		uint32_t l = RTE_MIN((uint32_t)sizeof(buf) - off,
-				     (uint32_t)rte_pktmbuf_tailroom(last));
-
-		memcpy(rte_pktmbuf_mtod_offset(last, uint8_t *, last->data_len),
-		       buf + off, l);
-		last->data_len += l;
-		m->pkt_len += l;
-		off += l;
-		if (off < sizeof(buf)) {
-			struct rte_mbuf *n = rte_pktmbuf_alloc(dpool);
-
-			if (n == NULL) {
-				rte_pktmbuf_free(m);
-				return NULL;
-			}
-			last->next = n;
-			last = n;
-			m->nb_segs++;
-		}
-	}
 	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
 		      RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
 	m->l2_len = 14;
