@@ -63,8 +63,8 @@ struct task {
 	uint32_t seen;	    /* lab_phase bits this task has acted on */
 	uint64_t at_open;   /* pairs done when it saw PH_OPEN */
 	uint64_t at_close;  /* pairs done when it saw PH_CLOSE */
-	/* --detail: its thread's CPU time and the times it was preempted,
-	 * at PH_OPEN and PH_CLOSE (ns, involuntary switches)
+	/* its thread's CPU time and the times it was preempted, at PH_OPEN
+	 * and PH_CLOSE (ns, involuntary switches): lab_sched_note()
 	 */
 	uint64_t cpu_ns[2];
 	uint64_t preempt[2];
@@ -129,13 +129,10 @@ lab_stop_alarm(void *arg)
 	lab_phase_set(PH_STOP | PH_CLOSE);
 }
 
-/* task @p t, having done @p i pairs, sees phase @p ph: note the window;
- * returns 1 to stop
- */
-/* --detail: the CPU time the scheduler gave task @p t's thread so far and
- * how often it was preempted, into slot @p k (0: window opens, 1: closes),
- * so that a share spread can be split into the scheduler's part (CPU time)
- * and the lock's (pairs per CPU ms)
+/* The CPU time the scheduler gave task @p t's thread so far and how often
+ * it was preempted, into slot @p k (0: window opens, 1: closes), so that a
+ * share spread can be split into the scheduler's part (CPU time) and the
+ * lock's (pairs per CPU us): window_spreads(), --detail
  */
 static void
 lab_sched_note(struct task *t, int k)
@@ -150,6 +147,9 @@ lab_sched_note(struct task *t, int k)
 		t->preempt[k] = (uint64_t)ru.ru_nivcsw;
 }
 
+/* task @p t, having done @p i pairs, sees phase @p ph: note the window;
+ * returns 1 to stop
+ */
 static int
 lab_phase_seen(struct task *t, uint32_t ph, uint64_t i)
 {
@@ -450,11 +450,11 @@ print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
 	       lock_names[run.kind], run.ntasks);
 	for (j = 0; j < run.ntasks; j++) {
 		const struct task *t = &run.task[ord[j]];
+		double cpu_ms = (double)(t->cpu_ns[1] - t->cpu_ns[0]) / 1e6;
 		struct vmp_pvlock_stats e = {0};
 
 		if (pv)
 			vmp_pvlock_stats_lcore_get(type, t->lcore, &e);
-		double cpu_ms = (double)(t->cpu_ns[1] - t->cpu_ns[0]) / 1e6;
 
 		printf("    %2u %3u %9.1f %8" PRIu64 " %7" PRIu64
 		       " %8.1f %7" PRIu64 " %5" PRIu64 " %5" PRIu64
