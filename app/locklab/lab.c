@@ -422,6 +422,23 @@ one_run_init(const struct lab_conf *c)
 	pthread_mutex_init(&L.mtx, NULL);
 }
 
+/* Task @p t's CPU time in the all-contend window, ns, and its pairs there
+ * per CPU us (0 without CPU time): the two parts of its share
+ */
+static double
+win_cpu_ns(const struct task *t)
+{
+	return (double)(t->cpu_ns[1] - t->cpu_ns[0]);
+}
+
+static double
+win_rate(const struct task *t)
+{
+	double ns = win_cpu_ns(t);
+
+	return ns > 0 ? (double)(t->at_close - t->at_open) * 1000.0 / ns : 0;
+}
+
 /* --detail: which tasks finish late, and why. Per task, in finishing
  * order: its finish time, the pairs it did, its time waiting in lock calls
  * (the sampled calls times LAB_SAMPLE), and for a PV lock the slow-path
@@ -450,12 +467,10 @@ print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
 	       lock_names[run.kind], run.ntasks);
 	for (j = 0; j < run.ntasks; j++) {
 		const struct task *t = &run.task[ord[j]];
-		double cpu_ms = (double)(t->cpu_ns[1] - t->cpu_ns[0]) / 1e6;
 		struct vmp_pvlock_stats e = {0};
 
 		if (pv)
 			vmp_pvlock_stats_lcore_get(type, t->lcore, &e);
-
 		printf("    %2u %3u %9.1f %8" PRIu64 " %7" PRIu64
 		       " %8.1f %7" PRIu64 " %5" PRIu64 " %5" PRIu64
 		       " %8.1f %6.1f %5" PRIu64 "\n",
@@ -467,11 +482,8 @@ print_detail(const struct vmp_pvlock_stats *ev0, uint64_t hz)
 		       e.steal - ev0[t->idx].steal,
 		       e.halt_waiter + e.halt_head - ev0[t->idx].halt_waiter -
 			       ev0[t->idx].halt_head,
-		       e.wakes - ev0[t->idx].wakes, cpu_ms,
-		       cpu_ms > 0 ? (double)(t->at_close - t->at_open) /
-					    (cpu_ms * 1000.0)
-				  : 0.0,
-		       t->preempt[1] - t->preempt[0]);
+		       e.wakes - ev0[t->idx].wakes, win_cpu_ns(t) / 1e6,
+		       win_rate(t), t->preempt[1] - t->preempt[0]);
 	}
 }
 
@@ -523,8 +535,8 @@ window_spreads(double w[3])
 		const struct task *t = &run.task[i];
 
 		v[0] = (double)(t->at_close - t->at_open);
-		v[1] = (double)(t->cpu_ns[1] - t->cpu_ns[0]);
-		v[2] = v[1] > 0 ? v[0] * 1000.0 / v[1] : 0;
+		v[1] = win_cpu_ns(t);
+		v[2] = win_rate(t);
 		for (k = 0; k < 3; k++) {
 			mx[k] = RTE_MAX(mx[k], v[k]);
 			mn[k] = RTE_MIN(mn[k], v[k]);
