@@ -93,31 +93,17 @@ test_decide(void)
 	return TEST_SUCCESS;
 }
 
-/* A TCP/IPv4 TSO frame: @plen payload bytes in mbufs of @cut bytes (the
- * first holds the headers too), segment size @mss. */
+/* A TCP/IPv4 TSO frame (vnet_test_tcp_frame(): 32-byte TCP header, so HL):
+ * @plen payload bytes in mbufs of @cut bytes (the first holds the headers
+ * too), segment size @mss. */
 static struct rte_mbuf *
 tso_frame(uint32_t plen, uint16_t cut, uint16_t mss)
 {
 	static uint8_t buf[HL + 20000];
-	struct rte_ipv4_hdr *ip = (void *)(buf + 14);
-	struct rte_tcp_hdr *th = (void *)(buf + 34);
-	uint32_t len = HL + plen, i;
 	struct rte_mbuf *m;
 
-	memset(buf, 0, HL);
-	((struct rte_ether_hdr *)buf)->ether_type =
-		rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - 14));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = rte_cpu_to_be_32(0x0a000001);
-	ip->dst_addr = rte_cpu_to_be_32(0x0a000002);
-	th->data_off = 8 << 4;
-	th->tcp_flags = RTE_TCP_ACK_FLAG;
-	for (i = 0; i < plen; i++)
-		buf[HL + i] = (uint8_t)(i * 3);
-	m = vnet_test_chain(mp, buf, len, NULL, 0, cut);
+	m = vnet_test_chain(mp, buf, vnet_test_tcp_frame(buf, false, plen, 0),
+			    NULL, 0, cut);
 	if (m == NULL)
 		return NULL;
 	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
