@@ -22,8 +22,6 @@
 
 #include "lab.h"
 
-#define LAB_MAX_TASKS 64
-
 /* Acquisition latency: every LAB_SAMPLE-th lock call is timed (rdtsc before
  * and after) into a log-linear histogram of cycles, 4 buckets per power of
  * two; the loops the uncontended cost is measured with are not timed.
@@ -68,6 +66,9 @@ struct task {
 	 */
 	uint64_t cpu_ns[2];
 	uint64_t preempt[2];
+	rte_cpuset_t cores; /* where its scenario lets it run (set_affinity) */
+	int off_core;	    /* the affinity failed, or it ended elsewhere */
+	int end_cpu;	    /* the core it finished on, -1 unknown */
 } __rte_cache_aligned;
 
 static struct {
@@ -235,27 +236,46 @@ lab_locks_parse(const char *list)
 	return mask;
 }
 
+void
+lab_cores_get(rte_cpuset_t *cs)
+{
+	rte_cpuset_t l;
+	unsigned int lc;
+
+	CPU_ZERO(cs);
+	RTE_LCORE_FOREACH (lc) {
+		l = rte_lcore_cpuset(lc);
+		CPU_OR(cs, cs, &l);
+	}
+}
+
 static unsigned int
 ncores(void)
 {
 	return CPU_COUNT(&lab_cores);
 }
 
-static void
-set_affinity(unsigned int idx)
+/* Task @p t's cores under the run's scenario: every lab core (oversub),
+ * core idx (pinned, tasks <= cores) or core idx mod cores (stacked).
+ * Returns the affinity call's result.
+ */
+static int
+set_affinity(struct task *t)
 {
 	rte_cpuset_t cs;
-	unsigned int c, n = 0;
+	unsigned int c, n = 0, idx = t->idx;
 
 	if (run.sc == LAB_OVERSUB) {
 		cs = lab_cores;
 	} else {
+		idx %= ncores();
 		CPU_ZERO(&cs);
 		for (c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &lab_cores) && n++ == idx)
 				CPU_SET(c, &cs);
 	}
-	rte_thread_set_affinity(&cs);
+	t->cores = cs;
+	return rte_thread_set_affinity(&cs);
 }
 
 /* One loop per lock so every lock call is inlined, as a user's would be;
@@ -326,8 +346,9 @@ task_main(void *arg)
 {
 	struct task *t = arg;
 	uint64_t start;
+	int cpu;
 
-	set_affinity(t->idx);
+	t->off_core = set_affinity(t) != 0;
 	t->lcore = rte_lcore_id();
 	/* start together: tasks launched late must not run alone */
 	if (__atomic_add_fetch(&run.arrived, 1, __ATOMIC_ACQ_REL) ==
@@ -350,6 +371,10 @@ task_main(void *arg)
 	lab_phase_seen(t, __atomic_load_n(&lab_phase, __ATOMIC_RELAXED),
 		       t->ops);
 	t->end_tsc = rte_get_timer_cycles();
+	cpu = sched_getcpu();
+	t->end_cpu = cpu;
+	if (cpu < 0 || !CPU_ISSET(cpu, &t->cores))
+		t->off_core = 1;
 	return 0;
 }
 
@@ -551,7 +576,7 @@ window_spreads(double w[3])
  */
 static int
 one_run(const struct lab_conf *c, double *ms, double *spread, double w[3],
-	int *capped, uint64_t *pairs)
+	int *capped, uint64_t *pairs, int *off_core, int *end_cpu)
 {
 	unsigned int i, lc;
 	uint64_t hz = rte_get_timer_hz(), sum = 0;
@@ -589,8 +614,11 @@ one_run(const struct lab_conf *c, double *ms, double *spread, double w[3],
 	 * pace if capped), (slowest - fastest) / slowest.
 	 */
 	*capped = 0;
-	for (i = 0; i < run.ntasks; i++)
+	for (i = 0; i < run.ntasks; i++) {
 		sum += run.task[i].ops;
+		*off_core += run.task[i].off_core;
+		end_cpu[i] = run.task[i].end_cpu;
+	}
 	for (i = 0; i < run.ntasks; i++) {
 		struct task *t = &run.task[i];
 		double tt = (double)(t->end_tsc - run.start) * 1000.0 / hz;
@@ -638,7 +666,7 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	int capped, rc;
 
 	if (!lab_cores_known) {
-		lab_cores = rte_lcore_cpuset(rte_get_main_lcore());
+		lab_cores_get(&lab_cores);
 		lab_cores_known = 1;
 	}
 	if (tasks == 0 || tasks > LAB_MAX_TASKS || tasks > rte_lcore_count() ||
@@ -654,7 +682,8 @@ lab_run_cell(enum lab_lock k, enum lab_scenario sc, unsigned int tasks,
 	/* the counters are the cell's own (only PV locks count) */
 	vmp_pvlock_stats_reset();
 	for (r = 0; r < reps; r++) {
-		rc = one_run(c, &ms[r], &sp[r], w, &capped, &pairs);
+		rc = one_run(c, &ms[r], &sp[r], w, &capped, &pairs,
+			     &out->off_core, out->end_cpu);
 		if (rc != 0)
 			return rc;
 		if (w[0] >= 0) {

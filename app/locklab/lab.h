@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_lcore.h>
+
 enum lab_lock {
 	LAB_TICKET_OFF,
 	LAB_TICKET_ON,
@@ -26,6 +28,10 @@ enum lab_lock {
 enum lab_scenario {
 	LAB_PINNED,  /* one lcore per core, tasks <= cores */
 	LAB_OVERSUB, /* every task may run on every core: 8 on 2 */
+	LAB_STACKED, /* task i pinned to core i mod cores: several lcores
+		      * share each core, as EAL --lcores '0@0,1@1,2@0,3@1'
+		      */
+	LAB_NB_SCENARIOS,
 };
 
 struct lab_conf {
@@ -35,11 +41,11 @@ struct lab_conf {
 	uint32_t spin;		/* PV spin threshold, 0 = default */
 	unsigned int min_tasks; /* oversubscribed rows min_tasks..max_tasks */
 	unsigned int max_tasks;
-	int pinned, oversub; /* scenarios to run */
-	uint32_t locks;	     /* bit (1 << enum lab_lock) per lock; 0: all */
-	int detail;	     /* print per-task finish, waits, PV events */
-	uint32_t steal_max;  /* queued PV lock's steal budget, if set */
-	int steal_max_set;   /* 0: the lib's default */
+	int pinned, oversub, stacked; /* scenarios to run */
+	uint32_t locks;	    /* bit (1 << enum lab_lock) per lock; 0: all */
+	int detail;	    /* print per-task finish, waits, PV events */
+	uint32_t steal_max; /* queued PV lock's steal budget, if set */
+	int steal_max_set;  /* 0: the lib's default */
 };
 
 /* Whether @p c selects lock @p k. */
@@ -59,31 +65,45 @@ const char *lab_lock_key(enum lab_lock k);
 
 #include <vmp_pvlock.h>
 
+/* most tasks in a cell */
+#define LAB_MAX_TASKS 64
+
 /* every LAB_SAMPLE-th acquisition of a contended run is timed (p99) */
 #define LAB_SAMPLE 32
 
 struct lab_cell {
-	double ms;	/* median time for ops pairs per task, all tasks */
-	double spread;	/* median of (last - first task finish) / last, % */
-	double share;	/* median of the share spread (lab.c, PH_OPEN): the
-			 * pairs each task did while all contend, (max -
-			 * min) / max, %; -1 if no run had such a window
-			 */
-	double cpu;	/* median spread of the CPU time each task's thread
-			 * got in that window, %: the scheduler's part of
-			 * the share spread; -1 without a window
-			 */
-	double rate;	/* median spread of the pairs per CPU us in that
-			 * window, %: the lock's part; -1 without a window
-			 */
-	int no_window;	/* runs without that window */
-	int capped;	/* runs that hit max_ms (extrapolated) */
+	double ms;     /* median time for ops pairs per task, all tasks */
+	double spread; /* median of (last - first task finish) / last, % */
+	double share;  /* median of the share spread (lab.c, PH_OPEN): the
+			* pairs each task did while all contend, (max -
+			* min) / max, %; -1 if no run had such a window
+			*/
+	double cpu;    /* median spread of the CPU time each task's thread
+			* got in that window, %: the scheduler's part of
+			* the share spread; -1 without a window
+			*/
+	double rate;   /* median spread of the pairs per CPU us in that
+			* window, %: the lock's part; -1 without a window
+			*/
+	int no_window; /* runs without that window */
+	int capped;    /* runs that hit max_ms (extrapolated) */
+	int off_core;  /* tasks, over the runs, whose thread could not be
+			* given its scenario's cores or ended on another
+			*/
+	int end_cpu[LAB_MAX_TASKS]; /* the core task i ended the last run
+				     * on (sched_getcpu(), -1 unknown)
+				     */
 	double p99_us;	/* p99 of sampled acquisition latency, all runs, us */
 	double p999_us; /* p99.9 of the same */
 	double max_us;	/* the largest sample (its bucket's upper bound) */
 	uint64_t pairs; /* pairs done, all runs */
 	struct vmp_pvlock_stats ev; /* PV events of the cell, all runs */
 };
+
+/* The cores the lab runs on: those of every lcore (--lcores '(0-7)@(0-1)'
+ * and '0@0,1@1,2@0,3@1' both give cores 0 and 1).
+ */
+void lab_cores_get(rte_cpuset_t *cs);
 
 /* Names for table headers. */
 const char *lab_lock_name(enum lab_lock k);

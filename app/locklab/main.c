@@ -4,7 +4,9 @@
  *
  *   vmpath-locklab --lcores '(0-7)@(0-1)' --no-huge -m 256 --no-pci \
  *       --file-prefix=locklab -- [--ops N] [--reps R] [--max-ms MS]
- *       [--tasks N] [--min-tasks N] [--scenario pinned|oversub|both] [--spin N]
+ *       [--tasks N] [--min-tasks N] [--scenario
+ * pinned|oversub|stacked|both|all]
+ *       [--spin N]
  *       [--locks LIST] [--detail] [--steal-max N]
  */
 #include <errno.h>
@@ -46,7 +48,9 @@ usage(const char *prog)
 	       "  --tasks N      oversubscribed rows up to N (default: all "
 	       "lcores)\n"
 	       "  --min-tasks N  oversubscribed rows from N (default 1)\n"
-	       "  --scenario S   pinned, oversub or both (default both)\n"
+	       "  --scenario S   pinned, oversub, stacked, both (pinned and "
+	       "oversub,\n"
+	       "                 the default) or all three\n"
 	       "  --spin N       PV spin threshold, rte_pause() iterations\n"
 	       "                 (default: about 4 us, calibrated by the lib)\n"
 	       "  --locks LIST   comma-separated subset of ticket-off, "
@@ -63,8 +67,22 @@ usage(const char *prog)
 	       "VMP_PVLOCK_STEAL_MAX)\n"
 	       "  --help\n"
 	       "Give it lcores floating over the cores, e.g. --lcores "
-	       "'(0-7)@(0-1)': the pinned scenario pins task i to core i\n",
+	       "'(0-7)@(0-1)': the pinned scenario pins task i to core i,\n"
+	       "oversub lets every task run on every core, stacked pins task "
+	       "i to\ncore i mod cores\n",
 	       prog);
+}
+
+/* --scenario: one of them, "both" (pinned and oversub) or "all" */
+static int
+scenario_parse(struct lab_conf *c, const char *s)
+{
+	int all = strcmp(s, "all") == 0, both = strcmp(s, "both") == 0;
+
+	c->pinned = all || both || strcmp(s, "pinned") == 0;
+	c->oversub = all || both || strcmp(s, "oversub") == 0;
+	c->stacked = all || strcmp(s, "stacked") == 0;
+	return c->pinned || c->oversub || c->stacked ? 0 : -EINVAL;
 }
 
 static uint64_t
@@ -141,14 +159,10 @@ main(int argc, char **argv)
 					 optarg);
 			break;
 		case 's':
-			if (strcmp(optarg, "pinned") == 0)
-				c.oversub = 0;
-			else if (strcmp(optarg, "oversub") == 0)
-				c.pinned = 0;
-			else if (strcmp(optarg, "both") != 0)
+			if (scenario_parse(&c, optarg) != 0)
 				rte_exit(EXIT_FAILURE,
 					 "--scenario: '%s' is not pinned, "
-					 "oversub or both\n",
+					 "oversub, stacked, both or all\n",
 					 optarg);
 			break;
 		case 'h':

@@ -22,7 +22,7 @@ struct table {
 	struct lab_cell cell[MAX_ROWS][LAB_NB_LOCKS];
 };
 
-static struct table tab[2];
+static struct table tab[LAB_NB_SCENARIOS];
 static double unc_min[LAB_NB_LOCKS], unc_med[LAB_NB_LOCKS];
 static int unc_done;
 
@@ -194,6 +194,18 @@ print_latency_events(FILE *f, const struct table *t, const struct lab_conf *c)
 	}
 }
 
+static const char *const sc_names[LAB_NB_SCENARIOS] = {
+	[LAB_PINNED] = "pinned",
+	[LAB_OVERSUB] = "oversubscribed",
+	[LAB_STACKED] = "stacked",
+};
+static const char *const sc_titles[LAB_NB_SCENARIOS] = {
+	[LAB_PINNED] = "== one lcore per core (task i pinned to core i) ==",
+	[LAB_OVERSUB] = "== oversubscribed (every task on every core) ==",
+	[LAB_STACKED] = "== stacked (task i pinned to core i mod cores: "
+			"several lcores per core) ==",
+};
+
 static int
 run_table(const struct lab_conf *c, enum lab_scenario sc, unsigned int mint,
 	  unsigned int maxt, struct table *t, FILE *f)
@@ -215,17 +227,18 @@ run_table(const struct lab_conf *c, enum lab_scenario sc, unsigned int mint,
 					lab_lock_name(k), n, strerror(-rc));
 				return rc;
 			}
+			if (t->cell[t->rows][k].off_core)
+				fprintf(f,
+					"locklab: %s, %u tasks: %d task runs "
+					"not on their %s cores\n",
+					lab_lock_name(k), n,
+					t->cell[t->rows][k].off_core,
+					sc_names[sc]);
 		}
 		t->rows++;
-		fprintf(stderr, "  [%s: %u tasks done]\n",
-			sc == LAB_PINNED ? "pinned" : "oversubscribed", n);
+		fprintf(stderr, "  [%s: %u tasks done]\n", sc_names[sc], n);
 	}
-	print_table(
-		f, t,
-		sc == LAB_PINNED
-			? "== one lcore per core (task i pinned to core i) =="
-			: "== oversubscribed (every task on every core) ==",
-		c);
+	print_table(f, t, sc_titles[sc], c);
 	print_latency_events(f, t, c);
 	return 0;
 }
@@ -238,21 +251,18 @@ goal(FILE *f, const char *what, int met, double v, const char *unit)
 		unit);
 }
 
-/* Oversubscribed rows: a PV lock at least as fast as pthread_mutex, with a
- * fairness spread no worse, at every task count from 2 up; uncontended cost
- * of the queued PV lock at most 7.3 ns per pair (6.9 ns before the changes
- * of 2026-12-02, + 5 %).
+/* The goal lines of one oversubscribed table (@p tag names the stacked
+ * one): a PV lock at least as fast as pthread_mutex, with a fairness spread
+ * no worse, at every task count from 2 up.
  */
 static void
-print_goals(FILE *f, const struct lab_conf *c)
+print_goal_rows(FILE *f, const struct lab_conf *c, const struct table *t,
+		const char *tag)
 {
 	static const enum lab_lock pv[] = {LAB_QUEUE_ON, LAB_TICKET_ON};
-	const struct table *t = &tab[LAB_OVERSUB];
 	unsigned int r, i;
-	char w[128];
+	char w[160];
 
-	fprintf(f, "\ngoals, read off the tables above (pthread_mutex from "
-		   "the same run):\n");
 	for (i = 0; i < RTE_DIM(pv); i++) {
 		if (!lab_lock_on(c, pv[i]) || !lab_lock_on(c, LAB_PTHREAD))
 			continue;
@@ -263,20 +273,20 @@ print_goals(FILE *f, const struct lab_conf *c)
 			if (t->tasks[r] < 2)
 				continue;
 			snprintf(w, sizeof(w),
-				 "%u tasks: %s speed / pthread_mutex's >= 1",
-				 t->tasks[r], lab_lock_name(pv[i]));
+				 "%s%u tasks: %s speed / pthread_mutex's >= 1",
+				 tag, t->tasks[r], lab_lock_name(pv[i]));
 			goal(f, w, sp >= 1.0, sp, "x");
 			snprintf(w, sizeof(w),
-				 "%u tasks: %s spread <= pthread_mutex's "
+				 "%s%u tasks: %s spread <= pthread_mutex's "
 				 "(%.0f%%)",
-				 t->tasks[r], lab_lock_name(pv[i]),
+				 tag, t->tasks[r], lab_lock_name(pv[i]),
 				 x[LAB_PTHREAD].spread);
 			goal(f, w, x[pv[i]].spread <= x[LAB_PTHREAD].spread,
 			     x[pv[i]].spread, "%");
 			snprintf(w, sizeof(w),
-				 "%u tasks: %s share spread <= "
+				 "%s%u tasks: %s share spread <= "
 				 "pthread_mutex's (%.0f%%)",
-				 t->tasks[r], lab_lock_name(pv[i]),
+				 tag, t->tasks[r], lab_lock_name(pv[i]),
 				 x[LAB_PTHREAD].share);
 			goal(f, w,
 			     x[pv[i]].share >= 0 &&
@@ -284,6 +294,21 @@ print_goals(FILE *f, const struct lab_conf *c)
 			     x[pv[i]].share, "%");
 		}
 	}
+}
+
+/* The goals: per oversubscribed table (print_goal_rows()); uncontended
+ * cost of the queued PV lock at most 7.3 ns per pair (6.9 ns before the
+ * changes of 2026-12-02, + 5 %).
+ */
+static void
+print_goals(FILE *f, const struct lab_conf *c)
+{
+	fprintf(f, "\ngoals, read off the tables above (pthread_mutex from "
+		   "the same run):\n");
+	if (c->oversub)
+		print_goal_rows(f, c, &tab[LAB_OVERSUB], "");
+	if (c->stacked)
+		print_goal_rows(f, c, &tab[LAB_STACKED], "stacked, ");
 	if (unc_done && lab_lock_on(c, LAB_QUEUE_ON))
 		goal(f, "uncontended (min ns): queue PV on <= 7.3 ns",
 		     unc_min[LAB_QUEUE_ON] <= 7.3, unc_min[LAB_QUEUE_ON],
@@ -293,10 +318,13 @@ print_goals(FILE *f, const struct lab_conf *c)
 int
 lab_run(const struct lab_conf *c, FILE *f)
 {
-	rte_cpuset_t cs = rte_lcore_cpuset(rte_get_main_lcore());
-	unsigned int cores = CPU_COUNT(&cs);
+	rte_cpuset_t cs;
+	unsigned int cores;
+	enum lab_scenario sc;
 	int rc;
 
+	lab_cores_get(&cs);
+	cores = CPU_COUNT(&cs);
 	fprintf(f,
 		"vmpath lock lab: %u lcores on %u cores; anchors rte_spinlock, "
 		"rte_ticketlock, rte_mcslock, pthread_mutex measured in the "
@@ -313,11 +341,12 @@ lab_run(const struct lab_conf *c, FILE *f)
 		if (rc != 0)
 			return rc;
 	}
-	if (c->oversub) {
+	for (sc = LAB_OVERSUB; sc <= LAB_STACKED; sc++) {
 		unsigned int n = RTE_MIN(c->max_tasks, rte_lcore_count());
 
-		rc = run_table(c, LAB_OVERSUB, c->min_tasks, n,
-			       &tab[LAB_OVERSUB], f);
+		if (!(sc == LAB_OVERSUB ? c->oversub : c->stacked))
+			continue;
+		rc = run_table(c, sc, c->min_tasks, n, &tab[sc], f);
 		if (rc != 0)
 			return rc;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The lock lab as a perf test: prints the tables (both scenarios), asserts
- * nothing about speed. Smaller than vmpath-locklab's defaults; set
+/* The lock lab as a perf test: prints the tables (all three scenarios),
+ * asserts nothing about speed. Smaller than vmpath-locklab's defaults; set
  * VMP_LOCKLAB_OPS / VMP_LOCKLAB_REPS to change.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ test_locklab(void)
 		.max_tasks = rte_lcore_count(),
 		.pinned = 1,
 		.oversub = 1,
+		.stacked = 1,
 	};
 
 	if (rte_lcore_count() < 2)
@@ -81,6 +83,8 @@ test_locklab_cap(void)
 			    cell.cpu <= 100 && cell.rate <= 100,
 		    "share %f: cpu %f rate %f", cell.share, cell.cpu,
 		    cell.rate);
+	TEST_ASSERT_EQUAL(cell.off_core, 0, "%d tasks off the lab's cores",
+			  cell.off_core);
 	c.ops = 10000;
 	c.max_ms = 10000;
 	TEST_ASSERT_SUCCESS(
@@ -94,3 +98,74 @@ test_locklab_cap(void)
 }
 
 REGISTER_TEST_COMMAND(locklab_cap_autotest, test_locklab_cap);
+
+/* Stacked: task i stays on core i mod cores (several tasks per core), and
+ * the PV lock's exact count holds there; every task of every scenario ends
+ * on a core its scenario gives it (off_core counts those that do not), and
+ * pinned / stacked task i on the core the test expects, worked out here
+ * from the lab's cores, not by the lab.
+ */
+/* the @p i-th core (0-based) set in @p cs, -1 if none */
+static int
+nth_core(const rte_cpuset_t *cs, unsigned int i)
+{
+	int c;
+
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, cs) && i-- == 0)
+			return c;
+	return -1;
+}
+
+static int
+test_locklab_stacked(void)
+{
+	static const enum lab_scenario sc[] = {LAB_PINNED, LAB_OVERSUB,
+					       LAB_STACKED};
+	struct lab_conf c = {
+		.ops = 20000,
+		.reps = 2,
+		.max_ms = 10000,
+		.max_tasks = rte_lcore_count(),
+	};
+	unsigned int i, k, n = rte_lcore_count(), cores;
+	rte_cpuset_t cs;
+	struct lab_cell cell;
+
+	lab_cores_get(&cs);
+	cores = CPU_COUNT(&cs);
+	if (n < 2 * cores || cores < 2)
+		return TEST_SKIPPED;
+	for (i = 0; i < RTE_DIM(sc); i++) {
+		unsigned int t = sc[i] == LAB_PINNED ? cores : n;
+
+		TEST_ASSERT_SUCCESS(
+			lab_run_cell(LAB_QUEUE_ON, sc[i], t, &c, &cell),
+			"scenario %u, %u tasks", sc[i], t);
+		TEST_ASSERT_EQUAL(cell.pairs, (uint64_t)t * c.ops * c.reps,
+				  "scenario %u: %" PRIu64 " pairs", sc[i],
+				  cell.pairs);
+		TEST_ASSERT_EQUAL(cell.off_core, 0,
+				  "scenario %u: %d task runs off their cores",
+				  sc[i], cell.off_core);
+		for (k = 0; k < t; k++) {
+			int want = sc[i] == LAB_OVERSUB
+					   ? cell.end_cpu[k]
+					   : nth_core(&cs, k % cores);
+
+			TEST_ASSERT(cell.end_cpu[k] >= 0 &&
+					    CPU_ISSET(cell.end_cpu[k], &cs) &&
+					    cell.end_cpu[k] == want,
+				    "scenario %u: task %u ended on core %d, "
+				    "not %d",
+				    sc[i], k, cell.end_cpu[k], want);
+		}
+	}
+	/* more pinned tasks than cores is refused, not stacked */
+	TEST_ASSERT(lab_run_cell(LAB_QUEUE_ON, LAB_PINNED, cores + 1, &c,
+				 &cell) == -EINVAL,
+		    "pinned with %u tasks on %u cores", cores + 1, cores);
+	return TEST_SUCCESS;
+}
+
+REGISTER_TEST_COMMAND(locklab_stacked_autotest, test_locklab_stacked);
