@@ -202,8 +202,7 @@ static const char *const sc_names[LAB_NB_SCENARIOS] = {
 static const char *const sc_titles[LAB_NB_SCENARIOS] = {
 	[LAB_PINNED] = "== one lcore per core (task i pinned to core i) ==",
 	[LAB_OVERSUB] = "== oversubscribed (every task on every core) ==",
-	[LAB_STACKED] = "== stacked (task i pinned to core i mod cores: "
-			"several lcores per core) ==",
+	[LAB_STACKED] = "== stacked (task i pinned to core i mod cores) ==",
 };
 
 static int
