@@ -442,6 +442,8 @@ one_run_init(const struct lab_conf *c)
 	vmp_pvlock_q_init(&L.q, run.kind == LAB_QUEUE_ON, c->spin);
 	if (c->steal_max_set)
 		vmp_pvlock_q_steal_max_set(&L.q, c->steal_max);
+	if (c->lead_max_set)
+		vmp_pvlock_q_lead_max_set(&L.q, c->lead_max);
 	rte_spinlock_init(&L.sl);
 	rte_ticketlock_init(&L.tl);
 	pthread_mutex_init(&L.mtx, NULL);

@@ -46,6 +46,8 @@ struct lab_conf {
 	int detail;	    /* print per-task finish, waits, PV events */
 	uint32_t steal_max; /* queued PV lock's steal budget, if set */
 	int steal_max_set;  /* 0: the lib's default */
+	uint32_t lead_max;  /* queued PV lock's lead bound, if set */
+	int lead_max_set;   /* 0: the lib's default */
 };
 
 /* Whether @p c selects lock @p k. */

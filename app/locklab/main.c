@@ -7,7 +7,7 @@
  *       [--tasks N] [--min-tasks N] [--scenario
  * pinned|oversub|stacked|both|all]
  *       [--spin N]
- *       [--locks LIST] [--detail] [--steal-max N]
+ *       [--locks LIST] [--detail] [--steal-max N] [--lead-max N]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,6 +33,7 @@ static const struct option long_opts[] = {
 	{"locks", required_argument, NULL, 'L'},
 	{"detail", no_argument, NULL, 'd'},
 	{"steal-max", required_argument, NULL, 'B'},
+	{"lead-max", required_argument, NULL, 'D'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -65,6 +66,9 @@ usage(const char *prog)
 	       "its queue\n"
 	       "                 head (default: the lib's, "
 	       "VMP_PVLOCK_STEAL_MAX)\n"
+	       "  --lead-max N   queued PV lock's lead bound (0: off; default: "
+	       "the lib's,\n"
+	       "                 VMP_PVLOCK_LEAD_MAX)\n"
 	       "  --help\n"
 	       "Give it lcores floating over the cores, e.g. --lcores "
 	       "'(0-7)@(0-1)': the pinned scenario pins task i to core i,\n"
@@ -98,6 +102,17 @@ num(const char *opt, const char *v, uint64_t min)
 			 "--%s: '%s' is not a number >= %" PRIu64 "\n", opt, v,
 			 min);
 	return n;
+}
+
+/* num() from 0, at most @p max */
+static uint32_t
+num_max(const char *opt, const char *v, uint32_t max)
+{
+	uint64_t n = num(opt, v, 0);
+
+	if (n > max)
+		rte_exit(EXIT_FAILURE, "--%s: '%s' > %u\n", opt, v, max);
+	return (uint32_t)n;
 }
 
 int
@@ -143,12 +158,14 @@ main(int argc, char **argv)
 			c.spin = num("spin", optarg, 1);
 			break;
 		case 'B':
-			c.steal_max = num("steal-max", optarg, 0);
-			if (c.steal_max > VMP_PVLOCK_STEAL_MAX_LIMIT)
-				rte_exit(EXIT_FAILURE,
-					 "--steal-max: '%s' > %u\n", optarg,
-					 VMP_PVLOCK_STEAL_MAX_LIMIT);
+			c.steal_max = num_max("steal-max", optarg,
+					      VMP_PVLOCK_STEAL_MAX_LIMIT);
 			c.steal_max_set = 1;
+			break;
+		case 'D':
+			c.lead_max = num_max("lead-max", optarg,
+					     VMP_PVLOCK_LEAD_MAX_LIMIT);
+			c.lead_max_set = 1;
 			break;
 		case 'L':
 			c.locks = lab_locks_parse(optarg);

@@ -70,6 +70,27 @@
  *                                                   holding the lock
  *   B3 head's turn      steals = 0                  store, by the head
  *                                                   holding the lock (Q5')
+ * And by the lead bound, so that one lcore does not run ahead of another over
+ * many turns of the head (each lcore's count of its slow-path acquisitions
+ * of the lock, in its own small table keyed by lock and init generation;
+ * head_v, a word beside the lock word, written only by the head):
+ *   L1 head publishes   head_v = count + 1          store, by the new head,
+ *                                                   before it waits (Q5')
+ *   L2 lead check       count - (head_v - 1)        relaxed loads before
+ *                         > lead_max and no hint    Q9; may be stale: one
+ *                         (no halted waiter):       more steal per lcore
+ *                         no steal, queue behind    racing L1, at most
+ *                         the head
+ *   L3 head's turn      head_v = 0, count + 1       by the head holding the
+ *                                                   lock (with B3); a steal
+ *                                                   counts + 1 with B2
+ * Like B1, L2 only decides whether to try Q9; the model's stealer may always
+ * decline (tests/pvlock/pvlock_halt.pml), so neither changes exclusion or the
+ * halt/kick handshake. Why: under oversubscription the scheduler gives some
+ * tasks less CPU time; stealing lets the others take the lock in the
+ * meantime, turn after turn, and the per-turn budget never catches up. With
+ * the bound, a task that ran ahead queues behind the one it left behind
+ * (docs/pvlock.md).
  * Once the budget is spent lockers queue behind the head, and Q0 fails while
  * a queue exists: the next unlock leaves the lock to the head (a halted
  * head's hint makes that unlock kick it). So between becoming the head and
@@ -138,42 +159,115 @@ struct qnode {
 	uint64_t kick_tsc;  /* when the kicker kicked (latency counter) */
 } __rte_cache_aligned;
 
+/* An lcore's slow-path acquisitions of one lock (lead bound): ways of a
+ * small direct-mapped table, keyed by the lock and its init generation, so
+ * that a lock re-initialised at the same address starts afresh. Evicting a
+ * count (more locks than ways in use) restarts it level with the head.
+ */
+#define Q_LEAD_WAYS 8
+
+struct lead_count {
+	const struct vmp_pvlock_q *lock;
+	uint32_t gen;
+	uint32_t v;
+};
+
 struct qnode_set {
 	struct qnode n[Q_MAX_NEST];
 	uint32_t count; /* nodes in use by this lcore */
+	struct lead_count lead[Q_LEAD_WAYS];
 } __rte_cache_aligned;
 
 _Static_assert(RTE_MAX_LCORE < (1 << (32 - Q_LCORE_SHIFT)) - 1,
 	       "lcore id + 1 must fit the tail's lcore field");
 static struct qnode_set qnodes[RTE_MAX_LCORE];
+static uint32_t q_gen; /* init generations handed out */
 
 int
 vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin)
 {
 	int rc = PVLOCK_INIT(l, pv, spin, "q");
 
-	if (rc == 0)
+	if (rc == 0) {
 		l->steal_max = VMP_PVLOCK_STEAL_MAX;
+		l->lead_max = VMP_PVLOCK_LEAD_MAX;
+		l->gen = __atomic_add_fetch(&q_gen, 1, __ATOMIC_RELAXED);
+	}
 	return rc;
+}
+
+/* This lcore's count for @p l (an EAL lcore's; the caller checks): its way
+ * of the table, taken over if it holds another lock or generation, starting
+ * level with the waiting head (or 0).
+ */
+static inline uint32_t *
+lead_count(const struct vmp_pvlock_q *l, unsigned int lc)
+{
+	struct lead_count *e =
+		&qnodes[lc].lead[((uintptr_t)l / RTE_CACHE_LINE_SIZE) &
+				 (Q_LEAD_WAYS - 1)];
+	uint32_t hv;
+
+	if (unlikely(e->lock != l || e->gen != l->gen)) {
+		hv = __atomic_load_n(&l->head_v, __ATOMIC_RELAXED);
+		e->lock = l;
+		e->gen = l->gen;
+		e->v = hv != 0 ? hv - 1 : 0;
+	}
+	return &e->v;
+}
+
+/* L2: whether this lcore, with count @p v, leads the waiting head by more
+ * than the bound, while that head is awake. Wrap-safe: counts are compared
+ * as a signed difference. While a halted waiter awaits its kick (hint set:
+ * the head after H2, or the successor a head handed over to, W3) the next
+ * unlock wakes it whoever takes the lock, so a leader that queued then would
+ * only wait out the wake-up; it defers once the hint is taken (K1) and the
+ * head is running or runnable, a hand-off without a wake-up.
+ */
+static inline int
+lead_exceeded(const struct vmp_pvlock_q *l, uint32_t v)
+{
+	uint32_t hv = __atomic_load_n(&l->head_v, __ATOMIC_RELAXED),
+		 max = __atomic_load_n(&l->lead_max, __ATOMIC_RELAXED);
+
+	return max != 0 && hv != 0 &&
+	       __atomic_load_n(&l->hint, __ATOMIC_RELAXED) == 0 &&
+	       (int32_t)(v - (hv - 1)) > (int32_t)max;
+}
+
+/* The per-lock knobs (steal budget, lead bound): checked, then stored
+ * relaxed, as their readers (B1, L2) read them: a stale value decides one
+ * steal, as any race of those reads does.
+ */
+static int
+q_knob_set(struct vmp_pvlock_q *l, uint32_t *knob, uint32_t v, uint32_t limit,
+	   const char *what)
+{
+	if (l == NULL) {
+		PVLOCK_LOG(ERR, "q_%s_set: lock is NULL", what);
+		return -EINVAL;
+	}
+	if (v > limit) {
+		PVLOCK_LOG(ERR, "q_%s_set: %s %u > %u", what, what, v, limit);
+		return -EINVAL;
+	}
+	__atomic_store_n(knob, v, __ATOMIC_RELAXED);
+	return 0;
 }
 
 int
 vmp_pvlock_q_steal_max_set(struct vmp_pvlock_q *l, uint32_t steal_max)
 {
-	if (l == NULL) {
-		PVLOCK_LOG(ERR, "q_steal_max_set: lock is NULL");
-		return -EINVAL;
-	}
-	if (steal_max > VMP_PVLOCK_STEAL_MAX_LIMIT) {
-		PVLOCK_LOG(ERR, "q_steal_max_set: steal_max %u > %u", steal_max,
-			   VMP_PVLOCK_STEAL_MAX_LIMIT);
-		return -EINVAL;
-	}
-	/* read by B1 in the slow path, relaxed: a stale budget lets one steal
-	 * through or queues one locker, as any B1 race
-	 */
-	__atomic_store_n(&l->steal_max, steal_max, __ATOMIC_RELAXED);
-	return 0;
+	return q_knob_set(l, l != NULL ? &l->steal_max : NULL, steal_max,
+			  VMP_PVLOCK_STEAL_MAX_LIMIT, "steal_max");
+}
+
+int
+vmp_pvlock_q_lead_max_set(struct vmp_pvlock_q *l, uint32_t lead_max)
+{
+	return q_knob_set(l, l != NULL ? &l->lead_max : NULL, lead_max,
+			  VMP_PVLOCK_LEAD_MAX_LIMIT, "lead_max");
 }
 
 static inline uint32_t
@@ -271,8 +365,9 @@ wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
  * from its own cache.
  */
 static int
-pv_steal(struct vmp_pvlock_q *l)
+pv_steal(struct vmp_pvlock_q *l, unsigned int lc)
 {
+	uint32_t *v = NULL;
 	uint8_t z = 0;
 
 	/* narrow loads: the stealer is often the last unlocker, whose byte
@@ -290,12 +385,23 @@ pv_steal(struct vmp_pvlock_q *l)
 	if (__atomic_load_n(&l->steals, __ATOMIC_RELAXED) >=
 	    __atomic_load_n(&l->steal_max, __ATOMIC_RELAXED))
 		return 0;
+	/* L2: not past a head this lcore leads by more than the bound */
+	if (lc < RTE_MAX_LCORE) {
+		v = lead_count(l, lc);
+		if (lead_exceeded(l, *v)) {
+			__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_LEAD_REFUSED,
+					   1);
+			return 0;
+		}
+	}
 	/* Q9: (n,0,0) -> (n,0,1); acquire pairs with Q8 */
 	if (!__atomic_compare_exchange_n(&l->locked, &z, Q_LOCKED, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
 	/* B2: count the steal, as the holder (ordered by the lock itself) */
 	__atomic_store_n(&l->steals, l->steals + 1, __ATOMIC_RELAXED);
+	if (v != NULL)
+		(*v)++; /* L3's steal half: only this lcore writes its table */
 	__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_STEAL, 1);
 	return 1;
 }
@@ -340,13 +446,13 @@ __vmp_pvlock_q_slow(struct vmp_pvlock_q *l)
 	unsigned int lc = rte_lcore_id();
 	struct qnode *node, *prev, *next;
 	struct qnode_set *set;
-	uint32_t code, old, idx, val;
+	uint32_t code, old, idx, val, *lead;
 	int pv = l->pv;
 	uint8_t z;
 
 	__vmp_pvlock_count(VMP_PVLOCK_QUEUE, CNT_SLOWPATH, 1);
 	/* PV lockers never take pending: they steal (Q9) or queue */
-	if (pv ? pv_steal(l)
+	if (pv ? pv_steal(l, lc)
 	       : pending_path(l, __atomic_load_n(&l->val, __ATOMIC_RELAXED)))
 		return;
 	if (lc >= RTE_MAX_LCORE) {
@@ -388,8 +494,16 @@ __vmp_pvlock_q_slow(struct vmp_pvlock_q *l)
 
 	/* We are the head. */
 	if (pv) {
+		/* L1: our count, for the stealers' L2 (only the head writes
+		 * head_v; the previous head cleared it before M3)
+		 */
+		lead = lead_count(l, lc);
+		__atomic_store_n(&l->head_v, *lead + 1, __ATOMIC_RELAXED);
 		/* the locked byte is ours: (n,0,1) */
 		val = wait_head_pv(l, node);
+		/* L3: our turn counts; no head waits until the next L1 */
+		(*lead)++;
+		__atomic_store_n(&l->head_v, 0, __ATOMIC_RELAXED);
 		/* B3: the head got its turn; stealing may start over. The
 		 * steals of the turn that ends, for the starvation bound
 		 * (steal_run_max).

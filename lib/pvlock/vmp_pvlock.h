@@ -81,6 +81,20 @@ extern "C" {
 /** Largest steal budget vmp_pvlock_q_steal_max_set() accepts. */
 #define VMP_PVLOCK_STEAL_MAX_LIMIT (1u << 20)
 
+/**
+ * PV queued lock, default lead bound: an lcore stops stealing past a waiting
+ * queue head once it has taken the lock this many times more than the head
+ * has (slow-path acquisitions of this lock, each lcore's own count), and
+ * queues behind it. The steal budget bounds one turn of the head; the lead
+ * bound keeps one lcore from running ahead of another over many turns, which
+ * under oversubscription is how a task that the scheduler gives less CPU time
+ * falls behind. 0 turns it off. Per lock: vmp_pvlock_q_lead_max_set().
+ */
+#define VMP_PVLOCK_LEAD_MAX (1u << 14)
+
+/** Largest lead bound vmp_pvlock_q_lead_max_set() accepts. */
+#define VMP_PVLOCK_LEAD_MAX_LIMIT (1u << 30)
+
 /** Lock types, for the event counters. */
 enum vmp_pvlock_type {
 	VMP_PVLOCK_TICKET = 0,
@@ -127,6 +141,11 @@ struct vmp_pvlock_q {
 			  */
 	uint32_t steal_max; /**< steal budget (PV), VMP_PVLOCK_STEAL_MAX */
 	uint32_t spin;	    /**< PV spin threshold (head: twice this) */
+	uint32_t head_v;    /**< PV: the waiting head's acquisition count + 1,
+			     * 0 if none; written only by the head
+			     */
+	uint32_t lead_max;  /**< lead bound (PV), VMP_PVLOCK_LEAD_MAX; 0 off */
+	uint32_t gen;	    /**< init generation: keys each lcore's count */
 	uint8_t pv;	    /**< PV on (1) or off (0), fixed at init */
 #ifdef VMP_DEBUG_CHECKS
 	int holder; /**< tid of the holder, 0 when free */
@@ -146,6 +165,7 @@ struct vmp_pvlock_stats {
 				 * a queue head (a maximum, not a sum): at
 				 * most the budget + lcores - 1
 				 */
+	uint64_t lead_refused;	/**< steals refused by the lead bound */
 	uint64_t wakes;		/**< kicked waiters that measured a latency */
 	uint64_t kick_wake_ns_avg; /**< average kick-to-wake latency, ns */
 };
@@ -314,6 +334,33 @@ int vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin);
  *     VMP_PVLOCK_STEAL_MAX_LIMIT.
  */
 int vmp_pvlock_q_steal_max_set(struct vmp_pvlock_q *l, uint32_t steal_max);
+
+/**
+ * Set the lead bound of a PV queued lock. Each EAL lcore counts its own
+ * slow-path acquisitions of the lock (steals and turns as queue head); a
+ * waiting queue head publishes its count. An lcore whose count exceeds the
+ * head's by more than @p lead_max does not steal while the head is awake
+ * (no halted waiter awaits its kick): it queues behind the head. So an
+ * awake head is passed only by lcores that do not lead it by more than
+ * @p lead_max (+ 1 per racing read of the head's count). This is a fairness
+ * rule, not a starvation bound: lcores behind the head may pass it until
+ * they catch up, and the steal budget still bounds each turn of the head
+ * (vmp_pvlock_q_steal_max_set()). An lcore new to the lock (or
+ * whose count was evicted from its small per-lcore table) starts level with
+ * the head waiting then, or at 0. 0 turns the bound off; the bound costs
+ * throughput where it makes stealers queue (a queue hand-off instead of a
+ * steal), which is where one lcore had run far ahead. A PV-off lock ignores
+ * it. Call before the lock is used, or while nobody holds it.
+ *
+ * @param l
+ *   An initialised lock.
+ * @param lead_max
+ *   0 .. VMP_PVLOCK_LEAD_MAX_LIMIT (init sets VMP_PVLOCK_LEAD_MAX).
+ * @return
+ *   0, or
+ *   - -EINVAL: @p l is NULL or @p lead_max exceeds VMP_PVLOCK_LEAD_MAX_LIMIT.
+ */
+int vmp_pvlock_q_lead_max_set(struct vmp_pvlock_q *l, uint32_t lead_max);
 
 /**
  * Take a queued lock; spins (and with PV, halts) until it is ours.

@@ -11,7 +11,10 @@
  * unlock, tries NSTEAL times to steal the lock ahead of the head, running or
  * halted (Q9), while the steal budget is not spent (B1: steals < STEAL_MAX,
  * read before the CAS and so possibly stale; B2: the stealer counts it as
- * the holder; B3: a head that takes the lock restarts the budget).
+ * the holder; B3: a head that takes the lock restarts the budget). The lead
+ * bound (L1-L3, qlock.c) only makes a stealer decline Q9, which A may do at
+ * every attempt here (its "true -> skip" branches), so its states are
+ * covered without modelling the counts.
  * D is a fast-path locker (Q0) whose loads of pending and tail read zero
  * before B and C queued: its byte CAS of the locked byte may come at any
  * moment, and its unlock kicks like any other.

@@ -8,7 +8,17 @@
  * SB_MS on every lcore (4 on 2 cores, spin 16 so that heads halt too) and
  * that maximum must stay within the bound, reach the budget (the budget, not
  * a lack of contention, ended the turns) and, for budget 0, no lcore may
- * steal at all. The exact count checks exclusion meanwhile.
+ * steal at all. The exact count checks exclusion meanwhile. These runs turn
+ * the lead bound off, so that only the budget ends a turn.
+ *
+ * The lead bound: a queue head waits while another lcore steals; that lcore
+ * stops once it leads the head by lead_max slow-path acquisitions (plus one
+ * per halt of the head it stole across), queues, and the head gets the lock
+ * (test_lead_bound: within that many; a head woken by a kick often wins the
+ * byte sooner, so this checks the bound and liveness, not that the bound is
+ * what ended the wait). Under oversubscription with a budget that never runs
+ * out, the bound must refuse steals (test_lead_bound_contended); with it off,
+ * none is refused.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +34,8 @@
 #include "vmp_test.h"
 #include "vmp_test_wait.h"
 
-#define SB_MS 300 /* per budget */
+#define SB_MS 300  /* per budget */
+#define LB_LEAD 64 /* the lead bound the tests set */
 
 static struct vmp_pvlock_q sb_lock;
 static uint64_t sb_count; /* non-atomic on purpose */
@@ -54,7 +65,7 @@ sb_worker(void *arg __rte_unused)
 }
 
 static int
-sb_run(uint32_t steal_max)
+sb_run(uint32_t steal_max, uint32_t lead_max)
 {
 	unsigned int lc, n = rte_lcore_count(),
 			 lcores[VMP_TEST_WAIT_MAX_THREADS], nl = 0;
@@ -65,6 +76,8 @@ sb_run(uint32_t steal_max)
 	TEST_ASSERT_SUCCESS(vmp_pvlock_q_init(&sb_lock, 1, 16), "init");
 	TEST_ASSERT_SUCCESS(vmp_pvlock_q_steal_max_set(&sb_lock, steal_max),
 			    "steal_max %u", steal_max);
+	TEST_ASSERT_SUCCESS(vmp_pvlock_q_lead_max_set(&sb_lock, lead_max),
+			    "lead_max %u", lead_max);
 	sb_count = 0;
 	sb_arrived = 0;
 	memset(sb_done, 0, sizeof(sb_done));
@@ -87,9 +100,11 @@ sb_run(uint32_t steal_max)
 	printf("    steal_max %5u: %u lcores, %" PRIu64
 	       " pairs, slowpath %" PRIu64 " steals %" PRIu64 " halts %" PRIu64
 	       ", most steals in one "
-	       "turn of the head %" PRIu64 " (bound %" PRIu64 ")\n",
+	       "turn of the head %" PRIu64 " (bound %" PRIu64
+	       "); lead bound %u refused %" PRIu64 "\n",
 	       steal_max, n, total, st.slowpath, st.steal,
-	       st.halt_waiter + st.halt_head, st.steal_run_max, bound);
+	       st.halt_waiter + st.halt_head, st.steal_run_max, bound, lead_max,
+	       st.lead_refused);
 	fflush(stdout);
 	TEST_ASSERT_EQUAL_U64(sb_count, total, "steal_max %u: lost updates",
 			      steal_max);
@@ -97,6 +112,15 @@ sb_run(uint32_t steal_max)
 		    "steal_max %u: a head waited through %" PRIu64
 		    " steals, bound %" PRIu64,
 		    steal_max, st.steal_run_max, bound);
+	if (lead_max != 0) {
+		/* the bound, not the budget, ends the turns here */
+		TEST_ASSERT(st.lead_refused > 0,
+			    "lead_max %u: no steal refused in %" PRIu64
+			    " pairs",
+			    lead_max, total);
+		return TEST_SUCCESS;
+	}
+	TEST_ASSERT_EQUAL_U64(st.lead_refused, 0, "lead off: refused");
 	if (steal_max == 0)
 		TEST_ASSERT_EQUAL_U64(st.steal, 0, "steal_max 0: steals");
 	else
@@ -111,19 +135,28 @@ sb_run(uint32_t steal_max)
 static int
 test_steal_budget_0(void)
 {
-	return sb_run(0);
+	return sb_run(0, 0);
 }
 
 static int
 test_steal_budget_16(void)
 {
-	return sb_run(16);
+	return sb_run(16, 0);
 }
 
 static int
 test_steal_budget_default(void)
 {
-	return sb_run(VMP_PVLOCK_STEAL_MAX);
+	return sb_run(VMP_PVLOCK_STEAL_MAX, 0);
+}
+
+/* the lead bound under oversubscription, with a budget that never runs out:
+ * it refuses steals, and the exact count holds
+ */
+static int
+test_lead_bound_contended(void)
+{
+	return sb_run(VMP_PVLOCK_STEAL_MAX_LIMIT, LB_LEAD);
 }
 
 static int
@@ -140,6 +173,98 @@ test_steal_max_set_bad(void)
 	return TEST_SUCCESS;
 }
 
+#define LB_SLACK 16  /* steals across the head's halts (see above) */
+#define LB_MAX 20000 /* the main lcore's acquisitions, at most */
+#define LB_HOLD 4096 /* pauses the main lcore holds the lock (~0.1 ms) */
+
+static struct vmp_pvlock_q lb_lock;
+static uint32_t lb_got; /* the head's acquisition happened */
+
+static int
+lb_head(void *arg __rte_unused)
+{
+	vmp_pvlock_q_lock(&lb_lock);
+	__atomic_store_n(&lb_got, 1, __ATOMIC_RELEASE);
+	vmp_pvlock_q_unlock(&lb_lock);
+	return 0;
+}
+
+/* The main lcore holds the lock, a worker queues as head behind it (spin 16
+ * so that it halts), then the main lcore unlocks and relocks (each relock a
+ * steal past the head, holding it LB_HOLD pauses) until the head has had
+ * the lock. Returns its
+ * acquisitions meanwhile in @p acq, or -1 if the head never queued.
+ */
+static int
+lb_run(uint32_t lead_max, uint64_t *acq)
+{
+	unsigned int wlc = rte_get_next_lcore(-1, 1, 0);
+	uint64_t i, end;
+	unsigned int k;
+
+	if (vmp_pvlock_q_init(&lb_lock, 1, 16) != 0 ||
+	    vmp_pvlock_q_steal_max_set(&lb_lock, VMP_PVLOCK_STEAL_MAX_LIMIT) !=
+		    0 ||
+	    vmp_pvlock_q_lead_max_set(&lb_lock, lead_max) != 0)
+		return -1;
+	lb_got = 0;
+	vmp_pvlock_q_lock(&lb_lock);
+	if (rte_eal_remote_launch(lb_head, NULL, wlc) != 0) {
+		vmp_pvlock_q_unlock(&lb_lock);
+		return -1;
+	}
+	end = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+	/* the head queued and halted (its hint published, H2): our first
+	 * unlock kicks it, and its first look comes after a wake-up, not in
+	 * the gap of our first relock
+	 */
+	while (__atomic_load_n(&lb_lock.hint, __ATOMIC_ACQUIRE) == 0 &&
+	       rte_get_timer_cycles() < end)
+		rte_pause();
+	for (i = 0; i < LB_MAX && !__atomic_load_n(&lb_got, __ATOMIC_ACQUIRE);
+	     i++) {
+		vmp_pvlock_q_unlock(&lb_lock);
+		vmp_pvlock_q_lock(&lb_lock);
+		/* hold it, so that the head's polls find it held */
+		for (k = 0; k < LB_HOLD; k++)
+			rte_pause();
+	}
+	vmp_pvlock_q_unlock(&lb_lock);
+	rte_eal_wait_lcore(wlc);
+	*acq = i;
+	return __atomic_load_n(&lb_got, __ATOMIC_ACQUIRE) ? 0 : -1;
+}
+
+static int
+test_lead_bound(void)
+{
+	uint64_t acq;
+
+	TEST_ASSERT_SUCCESS(lb_run(LB_LEAD, &acq), "head never got the lock");
+	printf("    lead bound %u: the head waited through %" PRIu64
+	       " acquisitions of another lcore\n",
+	       LB_LEAD, acq);
+	TEST_ASSERT(acq <= LB_LEAD + LB_SLACK,
+		    "lead bound %u: %" PRIu64 " acquisitions past the head",
+		    LB_LEAD, acq);
+	return TEST_SUCCESS;
+}
+
+static int
+test_lead_max_set_bad(void)
+{
+	TEST_ASSERT_EQUAL(vmp_pvlock_q_lead_max_set(NULL, 1), -EINVAL, "");
+	TEST_ASSERT_SUCCESS(vmp_pvlock_q_init(&lb_lock, 1, 0), "");
+	TEST_ASSERT_EQUAL(vmp_pvlock_q_lead_max_set(
+				  &lb_lock, VMP_PVLOCK_LEAD_MAX_LIMIT + 1),
+			  -EINVAL, "");
+	TEST_ASSERT_SUCCESS(
+		vmp_pvlock_q_lead_max_set(&lb_lock, VMP_PVLOCK_LEAD_MAX_LIMIT),
+		"");
+	TEST_ASSERT_EQUAL(lb_lock.lead_max, VMP_PVLOCK_LEAD_MAX_LIMIT, "");
+	return TEST_SUCCESS;
+}
+
 static struct vmp_test_suite steal_suite = {
 	.name = "pvlock queued PV steal bound",
 	.cases =
@@ -148,6 +273,9 @@ static struct vmp_test_suite steal_suite = {
 			TEST_CASE(test_steal_budget_0),
 			TEST_CASE(test_steal_budget_16),
 			TEST_CASE(test_steal_budget_default),
+			TEST_CASE(test_lead_max_set_bad),
+			TEST_CASE(test_lead_bound),
+			TEST_CASE(test_lead_bound_contended),
 			TEST_CASES_END(),
 		},
 };
