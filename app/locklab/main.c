@@ -4,9 +4,8 @@
  *
  *   vmpath-locklab --lcores '(0-7)@(0-1)' --no-huge -m 256 --no-pci \
  *       --file-prefix=locklab -- [--ops N] [--reps R] [--max-ms MS]
- *       [--tasks N] [--min-tasks N] [--scenario
- * pinned|oversub|stacked|both|all]
- *       [--spin N]
+ *       [--tasks N] [--min-tasks N] [--spin N]
+ *       [--scenario pinned|oversub|stacked|both|all]
  *       [--locks LIST] [--detail] [--steal-max N] [--lead-max N]
  */
 #include <errno.h>

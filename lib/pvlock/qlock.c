@@ -236,15 +236,15 @@ lead_exceeded(const struct vmp_pvlock_q *l, uint32_t v)
 	       (int32_t)(v - (hv - 1)) > (int32_t)max;
 }
 
-/* The per-lock knobs (steal budget, lead bound): checked, then stored
+/* The per-lock knobs (steal budget, lead bound; @p knob NULL: no lock):
+ * checked, then stored
  * relaxed, as their readers (B1, L2) read them: a stale value decides one
  * steal, as any race of those reads does.
  */
 static int
-q_knob_set(struct vmp_pvlock_q *l, uint32_t *knob, uint32_t v, uint32_t limit,
-	   const char *what)
+q_knob_set(uint32_t *knob, uint32_t v, uint32_t limit, const char *what)
 {
-	if (l == NULL) {
+	if (knob == NULL) {
 		PVLOCK_LOG(ERR, "q_%s_set: lock is NULL", what);
 		return -EINVAL;
 	}
@@ -259,14 +259,14 @@ q_knob_set(struct vmp_pvlock_q *l, uint32_t *knob, uint32_t v, uint32_t limit,
 int
 vmp_pvlock_q_steal_max_set(struct vmp_pvlock_q *l, uint32_t steal_max)
 {
-	return q_knob_set(l, l != NULL ? &l->steal_max : NULL, steal_max,
+	return q_knob_set(l != NULL ? &l->steal_max : NULL, steal_max,
 			  VMP_PVLOCK_STEAL_MAX_LIMIT, "steal_max");
 }
 
 int
 vmp_pvlock_q_lead_max_set(struct vmp_pvlock_q *l, uint32_t lead_max)
 {
-	return q_knob_set(l, l != NULL ? &l->lead_max : NULL, lead_max,
+	return q_knob_set(l != NULL ? &l->lead_max : NULL, lead_max,
 			  VMP_PVLOCK_LEAD_MAX_LIMIT, "lead_max");
 }
 

@@ -159,18 +159,27 @@ test_lead_bound_contended(void)
 	return sb_run(VMP_PVLOCK_STEAL_MAX_LIMIT, LB_LEAD);
 }
 
+/* A per-lock knob's setter: a NULL lock and a value above @p limit are
+ * refused, @p limit itself is taken and stored in @p knob of @p l.
+ */
+static int
+knob_set_check(struct vmp_pvlock_q *l, const uint32_t *knob,
+	       int (*set)(struct vmp_pvlock_q *, uint32_t), uint32_t limit)
+{
+	TEST_ASSERT_EQUAL(set(NULL, 1), -EINVAL, "NULL lock");
+	TEST_ASSERT_SUCCESS(vmp_pvlock_q_init(l, 1, 0), "init");
+	TEST_ASSERT_EQUAL(set(l, limit + 1), -EINVAL, "%u", limit + 1);
+	TEST_ASSERT_SUCCESS(set(l, limit), "%u", limit);
+	TEST_ASSERT_EQUAL(*knob, limit, "stored %u", *knob);
+	return TEST_SUCCESS;
+}
+
 static int
 test_steal_max_set_bad(void)
 {
-	TEST_ASSERT_EQUAL(vmp_pvlock_q_steal_max_set(NULL, 1), -EINVAL, "");
-	TEST_ASSERT_SUCCESS(vmp_pvlock_q_init(&sb_lock, 1, 0), "");
-	TEST_ASSERT_EQUAL(vmp_pvlock_q_steal_max_set(
-				  &sb_lock, VMP_PVLOCK_STEAL_MAX_LIMIT + 1),
-			  -EINVAL, "");
-	TEST_ASSERT_SUCCESS(vmp_pvlock_q_steal_max_set(
-				    &sb_lock, VMP_PVLOCK_STEAL_MAX_LIMIT),
-			    "");
-	return TEST_SUCCESS;
+	return knob_set_check(&sb_lock, &sb_lock.steal_max,
+			      vmp_pvlock_q_steal_max_set,
+			      VMP_PVLOCK_STEAL_MAX_LIMIT);
 }
 
 #define LB_SLACK 16  /* steals across the head's halts (see above) */
@@ -253,16 +262,9 @@ test_lead_bound(void)
 static int
 test_lead_max_set_bad(void)
 {
-	TEST_ASSERT_EQUAL(vmp_pvlock_q_lead_max_set(NULL, 1), -EINVAL, "");
-	TEST_ASSERT_SUCCESS(vmp_pvlock_q_init(&lb_lock, 1, 0), "");
-	TEST_ASSERT_EQUAL(vmp_pvlock_q_lead_max_set(
-				  &lb_lock, VMP_PVLOCK_LEAD_MAX_LIMIT + 1),
-			  -EINVAL, "");
-	TEST_ASSERT_SUCCESS(
-		vmp_pvlock_q_lead_max_set(&lb_lock, VMP_PVLOCK_LEAD_MAX_LIMIT),
-		"");
-	TEST_ASSERT_EQUAL(lb_lock.lead_max, VMP_PVLOCK_LEAD_MAX_LIMIT, "");
-	return TEST_SUCCESS;
+	return knob_set_check(&lb_lock, &lb_lock.lead_max,
+			      vmp_pvlock_q_lead_max_set,
+			      VMP_PVLOCK_LEAD_MAX_LIMIT);
 }
 
 static struct vmp_test_suite steal_suite = {
