@@ -170,13 +170,14 @@ print_latency_events(FILE *f, const struct table *t, const struct lab_conf *c)
 	fprintf(f, "PV events per 1000 pairs (all runs): slow = slow paths, "
 		   "halt = waiter+head halts, kick, steal; wake = average "
 		   "kick-to-wake; run = most steals in one turn of the queue "
-		   "head; lead = steals the lead bound refused\n");
+		   "head; lead = steals the lead bound refused; defer = looks "
+		   "of a queue head that left the lock to busy stealers\n");
 	for (i = 0; i < RTE_DIM(pv); i++) {
 		if (!lab_lock_on(c, pv[i]))
 			continue;
 		fprintf(f,
 			"  %-13s tasks |     slow     halt     kick    steal "
-			"   wake us      run     lead\n",
+			"   wake us      run     lead    defer\n",
 			lab_lock_name(pv[i]));
 		for (r = 0; r < t->rows; r++) {
 			const struct lab_cell *x = &t->cell[r][pv[i]];
@@ -184,12 +185,13 @@ print_latency_events(FILE *f, const struct table *t, const struct lab_conf *c)
 
 			fprintf(f,
 				"  %19u | %8.1f %8.2f %8.2f %8.1f %10.1f "
-				"%8" PRIu64 " %8.2f\n",
+				"%8" PRIu64 " %8.2f %8.2f\n",
 				t->tasks[r], x->ev.slowpath / n,
 				(x->ev.halt_waiter + x->ev.halt_head) / n,
 				x->ev.kick / n, x->ev.steal / n,
 				x->ev.kick_wake_ns_avg / 1000.0,
-				x->ev.steal_run_max, x->ev.lead_refused / n);
+				x->ev.steal_run_max, x->ev.lead_refused / n,
+				x->ev.head_defer / n);
 		}
 	}
 }

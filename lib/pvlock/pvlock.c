@@ -84,6 +84,7 @@ stats_sum(enum vmp_pvlock_type type, unsigned int first, unsigned int last,
 	st->steal = sum[CNT_STEAL];
 	st->steal_run_max = sum[CNT_STEAL_RUN_MAX];
 	st->lead_refused = sum[CNT_LEAD_REFUSED];
+	st->head_defer = sum[CNT_HEAD_DEFER];
 	st->wakes = sum[CNT_WAKES];
 	st->kick_wake_ns_avg =
 		sum[CNT_WAKES] == 0 ? 0
@@ -167,6 +168,7 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(s, "steal", st.steal);
 		rte_tel_data_add_dict_u64(s, "steal_run_max", st.steal_run_max);
 		rte_tel_data_add_dict_u64(s, "lead_refused", st.lead_refused);
+		rte_tel_data_add_dict_u64(s, "head_defer", st.head_defer);
 		rte_tel_data_add_dict_u64(s, "wakes", st.wakes);
 		rte_tel_data_add_dict_u64(s, "kick_wake_ns_avg",
 					  st.kick_wake_ns_avg);

@@ -49,6 +49,7 @@ enum pvlock_cnt {
 	CNT_WAKE_CYCLES,
 	CNT_STEAL_RUN_MAX, /* a maximum, not a sum (__vmp_pvlock_count_max) */
 	CNT_LEAD_REFUSED,
+	CNT_HEAD_DEFER,
 	CNT_MAX,
 };
 

@@ -91,6 +91,16 @@
  * meantime, turn after turn, and the per-turn budget never catches up. With
  * the bound, a task that ran ahead queues behind the one it left behind
  * (docs/pvlock.md).
+ * And the running head leaves the lock to busy stealers until the budget
+ * is spent, so that the lock's line moves between cores once per run of
+ * steals, not at every look of the head (wait_head_pv()):
+ *   L4 head defers      steals grew by >= 1 per      relaxed load of steals
+ *                         Q_HEAD_POLL pauses since   at each look; no Q5'
+ *                         its last look, and         try, next look twice
+ *                         steals < steal_max         as late, no halt yet
+ * L4 only declines Q5' tries, as the model's head may (its deferral is
+ * modelled with its guard: each needs a new steal, so they are bounded by
+ * the budget, which a broken guard is shown to break).
  * Once the budget is spent lockers queue behind the head, and Q0 fails while
  * a queue exists: the next unlock leaves the lock to the head (a halted
  * head's hint makes that unlock kick it). So between becoming the head and
@@ -145,11 +155,14 @@
 #define Q_IDX_SHIFT 16
 #define Q_LCORE_SHIFT 18
 #define Q_MAX_NEST 4 /* nesting levels (signal handlers): 2 bits */
-/* PV head: read the locked byte every Q_HEAD_POLL pauses (power of 2): at
- * 18-40 ns a pause on the project's VMs, one read per 0.3-0.6 us, a few
- * dozen steals of a short critical section
+/* PV head: read the locked byte every Q_HEAD_POLL pauses: at 18-40 ns a
+ * pause on the project's VMs, one read per 0.3-0.6 us, a few dozen steals
+ * of a short critical section. While stealers are busy (L4) the head looks
+ * at the lock ever less often, doubling the interval up to Q_HEAD_POLL_MAX
+ * pauses (20-40 us here).
  */
 #define Q_HEAD_POLL 16
+#define Q_HEAD_POLL_MAX 1024
 
 struct qnode {
 	struct qnode *next; /* successor, set by it (M1) */
@@ -312,25 +325,72 @@ wait_node_pv(struct vmp_pvlock_q *l, struct qnode *node)
 	}
 }
 
+/* L4: whether the stealers kept busy since the head's last look @p poll
+ * pauses ago (@p seen: the steal count then, @p s: now): at least one steal
+ * per Q_HEAD_POLL pauses, and budget left. Steals only grow during a head's
+ * wait (B3 is the head's own), so s - seen is the steals in between.
+ */
+static inline int
+stealers_busy(const struct vmp_pvlock_q *l, uint32_t s, uint32_t seen,
+	      uint32_t poll)
+{
+	return s - seen >= poll / Q_HEAD_POLL &&
+	       s < __atomic_load_n(&l->steal_max, __ATOMIC_RELAXED);
+}
+
 /* PV queue head: take the lock itself (stealers may race us), halting when
  * it stays held. Returns the word with the locked byte ours.
+ *
+ * L4, the head defers to busy stealers: each look at the lock word pulls
+ * its line from the stealer's cache, and the stealer's next store pays a
+ * cross-core miss; a head that takes the lock as soon as it sees it free
+ * cuts the stealer's run short for one acquisition of its own. So while the
+ * steal count grows by at least one per Q_HEAD_POLL pauses (and the budget
+ * lasts), the head does not try Q5', doubles the interval to its next look
+ * (up to Q_HEAD_POLL_MAX) and does not count the time towards halting: the
+ * lock goes to the stealers in runs of the budget, to the head at its end,
+ * and the line moves once per run. Bounded: steals stop at the budget (B1),
+ * so the head defers at most about (steal_max + lcores) * Q_HEAD_POLL
+ * pauses per turn (1.2-2.6 ms at 4096 here), and a stealer that slows down
+ * or is preempted ends the deferral at the next look. Like L2, L4 only
+ * declines Q5' tries, which the model's head may do (pvlock_halt.pml).
  */
 static uint32_t
 wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 {
-	uint64_t i, lim = 2ull * l->spin;
+	uint64_t i, lim = 2ull * l->spin, look = 0;
+	uint32_t poll = Q_HEAD_POLL,
+		 seen = __atomic_load_n(&l->steals, __ATOMIC_RELAXED), s;
 	uint8_t z;
 
 	for (;;) {
 		for (i = 0; i < lim; i++) {
-			/* Q5': (n,0,0) -> (n,0,1), polled sparsely (file
-			 * comment: each read costs the stealer a miss). A
-			 * stealer or a Q0 that read (0,0,*) before we queued
-			 * may win the byte, so CAS. Acquire pairs with Q8.
+			if (i < look) {
+				rte_pause();
+				continue;
+			}
+			s = __atomic_load_n(&l->steals, __ATOMIC_RELAXED);
+			if (stealers_busy(l, s, seen, poll)) { /* L4 */
+				__vmp_pvlock_count(VMP_PVLOCK_QUEUE,
+						   CNT_HEAD_DEFER, 1);
+				poll = RTE_MIN(2 * poll,
+					       (uint32_t)Q_HEAD_POLL_MAX);
+				seen = s;
+				i = 0;
+				look = poll;
+				rte_pause();
+				continue;
+			}
+			seen = s;
+			poll = Q_HEAD_POLL;
+			look = i + poll;
+			/* Q5': (n,0,0) -> (n,0,1), polled sparsely (above).
+			 * A stealer or a Q0 that read (0,0,*) before we
+			 * queued may win the byte, so CAS. Acquire pairs
+			 * with Q8.
 			 */
 			z = 0;
-			if ((i & (Q_HEAD_POLL - 1)) == 0 &&
-			    __atomic_load_n(&l->locked, __ATOMIC_RELAXED) ==
+			if (__atomic_load_n(&l->locked, __ATOMIC_RELAXED) ==
 				    0 &&
 			    __atomic_compare_exchange_n(
 				    &l->locked, &z, Q_LOCKED, 0,
@@ -339,6 +399,7 @@ wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 						       __ATOMIC_RELAXED);
 			rte_pause();
 		}
+		look = 0;
 		__atomic_exchange_n(&node->state, PVN_HALTED,
 				    __ATOMIC_SEQ_CST); /* S1 */
 		/* H2: release orders S1 before it, for U3/K2 */

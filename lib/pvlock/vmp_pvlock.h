@@ -72,9 +72,11 @@ extern "C" {
  * released the lock take it again from its own cache, and keeps an
  * oversubscribed lock moving without a wake-up per acquisition; the budget
  * bounds how long the head waits: once it is spent, lockers queue behind
- * the head and the lock can only go to it. 4096 steals of a short critical
- * section last ~0.1 ms, a few wake-ups' worth. Per lock:
- * vmp_pvlock_q_steal_max_set().
+ * the head and the lock can only go to it. A running head leaves the lock
+ * to stealers that keep it busy (at least one steal per few hundred ns)
+ * until the budget is spent, so the lock's cache line changes cores once
+ * per run of steals. 4096 steals of a short critical section last
+ * ~0.1 ms, a few wake-ups' worth. Per lock: vmp_pvlock_q_steal_max_set().
  */
 #define VMP_PVLOCK_STEAL_MAX (1u << 12)
 
@@ -166,6 +168,9 @@ struct vmp_pvlock_stats {
 				 * most the budget + lcores - 1
 				 */
 	uint64_t lead_refused;	/**< steals refused by the lead bound */
+	uint64_t head_defer;	/**< looks of a queue head that left the lock
+				 * to busy stealers (L4, qlock.c)
+				 */
 	uint64_t wakes;		/**< kicked waiters that measured a latency */
 	uint64_t kick_wake_ns_avg; /**< average kick-to-wake latency, ns */
 };
@@ -321,8 +326,9 @@ int vmp_pvlock_q_init(struct vmp_pvlock_q *l, int pv, uint32_t spin);
  * behind k others waits for at most k + 1 such turns. 0 gives the lock to
  * the queue head whenever a queue exists (no steals); larger budgets keep
  * the lock longer on the lcore that holds it (throughput) at the expense of
- * the queue's wait. A PV-off lock never steals and ignores it. Call before
- * the lock is used, or while nobody holds it.
+ * the queue's wait: a running head does not compete with stealers that keep
+ * the lock busy until the budget is spent. A PV-off lock never steals and
+ * ignores it. Call before the lock is used, or while nobody holds it.
  *
  * @param l
  *   An initialised lock.

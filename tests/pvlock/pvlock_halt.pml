@@ -21,7 +21,10 @@
  * The starvation bound: while a head waits, the others take the lock at
  * most STEAL_MAX times by stealing (A is the only stealer, so no stale B1
  * read adds one) plus once by D's stale Q0: byp counts those acquisitions
- * and the assertion at each of them checks the bound.
+ * and the assertion at each of them checks the bound. The head may leave
+ * the lock to the stealer (L4) instead of trying Q5', only after a steal it
+ * has not yet seen and while the budget lasts: defers counts those and is
+ * asserted <= STEAL_MAX.
  *
  * QUEUED LOCK, PV off (-DPVOFF): the whole lock (Q0 fast path, pending path
  * Q1-Q3, queue Q4-Q7, MCS hand-off M1-M4), sequentially consistent (every
@@ -56,6 +59,7 @@
  * (all: invalid end state, a waiter asleep forever), a head starved past
  * the bound (assertion in bypass()):
  *   -DBROKEN_NO_BUDGET      the stealer skips B1
+ *   -DBROKEN_DEFER_IDLE     the head defers (L4) without a new steal
  * and, a lock owned twice (assertion in enter_cs) against the byte-CAS fast
  * path Q0:
  *   -DBROKEN_Q5_STORE       PV head takes the byte by load + store, not Q5'
@@ -91,13 +95,15 @@ byte hint;          /* l->hint: 0 none, else waiter + 1 */
 bit nlocked[4];     /* MCS hand-off flag of each node */
 byte steals;        /* steals since the head last took the lock */
 #ifndef STEAL_MAX
-#define STEAL_MAX 1
+#define STEAL_MAX 2 /* 2: the head may see a steal and budget left (L4) */
 #endif
 #ifndef NSTEAL
-#define NSTEAL 2    /* steal attempts of A */
+#define NSTEAL 3    /* steal attempts of A: one past the budget */
 #endif
 byte headw;         /* ghost: the waiting head + 1, 0 none */
 byte byp;           /* ghost: others' acquisitions while headw waits */
+byte seen;          /* the waiting head's steal count at its last look */
+byte defers;        /* ghost: its L4 deferrals in this wait */
 #ifdef PVOFF
 byte tail;          /* 0: no queue, else last queued thread + 1 */
 byte nnext[4];      /* MCS next of each node: 0 none, else thread + 1 */
@@ -328,21 +334,31 @@ inline bypass()
 	fi
 }
 
-/* head: take the lock byte, halting at will (Q5', S1, H2-H4) */
+/* head: take the lock byte, halting at will (Q5', S1, H2-H4), leaving it
+ * to busy stealers (L4) while a steal came since its last look and the
+ * budget lasts; each deferral needs a new steal, so at most STEAL_MAX
+ */
 inline head_wait(me)
 {
-	headw = me + 1;
+	atomic { headw = me + 1; seen = steals; defers = 0 };
 	do
-	:: if
+	:: do
 #ifdef BROKEN_Q5_STORE
 		:: locked == 0 -> locked = 1;
-			break                             /* Q5' as a store */
+			goto taken                        /* Q5' as a store */
 #else
 		:: atomic { locked == 0 -> locked = 1 };
-			break                             /* Q5': CAS */
+			goto taken                        /* Q5': CAS */
 #endif
-		:: true -> skip                           /* spun 2x spin */
-		fi;
+#ifndef BROKEN_DEFER_IDLE
+		:: atomic { steals != seen && steals < STEAL_MAX ->
+			seen = steals; defers++ };        /* L4 */
+#else
+		:: atomic { steals < STEAL_MAX -> defers++ };  /* no new steal */
+#endif
+			assert(defers <= STEAL_MAX)
+		:: true -> break                          /* spun 2x spin */
+		od;
 		state[me] = HALTED;                       /* S1 */
 		hint = me + 1;                            /* H2 */
 		membarrier();                             /* H3 */
@@ -355,6 +371,7 @@ inline head_wait(me)
 		futex_wait(me); state[me] = RUNNING
 #endif
 	od;
+taken:
 	atomic { headw = 0; byp = 0 };
 	steals = 0;                      /* B3, as the holder */
 	if

@@ -8,7 +8,8 @@
 # registered thread) or a waiter that joins the halted set too late; a plain store
 # taking the locked byte (Q3, Q5', Q7) against the byte-CAS fast path gives
 # the lock two owners; a stealer that skips the steal budget (B1) lets the
-# queue head wait through more acquisitions than the starvation bound.
+# queue head wait through more acquisitions than the starvation bound, and
+# a head that defers to stealers (L4) without a new steal defers unbounded.
 . "$VMPATH_SRC/tests/lib.sh"
 
 t_spin_model "$VMPATH_SRC/tests/pvlock/pvlock_halt.pml"
@@ -60,6 +61,9 @@ for lock in queue pvoff ticket; do
 		broken "a head starved past the steal bound" \
 			'assertion violated' 'failed assertion: assert\(\(byp' \
 			-DBROKEN_NO_BUDGET
+		broken "a head deferring past the budget" \
+			'assertion violated' 'failed assertion: assert\(\(defers' \
+			-DBROKEN_DEFER_IDLE
 	fi
 done
 t_done

@@ -20,7 +20,7 @@ t_check "telemetry socket appears" t_wait_for "test -S $sock" 30
 printf '/\n/vmpath/pvlock/stats\n' | timeout 20 dpdk-telemetry.py -f $prefix >tel 2>&1
 t_grep "command listed" '"/vmpath/pvlock/stats"' tel
 for type in ticket queue; do
-	t_grep "$type counters" "\"$type\": \\{\"slowpath\": [0-9]+, \"halt_waiter\": [0-9]+, \"halt_head\": [0-9]+, \"kick\": [0-9]+, \"kick_nohalt\": [0-9]+, \"spurious\": [0-9]+, \"steal\": [0-9]+, \"steal_run_max\": [0-9]+, \"lead_refused\": [0-9]+, \"wakes\": [0-9]+, \"kick_wake_ns_avg\": [0-9]+\\}" tel
+	t_grep "$type counters" "\"$type\": \\{\"slowpath\": [0-9]+, \"halt_waiter\": [0-9]+, \"halt_head\": [0-9]+, \"kick\": [0-9]+, \"kick_nohalt\": [0-9]+, \"spurious\": [0-9]+, \"steal\": [0-9]+, \"steal_run_max\": [0-9]+, \"lead_refused\": [0-9]+, \"head_defer\": [0-9]+, \"wakes\": [0-9]+, \"kick_wake_ns_avg\": [0-9]+\\}" tel
 done
 kill -TERM "$pid"
 t_wait_pid "$pid" 20

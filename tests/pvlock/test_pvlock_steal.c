@@ -9,7 +9,9 @@
  * that maximum must stay within the bound, reach the budget (the budget, not
  * a lack of contention, ended the turns) and, for budget 0, no lcore may
  * steal at all. The exact count checks exclusion meanwhile. These runs turn
- * the lead bound off, so that only the budget ends a turn.
+ * the lead bound off, so that only the budget ends a turn. A queue head
+ * leaves the lock to busy stealers while the budget lasts (L4, qlock.c):
+ * with the default budget it must have done so, with budget 0 never.
  *
  * The lead bound: a queue head waits while another lcore steals; that lcore
  * stops once it leads the head by lead_max slow-path acquisitions (plus one
@@ -101,10 +103,11 @@ sb_run(uint32_t steal_max, uint32_t lead_max)
 	       " pairs, slowpath %" PRIu64 " steals %" PRIu64 " halts %" PRIu64
 	       ", most steals in one "
 	       "turn of the head %" PRIu64 " (bound %" PRIu64
-	       "); lead bound %u refused %" PRIu64 "\n",
+	       "); lead bound %u refused %" PRIu64 "; head deferred %" PRIu64
+	       "\n",
 	       steal_max, n, total, st.slowpath, st.steal,
 	       st.halt_waiter + st.halt_head, st.steal_run_max, bound, lead_max,
-	       st.lead_refused);
+	       st.lead_refused, st.head_defer);
 	fflush(stdout);
 	TEST_ASSERT_EQUAL_U64(sb_count, total, "steal_max %u: lost updates",
 			      steal_max);
@@ -121,14 +124,22 @@ sb_run(uint32_t steal_max, uint32_t lead_max)
 		return TEST_SUCCESS;
 	}
 	TEST_ASSERT_EQUAL_U64(st.lead_refused, 0, "lead off: refused");
-	if (steal_max == 0)
+	if (steal_max == 0) {
 		TEST_ASSERT_EQUAL_U64(st.steal, 0, "steal_max 0: steals");
-	else
+		TEST_ASSERT_EQUAL_U64(st.head_defer, 0,
+				      "steal_max 0: head deferred");
+	} else {
+		if (steal_max == VMP_PVLOCK_STEAL_MAX)
+			TEST_ASSERT(st.head_defer > 0,
+				    "steal_max %u: no head left the lock to "
+				    "busy stealers in %" PRIu64 " steals",
+				    steal_max, st.steal);
 		TEST_ASSERT(st.steal_run_max >= steal_max,
 			    "steal_max %u: no turn of the head spent the "
 			    "budget (%" PRIu64 "): not enough contention to "
 			    "test the bound",
 			    steal_max, st.steal_run_max);
+	}
 	return TEST_SUCCESS;
 }
 
