@@ -348,12 +348,12 @@ stealers_busy(const struct vmp_pvlock_q *l, uint32_t s, uint32_t seen,
  * steal count grows by at least one per Q_HEAD_POLL pauses (and the budget
  * lasts), the head does not try Q5', doubles the interval to its next look
  * (up to Q_HEAD_POLL_MAX) and does not count the time towards halting: the
- * lock goes to the stealers in runs of the budget, to the head at its end,
- * and the line moves once per run. Bounded: steals stop at the budget (B1),
- * so the head defers at most about (steal_max + lcores) * Q_HEAD_POLL
- * pauses per turn (1.2-2.6 ms at 4096 here), and a stealer that slows down
- * or is preempted ends the deferral at the next look. Like L2, L4 only
- * declines Q5' tries, which the model's head may do (pvlock_halt.pml).
+ * lock goes to the stealers in runs of up to the budget, to the head at the
+ * end of each, and the line moves once per run. Bounded: steals stop at the
+ * budget (B1), so the head defers at most about (steal_max + lcores) *
+ * Q_HEAD_POLL pauses per turn (1.2-2.6 ms at 4096 here), and a stealer that
+ * slows down or is preempted ends the deferral at the next look. Like L2, L4
+ * only declines Q5' tries, which the model's head may do (pvlock_halt.pml).
  */
 static uint32_t
 wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
