@@ -361,27 +361,25 @@ wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 	uint64_t i, lim = 2ull * l->spin, look = 0;
 	uint32_t poll = Q_HEAD_POLL,
 		 seen = __atomic_load_n(&l->steals, __ATOMIC_RELAXED), s;
+	int busy;
 	uint8_t z;
 
 	for (;;) {
-		for (i = 0; i < lim; i++) {
-			if (i < look) {
-				rte_pause();
+		for (i = 0; i < lim; i++, rte_pause()) {
+			if (i < look)
 				continue;
-			}
 			s = __atomic_load_n(&l->steals, __ATOMIC_RELAXED);
-			if (stealers_busy(l, s, seen, poll)) { /* L4 */
+			busy = stealers_busy(l, s, seen, poll);
+			seen = s;
+			if (busy) { /* L4 */
 				__vmp_pvlock_count(VMP_PVLOCK_QUEUE,
 						   CNT_HEAD_DEFER, 1);
 				poll = RTE_MIN(2 * poll,
 					       (uint32_t)Q_HEAD_POLL_MAX);
-				seen = s;
 				i = 0;
 				look = poll;
-				rte_pause();
 				continue;
 			}
-			seen = s;
 			poll = Q_HEAD_POLL;
 			look = i + poll;
 			/* Q5': (n,0,0) -> (n,0,1), polled sparsely (above).
@@ -397,7 +395,6 @@ wait_head_pv(struct vmp_pvlock_q *l, struct qnode *node)
 				    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				return __atomic_load_n(&l->val,
 						       __ATOMIC_RELAXED);
-			rte_pause();
 		}
 		look = 0;
 		__atomic_exchange_n(&node->state, PVN_HALTED,
